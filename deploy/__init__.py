@@ -1,0 +1,1 @@
+"""Run the real components (Kafka, PostgreSQL, a mail catcher) as child processes we own."""

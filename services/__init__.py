@@ -1,0 +1,1 @@
+"""The four Rummelig services: intake, enrolment, follow-up and reporting."""

@@ -1,0 +1,103 @@
+"""Participation rules, pure: which command is allowed in which state, and which fact it produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pydantic import BaseModel
+
+from shared import contracts
+
+ACTIVE = ("enrolled", "started")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a command was refused: a code for machines, a sentence for the caseworker."""
+
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ParticipationState:
+    """What enrolment knows of one participant's participation."""
+
+    status: str  # enrolled | started | completed | dropped-out
+    course_id: str
+    started_on: date | None
+
+
+@dataclass(frozen=True)
+class CourseSeats:
+    """A course and how many of its seats are taken."""
+
+    course_id: str
+    programme_id: str
+    subproject_id: str
+    capacity: int
+    taken: int
+
+
+def enrol(
+    state: ParticipationState | None, cmd: contracts.EnrolParticipant, course: CourseSeats | None, today: date
+) -> contracts.EnrolmentConfirmed | Rejection:
+    """Give the participant a seat, if they have no active participation and the course has room."""
+    if state is not None and state.status in ACTIVE:
+        return Rejection("already-enrolled", f"the participant is already {state.status} on course {state.course_id}")
+    if course is None:
+        return Rejection("unknown-course", f"there is no course {cmd.course_id}")
+    if course.programme_id != cmd.programme_id:
+        return Rejection("course-not-in-programme", f"course {cmd.course_id} does not belong to the participant's programme")
+    if course.taken >= course.capacity:
+        return Rejection("course-full", f"course {cmd.course_id} has no free seat ({course.capacity} taken)")
+    return contracts.EnrolmentConfirmed(
+        participant_id=cmd.participant_id,
+        programme_id=course.programme_id,
+        subproject_id=course.subproject_id,
+        course_id=course.course_id,
+        enrolled_on=today,
+    )
+
+
+def start(state: ParticipationState | None, cmd: contracts.RecordStart) -> contracts.ParticipationStarted | Rejection:
+    """Record the start of an enrolled participant."""
+    if state is None or state.status != "enrolled":
+        return Rejection("not-enrolled", "only an enrolled participant who has not started can start")
+    return contracts.ParticipationStarted(participant_id=cmd.participant_id, course_id=state.course_id,
+                                          started_on=cmd.started_on)
+
+
+def complete(
+    state: ParticipationState | None, cmd: contracts.RecordCompletion
+) -> contracts.ParticipationCompleted | Rejection:
+    """Record a completion; the completion date is the leaving date and cannot precede the start."""
+    if state is None or state.status != "started":
+        return Rejection("not-started", "only a participant who has started can complete")
+    if state.started_on and cmd.completed_on < state.started_on:
+        return Rejection("before-start", "the completion date is before the start date")
+    return contracts.ParticipationCompleted(participant_id=cmd.participant_id, course_id=state.course_id,
+                                            left_on=cmd.completed_on)
+
+
+def drop_out(
+    state: ParticipationState | None, cmd: contracts.RecordDropOut
+) -> contracts.ParticipationDroppedOut | Rejection:
+    """Record that an enrolled or started participant left early."""
+    if state is None or state.status not in ACTIVE:
+        return Rejection("not-participating", "only an enrolled or started participant can drop out")
+    if state.started_on and cmd.dropped_out_on < state.started_on:
+        return Rejection("before-start", "the drop-out date is before the start date")
+    return contracts.ParticipationDroppedOut(participant_id=cmd.participant_id, course_id=state.course_id,
+                                             left_on=cmd.dropped_out_on, reason=cmd.reason)
+
+
+def next_status(fact: BaseModel) -> str:
+    """The participation status a fact leads to."""
+    return {
+        contracts.EnrolmentConfirmed: "enrolled",
+        contracts.ParticipationStarted: "started",
+        contracts.ParticipationCompleted: "completed",
+        contracts.ParticipationDroppedOut: "dropped-out",
+    }[type(fact)]

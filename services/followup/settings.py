@@ -1,0 +1,21 @@
+"""Follow-up settings (env prefix FOLLOWUP_)."""
+
+from __future__ import annotations
+
+from pydantic import EmailStr, Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class FollowupSettings(ServiceSettings):
+    """Follow-up needs an SMTP server and the intake address that reminder links point to."""
+
+    model_config = SettingsConfigDict(env_prefix="FOLLOWUP_", env_nested_delimiter="__", extra="ignore")
+
+    http_port: int = Field(default=8003, ge=1, le=65535)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    mail_from: EmailStr = "rummelig-reminders@example.org"
+    intake_public_url: str = "http://127.0.0.1:8001"
+    reminder_poll_seconds: float = Field(default=30.0, gt=0, le=3600)

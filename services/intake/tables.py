@@ -1,0 +1,100 @@
+"""Intake's tables: participants (personal data encrypted), pending commands, the timeline and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Sequence, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from shared.inbox import ProcessedEvent
+from shared.outbox import OutboxMessage
+
+CASE_REFERENCE_SEQ = Sequence("case_reference_seq", start=1)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _tz(nullable: bool = False) -> Any:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class Participant(SQLModel, table=True):
+    """A referred citizen. CPR and name only encrypted; the CPR hash finds an active referral."""
+
+    __tablename__ = "participant"
+    __table_args__ = (
+        # one active referral per citizen and programme
+        Index(
+            "ux_participant_active_cpr",
+            "programme_id",
+            "cpr_hash",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    case_reference: str = Field(unique=True, max_length=20)
+    status: str = Field(default="active", max_length=20)
+    programme_id: str = Field(max_length=50)
+    subproject_id: str = Field(max_length=50)
+    municipality: str = Field(max_length=3, index=True)
+    caseworker_subject: str = Field(max_length=200)
+    caseworker_email: str = Field(max_length=320)
+    cpr_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    cpr_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    name_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    consent_given_on: date
+    referred_on: date
+    characteristics: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime = Field(default_factory=_now, sa_column=_tz())
+
+
+class PendingCommand(SQLModel, table=True):
+    """A command sent to another service, until its fact or rejection comes back."""
+
+    __tablename__ = "pending_command"
+
+    id: UUID = Field(primary_key=True)
+    participant_id: UUID = Field(index=True)
+    command_type: str = Field(max_length=100)
+    status: str = Field(default="pending", max_length=20)  # pending | accepted | rejected
+    answer_type: str | None = Field(default=None, max_length=100)
+    answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    issued_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now, sa_column=_tz())
+    answered_at: datetime | None = Field(default=None, sa_column=_tz(nullable=True))
+
+
+class TimelineEntry(SQLModel, table=True):
+    """One fact on a participant's path, as the timeline shows it."""
+
+    __tablename__ = "timeline_entry"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    participant_id: UUID = Field(index=True)
+    event_id: UUID = Field(unique=True)
+    event_type: str = Field(max_length=100)
+    occurred_at: datetime = Field(sa_column=_tz())
+    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who read which participant's personal data, when."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=50)
+    participant_id: UUID = Field(index=True)
+    at: datetime = Field(default_factory=_now, sa_column=_tz())
+
+
+TABLES = {t.__tablename__ for t in (Participant, PendingCommand, TimelineEntry, AuditEntry, OutboxMessage, ProcessedEvent)}

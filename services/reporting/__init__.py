@@ -1,0 +1,1 @@
+"""Reporting: projections of the facts into counts per programme, for the operator (JSON and HTML)."""

@@ -1,0 +1,33 @@
+"""Database helpers: one async engine per service, sessions whose caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+SessionMaker = async_sessionmaker[AsyncSession]
+
+
+def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+    """An asyncpg engine that checks connections before use, so a database restart is survived."""
+    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def unit_of_work(sessions: SessionMaker) -> AsyncIterator[AsyncSession]:
+    """One transaction: commits when the block ends, rolls back if it raises."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain libpq form of an SQLAlchemy asyncpg URL, for raw asyncpg connections."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)

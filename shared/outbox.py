@@ -1,0 +1,68 @@
+"""Transactional outbox: an event is written in the same transaction as the change that caused it.
+
+Rows become visible to the relay only when that transaction commits, so a rolled-back change never publishes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.envelope import CloudEvent
+
+NOTIFY_CHANNEL = "outbox_message"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An event waiting to be published (or published, when published_at is set)."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_message_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    event_id: str = Field(max_length=36, unique=True)
+    topic: str = Field(max_length=249)
+    key: str = Field(max_length=100)
+    headers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+def add_to_outbox(session: AsyncSession, event: CloudEvent, *, topic: str, key: str | None = None) -> None:
+    """Stage an event in the caller's transaction; key defaults to the subject (the participant id)."""
+    session.add(
+        OutboxMessage(
+            event_id=str(event.id),
+            topic=topic,
+            key=key or event.subject,
+            headers=event.headers(),
+            payload=event.value().decode(),
+        )
+    )
+
+
+# Used by every service's first migration: wake the relay on commit instead of waiting for its next poll.
+NOTIFY_TRIGGER_SQL = (
+    f"""
+CREATE OR REPLACE FUNCTION notify_outbox_message() RETURNS trigger AS $$
+BEGIN
+  PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql
+""",
+    """
+CREATE TRIGGER outbox_message_notify AFTER INSERT ON outbox_message
+FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox_message()
+""",
+)

@@ -1,0 +1,93 @@
+"""The outbox relay: publishes committed outbox rows in id order with the idempotent producer.
+
+One relay per database holds a PostgreSQL advisory lock while it works, so with several replicas only one
+publishes and each participant's events leave in the order they were written. A crash between publishing and
+marking re-publishes a batch; consumers are idempotent by event id, so that costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Protocol
+
+import asyncpg
+
+from shared.logging import get_logger
+from shared.outbox import NOTIFY_CHANNEL
+
+log = get_logger(__name__)
+RELAY_LOCK_KEY = 0x52554D4D  # one relay leader per service database
+
+
+class Publisher(Protocol):
+    """What the relay needs of a broker."""
+
+    async def publish(self, message: bytes, topic: str, *, key: bytes, headers: dict[str, str], no_confirm: bool) -> object: ...
+
+
+class OutboxRelay:
+    """Moves committed outbox rows to Kafka."""
+
+    def __init__(self, *, dsn: str, publisher: Publisher, poll_seconds: float = 2.0, batch_size: int = 200) -> None:
+        self._dsn = dsn
+        self._publisher = publisher
+        self._poll = poll_seconds
+        self._batch = batch_size
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay until cancelled; reconnects after database or broker failures."""
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive any single failure
+                log.warning("outbox relay failed, retrying", error=repr(exc))
+                await asyncio.sleep(1.0)
+
+    async def _lead(self) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
+                await asyncio.sleep(self._poll)
+            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            log.info("outbox relay leading")
+            while True:
+                self._wake.clear()
+                if await self.publish_batch(conn) == self._batch:
+                    continue
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                except TimeoutError:
+                    pass
+        finally:
+            await conn.close()
+
+    async def publish_batch(self, conn: asyncpg.Connection) -> int:
+        """Publish one batch of unpublished rows and mark them; returns how many."""
+        rows = await conn.fetch(
+            "SELECT id, topic, key, headers, payload FROM outbox_message"
+            " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            self._batch,
+        )
+        if not rows:
+            return 0
+        # Sends are queued in id order and awaited together; the idempotent producer keeps that order per partition.
+        pending = [
+            await self._publisher.publish(
+                row["payload"].encode(),
+                row["topic"],
+                key=row["key"].encode(),
+                headers=json.loads(row["headers"]) if isinstance(row["headers"], str) else row["headers"],
+                no_confirm=True,
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*pending)  # type: ignore[arg-type]
+        await conn.execute(
+            "UPDATE outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+        )
+        log.debug("outbox batch published", count=len(rows))
+        return len(rows)

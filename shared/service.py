@@ -1,0 +1,73 @@
+"""The skeleton every service shares: lifespan (broker, relay, background tasks), health, problem details."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import SessionMaker, asyncpg_dsn
+from shared.logging import get_logger
+from shared.problems import install_problem_handlers
+from shared.relay import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+BackgroundTask = Callable[[], Awaitable[None]]
+
+
+def build_app(
+    *,
+    name: str,
+    settings: ServiceSettings,
+    engine: AsyncEngine,
+    sessions: SessionMaker,
+    broker: KafkaBroker,
+    background: Sequence[BackgroundTask] = (),
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """A FastAPI app that starts the broker, the outbox relay and the service's background tasks, and stops them."""
+    relay = OutboxRelay(dsn=asyncpg_dsn(settings.database_url), publisher=broker, poll_seconds=settings.outbox_poll_seconds)  # type: ignore[arg-type]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await broker.start()
+        tasks = [asyncio.create_task(job(), name=f"{name}-{i}") for i, job in enumerate((relay.run, *background))]
+        log.info("service started", port=settings.http_port)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await broker.stop()
+            await engine.dispose()
+
+    app = FastAPI(title=f"Rummelig {name}", lifespan=lifespan, **fastapi_kwargs)
+    app.state.auth_settings = settings.auth
+    app.state.sessions = sessions
+    install_problem_handlers(app)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> JSONResponse:
+        """Ready when the database answers and the broker is connected."""
+        checks = {"database": False, "kafka": False}
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception as exc:  # noqa: BLE001 - health reports, it does not raise
+            log.warning("database unhealthy", error=repr(exc))
+        checks["kafka"] = bool(await broker.ping(timeout=2.0))
+        healthy = all(checks.values())
+        return JSONResponse({"status": "ok" if healthy else "unavailable", "service": name, "checks": checks},
+                            status_code=200 if healthy else 503)
+
+    return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.util
 import os
 import pwd
@@ -15,7 +16,8 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-import asyncpg
+# asyncpg ships no type hints; unused-ignore too, in case the project config learns to ignore it.
+import asyncpg  # type: ignore[import-untyped,unused-ignore]
 
 from deploy.ports import LOCALHOST, ensure_port_free
 
@@ -121,7 +123,9 @@ class PostgresServer:
             return {}
         entry = _ensure_system_user()
         if not (self.bin / "postgres").stat().st_mode & stat.S_IXOTH:
-            raise RuntimeError(f"{self.bin}/postgres is not executable by {SYSTEM_USER}: chmod -R o+rX {self.bin.parent}")
+            raise RuntimeError(
+                f"{self.bin}/postgres is not executable by {SYSTEM_USER}: chmod -R o+rX {self.bin.parent}"
+            )
         # Group and supplementary groups too, or the server would keep root's groups.
         return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": [entry.pw_gid],
                 "env": {**os.environ, "HOME": entry.pw_dir, "USER": SYSTEM_USER, "LOGNAME": SYSTEM_USER}}
@@ -235,10 +239,9 @@ class PostgresServer:
         try:
             if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
                 return
-            try:
+            # Another caller may create it between our check and our CREATE; that is success too.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 # CREATE DATABASE takes no parameters; the regex above is what makes the quoting safe.
                 await conn.execute(f'CREATE DATABASE "{name}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another caller created it between our check and our CREATE
         finally:
             await conn.close()

@@ -1,0 +1,215 @@
+"""The whole local stack as one object: Kafka, PostgreSQL, the mail catcher, topics, migrations, the four services.
+
+The launcher (deploy/up.py) and the tests both use it; the tests run it on other ports in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from deploy.kafka import KafkaBroker, ensure_jars
+from deploy.ports import ensure_port_free, wait_for_port
+from deploy.postgres import PostgresServer
+from shared.auth import Role, issue_token
+from shared.kafka import provision_topics
+from shared.migrate import upgrade
+from shared.settings import AuthSettings
+from shared.topics import all_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("intake", "enrolment", "followup", "reporting")
+
+
+@dataclass
+class StackConfig:
+    """Ports, the state folder and the few knobs the tests turn."""
+
+    state_dir: Path
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    postgres_port: int = 5433
+    smtp_port: int = 1025
+    mail_http_port: int = 8025
+    service_ports: dict[str, int] = field(
+        default_factory=lambda: {"intake": 8001, "enrolment": 8002, "followup": 8003, "reporting": 8004}
+    )
+    reminder_poll_seconds: float = 30.0
+    command_wait_seconds: float = 5.0
+    outbox_poll_seconds: float = 2.0
+    min_cell: int = 5
+    environment: str = "development"
+
+
+def _secrets(state_dir: Path) -> dict[str, str]:
+    # Generated once per state folder and kept: encrypted personal data must stay readable after a restart.
+    path = state_dir / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
+    values = {
+        "jwt_secret": secrets.token_urlsafe(48),
+        "data_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "lookup_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return values
+
+
+class Stack:
+    """Starts and stops every part, in order, each waited for until healthy."""
+
+    def __init__(self, config: StackConfig, *, log: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.log = log
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        (config.state_dir / "logs").mkdir(exist_ok=True)
+        self.secrets = _secrets(config.state_dir)
+        self.auth = AuthSettings(jwt_secret=self.secrets["jwt_secret"])  # type: ignore[arg-type]
+        self.kafka = KafkaBroker(config.state_dir / "kafka", port=config.kafka_port,
+                                 controller_port=config.kafka_controller_port)
+        self.postgres = PostgresServer(config.state_dir / "postgres", port=config.postgres_port,
+                                       log_path=config.state_dir / "logs" / "postgres.log")
+        self.mail_dir = config.state_dir / "mail"
+        self._mailcatcher: subprocess.Popen[bytes] | None = None
+        self.services: dict[str, subprocess.Popen[bytes]] = {}
+
+    # --- parts ---------------------------------------------------------------------------------------------------
+    def check_ports(self) -> None:
+        """Fail early and clearly if a port is taken."""
+        c = self.config
+        wanted = {"Kafka": c.kafka_port, "Kafka controller": c.kafka_controller_port, "PostgreSQL": c.postgres_port,
+                  "SMTP": c.smtp_port, "mail viewer": c.mail_http_port,
+                  **{f"{name} service": port for name, port in c.service_ports.items()}}
+        for component, port in wanted.items():
+            ensure_port_free(port, component)
+
+    async def start(self) -> None:
+        """Everything, in dependency order."""
+        self.check_ports()
+        t0 = time.monotonic()
+        await asyncio.to_thread(ensure_jars, self.log)
+        self.log("starting Kafka (KRaft) and PostgreSQL ...")
+        await asyncio.gather(asyncio.to_thread(self.kafka.start), asyncio.to_thread(self.postgres.start))
+        self.start_mailcatcher()
+        created = await provision_topics(self.kafka.bootstrap_servers, all_topics())
+        self.log(f"topics: {len(created)} created, {len(all_topics()) - len(created)} already there")
+        for name in SERVICES:
+            await self.postgres.ensure_database(name)
+            await asyncio.to_thread(upgrade, self.postgres.url(name), ROOT / "services" / name / "migrations")
+        self.log("databases migrated")
+        for name in SERVICES:
+            self.start_service(name)
+        await asyncio.gather(*(self.wait_healthy(name) for name in SERVICES))
+        self.log(f"stack ready in {time.monotonic() - t0:.1f} s")
+
+    def start_mailcatcher(self) -> None:
+        """The SMTP server that catches mail into .eml files, with a page to read them."""
+        c = self.config
+        self._mailcatcher = self._spawn(
+            "mailcatcher",
+            [sys.executable, "-m", "deploy.mailcatcher", "--dir", str(self.mail_dir), "--smtp-port", str(c.smtp_port),
+             "--http-port", str(c.mail_http_port)],
+            os.environ.copy(),
+        )
+        wait_for_port("127.0.0.1", c.smtp_port, timeout=20)
+        wait_for_port("127.0.0.1", c.mail_http_port, timeout=20)
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment one service runs with (its settings, validated by the service at start)."""
+        c = self.config
+        prefix = name.upper() + "_"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "ENROLMENT_", "FOLLOWUP_", "REPORTING_"))}
+        values = {
+            "ENVIRONMENT": c.environment,
+            "DATABASE_URL": self.postgres.url(name),
+            "KAFKA__BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            "AUTH__JWT_SECRET": self.secrets["jwt_secret"],
+            "HTTP_PORT": str(c.service_ports[name]),
+            "OUTBOX_POLL_SECONDS": str(c.outbox_poll_seconds),
+            "LOG_JSON": "true",
+        }
+        if name == "intake":
+            values |= {"DATA_KEY": self.secrets["data_key"], "LOOKUP_KEY": self.secrets["lookup_key"],
+                       "COMMAND_WAIT_SECONDS": str(c.command_wait_seconds), "PUBLIC_URL": self.url("intake")}
+        if name == "followup":
+            values |= {"SMTP_PORT": str(c.smtp_port), "INTAKE_PUBLIC_URL": self.url("intake"),
+                       "REMINDER_POLL_SECONDS": str(c.reminder_poll_seconds)}
+        if name == "reporting":
+            values |= {"MIN_CELL": str(c.min_cell)}
+        env.update({prefix + k: v for k, v in values.items()})
+        env["PYTHONPATH"] = str(ROOT)
+        return env
+
+    def start_service(self, name: str) -> None:
+        """Start one service process."""
+        self.services[name] = self._spawn(name, [sys.executable, "-m", f"services.{name}"], self.service_env(name))
+
+    async def wait_healthy(self, name: str, timeout: float = 60) -> None:
+        """Wait until the service's /health answers 200, or fail with the end of its log."""
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline:
+                proc = self.services[name]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
+                try:
+                    if (await client.get(self.url(name) + "/health")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"{name} not healthy after {timeout} s:\n{self.log_tail(name)}")
+
+    def stop_service(self, name: str, *, kill: bool = False) -> None:
+        """Stop one service: SIGTERM and wait, or SIGKILL (a crash)."""
+        proc = self.services.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop(self) -> None:
+        """Everything, in reverse order; safe to call twice."""
+        for name in list(self.services):
+            self.stop_service(name)
+        if self._mailcatcher and self._mailcatcher.poll() is None:
+            self._mailcatcher.terminate()
+            self._mailcatcher.wait(timeout=10)
+        self.kafka.stop()
+        self.postgres.stop()
+
+    # --- where things are ----------------------------------------------------------------------------------------
+    def url(self, name: str) -> str:
+        """A service's base URL."""
+        return f"http://127.0.0.1:{self.config.service_ports[name]}"
+
+    def token(self, *, role: Role, municipality: str | None = None, email: str = "caseworker@aarhus.example.dk",
+              subject: str = "demo-user") -> str:
+        """A signed bearer token for this stack."""
+        return issue_token(self.auth, subject=subject, email=email, roles=[role], municipality=municipality)
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        """The end of a part's log."""
+        path = self.config.state_dir / "logs" / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.config.state_dir / "logs" / f"{name}.log").open("ab")
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -208,7 +208,7 @@ class KafkaBroker:
         self.log4j2.write_text(LOG4J2)
         classpath = f"{libs}/*"
         if not (self.data_dir / "meta.properties").exists():
-            fmt = [java, "-cp", classpath, "kafka.tools.StorageTool", "format",
+            fmt = [java, "-XX:-UsePerfData", "-cp", classpath, "kafka.tools.StorageTool", "format",
                    "-t", self._cluster_id(), "-c", str(self.properties), "-g"]
             result = subprocess.run(fmt, capture_output=True, text=True, check=False)
             if result.returncode != 0:

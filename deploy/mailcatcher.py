@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import html
 import json
 import re
@@ -76,7 +77,7 @@ def _summaries(mail_dir: Path) -> list[dict[str, Any]]:
     out = []
     for name in _message_names(mail_dir):
         msg = parser.parsebytes((mail_dir / name).read_bytes())
-        received = datetime.strptime(name[:22], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC).isoformat()
+        received = datetime.strptime(name[:21], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC).isoformat()
         out.append({
             "name": name,
             "from": str(msg.get("From", "")),
@@ -129,10 +130,15 @@ async def _http(mail_dir: Path, reader: asyncio.StreamReader, writer: asyncio.St
     try:
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
         method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-        status, ctype, body = await asyncio.to_thread(_route, mail_dir, method, target)
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
-        status, ctype, body, method = 400, "text/plain; charset=utf-8", b"bad request\n", "GET"
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}[status]
+        # Also what a bare port probe (connect, then close) ends up as; nobody is left to answer.
+        writer.close()
+        return
+    try:
+        status, ctype, body = await asyncio.to_thread(_route, mail_dir, method, target)
+    except Exception as exc:  # noqa: BLE001 (one broken file must not stop the catcher; report it instead)
+        status, ctype, body = 500, "text/plain; charset=utf-8", f"{type(exc).__name__}: {exc}\n".encode()
+    reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}[status]
     # nosniff: mail bodies are shown as text, never rendered as HTML by a browser guessing.
     writer.write(
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
@@ -140,10 +146,9 @@ async def _http(mail_dir: Path, reader: asyncio.StreamReader, writer: asyncio.St
     )
     if method != "HEAD":
         writer.write(body)
-    try:
+    with contextlib.suppress(ConnectionError):  # the client may hang up before reading the answer
         await writer.drain()
-    finally:
-        writer.close()
+    writer.close()
 
 
 async def serve(mail_dir: Path, *, smtp_port: int, http_port: int, host: str = LOCALHOST) -> None:

@@ -148,13 +148,14 @@ class PostgresServer:
         """Initialise the cluster if needed, start the server and return once it accepts connections."""
         if self.is_running():
             return
-        ensure_port_free(self.port, "PostgreSQL", "the database port setting")
+        # Checked before the port: it is the more useful message when that server also holds the port.
         live = _live_postmaster(self.data_dir)
         if live is not None:
             raise RuntimeError(
                 f"a PostgreSQL server (pid {live}) from an earlier run still uses {self.data_dir}; "
                 f"stop it first (kill -INT {live})"
             )
+        ensure_port_free(self.port, "PostgreSQL", "the database port setting")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         run_as = self._run_as()

@@ -213,3 +213,24 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (self.config.state_dir / "logs" / f"{name}.log").open("ab")
         return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+_COMMON_SETTINGS = ("ENVIRONMENT", "DATABASE_URL", "KAFKA__BOOTSTRAP_SERVERS", "AUTH__JWT_SECRET", "HTTP_PORT",
+                    "OUTBOX_POLL_SECONDS", "LOG_JSON")
+_OWN_SETTINGS: dict[str, tuple[str, ...]] = {
+    "intake": ("DATA_KEY", "LOOKUP_KEY", "COMMAND_WAIT_SECONDS", "PUBLIC_URL"),
+    "followup": ("SMTP_PORT", "INTAKE_PUBLIC_URL", "REMINDER_POLL_SECONDS"),
+    "reporting": ("MIN_CELL",),
+}
+
+
+def service_setting_names(name: str) -> set[str]:
+    """The names of the settings variables Stack.service_env sets for one service, without values.
+
+    Kept in step with Stack.service_env by hand (tests/unit/test_compose.py checks that they agree); the compose file
+    must set every one of them. PYTHONPATH and the inherited environment are not included.
+    """
+    if name not in SERVICES:
+        raise ValueError(f"unknown service {name!r}; expected one of {', '.join(SERVICES)}")
+    prefix = name.upper() + "_"
+    return {prefix + key for key in (*_COMMON_SETTINGS, *_OWN_SETTINGS.get(name, ()))}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,13 +18,21 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-import deploy
 from deploy.kafka import KafkaBroker
 from deploy.mailcatcher import read_messages
 from deploy.ports import PortInUse, free_port, wait_for_port
 from deploy.postgres import PostgresServer
 
-REPO = Path(deploy.__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def listening() -> Iterator[int]:
+    """Hold a listening socket on a free port for the duration of a with block."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
 
 
 async def _consume_one(bootstrap: str, topic: str) -> bytes | None:
@@ -67,7 +77,7 @@ async def test_kafka_round_trip_and_restart_keeps_data(tmp_path: Path) -> None:
 
 
 def test_kafka_port_in_use(tmp_path: Path) -> None:
-    with pytest.raises(PortInUse, match="already in use"), _listening() as port:
+    with pytest.raises(PortInUse, match="already in use"), listening() as port:
         KafkaBroker(tmp_path / "kafka", port=port, controller_port=free_port()).start()
 
 
@@ -109,21 +119,6 @@ async def test_postgres_restart_after_crash_keeps_data(postgres: PostgresServer)
 def test_postgres_port_in_use(postgres: PostgresServer, tmp_path: Path) -> None:
     with pytest.raises(PortInUse, match=f"port {postgres.port} \\(PostgreSQL\\)"):
         PostgresServer(tmp_path / "other", port=postgres.port).start()
-
-
-class _listening:
-    """Hold a listening socket on a free port for the duration of a with block."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        return int(self.sock.getsockname()[1])
-
-    def __exit__(self, *exc: object) -> None:
-        self.sock.close()
 
 
 @pytest.fixture
@@ -188,7 +183,7 @@ async def test_mailcatcher_refuses_oversized_mail(mailcatcher: tuple[Path, int, 
 
 
 def test_mailcatcher_port_in_use(tmp_path: Path) -> None:
-    with _listening() as port:
+    with listening() as port:
         cmd = [sys.executable, "-m", "deploy.mailcatcher", "--dir", str(tmp_path),
                "--smtp-port", str(port), "--http-port", str(free_port())]
         result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=30)

@@ -1,0 +1,164 @@
+"""One participant's whole path over HTTP, through all four services on the real broker, database and SMTP server."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from deploy.mailcatcher import read_messages
+from deploy.stack import Stack
+from deploy.synthetic import SyntheticCitizen, referral_body, synthetic_citizen
+from services.followup.domain import add_months
+from shared.clock import today_in_copenhagen
+from shared.topics import all_topics
+from tests.fixtures.kafka_tools import eventually, read_topic
+from tests.fixtures.stack import CASEWORKER_EMAIL
+from tests.schema_files import schema_for
+
+pytestmark = pytest.mark.stack
+COLUMNS = ("referred", "enrolled", "completed", "employed_upon_leaving", "employed_six_months")
+
+
+async def _counts(reporting: httpx.AsyncClient) -> dict[str, int]:
+    response = await reporting.get("/report")
+    assert response.status_code == 200, response.text
+    for programme in response.json()["programmes"]:
+        if programme["programme_id"] == "rummelig-imidt":
+            return {c: int(programme["counts"][c]) for c in COLUMNS}
+    return dict.fromkeys(COLUMNS, 0)
+
+
+async def _command(intake: httpx.AsyncClient, participant_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await intake.post(f"/participants/{participant_id}/{path}", json=body)
+    assert response.status_code == 200, f"{path}: {response.status_code} {response.text}"
+    answer: dict[str, Any] = response.json()
+    assert answer["status"] == "accepted"
+    return answer
+
+
+def _reminders_for(stack: Stack, case_reference: str) -> list[EmailMessage]:
+    return [m for m in read_messages(stack.mail_dir) if case_reference in str(m["Subject"])]
+
+
+@pytest.fixture(scope="module")
+def citizen() -> SyntheticCitizen:
+    """A synthetic citizen of the journey."""
+    return synthetic_citizen(random.Random(20261123))
+
+
+@pytest.fixture(scope="module")
+async def journey(
+    stack: Stack, intake: httpx.AsyncClient, reporting: httpx.AsyncClient, citizen: SyntheticCitizen
+) -> dict[str, Any]:
+    """Drive the whole path once; the tests below look at what it left behind."""
+    before = await _counts(reporting)
+    today = today_in_copenhagen()
+    left_on = add_months(today, -7)
+    started_on = left_on - timedelta(days=60)
+
+    referred = await intake.post("/referrals", json=referral_body(citizen))
+    assert referred.status_code == 201, referred.text
+    pid, case_reference = referred.json()["participant_id"], referred.json()["case_reference"]
+
+    enrolled = await _command(intake, pid, "enrolment", {"course_id": "vet-aarhus-2026"})
+    assert enrolled["fact"]["type"] == "enrolment.confirmed"
+    assert (await _command(intake, pid, "start", {"started_on": started_on.isoformat()}))["fact"]["type"] == (
+        "participation.started"
+    )
+    completed = await _command(intake, pid, "completion", {"completed_on": left_on.isoformat()})
+    assert completed["fact"]["data"]["left_on"] == left_on.isoformat()
+    outcome = await _command(intake, pid, "leaving-outcome",
+                             {"situation": "ordinary-employment", "observed_on": (left_on + timedelta(days=10)).isoformat()})
+    assert outcome["fact"]["type"] == "leaving-outcome.recorded"
+
+    reminders = await eventually(lambda: _async(_reminders_for(stack, case_reference)), timeout=30)
+    six_month = [m for m in reminders if "six-month" in str(m["Subject"])]
+    assert six_month, [str(m["Subject"]) for m in reminders]
+
+    result = await _command(intake, pid, "six-month-result",
+                            {"situation": "ordinary-employment", "observed_on": today.isoformat()})
+    assert result["fact"]["data"]["employed"] is True
+
+    async def counted() -> dict[str, int] | None:
+        after = await _counts(reporting)
+        return after if after["employed_six_months"] > before["employed_six_months"] else None
+
+    after = await eventually(counted, timeout=30)
+    return {"pid": pid, "case_reference": case_reference, "before": before, "after": after, "left_on": left_on,
+            "reminder": six_month[0]}
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+async def test_the_report_counts_the_participant_in_every_column(journey: dict[str, Any]) -> None:
+    for column in COLUMNS:
+        assert journey["after"][column] == journey["before"][column] + 1, column
+
+
+async def test_the_six_month_reminder_reaches_the_caseworker_without_personal_data(
+    journey: dict[str, Any], citizen: SyntheticCitizen
+) -> None:
+    reminder: EmailMessage = journey["reminder"]
+    assert reminder["To"] == CASEWORKER_EMAIL
+    due = journey["left_on"]
+    text = reminder.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert journey["case_reference"] in text
+    assert add_months(due, 6).isoformat() in text
+    assert f"/participants/{journey['pid']}/six-month-result" in text
+    whole = reminder.as_string()
+    assert citizen.cpr not in whole and citizen.cpr.replace("-", "") not in whole
+    assert citizen.name not in whole
+
+
+async def test_the_timeline_shows_every_step_in_order(journey: dict[str, Any], intake: httpx.AsyncClient) -> None:
+    body = (await intake.get(f"/participants/{journey['pid']}/timeline")).json()
+    types = [e["type"] for e in body["events"]]
+    for earlier, later in [("referral.registered", "enrolment.confirmed"), ("enrolment.confirmed", "participation.started"),
+                           ("participation.started", "participation.completed"),
+                           ("participation.completed", "leaving-outcome.recorded"),
+                           ("leaving-outcome.recorded", "six-month-result.recorded")]:
+        assert types.index(earlier) < types.index(later), types
+    assert "reminder.sent" in types
+    assert body["pending_commands"] == []
+
+
+async def test_no_record_on_any_topic_carries_a_cpr_number_or_a_name(
+    journey: dict[str, Any], stack: Stack, citizen: SyntheticCitizen
+) -> None:
+    forbidden = [citizen.cpr, citizen.cpr.replace("-", ""), citizen.name, *citizen.name.split()]
+    cpr_like = re.compile(rb"(?<!\d)\d{6}-?\d{4}(?!\d)")
+    scanned = 0
+    for spec in all_topics():
+        for record in await read_topic(stack.kafka.bootstrap_servers, spec.name):
+            scanned += 1
+            raw = (record.value or b"") + b"".join(k.encode() + v for k, v in record.headers) + (record.key or b"")
+            text = raw.decode("utf-8", "replace")
+            for value in forbidden:
+                assert value not in text, f"{value!r} found on {spec.name}"
+            assert not cpr_like.search(raw), f"a CPR-like number on {spec.name}"
+    assert scanned > 10
+
+
+async def test_every_event_on_the_fact_and_command_topics_validates_against_its_schema(
+    journey: dict[str, Any], stack: Stack
+) -> None:
+    checked = 0
+    for spec in all_topics():
+        if spec.name.endswith(".dlt"):
+            continue
+        for record in await read_topic(stack.kafka.bootstrap_servers, spec.name):
+            headers = {k: v.decode() for k, v in record.headers}
+            schema = schema_for(headers["ce_type"], int(headers["ce_dataversion"]))
+            jsonschema.validate(json.loads(record.value), schema)
+            checked += 1
+    assert checked > 10

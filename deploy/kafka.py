@@ -59,8 +59,16 @@ def ensure_jars(log: Callable[[str], None] = print) -> Path:
     # Fetch beside the final folder so the rename below is atomic and a broken download never looks complete.
     tmp = Path(tempfile.mkdtemp(prefix="libs.tmp-", dir=libs.parent))
     log(f"fetching Kafka {KAFKA_VERSION} jars from Maven Central into {libs} (once, about 60 MB)")
-    cmd = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-           "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"]
+    cmd = [
+        mvn,
+        "-q",
+        "-B",
+        "-f",
+        str(POM),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={tmp}",
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not _complete(tmp):
         shutil.rmtree(tmp, ignore_errors=True)
@@ -99,12 +107,20 @@ def _tail(path: Path, lines: int = 40) -> str:
 # One node on two cores: replication 1 and one partition for internal topics (default 50 each), no 3 s rebalance
 # delay, fewer threads and a 16 MiB instead of 128 MiB cleaner buffer; topics only as the services declare them.
 ONE_NODE = {
-    "offsets.topic.replication.factor": "1", "offsets.topic.num.partitions": "1",
-    "transaction.state.log.replication.factor": "1", "transaction.state.log.min.isr": "1",
-    "transaction.state.log.num.partitions": "1", "share.coordinator.state.topic.replication.factor": "1",
-    "share.coordinator.state.topic.min.isr": "1", "share.coordinator.state.topic.num.partitions": "1",
-    "group.initial.rebalance.delay.ms": "0", "num.network.threads": "2", "num.io.threads": "2",
-    "log.cleaner.dedupe.buffer.size": "16777216", "auto.create.topics.enable": "false", "num.partitions": "1",
+    "offsets.topic.replication.factor": "1",
+    "offsets.topic.num.partitions": "1",
+    "transaction.state.log.replication.factor": "1",
+    "transaction.state.log.min.isr": "1",
+    "transaction.state.log.num.partitions": "1",
+    "share.coordinator.state.topic.replication.factor": "1",
+    "share.coordinator.state.topic.min.isr": "1",
+    "share.coordinator.state.topic.num.partitions": "1",
+    "group.initial.rebalance.delay.ms": "0",
+    "num.network.threads": "2",
+    "num.io.threads": "2",
+    "log.cleaner.dedupe.buffer.size": "16777216",
+    "auto.create.topics.enable": "false",
+    "num.partitions": "1",
 }
 
 LOG4J2 = """\
@@ -208,21 +224,43 @@ class KafkaBroker:
         self.log4j2.write_text(LOG4J2)
         classpath = f"{libs}/*"
         if not (self.data_dir / "meta.properties").exists():
-            fmt = [java, "-XX:-UsePerfData", "-cp", classpath, "kafka.tools.StorageTool", "format",
-                   "-t", self._cluster_id(), "-c", str(self.properties), "-g"]
+            fmt = [
+                java,
+                "-XX:-UsePerfData",
+                "-cp",
+                classpath,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                self._cluster_id(),
+                "-c",
+                str(self.properties),
+                "-g",
+            ]
             result = subprocess.run(fmt, capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 raise RuntimeError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
         # Remember where this run's log starts: the file appender appends, and an old "started" line must not count.
         offset = self.server_log.stat().st_size if self.server_log.exists() else 0
         # -XX:-UsePerfData: no hsperfdata file in /tmp, which a killed JVM would leave behind.
-        cmd = [java, "-Xms256m", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:-UsePerfData",
-               f"-Dkafka.logs.dir={self.logs_dir}", f"-Dlog4j2.configurationFile={self.log4j2}",
-               "-cp", classpath, "kafka.Kafka", str(self.properties)]
+        cmd = [
+            java,
+            "-Xms256m",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            "-XX:-UsePerfData",
+            f"-Dkafka.logs.dir={self.logs_dir}",
+            f"-Dlog4j2.configurationFile={self.log4j2}",
+            "-cp",
+            classpath,
+            "kafka.Kafka",
+            str(self.properties),
+        ]
         self._stdout = self.stdout_log.open("ab")
         # A session of its own, so a Ctrl-C meant for the launcher does not hit the broker before we stop it in order.
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._stdout,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=self._stdout, stderr=subprocess.STDOUT, start_new_session=True
+        )
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while True:

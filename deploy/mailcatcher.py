@@ -78,16 +78,18 @@ def _summaries(mail_dir: Path) -> list[dict[str, Any]]:
     for name in _message_names(mail_dir):
         msg = parser.parsebytes((mail_dir / name).read_bytes())
         received = datetime.strptime(name[:21], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC).isoformat()
-        out.append({
-            "name": name,
-            "from": str(msg.get("From", "")),
-            "to": str(msg.get("To", "")),
-            "subject": str(msg.get("Subject", "")),
-            # Many senders (aiosmtplib among them) add no Date header; the time we received it is always known.
-            "date": str(msg.get("Date", "")) or received,
-            "received": received,
-            "recipients": [r.strip() for r in str(msg.get("X-Envelope-To", "")).split(",") if r.strip()],
-        })
+        out.append(
+            {
+                "name": name,
+                "from": str(msg.get("From", "")),
+                "to": str(msg.get("To", "")),
+                "subject": str(msg.get("Subject", "")),
+                # Many senders (aiosmtplib among them) add no Date header; the time we received it is always known.
+                "date": str(msg.get("Date", "")) or received,
+                "received": received,
+                "recipients": [r.strip() for r in str(msg.get("X-Envelope-To", "")).split(",") if r.strip()],
+            }
+        )
     return out
 
 
@@ -96,12 +98,12 @@ def _page(summaries: list[dict[str, Any]]) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(s['received'][:19].replace('T', ' '))} UTC</td>"
         f"<td>{html.escape(s['from'])}</td><td>{html.escape(s['to'])}</td>"
-        f"<td><a href=\"/messages/{html.escape(s['name'])}\">{html.escape(s['subject']) or '(no subject)'}</a>"
+        f'<td><a href="/messages/{html.escape(s["name"])}">{html.escape(s["subject"]) or "(no subject)"}</a>'
         "</td></tr>"
         for s in reversed(summaries)
     )
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Caught mail</title></head><body>"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Caught mail</title></head><body>'
         f"<h1>Caught mail ({len(summaries)})</h1><table><thead><tr><th>Time</th><th>From</th><th>To</th>"
         f"<th>Subject</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
     )
@@ -161,12 +163,15 @@ async def serve(mail_dir: Path, *, smtp_port: int, http_port: int, host: str = L
     # A fixed hostname: aiosmtpd's default looks up the FQDN, which can hang on machines with slow DNS.
     smtp = await loop.create_server(
         lambda: SMTP(handler, data_size_limit=MAX_MESSAGE, hostname="mailcatcher", enable_SMTPUTF8=True),
-        host, smtp_port,
+        host,
+        smtp_port,
     )
     web = await asyncio.start_server(lambda r, w: _http(mail_dir, r, w), host, http_port, limit=MAX_REQUEST_HEAD)
     async with smtp, web:
-        print(f"mailcatcher: SMTP on {host}:{smtp_port}, web on http://{host}:{http_port}/, mail in {mail_dir}",
-              flush=True)
+        print(
+            f"mailcatcher: SMTP on {host}:{smtp_port}, web on http://{host}:{http_port}/, mail in {mail_dir}",
+            flush=True,
+        )
         await asyncio.gather(smtp.serve_forever(), web.serve_forever())
 
 

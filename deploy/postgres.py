@@ -41,8 +41,11 @@ def _ensure_system_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+            check=True,
+            capture_output=True,
+        )
         return pwd.getpwnam(SYSTEM_USER)
 
 
@@ -127,8 +130,12 @@ class PostgresServer:
                 f"{self.bin}/postgres is not executable by {SYSTEM_USER}: chmod -R o+rX {self.bin.parent}"
             )
         # Group and supplementary groups too, or the server would keep root's groups.
-        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": [entry.pw_gid],
-                "env": {**os.environ, "HOME": entry.pw_dir, "USER": SYSTEM_USER, "LOGNAME": SYSTEM_USER}}
+        return {
+            "user": entry.pw_uid,
+            "group": entry.pw_gid,
+            "extra_groups": [entry.pw_gid],
+            "env": {**os.environ, "HOME": entry.pw_dir, "USER": SYSTEM_USER, "LOGNAME": SYSTEM_USER},
+        }
 
     def _socket_dir(self, run_as: dict[str, Any]) -> Path:
         """Create the unix socket folder: inside data_dir, or a short /tmp folder when that path is too long."""
@@ -164,18 +171,42 @@ class PostgresServer:
             os.chown(self.data_dir, run_as["user"], run_as["group"])
         if not (self.data_dir / "PG_VERSION").exists():
             # --no-locale: the same sorting on every machine, and no failure when the shell's LANG is not installed.
-            cmd = [str(self.bin / "initdb"), "-D", str(self.data_dir), "--auth=trust", "--encoding=UTF8",
-                   "--no-locale", "-U", "postgres"]
+            cmd = [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+                "-U",
+                "postgres",
+            ]
             result = subprocess.run(cmd, capture_output=True, text=True, check=False, **run_as)
             if result.returncode != 0:
                 raise RuntimeError(f"initdb failed:\n{result.stdout}{result.stderr}")
         sock = self._socket_dir(run_as)
-        cmd = [str(self.bin / "postgres"), "-D", str(self.data_dir), "-h", LOCALHOST, "-p", str(self.port),
-               "-k", str(sock), "-c", "max_connections=200", "-c", "fsync=on", "-c", "log_destination=stderr"]
+        cmd = [
+            str(self.bin / "postgres"),
+            "-D",
+            str(self.data_dir),
+            "-h",
+            LOCALHOST,
+            "-p",
+            str(self.port),
+            "-k",
+            str(sock),
+            "-c",
+            "max_connections=200",
+            "-c",
+            "fsync=on",
+            "-c",
+            "log_destination=stderr",
+        ]
         self._log = self.log_path.open("ab")
         # A session of its own, so a Ctrl-C meant for the launcher does not reach the server before we stop it.
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                                      start_new_session=True, **run_as)
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True, **run_as
+        )
         atexit.register(self.stop)
         self._wait_ready(timeout)
 
@@ -183,8 +214,20 @@ class PostgresServer:
         """Poll pg_isready over TCP until the server accepts connections."""
         assert self._proc is not None
         deadline = time.monotonic() + timeout
-        ready = [str(self.bin / "pg_isready"), "-q", "-h", LOCALHOST, "-p", str(self.port), "-U", "postgres",
-                 "-d", "postgres", "-t", "2"]
+        ready = [
+            str(self.bin / "pg_isready"),
+            "-q",
+            "-h",
+            LOCALHOST,
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-t",
+            "2",
+        ]
         while True:
             if self._proc.poll() is not None:
                 self._reap()
@@ -234,15 +277,20 @@ class PostgresServer:
 
     async def ensure_database(self, name: str) -> None:
         """Create database name unless it exists (safe to call repeatedly and concurrently)."""
-        if not DB_NAME.match(name):
-            raise ValueError(f"not a plain database name: {name!r}")
-        conn = await asyncpg.connect(self.dsn("postgres"))
-        try:
-            if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-                return
-            # Another caller may create it between our check and our CREATE; that is success too.
-            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
-                # CREATE DATABASE takes no parameters; the regex above is what makes the quoting safe.
-                await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        await ensure_database(self.dsn("postgres"), name)
+
+
+async def ensure_database(server_dsn: str, name: str) -> None:
+    """CREATE DATABASE name unless it exists, connecting to server_dsn (a maintenance database)."""
+    if not DB_NAME.match(name):
+        raise ValueError(f"not a plain database name: {name!r}")
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return
+        # Another caller may create it between our check and our CREATE; that is success too.
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+            # CREATE DATABASE takes no parameters; the regex above is what makes the quoting safe.
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()

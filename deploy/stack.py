@@ -23,14 +23,12 @@ import httpx
 from deploy.kafka import KafkaBroker, ensure_jars
 from deploy.ports import ensure_port_free, wait_for_port
 from deploy.postgres import PostgresServer
+from deploy.provision import SERVICES as SERVICES
+from deploy.provision import provision
 from shared.auth import Role, issue_token
-from shared.kafka import provision_topics
-from shared.migrate import upgrade
 from shared.settings import AuthSettings
-from shared.topics import all_topics
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("intake", "enrolment", "followup", "reporting")
 
 
 @dataclass
@@ -77,11 +75,15 @@ class Stack:
         config.state_dir.mkdir(parents=True, exist_ok=True)
         (config.state_dir / "logs").mkdir(exist_ok=True)
         self.secrets = _secrets(config.state_dir)
-        self.auth = AuthSettings(jwt_secret=self.secrets["jwt_secret"])  # type: ignore[arg-type]
-        self.kafka = KafkaBroker(config.state_dir / "kafka", port=config.kafka_port,
-                                 controller_port=config.kafka_controller_port)
-        self.postgres = PostgresServer(config.state_dir / "postgres", port=config.postgres_port,
-                                       log_path=config.state_dir / "logs" / "postgres.log")
+        self.auth = AuthSettings(jwt_secret=self.secrets["jwt_secret"])
+        self.kafka = KafkaBroker(
+            config.state_dir / "kafka", port=config.kafka_port, controller_port=config.kafka_controller_port
+        )
+        self.postgres = PostgresServer(
+            config.state_dir / "postgres",
+            port=config.postgres_port,
+            log_path=config.state_dir / "logs" / "postgres.log",
+        )
         self.mail_dir = config.state_dir / "mail"
         self._mailcatcher: subprocess.Popen[bytes] | None = None
         self.services: dict[str, subprocess.Popen[bytes]] = {}
@@ -90,9 +92,14 @@ class Stack:
     def check_ports(self) -> None:
         """Fail early and clearly if a port is taken."""
         c = self.config
-        wanted = {"Kafka": c.kafka_port, "Kafka controller": c.kafka_controller_port, "PostgreSQL": c.postgres_port,
-                  "SMTP": c.smtp_port, "mail viewer": c.mail_http_port,
-                  **{f"{name} service": port for name, port in c.service_ports.items()}}
+        wanted = {
+            "Kafka": c.kafka_port,
+            "Kafka controller": c.kafka_controller_port,
+            "PostgreSQL": c.postgres_port,
+            "SMTP": c.smtp_port,
+            "mail viewer": c.mail_http_port,
+            **{f"{name} service": port for name, port in c.service_ports.items()},
+        }
         for component, port in wanted.items():
             ensure_port_free(port, component)
 
@@ -104,12 +111,7 @@ class Stack:
         self.log("starting Kafka (KRaft) and PostgreSQL ...")
         await asyncio.gather(asyncio.to_thread(self.kafka.start), asyncio.to_thread(self.postgres.start))
         self.start_mailcatcher()
-        created = await provision_topics(self.kafka.bootstrap_servers, all_topics())
-        self.log(f"topics: {len(created)} created, {len(all_topics()) - len(created)} already there")
-        for name in SERVICES:
-            await self.postgres.ensure_database(name)
-            await asyncio.to_thread(upgrade, self.postgres.url(name), ROOT / "services" / name / "migrations")
-        self.log("databases migrated")
+        await provision(self.postgres.url("").rstrip("/"), self.kafka.bootstrap_servers, log=self.log)
         for name in SERVICES:
             self.start_service(name)
         await asyncio.gather(*(self.wait_healthy(name) for name in SERVICES))
@@ -120,8 +122,17 @@ class Stack:
         c = self.config
         self._mailcatcher = self._spawn(
             "mailcatcher",
-            [sys.executable, "-m", "deploy.mailcatcher", "--dir", str(self.mail_dir), "--smtp-port", str(c.smtp_port),
-             "--http-port", str(c.mail_http_port)],
+            [
+                sys.executable,
+                "-m",
+                "deploy.mailcatcher",
+                "--dir",
+                str(self.mail_dir),
+                "--smtp-port",
+                str(c.smtp_port),
+                "--http-port",
+                str(c.mail_http_port),
+            ],
             os.environ.copy(),
         )
         wait_for_port("127.0.0.1", c.smtp_port, timeout=20)
@@ -131,7 +142,11 @@ class Stack:
         """The environment one service runs with (its settings, validated by the service at start)."""
         c = self.config
         prefix = name.upper() + "_"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "ENROLMENT_", "FOLLOWUP_", "REPORTING_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("INTAKE_", "ENROLMENT_", "FOLLOWUP_", "REPORTING_"))
+        }
         values = {
             "ENVIRONMENT": c.environment,
             "DATABASE_URL": self.postgres.url(name),
@@ -142,11 +157,18 @@ class Stack:
             "LOG_JSON": "true",
         }
         if name == "intake":
-            values |= {"DATA_KEY": self.secrets["data_key"], "LOOKUP_KEY": self.secrets["lookup_key"],
-                       "COMMAND_WAIT_SECONDS": str(c.command_wait_seconds), "PUBLIC_URL": self.url("intake")}
+            values |= {
+                "DATA_KEY": self.secrets["data_key"],
+                "LOOKUP_KEY": self.secrets["lookup_key"],
+                "COMMAND_WAIT_SECONDS": str(c.command_wait_seconds),
+                "PUBLIC_URL": self.url("intake"),
+            }
         if name == "followup":
-            values |= {"SMTP_PORT": str(c.smtp_port), "INTAKE_PUBLIC_URL": self.url("intake"),
-                       "REMINDER_POLL_SECONDS": str(c.reminder_poll_seconds)}
+            values |= {
+                "SMTP_PORT": str(c.smtp_port),
+                "INTAKE_PUBLIC_URL": self.url("intake"),
+                "REMINDER_POLL_SECONDS": str(c.reminder_poll_seconds),
+            }
         if name == "reporting":
             values |= {"MIN_CELL": str(c.min_cell)}
         env.update({prefix + k: v for k, v in values.items()})
@@ -200,8 +222,14 @@ class Stack:
         """A service's base URL."""
         return f"http://127.0.0.1:{self.config.service_ports[name]}"
 
-    def token(self, *, role: Role, municipality: str | None = None, email: str = "caseworker@aarhus.example.dk",
-              subject: str = "demo-user") -> str:
+    def token(
+        self,
+        *,
+        role: Role,
+        municipality: str | None = None,
+        email: str = "caseworker@aarhus.example.dk",
+        subject: str = "demo-user",
+    ) -> str:
         """A signed bearer token for this stack."""
         return issue_token(self.auth, subject=subject, email=email, roles=[role], municipality=municipality)
 
@@ -215,8 +243,15 @@ class Stack:
         return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-_COMMON_SETTINGS = ("ENVIRONMENT", "DATABASE_URL", "KAFKA__BOOTSTRAP_SERVERS", "AUTH__JWT_SECRET", "HTTP_PORT",
-                    "OUTBOX_POLL_SECONDS", "LOG_JSON")
+_COMMON_SETTINGS = (
+    "ENVIRONMENT",
+    "DATABASE_URL",
+    "KAFKA__BOOTSTRAP_SERVERS",
+    "AUTH__JWT_SECRET",
+    "HTTP_PORT",
+    "OUTBOX_POLL_SECONDS",
+    "LOG_JSON",
+)
 _OWN_SETTINGS: dict[str, tuple[str, ...]] = {
     "intake": ("DATA_KEY", "LOOKUP_KEY", "COMMAND_WAIT_SECONDS", "PUBLIC_URL"),
     "followup": ("SMTP_PORT", "INTAKE_PUBLIC_URL", "REMINDER_POLL_SECONDS"),

@@ -26,7 +26,9 @@ def synthetic_citizen(rng: random.Random, *, born_between: tuple[int, int] = (19
     # seventh digit 0-3 means 1900s for any year, 4 means 2000s for YY <= 36 (DOMAIN.md)
     seventh = rng.randrange(4) if born.year < 2000 else 4
     serial = f"{seventh}{rng.randrange(1000):03d}"
-    return SyntheticCitizen(cpr=f"{born:%d%m%y}-{serial}", name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", birth_date=born)
+    return SyntheticCitizen(
+        cpr=f"{born:%d%m%y}-{serial}", name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", birth_date=born
+    )
 
 
 def referral_body(citizen: SyntheticCitizen, **overrides: object) -> dict[str, object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jwt
 from fastapi import Depends, HTTPException, Request
@@ -83,7 +83,7 @@ def require_role(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A FastAPI dependency: the request's principal, who must hold the role."""
 
     async def dependency(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
         # A page opened in a browser may carry the token as ?access_token= (RFC 6750, section 2.3).
         token = credentials.credentials if credentials else request.query_params.get("access_token")

@@ -37,7 +37,7 @@ def dead_letter_middleware(
                 except InvalidEvent as exc:
                     await _park(broker, msg, service=service, reason="invalid", error=exc)
                     return None
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - any failure is retried, then parked
                     if attempt == retries:
                         await _park(broker, msg, service=service, reason="failed", error=exc)
                         return None

@@ -76,12 +76,12 @@ class CloudEvent(BaseModel):
             raise InvalidEvent("value is not a JSON object")
         try:
             return cls(
-                id=hdrs.get("ce_id"),  # type: ignore[arg-type]
-                type=hdrs.get("ce_type"),  # type: ignore[arg-type]
-                version=hdrs.get("ce_dataversion"),  # type: ignore[arg-type]
-                source=hdrs.get("ce_source"),  # type: ignore[arg-type]
-                subject=hdrs.get("ce_subject"),  # type: ignore[arg-type]
-                time=hdrs.get("ce_time"),  # type: ignore[arg-type]
+                id=hdrs.get("ce_id"),
+                type=hdrs.get("ce_type"),
+                version=hdrs.get("ce_dataversion"),
+                source=hdrs.get("ce_source"),
+                subject=hdrs.get("ce_subject"),
+                time=hdrs.get("ce_time"),
                 correlationid=hdrs.get("ce_correlationid"),
                 causationid=hdrs.get("ce_causationid"),
                 data=data,

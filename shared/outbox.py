@@ -22,9 +22,7 @@ class OutboxMessage(SQLModel, table=True):
     """An event waiting to be published (or published, when published_at is set)."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (
-        Index("ix_outbox_message_unpublished", "id", postgresql_where=text("published_at IS NULL")),
-    )
+    __table_args__ = (Index("ix_outbox_message_unpublished", "id", postgresql_where=text("published_at IS NULL")),)
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     event_id: str = Field(max_length=36, unique=True)

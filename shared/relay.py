@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from typing import Protocol
 
 import asyncpg
@@ -23,7 +24,9 @@ RELAY_LOCK_KEY = 0x52554D4D  # one relay leader per service database
 class Publisher(Protocol):
     """What the relay needs of a broker."""
 
-    async def publish(self, message: bytes, topic: str, *, key: bytes, headers: dict[str, str], no_confirm: bool) -> object: ...
+    async def publish(
+        self, message: bytes, topic: str, *, key: bytes, headers: dict[str, str], no_confirm: bool
+    ) -> Awaitable[object]: ...
 
 
 class OutboxRelay:
@@ -85,7 +88,7 @@ class OutboxRelay:
             )
             for row in rows
         ]
-        await asyncio.gather(*pending)  # type: ignore[arg-type]
+        await asyncio.gather(*pending)
         await conn.execute(
             "UPDATE outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
         )

@@ -18,9 +18,15 @@ S = TypeVar("S", bound=ServiceSettings)
 def run_service(name: str, settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
     """Validate settings (exit 2 with the reasons if invalid), then serve until SIGTERM or Ctrl-C."""
     try:
-        settings = settings_class()  # type: ignore[call-arg]
+        settings = settings_class()
     except ValidationError as exc:
         raise SystemExit(f"{name}: invalid settings:\n{exc}") from None
     configure_logging(name, json=settings.log_json)
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

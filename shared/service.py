@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,7 +20,7 @@ from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
-BackgroundTask = Callable[[], Awaitable[None]]
+BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
 
 
 def build_app(
@@ -34,7 +34,9 @@ def build_app(
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app that starts the broker, the outbox relay and the service's background tasks, and stops them."""
-    relay = OutboxRelay(dsn=asyncpg_dsn(settings.database_url), publisher=broker, poll_seconds=settings.outbox_poll_seconds)  # type: ignore[arg-type]
+    relay = OutboxRelay(
+        dsn=asyncpg_dsn(settings.database_url), publisher=broker, poll_seconds=settings.outbox_poll_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +69,9 @@ def build_app(
             log.warning("database unhealthy", error=repr(exc))
         checks["kafka"] = bool(await broker.ping(timeout=2.0))
         healthy = all(checks.values())
-        return JSONResponse({"status": "ok" if healthy else "unavailable", "service": name, "checks": checks},
-                            status_code=200 if healthy else 503)
+        return JSONResponse(
+            {"status": "ok" if healthy else "unavailable", "service": name, "checks": checks},
+            status_code=200 if healthy else 503,
+        )
 
     return app

@@ -16,15 +16,36 @@ from shared.topics import CATALOGUE_EVENTS
 
 DEMO_PROGRAMME = "rummelig-imidt"
 DEMO_COURSES = (
-    Course(id="vet-aarhus-2026", programme_id=DEMO_PROGRAMME, subproject_id="war-veterans-aarhus", municipality="751",
-           title="Indslusningsforløb for veteraner, Aarhus", starts_on=date(2026, 1, 5), ends_on=date(2027, 6, 30),
-           capacity=25),
-    Course(id="flex-odder-2026", programme_id=DEMO_PROGRAMME, subproject_id="flex-job-odder", municipality="727",
-           title="Fleksjob efter stress og nedslidning, Odder", starts_on=date(2026, 2, 2), ends_on=date(2027, 6, 30),
-           capacity=24),
-    Course(id="deaf-hedensted-2026", programme_id=DEMO_PROGRAMME, subproject_id="deaf-hedensted", municipality="766",
-           title="Døve og hørehæmmede ledige, Hedensted", starts_on=date(2026, 3, 2), ends_on=date(2027, 6, 30),
-           capacity=18),
+    Course(
+        id="vet-aarhus-2026",
+        programme_id=DEMO_PROGRAMME,
+        subproject_id="war-veterans-aarhus",
+        municipality="751",
+        title="Indslusningsforløb for veteraner, Aarhus",
+        starts_on=date(2026, 1, 5),
+        ends_on=date(2027, 6, 30),
+        capacity=25,
+    ),
+    Course(
+        id="flex-odder-2026",
+        programme_id=DEMO_PROGRAMME,
+        subproject_id="flex-job-odder",
+        municipality="727",
+        title="Fleksjob efter stress og nedslidning, Odder",
+        starts_on=date(2026, 2, 2),
+        ends_on=date(2027, 6, 30),
+        capacity=24,
+    ),
+    Course(
+        id="deaf-hedensted-2026",
+        programme_id=DEMO_PROGRAMME,
+        subproject_id="deaf-hedensted",
+        municipality="766",
+        title="Døve og hørehæmmede ledige, Hedensted",
+        starts_on=date(2026, 3, 2),
+        ends_on=date(2027, 6, 30),
+        capacity=18,
+    ),
 )
 
 
@@ -36,10 +57,19 @@ async def seed_catalogue(session: AsyncSession, courses: tuple[Course, ...] = DE
             continue
         session.add(Course.model_validate(course.model_dump()))
         published = CoursePublished(
-            course_id=course.id, programme_id=course.programme_id, subproject_id=course.subproject_id,
-            municipality=course.municipality, starts_on=course.starts_on, ends_on=course.ends_on, capacity=course.capacity,
+            course_id=course.id,
+            programme_id=course.programme_id,
+            subproject_id=course.subproject_id,
+            municipality=course.municipality,
+            starts_on=course.starts_on,
+            ends_on=course.ends_on,
+            capacity=course.capacity,
         )
-        add_to_outbox(session, to_event(published, source="rummelig/enrolment", subject=course.id),
-                      topic=CATALOGUE_EVENTS, key=course.id)
+        add_to_outbox(
+            session,
+            to_event(published, source="rummelig/enrolment", subject=course.id),
+            topic=CATALOGUE_EVENTS,
+            key=course.id,
+        )
         added += 1
     return added

@@ -49,7 +49,9 @@ def enrol(
     if course is None:
         return Rejection("unknown-course", f"there is no course {cmd.course_id}")
     if course.programme_id != cmd.programme_id:
-        return Rejection("course-not-in-programme", f"course {cmd.course_id} does not belong to the participant's programme")
+        return Rejection(
+            "course-not-in-programme", f"course {cmd.course_id} does not belong to the participant's programme"
+        )
     if course.taken >= course.capacity:
         return Rejection("course-full", f"course {cmd.course_id} has no free seat ({course.capacity} taken)")
     return contracts.EnrolmentConfirmed(
@@ -65,8 +67,9 @@ def start(state: ParticipationState | None, cmd: contracts.RecordStart) -> contr
     """Record the start of an enrolled participant."""
     if state is None or state.status != "enrolled":
         return Rejection("not-enrolled", "only an enrolled participant who has not started can start")
-    return contracts.ParticipationStarted(participant_id=cmd.participant_id, course_id=state.course_id,
-                                          started_on=cmd.started_on)
+    return contracts.ParticipationStarted(
+        participant_id=cmd.participant_id, course_id=state.course_id, started_on=cmd.started_on
+    )
 
 
 def complete(
@@ -77,8 +80,9 @@ def complete(
         return Rejection("not-started", "only a participant who has started can complete")
     if state.started_on and cmd.completed_on < state.started_on:
         return Rejection("before-start", "the completion date is before the start date")
-    return contracts.ParticipationCompleted(participant_id=cmd.participant_id, course_id=state.course_id,
-                                            left_on=cmd.completed_on)
+    return contracts.ParticipationCompleted(
+        participant_id=cmd.participant_id, course_id=state.course_id, left_on=cmd.completed_on
+    )
 
 
 def drop_out(
@@ -89,8 +93,9 @@ def drop_out(
         return Rejection("not-participating", "only an enrolled or started participant can drop out")
     if state.started_on and cmd.dropped_out_on < state.started_on:
         return Rejection("before-start", "the drop-out date is before the start date")
-    return contracts.ParticipationDroppedOut(participant_id=cmd.participant_id, course_id=state.course_id,
-                                             left_on=cmd.dropped_out_on, reason=cmd.reason)
+    return contracts.ParticipationDroppedOut(
+        participant_id=cmd.participant_id, course_id=state.course_id, left_on=cmd.dropped_out_on, reason=cmd.reason
+    )
 
 
 def next_status(fact: BaseModel) -> str:

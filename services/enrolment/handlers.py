@@ -22,10 +22,14 @@ from shared.topics import PARTICIPATION_EVENTS
 SOURCE = "rummelig/enrolment"
 
 
-async def _state(session: AsyncSession, participant_id: object) -> tuple[Participation | None, domain.ParticipationState | None]:
+async def _state(
+    session: AsyncSession, participant_id: object
+) -> tuple[Participation | None, domain.ParticipationState | None]:
     # FOR UPDATE: two commands for one participant never interleave, whichever replica handles them
     row = (
-        await session.exec(select(Participation).where(Participation.participant_id == participant_id).with_for_update())
+        await session.exec(
+            select(Participation).where(Participation.participant_id == participant_id).with_for_update()
+        )
     ).first()
     if row is None:
         return None, None
@@ -38,9 +42,9 @@ async def _seats(session: AsyncSession, course_id: str) -> domain.CourseSeats | 
         return None
     taken = (
         await session.exec(
-            select(func.count()).select_from(Participation).where(
-                Participation.course_id == course_id, col(Participation.status).in_(domain.ACTIVE)
-            )
+            select(func.count())
+            .select_from(Participation)
+            .where(Participation.course_id == course_id, col(Participation.status).in_(domain.ACTIVE))
         )
     ).one()
     return domain.CourseSeats(course.id, course.programme_id, course.subproject_id, course.capacity, int(taken))
@@ -49,7 +53,7 @@ async def _seats(session: AsyncSession, course_id: str) -> domain.CourseSeats | 
 def _answer(session: AsyncSession, command: CloudEvent, outcome: BaseModel | domain.Rejection) -> None:
     if isinstance(outcome, domain.Rejection):
         data: BaseModel = contracts.CommandRejected(
-            participant_id=command.subject,  # type: ignore[arg-type]
+            participant_id=command.subject,
             command_id=command.id,
             command_type=command.type,
             reason=outcome.reason,
@@ -57,14 +61,17 @@ def _answer(session: AsyncSession, command: CloudEvent, outcome: BaseModel | dom
         )
     else:
         data = outcome
-    add_to_outbox(session, to_event(data, source=SOURCE, subject=command.subject, cause=command), topic=PARTICIPATION_EVENTS)
+    add_to_outbox(
+        session, to_event(data, source=SOURCE, subject=command.subject, cause=command), topic=PARTICIPATION_EVENTS
+    )
 
 
 def _apply(row: Participation | None, fact: BaseModel) -> Participation:
     status = domain.next_status(fact)
     if isinstance(fact, contracts.EnrolmentConfirmed):
-        return Participation(participant_id=fact.participant_id, course_id=fact.course_id, status=status,
-                             enrolled_on=fact.enrolled_on)
+        return Participation(
+            participant_id=fact.participant_id, course_id=fact.course_id, status=status, enrolled_on=fact.enrolled_on
+        )
     assert row is not None
     row.status = status
     row.updated_at = datetime.now(UTC)
@@ -106,8 +113,9 @@ async def on_drop_out(session: AsyncSession, event: CloudEvent) -> None:
     await _record(session, event, row, domain.drop_out(state, cmd))
 
 
-async def _record(session: AsyncSession, command: CloudEvent, row: Participation | None,
-                  outcome: BaseModel | domain.Rejection) -> None:
+async def _record(
+    session: AsyncSession, command: CloudEvent, row: Participation | None, outcome: BaseModel | domain.Rejection
+) -> None:
     if str(getattr(outcome, "participant_id", command.subject)) != command.subject:
         outcome = domain.Rejection("subject-mismatch", "the command's subject and participant differ")
     if not isinstance(outcome, domain.Rejection):

@@ -25,21 +25,29 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     broker = create_broker(settings.kafka.bootstrap_servers, service=SERVICE)
-    subscribe_events(broker, service=SERVICE, topics=SUBSCRIPTIONS[SERVICE], sessions=sessions,
-                     handlers=COMMAND_HANDLERS, strict_topics=(ENROLMENT_COMMANDS,))
+    subscribe_events(
+        broker,
+        service=SERVICE,
+        topics=SUBSCRIPTIONS[SERVICE],
+        sessions=sessions,
+        handlers=COMMAND_HANDLERS,
+        strict_topics=(ENROLMENT_COMMANDS,),
+    )
 
     async def seed() -> None:
         if settings.seed_demo_catalogue:
             async with unit_of_work(sessions) as session:
                 await seed_catalogue(session)
 
-    app = build_app(name=SERVICE, settings=settings, engine=engine, sessions=sessions, broker=broker, background=(seed,))
+    app = build_app(
+        name=SERVICE, settings=settings, engine=engine, sessions=sessions, broker=broker, background=(seed,)
+    )
 
     @app.get("/courses", tags=["catalogue"])
     async def courses(_: Annotated[Principal, Depends(require_role("caseworker"))]) -> list[dict[str, object]]:
         """The course catalogue (no personal data)."""
         async with sessions() as session:
-            rows = (await session.exec(select(Course).order_by(Course.id))).all()  # type: ignore[arg-type]
+            rows = (await session.exec(select(Course).order_by(Course.id))).all()
         return [r.model_dump(mode="json") for r in rows]
 
     return app

@@ -40,7 +40,9 @@ class Refusal:
     detail: str
 
 
-def may_record(check: Check, *, left_on: date | None, due: date | None, fulfilled: bool, observed_on: date) -> Refusal | None:
+def may_record(
+    check: Check, *, left_on: date | None, due: date | None, fulfilled: bool, observed_on: date
+) -> Refusal | None:
     """None if the outcome may be recorded now, else the reason."""
     if left_on is None or due is None:
         return Refusal("not-left", "the participant has not left a course, so there is nothing to follow up")

@@ -46,7 +46,11 @@ async def on_referral(session: AsyncSession, event: CloudEvent) -> None:
 
 async def on_left(session: AsyncSession, event: CloudEvent) -> None:
     """A participant completed or dropped out: schedule the outcome upon leaving and the six-month check."""
-    model = contracts.ParticipationCompleted if event.type == "participation.completed" else contracts.ParticipationDroppedOut
+    model = (
+        contracts.ParticipationCompleted
+        if event.type == "participation.completed"
+        else contracts.ParticipationDroppedOut
+    )
     fact = cast(contracts.ParticipationCompleted, parse_data(model, event))
     case = await _case(session, fact.participant_id)
     case.left_on = fact.left_on
@@ -59,11 +63,19 @@ async def on_left(session: AsyncSession, event: CloudEvent) -> None:
     for check in CHECKS:
         due = domain.due_on(check, fact.left_on)
         session.add(
-            Deadline(participant_id=fact.participant_id, check_kind=check, left_on=fact.left_on, due_on=due,
-                     next_reminder_at=domain.first_reminder_at(due))
+            Deadline(
+                participant_id=fact.participant_id,
+                check_kind=check,
+                left_on=fact.left_on,
+                due_on=due,
+                next_reminder_at=domain.first_reminder_at(due),
+            )
         )
-        _publish(session, contracts.CheckScheduled(participant_id=fact.participant_id, check=check,
-                                                   left_on=fact.left_on, due_on=due), event)
+        _publish(
+            session,
+            contracts.CheckScheduled(participant_id=fact.participant_id, check=check, left_on=fact.left_on, due_on=due),
+            event,
+        )
 
 
 async def _record(session: AsyncSession, event: CloudEvent, check: Check, situation: str, observed_on: date) -> None:
@@ -71,8 +83,11 @@ async def _record(session: AsyncSession, event: CloudEvent, check: Check, situat
     deadline = (
         await session.exec(
             select(Deadline)
-            .where(Deadline.participant_id == participant_id, Deadline.check_kind == check,
-                   col(Deadline.status).in_(("open", "fulfilled")))
+            .where(
+                Deadline.participant_id == participant_id,
+                Deadline.check_kind == check,
+                col(Deadline.status).in_(("open", "fulfilled")),
+            )
             .order_by(col(Deadline.left_on).desc())
             .with_for_update()
         )
@@ -86,14 +101,31 @@ async def _record(session: AsyncSession, event: CloudEvent, check: Check, situat
     )
     if refusal is not None or deadline is None:
         assert refusal is not None
-        _publish(session, contracts.CommandRejected(participant_id=participant_id, command_id=event.id,
-                                                    command_type=event.type, reason=refusal.reason,
-                                                    detail=refusal.detail), event)
+        _publish(
+            session,
+            contracts.CommandRejected(
+                participant_id=participant_id,
+                command_id=event.id,
+                command_type=event.type,
+                reason=refusal.reason,
+                detail=refusal.detail,
+            ),
+            event,
+        )
         return
     deadline.status, deadline.situation, deadline.observed_on = "fulfilled", situation, observed_on
     model = contracts.LeavingOutcomeRecorded if check == "leaving-outcome" else contracts.SixMonthResultRecorded
-    _publish(session, model(participant_id=participant_id, situation=situation, employed=domain.is_employed(situation),
-                            observed_on=observed_on, left_on=deadline.left_on), event)
+    _publish(
+        session,
+        model(
+            participant_id=participant_id,
+            situation=situation,
+            employed=domain.is_employed(situation),
+            observed_on=observed_on,
+            left_on=deadline.left_on,
+        ),
+        event,
+    )
 
 
 async def on_record_leaving_outcome(session: AsyncSession, event: CloudEvent) -> None:

@@ -21,10 +21,21 @@ def create_app(settings: FollowupSettings) -> FastAPI:
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     broker = create_broker(settings.kafka.bootstrap_servers, service=SERVICE)
-    subscribe_events(broker, service=SERVICE, topics=SUBSCRIPTIONS[SERVICE], sessions=sessions, handlers=HANDLERS,
-                     strict_topics=(FOLLOWUP_COMMANDS,))
+    subscribe_events(
+        broker,
+        service=SERVICE,
+        topics=SUBSCRIPTIONS[SERVICE],
+        sessions=sessions,
+        handlers=HANDLERS,
+        strict_topics=(FOLLOWUP_COMMANDS,),
+    )
     mailer = Mailer(host=settings.smtp_host, port=settings.smtp_port, sender=str(settings.mail_from))
-    reminders = ReminderSender(sessions=sessions, mailer=mailer, intake_url=settings.intake_public_url,
-                               poll_seconds=settings.reminder_poll_seconds)
-    return build_app(name=SERVICE, settings=settings, engine=engine, sessions=sessions, broker=broker,
-                     background=(reminders.run,))
+    reminders = ReminderSender(
+        sessions=sessions,
+        mailer=mailer,
+        intake_url=settings.intake_public_url,
+        poll_seconds=settings.reminder_poll_seconds,
+    )
+    return build_app(
+        name=SERVICE, settings=settings, engine=engine, sessions=sessions, broker=broker, background=(reminders.run,)
+    )

@@ -53,7 +53,12 @@ class ReminderSender:
     """Sends the reminders that have fallen due."""
 
     def __init__(self, *, sessions: SessionMaker, mailer: Mailer, intake_url: str, poll_seconds: float) -> None:
-        self._sessions, self._mailer, self._intake_url, self._poll = sessions, mailer, intake_url.rstrip("/"), poll_seconds
+        self._sessions, self._mailer, self._intake_url, self._poll = (
+            sessions,
+            mailer,
+            intake_url.rstrip("/"),
+            poll_seconds,
+        )
 
     async def run(self) -> None:
         """Send due reminders until cancelled."""
@@ -70,8 +75,14 @@ class ReminderSender:
         """Claim, send and record every due reminder once; returns how many were sent."""
         async with unit_of_work(self._sessions) as session:
             claimed = (
-                await session.exec(CLAIM_DUE.bindparams(lease=LEASE_SECONDS, now=now or datetime.now(UTC), batch=BATCH))  # type: ignore[call-overload]
-            ).mappings().all()
+                (
+                    await session.exec(
+                        CLAIM_DUE.bindparams(lease=LEASE_SECONDS, now=now or datetime.now(UTC), batch=BATCH)
+                    )  # type: ignore[call-overload]
+                )
+                .mappings()
+                .all()
+            )
         sent = 0
         for row in claimed:
             try:
@@ -86,16 +97,31 @@ class ReminderSender:
         check = cast(Check, row["check_kind"])
         path = "leaving-outcome" if check == "leaving-outcome" else "six-month-result"
         message = domain.reminder_text(
-            check=check, case_reference=row["case_reference"] or "(pending)", due=row["due_on"], number=number,
+            check=check,
+            case_reference=row["case_reference"] or "(pending)",
+            due=row["due_on"],
+            number=number,
             link=f"{self._intake_url}/participants/{row['participant_id']}/{path}",
         )
-        await self._mailer.send(to=row["caseworker_email"], subject=message.subject, body=message.body,
-                                message_id=f"<reminder-{row['id']}-{number}@rummelig.invalid>")
+        await self._mailer.send(
+            to=row["caseworker_email"],
+            subject=message.subject,
+            body=message.body,
+            message_id=f"<reminder-{row['id']}-{number}@rummelig.invalid>",
+        )
         async with unit_of_work(self._sessions) as session:
-            await session.exec(RECORD_SENT.bindparams(  # type: ignore[call-overload]
-                id=row["id"], sent=number - 1, next=datetime.now(UTC) + domain.REPEAT_EVERY))
-            fact = contracts.ReminderSent(participant_id=UUID(str(row["participant_id"])), check=check,
-                                          due_on=row["due_on"], reminder_number=number)
-            add_to_outbox(session, to_event(fact, source=SOURCE, subject=str(row["participant_id"])),
-                          topic=FOLLOWUP_EVENTS)
+            await session.exec(
+                RECORD_SENT.bindparams(  # type: ignore[call-overload]
+                    id=row["id"], sent=number - 1, next=datetime.now(UTC) + domain.REPEAT_EVERY
+                )
+            )
+            fact = contracts.ReminderSent(
+                participant_id=UUID(str(row["participant_id"])),
+                check=check,
+                due_on=row["due_on"],
+                reminder_number=number,
+            )
+            add_to_outbox(
+                session, to_event(fact, source=SOURCE, subject=str(row["participant_id"])), topic=FOLLOWUP_EVENTS
+            )
         log.info("reminder sent", deadline=row["id"], check=check, number=number)

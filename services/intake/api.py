@@ -31,8 +31,8 @@ from services.intake.handlers import (
 from services.intake.tables import Participant, PendingCommand
 from services.intake.vault import Vault
 from shared import contracts
-from shared.clock import today_in_copenhagen
 from shared.auth import Principal, require_role
+from shared.clock import today_in_copenhagen
 from shared.db import SessionMaker, unit_of_work
 from shared.problems import problem
 
@@ -55,8 +55,11 @@ async def post_referral(referral: ReferralIn, request: Request, principal: Casew
                 session, vault=vault, referral=referral, principal=principal, today=today_in_copenhagen()
             )
     except AlreadyReferred as exc:
-        return problem(409, f"the citizen already has an active referral to this programme ({exc.case_reference})",
-                       type_="urn:rummelig:problem:already-referred")
+        return problem(
+            409,
+            f"the citizen already has an active referral to this programme ({exc.case_reference})",
+            type_="urn:rummelig:problem:already-referred",
+        )
     return JSONResponse(
         {
             "participant_id": str(participant.id),
@@ -113,27 +116,49 @@ def _command_endpoint(path: str, body_model: type[BaseModel], build: Callable[[P
     async def endpoint(participant_id: UUID, body: Any, request: Request, principal: Caseworker) -> JSONResponse:
         async with unit_of_work(_sessions(request)) as session:
             participant = await _visible(session, participant_id, principal)
-            event = await issue_command(session, participant=participant, command=build(participant, body), principal=principal)
+            event = await issue_command(
+                session, participant=participant, command=build(participant, body), principal=principal
+            )
         answered = await _wait_for_answer(request, event.id)
         return _command_response(answered)
 
     endpoint.__annotations__["body"] = body_model
     endpoint.__doc__ = f"Send {body_model.__doc__ or path} to the owning service and wait briefly for its answer."
-    router.add_api_route(f"/participants/{{participant_id}}/{path}", endpoint, methods=["POST"], tags=["commands"],
-                         responses={200: {}, 202: {}, 409: {}})
+    router.add_api_route(
+        f"/participants/{{participant_id}}/{path}",
+        endpoint,
+        methods=["POST"],
+        tags=["commands"],
+        responses={200: {}, 202: {}, 409: {}},
+    )
 
 
-_command_endpoint("enrolment", EnrolIn, lambda p, b: contracts.EnrolParticipant(
-    participant_id=p.id, programme_id=p.programme_id, course_id=b.course_id))
+_command_endpoint(
+    "enrolment",
+    EnrolIn,
+    lambda p, b: contracts.EnrolParticipant(participant_id=p.id, programme_id=p.programme_id, course_id=b.course_id),
+)
 _command_endpoint("start", StartIn, lambda p, b: contracts.RecordStart(participant_id=p.id, started_on=b.started_on))
-_command_endpoint("completion", CompletionIn, lambda p, b: contracts.RecordCompletion(
-    participant_id=p.id, completed_on=b.completed_on))
-_command_endpoint("drop-out", DropOutIn, lambda p, b: contracts.RecordDropOut(
-    participant_id=p.id, dropped_out_on=b.dropped_out_on, reason=b.reason))
-_command_endpoint("leaving-outcome", OutcomeIn, lambda p, b: contracts.RecordLeavingOutcome(
-    participant_id=p.id, situation=b.situation, observed_on=b.observed_on))
-_command_endpoint("six-month-result", OutcomeIn, lambda p, b: contracts.RecordSixMonthResult(
-    participant_id=p.id, situation=b.situation, observed_on=b.observed_on))
+_command_endpoint(
+    "completion",
+    CompletionIn,
+    lambda p, b: contracts.RecordCompletion(participant_id=p.id, completed_on=b.completed_on),
+)
+_command_endpoint(
+    "drop-out",
+    DropOutIn,
+    lambda p, b: contracts.RecordDropOut(participant_id=p.id, dropped_out_on=b.dropped_out_on, reason=b.reason),
+)
+_command_endpoint(
+    "leaving-outcome",
+    OutcomeIn,
+    lambda p, b: contracts.RecordLeavingOutcome(participant_id=p.id, situation=b.situation, observed_on=b.observed_on),
+)
+_command_endpoint(
+    "six-month-result",
+    OutcomeIn,
+    lambda p, b: contracts.RecordSixMonthResult(participant_id=p.id, situation=b.situation, observed_on=b.observed_on),
+)
 
 
 async def _visible(session: Any, participant_id: UUID, principal: Principal) -> Participant:
@@ -165,7 +190,11 @@ def _command_response(command: PendingCommand) -> JSONResponse:
         return JSONResponse(body, status_code=202, headers={"Location": f"/commands/{command.id}"})
     if command.status == "rejected":
         answer = command.answer or {}
-        return problem(409, str(answer.get("detail", "the command was rejected")),
-                       type_=f"urn:rummelig:problem:{answer.get('reason', 'rejected')}", **body)
+        return problem(
+            409,
+            str(answer.get("detail", "the command was rejected")),
+            type_=f"urn:rummelig:problem:{answer.get('reason', 'rejected')}",
+            **body,
+        )
     body["fact"] = {"type": command.answer_type, "data": command.answer}
     return JSONResponse(body, status_code=200)

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.intake.cpr import Cpr, InvalidCpr, age_on, parse_cpr
+from shared.clock import today_in_copenhagen
 from shared.contracts import (
     CODE_PATTERN,
     AgeBand,
@@ -20,8 +22,6 @@ from shared.contracts import (
     ReferralRegistered,
     Situation,
 )
-from shared.clock import today_in_copenhagen
-from services.intake.cpr import Cpr, InvalidCpr, age_on, parse_cpr
 
 EARLIEST = date(2000, 1, 1)
 

@@ -11,8 +11,8 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel
 from sqlalchemy import func, text, update
-from sqlmodel import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.domain import ReferralIn, format_case_reference, referral_registered
@@ -91,7 +91,11 @@ async def register_referral(
     except IntegrityError as exc:  # a concurrent referral of the same citizen won the race
         raise AlreadyReferred("(being registered)") from exc
     event = CloudEvent(
-        type="referral.registered", version=1, source=SOURCE, subject=str(participant_id), data=fact.model_dump(mode="json")
+        type="referral.registered",
+        version=1,
+        source=SOURCE,
+        subject=str(participant_id),
+        data=fact.model_dump(mode="json"),
     )
     add_to_outbox(session, event, topic=REFERRAL_EVENTS)
     return participant
@@ -116,10 +120,16 @@ async def issue_command(
     """Send a command to the owning service through the outbox and remember it as pending."""
     type_, version = wire_name(type(command))
     event = CloudEvent(
-        id=uuid4(), type=type_, version=version, source=SOURCE, subject=str(participant.id),
+        id=uuid4(),
+        type=type_,
+        version=version,
+        source=SOURCE,
+        subject=str(participant.id),
         data=command.model_dump(mode="json"),
     )
-    session.add(PendingCommand(id=event.id, participant_id=participant.id, command_type=type_, issued_by=principal.subject))
+    session.add(
+        PendingCommand(id=event.id, participant_id=participant.id, command_type=type_, issued_by=principal.subject)
+    )
     add_to_outbox(session, event, topic=COMMAND_TOPICS[type_])
     return event
 
@@ -132,14 +142,18 @@ async def record_fact(session: AsyncSession, event: CloudEvent) -> None:
         return  # not about a participant
     session.add(
         TimelineEntry(
-            participant_id=participant_id, event_id=event.id, event_type=event.type, occurred_at=event.time, data=event.data
+            participant_id=participant_id,
+            event_id=event.id,
+            event_type=event.type,
+            occurred_at=event.time,
+            data=event.data,
         )
     )
     command_id = _settled_command(event)
     if command_id is not None:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             update(PendingCommand)
-            .where(PendingCommand.id == command_id, PendingCommand.status == "pending")
+            .where(col(PendingCommand.id) == command_id, col(PendingCommand.status) == "pending")
             .values(
                 status="rejected" if event.type == "command.rejected" else "accepted",
                 answer_type=event.type,
@@ -162,9 +176,7 @@ async def timeline(session: AsyncSession, participant_id: UUID) -> dict[str, Any
     """The participant's path: facts in the order they happened, then the commands still waiting."""
     entries = (
         await session.exec(
-            select(TimelineEntry)
-            .where(TimelineEntry.participant_id == participant_id)
-            .order_by(TimelineEntry.id)  # type: ignore[arg-type]
+            select(TimelineEntry).where(TimelineEntry.participant_id == participant_id).order_by(TimelineEntry.id)  # type: ignore[arg-type]
         )
     ).all()
     pending = (
@@ -177,7 +189,8 @@ async def timeline(session: AsyncSession, participant_id: UUID) -> dict[str, Any
     return {
         "participant_id": str(participant_id),
         "events": [
-            {"id": str(e.event_id), "type": e.event_type, "time": e.occurred_at.isoformat(), "data": e.data} for e in entries
+            {"id": str(e.event_id), "type": e.event_type, "time": e.occurred_at.isoformat(), "data": e.data}
+            for e in entries
         ],
         "pending_commands": [
             {"id": str(c.id), "type": c.command_type, "issued_at": c.created_at.isoformat()} for c in pending

@@ -39,7 +39,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         service=SERVICE,
         topics=SUBSCRIPTIONS[SERVICE],
         sessions=sessions,
-        handlers={fact: (1, record_fact) for fact in TIMELINE_FACTS},
+        handlers=dict.fromkeys(TIMELINE_FACTS, (1, record_fact)),
     )
     app = build_app(name=SERVICE, settings=settings, engine=engine, sessions=sessions, broker=broker)
     app.state.vault = Vault(settings.data_key.get_secret_value(), settings.lookup_key.get_secret_value())

@@ -97,4 +97,6 @@ class AuditEntry(SQLModel, table=True):
     at: datetime = Field(default_factory=_now, sa_column=_tz())
 
 
-TABLES = {t.__tablename__ for t in (Participant, PendingCommand, TimelineEntry, AuditEntry, OutboxMessage, ProcessedEvent)}
+TABLES = {
+    t.__tablename__ for t in (Participant, PendingCommand, TimelineEntry, AuditEntry, OutboxMessage, ProcessedEvent)
+}

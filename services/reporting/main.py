@@ -19,8 +19,13 @@ from shared.service import build_app
 from shared.topics import SUBSCRIPTIONS
 
 SERVICE = "reporting"
-LABELS = {"referred": "Referred", "enrolled": "Enrolled", "completed": "Completed",
-          "employed_upon_leaving": "Employed upon leaving", "employed_six_months": "Employed six months after"}
+LABELS = {
+    "referred": "Referred",
+    "enrolled": "Enrolled",
+    "completed": "Completed",
+    "employed_upon_leaving": "Employed upon leaving",
+    "employed_six_months": "Employed six months after",
+}
 Operator = Annotated[Principal, Depends(require_role("operator"))]
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 

@@ -47,8 +47,7 @@ async def programme_counts(session: AsyncSession, *, min_cell: int) -> dict[str,
         "min_cell": min_cell,
         "last_event_at": last.isoformat() if last else None,
         "programmes": [
-            {"programme_id": row["programme_id"],
-             "counts": {c: suppress(int(row[c]), min_cell).value for c in COLUMNS}}
+            {"programme_id": row["programme_id"], "counts": {c: suppress(int(row[c]), min_cell).value for c in COLUMNS}}
             for row in rows
         ],
     }

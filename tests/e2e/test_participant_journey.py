@@ -75,16 +75,21 @@ async def journey(
     )
     completed = await _command(intake, pid, "completion", {"completed_on": left_on.isoformat()})
     assert completed["fact"]["data"]["left_on"] == left_on.isoformat()
-    outcome = await _command(intake, pid, "leaving-outcome",
-                             {"situation": "ordinary-employment", "observed_on": (left_on + timedelta(days=10)).isoformat()})
+    outcome = await _command(
+        intake,
+        pid,
+        "leaving-outcome",
+        {"situation": "ordinary-employment", "observed_on": (left_on + timedelta(days=10)).isoformat()},
+    )
     assert outcome["fact"]["type"] == "leaving-outcome.recorded"
 
     reminders = await eventually(lambda: _async(_reminders_for(stack, case_reference)), timeout=30)
     six_month = [m for m in reminders if "six-month" in str(m["Subject"])]
     assert six_month, [str(m["Subject"]) for m in reminders]
 
-    result = await _command(intake, pid, "six-month-result",
-                            {"situation": "ordinary-employment", "observed_on": today.isoformat()})
+    result = await _command(
+        intake, pid, "six-month-result", {"situation": "ordinary-employment", "observed_on": today.isoformat()}
+    )
     assert result["fact"]["data"]["employed"] is True
 
     async def counted() -> dict[str, int] | None:
@@ -92,8 +97,14 @@ async def journey(
         return after if after["employed_six_months"] > before["employed_six_months"] else None
 
     after = await eventually(counted, timeout=30)
-    return {"pid": pid, "case_reference": case_reference, "before": before, "after": after, "left_on": left_on,
-            "reminder": six_month[0]}
+    return {
+        "pid": pid,
+        "case_reference": case_reference,
+        "before": before,
+        "after": after,
+        "left_on": left_on,
+        "reminder": six_month[0],
+    }
 
 
 async def _async(value: Any) -> Any:
@@ -123,10 +134,13 @@ async def test_the_six_month_reminder_reaches_the_caseworker_without_personal_da
 async def test_the_timeline_shows_every_step_in_order(journey: dict[str, Any], intake: httpx.AsyncClient) -> None:
     body = (await intake.get(f"/participants/{journey['pid']}/timeline")).json()
     types = [e["type"] for e in body["events"]]
-    for earlier, later in [("referral.registered", "enrolment.confirmed"), ("enrolment.confirmed", "participation.started"),
-                           ("participation.started", "participation.completed"),
-                           ("participation.completed", "leaving-outcome.recorded"),
-                           ("leaving-outcome.recorded", "six-month-result.recorded")]:
+    for earlier, later in [
+        ("referral.registered", "enrolment.confirmed"),
+        ("enrolment.confirmed", "participation.started"),
+        ("participation.started", "participation.completed"),
+        ("participation.completed", "leaving-outcome.recorded"),
+        ("leaving-outcome.recorded", "six-month-result.recorded"),
+    ]:
         assert types.index(earlier) < types.index(later), types
     assert "reminder.sent" in types
     assert body["pending_commands"] == []

@@ -41,7 +41,8 @@ async def _consume_one(bootstrap: str, topic: str) -> bytes | None:
     await consumer.start()
     try:
         record = await asyncio.wait_for(consumer.getone(), timeout=30)
-        return record.value
+        value: bytes | None = record.value
+        return value
     finally:
         await consumer.stop()
 
@@ -124,8 +125,17 @@ def test_postgres_port_in_use(postgres: PostgresServer, tmp_path: Path) -> None:
 @pytest.fixture
 def mailcatcher(tmp_path: Path) -> Iterator[tuple[Path, int, int]]:
     mail_dir, smtp_port, http_port = tmp_path / "mail", free_port(), free_port()
-    cmd = [sys.executable, "-m", "deploy.mailcatcher", "--dir", str(mail_dir),
-           "--smtp-port", str(smtp_port), "--http-port", str(http_port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "deploy.mailcatcher",
+        "--dir",
+        str(mail_dir),
+        "--smtp-port",
+        str(smtp_port),
+        "--http-port",
+        str(http_port),
+    ]
     proc = subprocess.Popen(cmd, cwd=REPO)
     try:
         wait_for_port("127.0.0.1", http_port, timeout=15)
@@ -184,8 +194,17 @@ async def test_mailcatcher_refuses_oversized_mail(mailcatcher: tuple[Path, int, 
 
 def test_mailcatcher_port_in_use(tmp_path: Path) -> None:
     with listening() as port:
-        cmd = [sys.executable, "-m", "deploy.mailcatcher", "--dir", str(tmp_path),
-               "--smtp-port", str(port), "--http-port", str(free_port())]
+        cmd = [
+            sys.executable,
+            "-m",
+            "deploy.mailcatcher",
+            "--dir",
+            str(tmp_path),
+            "--smtp-port",
+            str(port),
+            "--http-port",
+            str(free_port()),
+        ]
         result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert f"port {port} (mail catcher SMTP) is already in use" in result.stderr

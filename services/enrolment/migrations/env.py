@@ -1,7 +1,8 @@
 """Alembic environment of the enrolment database."""
 
+from sqlmodel import SQLModel
+
 from services.enrolment.tables import TABLES
 from shared.migrate import run_env
-from sqlmodel import SQLModel
 
 run_env(SQLModel.metadata, TABLES)

@@ -1,0 +1,35 @@
+"""Provisioning shared by the local launcher and docker-compose's init: databases, migrations, topics.
+
+python -m deploy.provision reads PROVISION_POSTGRES_URL (server URL without a database) and
+PROVISION_KAFKA_BOOTSTRAP_SERVERS. Every step is idempotent: running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from deploy.postgres import ensure_database
+from shared.kafka import provision_topics
+from shared.migrate import upgrade
+from shared.topics import all_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("intake", "enrolment", "followup", "reporting")
+
+
+async def provision(postgres_url: str, bootstrap_servers: str, *, log: Callable[[str], None] = print) -> None:
+    """Databases and migrations for every service, then every topic."""
+    server_dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1).rstrip("/")
+    for name in SERVICES:
+        await ensure_database(server_dsn + "/postgres", name)
+        await asyncio.to_thread(upgrade, f"{postgres_url.rstrip('/')}/{name}", ROOT / "services" / name / "migrations")
+    log("databases migrated")
+    created = await provision_topics(bootstrap_servers, all_topics())
+    log(f"topics: {len(created)} created, {len(all_topics()) - len(created)} already there")
+
+
+if __name__ == "__main__":
+    asyncio.run(provision(os.environ["PROVISION_POSTGRES_URL"], os.environ["PROVISION_KAFKA_BOOTSTRAP_SERVERS"]))

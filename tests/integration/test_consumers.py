@@ -1,0 +1,173 @@
+"""Consumers on the real broker: duplicates change nothing, poison is dead-lettered, restarts lose nothing."""
+
+from __future__ import annotations
+
+import functools
+import random
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from deploy.stack import Stack
+from shared.contracts import ReferralRegistered, to_event
+from shared.envelope import CloudEvent
+from shared.topics import PARTICIPATION_EVENTS, REFERRAL_EVENTS, dead_letter_topic
+from tests.fixtures.kafka_tools import eventually, read_topic
+
+pytestmark = pytest.mark.stack
+
+
+def referral_event(programme: str = "consumer-tests") -> CloudEvent:
+    """A valid referral.registered for a fresh participant of a test-only programme."""
+    pid = uuid4()
+    data = ReferralRegistered(
+        participant_id=pid,
+        case_reference=f"RUM-{random.randrange(10**6, 10**7)}",
+        programme_id=programme,
+        subproject_id="sub",
+        municipality="751",
+        caseworker_email="cw@example.org",
+        referred_on=date(2026, 1, 5),
+        target_group="long-term-unemployed",
+        gender="female",
+        age_band="25-54",
+        under_25=False,
+        over_54=False,
+        labour_market_status="unemployed",
+        education_level="isced-0-2",
+        benefit="kontanthjaelp",
+        disadvantages=[],
+        disadvantages_refused=False,
+    )
+    return to_event(data, source="tests", subject=str(pid))
+
+
+async def send(producer: AIOKafkaProducer, topic: str, event: CloudEvent) -> None:
+    """Publish an event exactly as the relay would."""
+    await producer.send_and_wait(
+        topic, event.value(), key=event.subject.encode(), headers=[(k, v.encode()) for k, v in event.headers().items()]
+    )
+
+
+async def fetch(stack: Stack, service: str, query: str, *args: Any) -> Any:
+    """One value from a service's database."""
+    conn = await asyncpg.connect(stack.postgres.dsn(service))
+    try:
+        return await conn.fetchval(query, *args)
+    finally:
+        await conn.close()
+
+
+async def test_a_duplicate_delivery_changes_nothing(stack: Stack, producer: AIOKafkaProducer) -> None:
+    event = referral_event()
+    await send(producer, REFERRAL_EVENTS, event)
+    await send(producer, REFERRAL_EVENTS, event)  # the same ce_id again, as after a relay crash
+    marker = referral_event()
+    await send(producer, REFERRAL_EVENTS, marker)  # once this is processed, both copies before it were too
+    query = "SELECT count(*) FROM processed_event WHERE event_id = $1"
+    for service in ("reporting", "intake", "followup"):
+        await eventually(functools.partial(fetch, stack, service, query, marker.id))
+    assert await fetch(stack, "intake", "SELECT count(*) FROM timeline_entry WHERE event_id = $1", event.id) == 1
+    assert (
+        await fetch(
+            stack,
+            "reporting",
+            "SELECT count(*) FROM participant_progress WHERE participant_id = $1",
+            event.data["participant_id"],
+        )
+        == 1
+    )
+    assert await fetch(stack, "reporting", "SELECT count(*) FROM processed_event WHERE event_id = $1", event.id) == 1
+
+
+POISON: dict[str, tuple[bytes, list[tuple[str, bytes]]]] = {
+    "not json": (b"\x00\xff not json", [("ce_specversion", b"1.0")]),
+    "no envelope": (b'{"participant_id": "x"}', []),
+    "oversized": (b'{"pad": "' + b"x" * 70_000 + b'"}', [("ce_specversion", b"1.0")]),
+}
+
+
+@pytest.mark.parametrize("kind", POISON)
+async def test_a_poison_message_is_dead_lettered_and_the_consumer_goes_on(
+    stack: Stack, producer: AIOKafkaProducer, kind: str
+) -> None:
+    value, headers = POISON[kind]
+    key = str(uuid4()).encode()
+    await producer.send_and_wait(REFERRAL_EVENTS, value, key=key, headers=headers)
+    after = referral_event()
+    after = after.model_copy(update={"subject": key.decode(), "data": {**after.data, "participant_id": key.decode()}})
+    await send(producer, REFERRAL_EVENTS, after)  # same key, same partition: behind the poison
+    await eventually(
+        lambda: fetch(
+            stack, "reporting", "SELECT count(*) FROM participant_progress WHERE participant_id = $1", after.subject
+        )
+    )
+    dlt = dead_letter_topic(REFERRAL_EVENTS, "reporting")
+    parked = [r for r in await read_topic(stack.kafka.bootstrap_servers, dlt) if r.key == key]
+    assert len(parked) == 1
+    headers_out = {k: v.decode() for k, v in parked[0].headers}
+    assert headers_out["dlt_reason"] == "invalid"
+    assert headers_out["dlt_topic"] == REFERRAL_EVENTS
+    assert parked[0].value == value
+
+
+async def test_an_event_with_invalid_data_is_dead_lettered_with_the_reason(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    bad = CloudEvent(
+        type="participation.completed",
+        version=1,
+        source="tests",
+        subject=str(uuid4()),
+        data={"participant_id": "not-a-uuid", "left_on": "yesterday"},
+    )
+    await send(producer, PARTICIPATION_EVENTS, bad)
+    dlt = dead_letter_topic(PARTICIPATION_EVENTS, "reporting")
+
+    async def parked() -> list[Any]:
+        return [r for r in await read_topic(stack.kafka.bootstrap_servers, dlt) if r.key == bad.subject.encode()]
+
+    records = await eventually(parked)
+    reason = dict(records[0].headers)["dlt_error"].decode()
+    assert "participation.completed v1 data invalid" in reason
+
+
+async def test_a_service_killed_mid_stream_resumes_from_its_committed_offset_without_loss(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    events = [referral_event("restart-tests") for _ in range(300)]
+
+    async def processed() -> int:
+        return int(
+            await fetch(
+                stack, "reporting", "SELECT count(*) FROM participant_progress WHERE programme_id = 'restart-tests'"
+            )
+        )
+
+    for event in events[:150]:
+        await send(producer, REFERRAL_EVENTS, event)
+    await eventually(lambda: _at_least(processed, 20))
+    stack.stop_service("reporting", kill=True)  # kill -9, mid-stream
+    for event in events[150:]:
+        await send(producer, REFERRAL_EVENTS, event)  # arrives while the service is down
+    stack.start_service("reporting")
+    await stack.wait_healthy("reporting")
+    assert await eventually(lambda: _equals(processed, 300), timeout=60) == 300
+    ids = [e.id for e in events]
+    assert (
+        await fetch(stack, "reporting", "SELECT count(*) FROM processed_event WHERE event_id = ANY($1::uuid[])", ids)
+        == 300
+    )
+
+
+async def _at_least(probe: Any, n: int) -> bool:
+    return bool(await probe() >= n)
+
+
+async def _equals(probe: Any, n: int) -> int | None:
+    value = await probe()
+    return value if value == n else None

@@ -101,7 +101,7 @@ class Stack:
             **{f"{name} service": port for name, port in c.service_ports.items()},
         }
         for component, port in wanted.items():
-            ensure_port_free(port, component)
+            ensure_port_free(port, component, "deploy/up --port-offset N (or free the port)")
 
     async def start(self) -> None:
         """Everything, in dependency order."""

@@ -20,8 +20,13 @@ async def load_demo(intake_url: str, token: str, *, participants: int = 12) -> i
     today = today_in_copenhagen()
     referred = 0
     async with httpx.AsyncClient(base_url=intake_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
-        for i in range(participants):
-            response = await api.post("/referrals", json=referral_body(synthetic_citizen(rng)))
+        # Drawn up front so a rerun meets the same citizens (and skips them) whatever happened to each.
+        citizens = [
+            (synthetic_citizen(rng), rng.choice(["ordinary-employment", "job-seeking", "education"]))
+            for _ in range(participants)
+        ]
+        for i, (citizen, situation) in enumerate(citizens):
+            response = await api.post("/referrals", json=referral_body(citizen))
             if response.status_code == 409:
                 continue  # already loaded by an earlier run
             response.raise_for_status()
@@ -32,8 +37,7 @@ async def load_demo(intake_url: str, token: str, *, participants: int = 12) -> i
                 ("enrolment", {"course_id": "vet-aarhus-2026"}),
                 ("start", {"started_on": (left_on - timedelta(days=90)).isoformat()}),
                 ("completion", {"completed_on": left_on.isoformat()}),
-                ("leaving-outcome", {"situation": rng.choice(["ordinary-employment", "job-seeking", "education"]),
-                                     "observed_on": left_on.isoformat()}),
+                ("leaving-outcome", {"situation": situation, "observed_on": left_on.isoformat()}),
             ]
             for path, body in steps[: i % 5]:
                 (await api.post(f"/participants/{pid}/{path}", json=body)).raise_for_status()

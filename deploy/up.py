@@ -20,11 +20,19 @@ DEFAULT_STATE = ROOT / ".state"
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="deploy/up", description=__doc__)
-    parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("RUMMELIG_STATE_DIR", DEFAULT_STATE)),
-                        help="where Kafka's and PostgreSQL's data, the mail and the logs live (default: .state/)")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("RUMMELIG_STATE_DIR", DEFAULT_STATE)),
+        help="where Kafka's and PostgreSQL's data, the mail and the logs live (default: .state/)",
+    )
     parser.add_argument("--no-demo", action="store_true", help="do not load the synthetic demo participants")
-    parser.add_argument("--port-offset", type=int, default=0,
-                        help="add this to every port (to run beside something that uses the defaults)")
+    parser.add_argument(
+        "--port-offset",
+        type=int,
+        default=0,
+        help="add this to every port (to run beside something that uses the defaults)",
+    )
     return parser.parse_args(argv)
 
 
@@ -32,16 +40,21 @@ def _config(args: argparse.Namespace) -> StackConfig:
     base = StackConfig(state_dir=args.state_dir.resolve())
     off = args.port_offset
     return StackConfig(
-        state_dir=base.state_dir, kafka_port=base.kafka_port + off, kafka_controller_port=base.kafka_controller_port + off,
-        postgres_port=base.postgres_port + off, smtp_port=base.smtp_port + off, mail_http_port=base.mail_http_port + off,
+        state_dir=base.state_dir,
+        kafka_port=base.kafka_port + off,
+        kafka_controller_port=base.kafka_controller_port + off,
+        postgres_port=base.postgres_port + off,
+        smtp_port=base.smtp_port + off,
+        mail_http_port=base.mail_http_port + off,
         service_ports={k: v + off for k, v in base.service_ports.items()},
     )
 
 
 def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
     c = stack.config
-    caseworker = stack.token(role="caseworker", municipality="751", email="caseworker@aarhus.example.dk",
-                             subject="demo-caseworker")
+    caseworker = stack.token(
+        role="caseworker", municipality="751", email="caseworker@aarhus.example.dk", subject="demo-caseworker"
+    )
     operator = stack.token(role="operator", email="operator@example.org", subject="demo-operator")
     lines = [
         f"Rummelig is running (ready in {elapsed:.0f} s). Ctrl-C stops everything.",
@@ -53,7 +66,7 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         f"  postgres   {stack.postgres.dsn('intake').rsplit('/', 1)[0]}/<intake|enrolment|followup|reporting>",
         f"  state      {c.state_dir}   (logs in {c.state_dir / 'logs'})",
         "",
-        f"  demo data  {'%d synthetic participants loaded' % demo if demo is not None else 'not loaded'}",
+        f"  demo data  {_demo_line(demo)}",
         "",
         "A caseworker token (Aarhus, municipality 751):",
         f"  export TOKEN={caseworker}",
@@ -61,6 +74,12 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         f"  export OPERATOR_TOKEN={operator}",
     ]
     return "\n".join(lines)
+
+
+def _demo_line(loaded: int | None) -> str:
+    if loaded is None:
+        return "not loaded (--no-demo)"
+    return f"{loaded} synthetic participants loaded" if loaded else "already loaded by an earlier start"
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -78,9 +97,16 @@ async def _run(args: argparse.Namespace) -> int:
             starting.cancel()
             return 130
         starting.result()
-        demo = None if args.no_demo else await load_demo(
-            stack.url("intake"), stack.token(role="caseworker", municipality="751", subject="demo-loader",
-                                             email="caseworker@aarhus.example.dk"))
+        demo = (
+            None
+            if args.no_demo
+            else await load_demo(
+                stack.url("intake"),
+                stack.token(
+                    role="caseworker", municipality="751", subject="demo-loader", email="caseworker@aarhus.example.dk"
+                ),
+            )
+        )
         print("\n" + _banner(stack, time.monotonic() - started, demo) + "\n", flush=True)
         await stop.wait()
         print("[rummelig] stopping ...", flush=True)

@@ -194,7 +194,10 @@ def _command_response(command: PendingCommand) -> JSONResponse:
             409,
             str(answer.get("detail", "the command was rejected")),
             type_=f"urn:rummelig:problem:{answer.get('reason', 'rejected')}",
-            **body,
+            command_id=body["command_id"],
+            command_type=body["command_type"],
+            command_status="rejected",
+            links=body["links"],
         )
     body["fact"] = {"type": command.answer_type, "data": command.answer}
     return JSONResponse(body, status_code=200)

@@ -1,0 +1,184 @@
+"""Participation rules: which command is allowed in which state, and which fact it produces."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import pytest
+
+from services.enrolment.domain import (
+    CourseSeats,
+    ParticipationState,
+    Rejection,
+    complete,
+    drop_out,
+    enrol,
+    next_status,
+    start,
+)
+from shared import contracts
+
+PARTICIPANT = UUID("00000000-0000-4000-8000-000000000002")
+TODAY = date(2026, 3, 2)
+STARTED_ON = date(2026, 3, 9)
+
+
+def course(*, capacity: int = 12, taken: int = 0, programme_id: str = "rummelig-imidt") -> CourseSeats:
+    return CourseSeats(
+        course_id="odder-flex-2026",
+        programme_id=programme_id,
+        subproject_id="flex-odder",
+        capacity=capacity,
+        taken=taken,
+    )
+
+
+def enrol_cmd(course_id: str = "odder-flex-2026") -> contracts.EnrolParticipant:
+    return contracts.EnrolParticipant(participant_id=PARTICIPANT, programme_id="rummelig-imidt", course_id=course_id)
+
+
+def state(status: str, started_on: date | None = None) -> ParticipationState:
+    return ParticipationState(status=status, course_id="odder-flex-2026", started_on=started_on)
+
+
+ENROLLED = state("enrolled")
+STARTED = state("started", STARTED_ON)
+
+
+def rejected(result: object, reason: str) -> Rejection:
+    assert isinstance(result, Rejection), f"expected a rejection ({reason}), got {result!r}"
+    assert result.reason == reason
+    assert result.detail
+    return result
+
+
+# --- enrol --------------------------------------------------------------------------------------------------------
+
+
+def test_a_referred_participant_is_enrolled_on_a_course_with_a_free_seat() -> None:
+    result = enrol(None, enrol_cmd(), course(capacity=12, taken=11), TODAY)
+    assert result == contracts.EnrolmentConfirmed(
+        participant_id=PARTICIPANT,
+        programme_id="rummelig-imidt",
+        subproject_id="flex-odder",
+        course_id="odder-flex-2026",
+        enrolled_on=TODAY,
+    )
+
+
+@pytest.mark.parametrize("status", ["enrolled", "started"])
+def test_a_participant_already_enrolled_or_started_cannot_enrol_again(status: str) -> None:
+    result = enrol(state(status, STARTED_ON if status == "started" else None), enrol_cmd(), course(), TODAY)
+    assert status in rejected(result, "already-enrolled").detail
+
+
+@pytest.mark.parametrize("status", ["completed", "dropped-out"])
+def test_a_participant_who_has_left_may_enrol_again(status: str) -> None:
+    result = enrol(state(status, STARTED_ON), enrol_cmd(), course(), TODAY)
+    assert isinstance(result, contracts.EnrolmentConfirmed)
+
+
+def test_enrolment_on_an_unknown_course_is_refused() -> None:
+    rejected(enrol(None, enrol_cmd("no-such-course"), None, TODAY), "unknown-course")
+
+
+def test_enrolment_on_a_course_of_another_programme_is_refused() -> None:
+    rejected(enrol(None, enrol_cmd(), course(programme_id="varig-tilknytning"), TODAY), "course-not-in-programme")
+
+
+@pytest.mark.parametrize(("capacity", "taken"), [(12, 12), (1, 1), (12, 13)])
+def test_enrolment_on_a_full_course_is_refused(capacity: int, taken: int) -> None:
+    rejected(enrol(None, enrol_cmd(), course(capacity=capacity, taken=taken), TODAY), "course-full")
+
+
+# --- start --------------------------------------------------------------------------------------------------------
+
+
+def test_an_enrolled_participant_can_start() -> None:
+    result = start(ENROLLED, contracts.RecordStart(participant_id=PARTICIPANT, started_on=STARTED_ON))
+    assert result == contracts.ParticipationStarted(
+        participant_id=PARTICIPANT, course_id="odder-flex-2026", started_on=STARTED_ON
+    )
+
+
+@pytest.mark.parametrize("current", [None, STARTED, state("completed", STARTED_ON), state("dropped-out")])
+def test_only_an_enrolled_participant_can_start(current: ParticipationState | None) -> None:
+    rejected(start(current, contracts.RecordStart(participant_id=PARTICIPANT, started_on=STARTED_ON)), "not-enrolled")
+
+
+# --- complete -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("completed_on", [STARTED_ON, date(2026, 6, 30)])
+def test_a_started_participant_can_complete_on_or_after_the_start_date(completed_on: date) -> None:
+    result = complete(STARTED, contracts.RecordCompletion(participant_id=PARTICIPANT, completed_on=completed_on))
+    assert result == contracts.ParticipationCompleted(
+        participant_id=PARTICIPANT, course_id="odder-flex-2026", left_on=completed_on
+    )
+
+
+@pytest.mark.parametrize("current", [None, ENROLLED, state("completed", STARTED_ON), state("dropped-out", STARTED_ON)])
+def test_only_a_started_participant_can_complete(current: ParticipationState | None) -> None:
+    cmd = contracts.RecordCompletion(participant_id=PARTICIPANT, completed_on=date(2026, 6, 30))
+    rejected(complete(current, cmd), "not-started")
+
+
+def test_a_completion_before_the_start_date_is_refused() -> None:
+    cmd = contracts.RecordCompletion(participant_id=PARTICIPANT, completed_on=date(2026, 3, 8))
+    rejected(complete(STARTED, cmd), "before-start")
+
+
+# --- drop out -----------------------------------------------------------------------------------------------------
+
+
+def test_an_enrolled_participant_who_never_started_can_drop_out() -> None:
+    cmd = contracts.RecordDropOut(participant_id=PARTICIPANT, dropped_out_on=date(2026, 3, 5), reason="job")
+    assert drop_out(ENROLLED, cmd) == contracts.ParticipationDroppedOut(
+        participant_id=PARTICIPANT, course_id="odder-flex-2026", left_on=date(2026, 3, 5), reason="job"
+    )
+
+
+@pytest.mark.parametrize("dropped_out_on", [STARTED_ON, date(2026, 4, 1)])
+def test_a_started_participant_can_drop_out_on_or_after_the_start_date(dropped_out_on: date) -> None:
+    cmd = contracts.RecordDropOut(participant_id=PARTICIPANT, dropped_out_on=dropped_out_on, reason="illness")
+    result = drop_out(STARTED, cmd)
+    assert isinstance(result, contracts.ParticipationDroppedOut)
+    assert result.left_on == dropped_out_on
+    assert result.reason == "illness"
+
+
+def test_a_drop_out_before_the_start_date_is_refused() -> None:
+    cmd = contracts.RecordDropOut(participant_id=PARTICIPANT, dropped_out_on=date(2026, 3, 8), reason="personal")
+    rejected(drop_out(STARTED, cmd), "before-start")
+
+
+@pytest.mark.parametrize("current", [None, state("completed", STARTED_ON), state("dropped-out", STARTED_ON)])
+def test_only_an_enrolled_or_started_participant_can_drop_out(current: ParticipationState | None) -> None:
+    cmd = contracts.RecordDropOut(participant_id=PARTICIPANT, dropped_out_on=date(2026, 4, 1), reason="other")
+    rejected(drop_out(current, cmd), "not-participating")
+
+
+# --- next status --------------------------------------------------------------------------------------------------
+
+
+def test_each_fact_leads_to_its_participation_status() -> None:
+    assert next_status(enrol(None, enrol_cmd(), course(), TODAY)) == "enrolled"  # type: ignore[arg-type]
+    assert next_status(contracts.ParticipationStarted(participant_id=PARTICIPANT, course_id="c1", started_on=TODAY)) == (
+        "started"
+    )
+    assert (
+        next_status(contracts.ParticipationCompleted(participant_id=PARTICIPANT, course_id="c1", left_on=TODAY))
+        == "completed"
+    )
+    assert (
+        next_status(
+            contracts.ParticipationDroppedOut(participant_id=PARTICIPANT, course_id="c1", left_on=TODAY, reason="job")
+        )
+        == "dropped-out"
+    )
+
+
+def test_a_fact_that_changes_no_participation_has_no_next_status() -> None:
+    with pytest.raises(KeyError):
+        next_status(contracts.RecordStart(participant_id=PARTICIPANT, started_on=TODAY))

@@ -1,0 +1,246 @@
+"""Intake's pure rules: what a referral must contain, and the pseudonymous fact it yields for the indicators."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from pydantic import ValidationError
+
+from services.intake.domain import ReferralIn, age_band, format_case_reference, referral_registered
+from shared.clock import today_in_copenhagen
+from shared.contracts import ReferralRegistered
+
+PARTICIPANT = UUID("00000000-0000-4000-8000-000000000001")
+NAME = "Testa Østergård-Personsen"
+REFERRED_ON = date(2025, 6, 15)
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    """A valid referral body, with some fields changed (a value of None removes the field)."""
+    data: dict[str, Any] = {
+        "cpr": "150670-1233",
+        "name": NAME,
+        "consent": True,
+        "programme_id": "rummelig-imidt",
+        "subproject_id": "veterans-aarhus",
+        "target_group": "war-veterans",
+        "labour_market_status": "long-term-unemployed",
+        "education_level": "isced-3-4",
+        "benefit": "kontanthjaelp",
+        "disadvantages": ["disability"],
+        "disadvantages_refused": False,
+        "referred_on": REFERRED_ON.isoformat(),
+    }
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+def registered(referral: ReferralIn, today: date = date(2026, 1, 10)) -> ReferralRegistered:
+    return referral_registered(
+        referral,
+        participant_id=PARTICIPANT,
+        case_reference="RUM-000042",
+        municipality="751",
+        caseworker_email="sagsbehandler@kommune.dk",
+        today=today,
+    )
+
+
+def refusal(data: dict[str, Any]) -> ValidationError:
+    with pytest.raises(ValidationError) as caught:
+        ReferralIn.model_validate(data)
+    return caught.value
+
+
+# --- the request body ---------------------------------------------------------------------------------------------
+
+
+def test_a_complete_referral_is_accepted_and_keeps_the_cpr_as_ten_digits() -> None:
+    referral = ReferralIn.model_validate(body())
+    assert referral.cpr == "1506701233"
+    assert referral.name == NAME
+    assert referral.parsed_cpr.birth_date == date(1970, 6, 15)
+    assert referral.referred_on == REFERRED_ON
+
+
+def test_a_referral_without_consent_is_refused() -> None:
+    error = refusal(body(consent=None))
+    assert any(e["loc"] == ("consent",) and e["type"] == "missing" for e in error.errors())
+
+
+def test_a_referral_with_consent_false_is_refused() -> None:
+    error = refusal(body(consent=False))
+    assert "consent is required" in str(error)
+
+
+def test_an_unknown_extra_field_is_refused() -> None:
+    error = refusal(body(nickname="Testa"))
+    assert any(e["loc"] == ("nickname",) and e["type"] == "extra_forbidden" for e in error.errors())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Testa Personsen 2",
+        "R2D2",
+        "<script>alert(1)</script>",
+        "Testa <script>",
+        "Robert'); DROP TABLE participant;--",
+        "",
+        "   ",
+        "-Testa",
+        "Testa_Personsen",
+    ],
+)
+def test_a_name_with_digits_markup_or_code_is_refused(name: str) -> None:
+    error = refusal(body(name=name))
+    assert any(e["loc"] == ("name",) for e in error.errors())
+
+
+@pytest.mark.parametrize("name", ["Åse Ærø", "Mary-Ann O'Brien", "J. R. Hansen", "Zoë Nørgaard", "Олена Шевченко"])
+def test_names_in_any_script_with_hyphens_apostrophes_and_dots_are_accepted(name: str) -> None:
+    assert ReferralIn.model_validate(body(name=name)).name == name
+
+
+@pytest.mark.parametrize("cpr", ["310290-1234", "ABCDEF-1234", "010190-123", "010190-12345", "0101901234x"])
+def test_an_invalid_cpr_is_refused(cpr: str) -> None:
+    error = refusal(body(cpr=cpr))
+    assert any(e["loc"] == ("cpr",) for e in error.errors())
+
+
+def test_a_cpr_written_in_non_ascii_digits_is_refused() -> None:
+    arabic_indic = "150670-1233".translate({ord(str(d)): chr(0x0660 + d) for d in range(10)})
+    error = refusal(body(cpr=arabic_indic))
+    assert any(e["loc"] == ("cpr",) for e in error.errors())
+
+
+def test_a_cpr_failing_modulus_11_is_accepted() -> None:
+    assert ReferralIn.model_validate(body(cpr="010190-1234")).cpr == "0101901234"
+
+
+def test_a_referral_dated_in_the_future_is_refused() -> None:
+    error = refusal(body(referred_on=(today_in_copenhagen() + timedelta(days=2)).isoformat()))
+    assert "future" in str(error)
+
+
+def test_a_referral_dated_today_is_accepted() -> None:
+    today = today_in_copenhagen()
+    # a day's margin either side: the clock may pass midnight in Copenhagen between the two calls
+    for day in (today - timedelta(days=1), today):
+        assert ReferralIn.model_validate(body(referred_on=day.isoformat())).referred_on == day
+
+
+def test_a_referral_dated_before_2000_is_refused() -> None:
+    assert "before 2000" in str(refusal(body(referred_on="1999-12-31")))
+
+
+def test_disadvantages_cannot_be_both_refused_and_given() -> None:
+    error = refusal(body(disadvantages=["disability"], disadvantages_refused=True))
+    assert "both refused and given" in str(error)
+
+
+def test_refused_disadvantages_with_none_given_are_accepted() -> None:
+    referral = ReferralIn.model_validate(body(disadvantages=[], disadvantages_refused=True))
+    assert referral.disadvantages == []
+    assert referral.disadvantages_refused is True
+
+
+def test_a_disadvantage_listed_twice_is_refused() -> None:
+    error = refusal(body(disadvantages=["disability", "disability"]))
+    assert "more than once" in str(error)
+
+
+def test_an_unknown_disadvantage_is_refused() -> None:
+    error = refusal(body(disadvantages=["left-handed"]))
+    assert any(e["loc"][0] == "disadvantages" for e in error.errors())
+
+
+# --- the fact it yields -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("age", "band"),
+    [(0, "under-25"), (24, "under-25"), (25, "25-54"), (54, "25-54"), (55, "over-54"), (90, "over-54")],
+)
+def test_age_band_boundaries(age: int, band: str) -> None:
+    assert age_band(age) == band
+
+
+@pytest.mark.parametrize(
+    ("cpr", "band", "under_25", "over_54"),
+    [
+        ("160600-4232", "under-25", True, False),  # born 16 June 2000: 24 on 15 June 2025
+        ("150600-4231", "25-54", False, False),  # born 15 June 2000: 25 that day
+        ("160670-1233", "25-54", False, False),  # born 16 June 1970: 54 on 15 June 2025
+        ("150670-1233", "over-54", False, True),  # born 15 June 1970: 55 that day
+    ],
+)
+def test_the_age_band_is_the_age_on_the_referral_date(cpr: str, band: str, under_25: bool, over_54: bool) -> None:
+    fact = registered(ReferralIn.model_validate(body(cpr=cpr, referred_on=REFERRED_ON.isoformat())))
+    assert fact.referred_on == REFERRED_ON
+    assert fact.age_band == band
+    assert fact.under_25 is under_25
+    assert fact.over_54 is over_54
+
+
+def test_without_a_referral_date_the_age_is_taken_on_the_day_of_registration() -> None:
+    referral = ReferralIn.model_validate(body(cpr="150600-4231", referred_on=None))
+    assert registered(referral, today=date(2025, 6, 14)).age_band == "under-25"
+    fact = registered(referral, today=date(2025, 6, 15))
+    assert fact.age_band == "25-54"
+    assert fact.referred_on == date(2025, 6, 15)
+
+
+@pytest.mark.parametrize(("cpr", "gender"), [("150670-1233", "male"), ("150670-1234", "female")])
+def test_the_gender_defaults_to_the_legal_sex_in_the_cpr_number(cpr: str, gender: str) -> None:
+    assert registered(ReferralIn.model_validate(body(cpr=cpr))).gender == gender
+
+
+def test_a_given_gender_overrides_the_cpr_number() -> None:
+    odd = registered(ReferralIn.model_validate(body(cpr="150670-1233", gender="non-binary")))
+    even = registered(ReferralIn.model_validate(body(cpr="150670-1234", gender="male")))
+    assert odd.gender == "non-binary"
+    assert even.gender == "male"
+
+
+def test_the_fact_carries_the_characteristics_for_the_indicators() -> None:
+    fact = registered(ReferralIn.model_validate(body()))
+    assert fact.participant_id == PARTICIPANT
+    assert fact.case_reference == "RUM-000042"
+    assert fact.municipality == "751"
+    assert fact.caseworker_email == "sagsbehandler@kommune.dk"
+    assert (fact.programme_id, fact.subproject_id, fact.target_group) == (
+        "rummelig-imidt",
+        "veterans-aarhus",
+        "war-veterans",
+    )
+    assert fact.labour_market_status == "long-term-unemployed"
+    assert fact.education_level == "isced-3-4"
+    assert fact.benefit == "kontanthjaelp"
+    assert fact.disadvantages == ["disability"]
+    assert fact.disadvantages_refused is False
+
+
+def test_the_fact_holds_neither_the_cpr_number_nor_the_name() -> None:
+    fact = registered(ReferralIn.model_validate(body(cpr="150670-1233")))
+    dumped = json.dumps(fact.model_dump(mode="json"), ensure_ascii=False)
+    as_json = fact.model_dump_json()
+    for text in (dumped, as_json, repr(fact)):
+        for forbidden in ("1506701233", "150670-1233", "150670", NAME, "Testa", "Østergård", "Personsen"):
+            assert forbidden not in text
+    assert not {"cpr", "name"} & set(fact.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("number", "reference"), [(42, "RUM-000042"), (1, "RUM-000001"), (999999, "RUM-999999"), (1234567, "RUM-1234567")]
+)
+def test_a_case_reference_is_rum_and_at_least_six_digits(number: int, reference: str) -> None:
+    assert format_case_reference(number) == reference

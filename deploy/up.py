@@ -61,7 +61,7 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         "",
         *(f"  {name:<10} {stack.url(name)}   (API docs: {stack.url(name)}/docs)" for name in SERVICES),
         f"  report     {stack.url('reporting')}/?access_token={operator}",
-        f"  mail       http://127.0.0.1:{c.mail_http_port}/   (SMTP on 127.0.0.1:{c.smtp_port}; files in {stack.mail_dir})",
+        f"  mail       http://127.0.0.1:{c.mail_http_port}/   (SMTP :{c.smtp_port}; files in {stack.mail_dir})",
         f"  kafka      {stack.kafka.bootstrap_servers}",
         f"  postgres   {stack.postgres.dsn('intake').rsplit('/', 1)[0]}/<intake|enrolment|followup|reporting>",
         f"  state      {c.state_dir}   (logs in {c.state_dir / 'logs'})",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d)(\d{3})$")
+_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d)(\d{3})$", re.ASCII)  # ASCII: "\d" alone accepts any script's digits
 
 
 class InvalidCpr(ValueError):

@@ -150,7 +150,8 @@ async def test_no_record_on_any_topic_carries_a_cpr_number_or_a_name(
     journey: dict[str, Any], stack: Stack, citizen: SyntheticCitizen
 ) -> None:
     forbidden = [citizen.cpr, citizen.cpr.replace("-", ""), citizen.name, *citizen.name.split()]
-    cpr_like = re.compile(rb"(?<!\d)\d{6}-?\d{4}(?!\d)")
+    # a CPR number standing alone: not part of a longer token such as a UUID, whose hex groups can be all digits
+    cpr_like = re.compile(rb"(?<![0-9A-Za-z-])\d{6}-?\d{4}(?![0-9A-Za-z-])")
     scanned = 0
     for spec in all_topics():
         for record in await read_topic(stack.kafka.bootstrap_servers, spec.name):
@@ -171,7 +172,9 @@ async def test_every_event_on_the_fact_and_command_topics_validates_against_its_
         if spec.name.endswith(".dlt"):
             continue
         for record in await read_topic(stack.kafka.bootstrap_servers, spec.name):
-            headers = {k: v.decode() for k, v in record.headers}
+            headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+            if not headers.get("ce_source", "").startswith("rummelig/"):
+                continue  # written by a test on purpose (poison, duplicates), not by a service
             schema = schema_for(headers["ce_type"], int(headers["ce_dataversion"]))
             jsonschema.validate(json.loads(record.value), schema)
             checked += 1

@@ -103,7 +103,9 @@ async def test_an_operator_cannot_refer(stack: Stack, operator_token: str, uncha
         _problem(response, 403)
 
 
-async def test_the_same_citizen_cannot_be_referred_twice_to_one_programme(intake: httpx.AsyncClient, stack: Stack) -> None:
+async def test_the_same_citizen_cannot_be_referred_twice_to_one_programme(
+    intake: httpx.AsyncClient, stack: Stack
+) -> None:
     body = _valid()
     assert (await intake.post("/referrals", json=body)).status_code == 201
     before = await _counts(stack)
@@ -158,12 +160,19 @@ async def test_a_bad_command_is_refused_and_nothing_is_sent(
 
 
 async def test_a_command_for_an_unknown_participant_is_404(intake: httpx.AsyncClient, unchanged: None) -> None:
-    _problem(await intake.post("/participants/00000000-0000-4000-8000-000000000000/start",
-                               json={"started_on": today_in_copenhagen().isoformat()}), 404)
+    _problem(
+        await intake.post(
+            "/participants/00000000-0000-4000-8000-000000000000/start",
+            json={"started_on": today_in_copenhagen().isoformat()},
+        ),
+        404,
+    )
     _problem(await intake.get("/participants/not-a-uuid/timeline"), 422)
 
 
-async def test_a_command_the_owning_service_refuses_comes_back_as_409_with_its_reason(intake: httpx.AsyncClient) -> None:
+async def test_a_command_the_owning_service_refuses_comes_back_as_409_with_its_reason(
+    intake: httpx.AsyncClient,
+) -> None:
     pid = (await intake.post("/referrals", json=_valid())).json()["participant_id"]
     response = await intake.post(f"/participants/{pid}/start", json={"started_on": today_in_copenhagen().isoformat()})
     body = _problem(response, 409)

@@ -162,21 +162,26 @@ def test_only_an_enrolled_or_started_participant_can_drop_out(current: Participa
 # --- next status --------------------------------------------------------------------------------------------------
 
 
-def test_each_fact_leads_to_its_participation_status() -> None:
-    assert next_status(enrol(None, enrol_cmd(), course(), TODAY)) == "enrolled"  # type: ignore[arg-type]
-    assert next_status(contracts.ParticipationStarted(participant_id=PARTICIPANT, course_id="c1", started_on=TODAY)) == (
-        "started"
-    )
-    assert (
-        next_status(contracts.ParticipationCompleted(participant_id=PARTICIPANT, course_id="c1", left_on=TODAY))
-        == "completed"
-    )
-    assert (
-        next_status(
-            contracts.ParticipationDroppedOut(participant_id=PARTICIPANT, course_id="c1", left_on=TODAY, reason="job")
-        )
-        == "dropped-out"
-    )
+@pytest.mark.parametrize(
+    ("fact", "status"),
+    [
+        (
+            contracts.EnrolmentConfirmed(
+                participant_id=PARTICIPANT, programme_id="p1", subproject_id="s1", course_id="c1", enrolled_on=TODAY
+            ),
+            "enrolled",
+        ),
+        (contracts.ParticipationStarted(participant_id=PARTICIPANT, course_id="c1", started_on=TODAY), "started"),
+        (contracts.ParticipationCompleted(participant_id=PARTICIPANT, course_id="c1", left_on=TODAY), "completed"),
+        (
+            contracts.ParticipationDroppedOut(participant_id=PARTICIPANT, course_id="c1", left_on=TODAY, reason="job"),
+            "dropped-out",
+        ),
+    ],
+    ids=["confirmed", "started", "completed", "dropped-out"],
+)
+def test_each_fact_leads_to_its_participation_status(fact: contracts.Contract, status: str) -> None:
+    assert next_status(fact) == status
 
 
 def test_a_fact_that_changes_no_participation_has_no_next_status() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -129,6 +130,15 @@ async def test_the_six_month_reminder_reaches_the_caseworker_without_personal_da
     whole = reminder.as_string()
     assert citizen.cpr not in whole and citizen.cpr.replace("-", "") not in whole
     assert citizen.name not in whole
+
+
+async def test_each_reminder_is_sent_once(journey: dict[str, Any], stack: Stack) -> None:
+    await asyncio.sleep(2)  # several rounds of the reminder poll (0.5 s in the test stack)
+    six_month = [m for m in _reminders_for(stack, journey["case_reference"]) if "six-month" in str(m["Subject"])]
+    assert len(six_month) == 1
+    assert len({m["Message-ID"] for m in _reminders_for(stack, journey["case_reference"])}) == len(
+        _reminders_for(stack, journey["case_reference"])
+    )
 
 
 async def test_the_timeline_shows_every_step_in_order(journey: dict[str, Any], intake: httpx.AsyncClient) -> None:

@@ -15,7 +15,14 @@ from aiokafka import AIOKafkaProducer
 from deploy.stack import Stack
 from shared.contracts import ReferralRegistered, to_event
 from shared.envelope import CloudEvent
-from shared.topics import PARTICIPATION_EVENTS, REFERRAL_EVENTS, dead_letter_topic
+from shared.topics import (
+    ENROLMENT_COMMANDS,
+    FOLLOWUP_COMMANDS,
+    PARTICIPATION_EVENTS,
+    REFERRAL_EVENTS,
+    SUBSCRIPTIONS,
+    dead_letter_topic,
+)
 from tests.fixtures.kafka_tools import eventually, read_topic
 
 pytestmark = pytest.mark.stack
@@ -171,3 +178,40 @@ async def _at_least(probe: Any, n: int) -> bool:
 async def _equals(probe: Any, n: int) -> int | None:
     value = await probe()
     return value if value == n else None
+
+
+@pytest.mark.parametrize("topic", sorted({t for topics in SUBSCRIPTIONS.values() for t in topics}))
+async def test_every_subscription_parks_poison_on_its_own_dead_letter_topic(
+    stack: Stack, producer: AIOKafkaProducer, topic: str
+) -> None:
+    key = f"poison-{uuid4()}".encode()
+    await producer.send_and_wait(topic, b"\x00garbage", key=key, headers=[("ce_specversion", b"1.0")])
+    for service, topics in SUBSCRIPTIONS.items():
+        if topic not in topics:
+            continue
+        dlt = dead_letter_topic(topic, service)
+
+        async def parked(dlt: str = dlt) -> list[Any]:
+            return [r for r in await read_topic(stack.kafka.bootstrap_servers, dlt) if r.key == key]
+
+        records = await eventually(parked)
+        assert dict(records[0].headers)["dlt_consumer"].decode() == service
+
+
+@pytest.mark.parametrize("topic", [ENROLMENT_COMMANDS, FOLLOWUP_COMMANDS])
+async def test_an_unknown_command_type_is_dead_lettered_not_ignored(
+    stack: Stack, producer: AIOKafkaProducer, topic: str
+) -> None:
+    command = CloudEvent(type="participation.teleport", version=1, source="tests", subject=str(uuid4()), data={})
+    await send(producer, topic, command)
+    service = topic.split(".")[0]
+
+    async def parked() -> list[Any]:
+        return [
+            r
+            for r in await read_topic(stack.kafka.bootstrap_servers, dead_letter_topic(topic, service))
+            if r.key == command.subject.encode()
+        ]
+
+    records = await eventually(parked)
+    assert "unknown command type" in dict(records[0].headers)["dlt_error"].decode()

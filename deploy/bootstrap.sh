@@ -9,12 +9,13 @@ cd "$ROOT"
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+[ -x /usr/bin/chromium ] || missing+=(chromium)  # the page tests drive Debian's Chromium with Playwright
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "[bootstrap] installing ${missing[*]} ..."
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "[bootstrap] please install: ${missing[*]} (Java 17+ and Maven fetch and run the Kafka broker)" >&2
+    echo "[bootstrap] please install: ${missing[*]} (Java 17+ and Maven fetch and run the Kafka broker; Chromium runs the page tests)" >&2
     exit 1
   fi
 fi

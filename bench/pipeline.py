@@ -136,7 +136,7 @@ async def outbox_pipeline(db_url: str, bootstrap: str, topic: str, events: list[
     broker = FastStreamBroker(bootstrap, enable_idempotence=True, acks="all")
     await broker.start()
     dsn = db_url.replace("+asyncpg", "")
-    relay = OutboxRelay(dsn=dsn, publisher=broker, poll_seconds=0.05, batch_size=500)  # type: ignore[arg-type]
+    relay = OutboxRelay(dsn=dsn, publisher=broker, poll_seconds=0.05, batch_size=500)
     relay_task = asyncio.create_task(relay.run())
     check = await asyncpg.connect(dsn)
     try:

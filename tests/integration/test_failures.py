@@ -1,0 +1,59 @@
+"""Processes die and infrastructure restarts: nothing is lost, nothing is applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import asyncpg
+import httpx
+import pytest
+
+from deploy.stack import SERVICES, Stack
+from deploy.synthetic import referral_body, synthetic_citizen
+from tests.fixtures.kafka_tools import eventually
+
+pytestmark = pytest.mark.stack
+rng = random.Random(31)
+
+
+async def _progress_rows(stack: Stack, participant_id: str) -> int:
+    conn = await asyncpg.connect(stack.postgres.dsn("reporting"))
+    try:
+        return int(
+            await conn.fetchval("SELECT count(*) FROM participant_progress WHERE participant_id = $1", participant_id)
+        )
+    finally:
+        await conn.close()
+
+
+async def _all_healthy(stack: Stack) -> None:
+    await asyncio.gather(*(stack.wait_healthy(name, timeout=90) for name in SERVICES))
+
+
+async def test_a_referral_committed_while_kafka_is_down_survives_a_crash_of_intake_and_is_delivered(
+    stack: Stack, intake: httpx.AsyncClient
+) -> None:
+    await asyncio.to_thread(stack.kafka.stop)
+    try:
+        response = await intake.post("/referrals", json=referral_body(synthetic_citizen(rng)))
+        assert response.status_code == 201  # the database holds the referral and its event (outbox)
+        participant_id = response.json()["participant_id"]
+        stack.stop_service("intake", kill=True)  # kill -9 before the relay could publish
+    finally:
+        await asyncio.to_thread(stack.kafka.start)
+    stack.start_service("intake")
+    await _all_healthy(stack)
+    assert await eventually(lambda: _progress_rows(stack, participant_id), timeout=60) == 1
+
+
+async def test_the_services_carry_on_after_postgresql_restarts(stack: Stack, intake: httpx.AsyncClient) -> None:
+    await asyncio.to_thread(stack.postgres.stop)
+    await asyncio.to_thread(stack.postgres.start)
+    await _all_healthy(stack)
+    response = await intake.post("/referrals", json=referral_body(synthetic_citizen(rng)))
+    assert response.status_code == 201, response.text
+    participant_id = response.json()["participant_id"]
+    assert await eventually(lambda: _progress_rows(stack, participant_id), timeout=60) == 1
+    enrolled = await intake.post(f"/participants/{participant_id}/enrolment", json={"course_id": "vet-aarhus-2026"})
+    assert enrolled.status_code == 200, enrolled.text

@@ -52,6 +52,8 @@ def build_app(
             await broker.stop()
             await engine.dispose()
 
+    if settings.environment == "production":  # the API description is for developers, not the public
+        fastapi_kwargs |= {"docs_url": None, "redoc_url": None, "openapi_url": None}
     app = FastAPI(title=f"Rummelig {name}", lifespan=lifespan, **fastapi_kwargs)
     app.state.auth_settings = settings.auth
     app.state.sessions = sessions

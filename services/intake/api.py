@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -39,6 +40,7 @@ from shared.problems import problem
 router = APIRouter()
 Caseworker = Annotated[Principal, Depends(require_role("caseworker"))]
 POLL_SECONDS = 0.05
+PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d{1,3})(?:$|[,;\s])")
 
 
 def _sessions(request: Request) -> SessionMaker:
@@ -109,7 +111,7 @@ async def get_command(command_id: UUID, request: Request, principal: Caseworker)
         if command is None:
             raise HTTPException(404, "no such command")
         await _visible(session, command.participant_id, principal)
-        return _command_response(command)
+        return JSONResponse(_command_body(command))
 
 
 def _command_endpoint(path: str, body_model: type[BaseModel], build: Callable[[Participant, Any], BaseModel]) -> None:
@@ -168,8 +170,15 @@ async def _visible(session: Any, participant_id: UUID, principal: Principal) -> 
     return participant
 
 
+def _wait_seconds(request: Request) -> float:
+    """The configured bound, or less if the client asks with `Prefer: wait=N` (RFC 7240); never more."""
+    limit: float = request.app.state.command_wait_seconds
+    match = PREFER_WAIT.search(request.headers.get("prefer", ""))
+    return min(limit, float(match.group(1))) if match else limit
+
+
 async def _wait_for_answer(request: Request, command_id: UUID) -> PendingCommand:
-    deadline = time.monotonic() + request.app.state.command_wait_seconds
+    deadline = time.monotonic() + _wait_seconds(request)
     while True:
         async with _sessions(request)() as session:
             command = await session.get(PendingCommand, command_id)
@@ -179,13 +188,24 @@ async def _wait_for_answer(request: Request, command_id: UUID) -> PendingCommand
         await asyncio.sleep(POLL_SECONDS)
 
 
-def _command_response(command: PendingCommand) -> JSONResponse:
+def _command_body(command: PendingCommand) -> dict[str, Any]:
     body: dict[str, Any] = {
         "command_id": str(command.id),
         "command_type": command.command_type,
         "status": command.status,
         "links": {"self": f"/commands/{command.id}"},
     }
+    if command.status == "accepted":
+        body["fact"] = {"type": command.answer_type, "data": command.answer}
+    if command.status == "rejected":
+        answer = command.answer or {}
+        body["rejection"] = {"reason": answer.get("reason"), "detail": answer.get("detail")}
+    return body
+
+
+def _command_response(command: PendingCommand) -> JSONResponse:
+    """The answer to a POSTed command: 200 with the fact, 409 problem with the reason, or 202 while pending."""
+    body = _command_body(command)
     if command.status == "pending":
         return JSONResponse(body, status_code=202, headers={"Location": f"/commands/{command.id}"})
     if command.status == "rejected":
@@ -199,5 +219,4 @@ def _command_response(command: PendingCommand) -> JSONResponse:
             command_status="rejected",
             links=body["links"],
         )
-    body["fact"] = {"type": command.answer_type, "data": command.answer}
     return JSONResponse(body, status_code=200)

@@ -57,3 +57,34 @@ async def test_the_services_carry_on_after_postgresql_restarts(stack: Stack, int
     assert await eventually(lambda: _progress_rows(stack, participant_id), timeout=60) == 1
     enrolled = await intake.post(f"/participants/{participant_id}/enrolment", json={"course_id": "vet-aarhus-2026"})
     assert enrolled.status_code == 200, enrolled.text
+
+
+async def test_a_command_the_owner_cannot_answer_in_time_gets_202_and_is_answered_later(
+    stack: Stack, intake: httpx.AsyncClient
+) -> None:
+    participant_id = (await intake.post("/referrals", json=referral_body(synthetic_citizen(rng)))).json()[
+        "participant_id"
+    ]
+    stack.stop_service("enrolment")
+    try:
+        response = await intake.post(
+            f"/participants/{participant_id}/enrolment",
+            json={"course_id": "vet-aarhus-2026"},
+            headers={"Prefer": "wait=1"},
+        )
+        assert response.status_code == 202, response.text
+        command_id = response.json()["command_id"]
+        assert response.headers["location"] == f"/commands/{command_id}"
+        timeline = (await intake.get(f"/participants/{participant_id}/timeline")).json()
+        assert [c["id"] for c in timeline["pending_commands"]] == [command_id]
+    finally:
+        stack.start_service("enrolment")
+        await stack.wait_healthy("enrolment")
+
+    async def answered() -> str | None:
+        status = (await intake.get(f"/commands/{command_id}")).json()["status"]
+        return None if status == "pending" else str(status)
+
+    assert await eventually(answered, timeout=60) == "accepted"
+    timeline = (await intake.get(f"/participants/{participant_id}/timeline")).json()
+    assert timeline["pending_commands"] == []

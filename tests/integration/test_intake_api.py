@@ -180,3 +180,5 @@ async def test_a_command_the_owning_service_refuses_comes_back_as_409_with_its_r
     assert body["status"] == 409 and body["command_id"]
     timeline = (await intake.get(f"/participants/{pid}/timeline")).json()
     assert "command.rejected" in [e["type"] for e in timeline["events"]]
+    status = (await intake.get(f"/commands/{body['command_id']}")).json()
+    assert status["status"] == "rejected" and status["rejection"]["reason"] == "not-enrolled"

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import atexit
 import base64
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
+from deploy.child import ChildServer
 from deploy.ports import LOCALHOST, ensure_port_free, port_open
 
 KAFKA_VERSION = "4.1.1"
@@ -145,7 +143,7 @@ rootLogger.appenderRef.file.ref = FILE
 """
 
 
-class KafkaBroker:
+class KafkaBroker(ChildServer):
     """One Kafka broker+controller node whose state lives in state_dir and survives restarts."""
 
     def __init__(self, state_dir: Path, *, port: int, controller_port: int, heap: str = "512m") -> None:
@@ -159,23 +157,12 @@ class KafkaBroker:
         self.log4j2 = self.state_dir / "log4j2.properties"
         self.server_log = self.logs_dir / "server.log"
         self.stdout_log = self.logs_dir / "stdout.log"
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._stdout: IO[bytes] | None = None
+        super().__init__()
 
     @property
     def bootstrap_servers(self) -> str:
         """Return the address clients connect to."""
         return f"{LOCALHOST}:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        """Return the JVM's process id while it runs."""
-        proc = self._proc
-        return proc.pid if proc is not None and proc.poll() is None else None
-
-    def is_running(self) -> bool:
-        """Return True while the broker process is alive."""
-        return self._proc is not None and self._proc.poll() is None
 
     def _server_properties(self) -> str:
         """Return server.properties for one node on a small machine (see STACK.md)."""
@@ -256,15 +243,16 @@ class KafkaBroker:
             "kafka.Kafka",
             str(self.properties),
         ]
-        self._stdout = self.stdout_log.open("ab")
+        self._log = self.stdout_log.open("ab")
         # A session of its own, so a Ctrl-C meant for the launcher does not hit the broker before we stop it in order.
-        self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=self._stdout, stderr=subprocess.STDOUT, start_new_session=True
+        proc = self._started(
+            subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         )
-        atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while True:
-            if self._proc.poll() is not None:
+            if proc.poll() is not None:
                 self._reap()
                 raise self._failure("exited during start-up")
             if self._started_since(offset) and port_open(LOCALHOST, self.port):
@@ -281,32 +269,3 @@ class KafkaBroker:
         with self.server_log.open("rb") as f:
             f.seek(offset)
             return STARTED.encode() in f.read()
-
-    def stop(self, timeout: float = 30) -> None:
-        """Shut the broker down cleanly (SIGTERM), killing it if it takes longer than timeout."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._reap()
-
-    def kill(self) -> None:
-        """Kill the broker at once (SIGKILL), as a crash would."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            # The whole process group: the JVM starts no children, but nothing it might start should outlive it.
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        self._reap()
-
-    def _reap(self) -> None:
-        """Forget a finished process and close its log handle."""
-        if self._proc is not None and self._proc.poll() is not None:
-            self._proc = None
-            atexit.unregister(self.stop)
-        if self._proc is None and self._stdout is not None:
-            self._stdout.close()
-            self._stdout = None

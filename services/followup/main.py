@@ -8,34 +8,20 @@ from services.followup.handlers import HANDLERS
 from services.followup.mailer import Mailer
 from services.followup.reminders import ReminderSender
 from services.followup.settings import FollowupSettings
-from shared.db import create_engine, create_sessionmaker
-from shared.kafka import create_broker, subscribe_events
-from shared.service import build_app
-from shared.topics import FOLLOWUP_COMMANDS, SUBSCRIPTIONS
+from shared.service import build_app, wire
+from shared.topics import FOLLOWUP_COMMANDS
 
 SERVICE = "followup"
 
 
 def create_app(settings: FollowupSettings) -> FastAPI:
     """The follow-up service."""
-    engine = create_engine(settings.database_url)
-    sessions = create_sessionmaker(engine)
-    broker = create_broker(settings.kafka.bootstrap_servers, service=SERVICE)
-    subscribe_events(
-        broker,
-        service=SERVICE,
-        topics=SUBSCRIPTIONS[SERVICE],
-        sessions=sessions,
-        handlers=HANDLERS,
-        strict_topics=(FOLLOWUP_COMMANDS,),
-    )
+    wiring = wire(SERVICE, settings, handlers=HANDLERS, strict_topics=(FOLLOWUP_COMMANDS,))
     mailer = Mailer(host=settings.smtp_host, port=settings.smtp_port, sender=str(settings.mail_from))
     reminders = ReminderSender(
-        sessions=sessions,
+        sessions=wiring.sessions,
         mailer=mailer,
         intake_url=settings.intake_public_url,
         poll_seconds=settings.reminder_poll_seconds,
     )
-    return build_app(
-        name=SERVICE, settings=settings, engine=engine, sessions=sessions, broker=broker, background=(reminders.run,)
-    )
+    return build_app(name=SERVICE, settings=settings, wiring=wiring, background=(reminders.run,))

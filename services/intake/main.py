@@ -8,10 +8,7 @@ from services.intake import api
 from services.intake.handlers import record_fact
 from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault
-from shared.db import create_engine, create_sessionmaker
-from shared.kafka import create_broker, subscribe_events
-from shared.service import build_app
-from shared.topics import SUBSCRIPTIONS
+from shared.service import build_app, wire
 
 SERVICE = "intake"
 # Every fact on the timeline; intake tolerates (skips) fact types it does not know yet.
@@ -31,17 +28,8 @@ TIMELINE_FACTS = (
 
 def create_app(settings: IntakeSettings) -> FastAPI:
     """The intake service."""
-    engine = create_engine(settings.database_url)
-    sessions = create_sessionmaker(engine)
-    broker = create_broker(settings.kafka.bootstrap_servers, service=SERVICE)
-    subscribe_events(
-        broker,
-        service=SERVICE,
-        topics=SUBSCRIPTIONS[SERVICE],
-        sessions=sessions,
-        handlers=dict.fromkeys(TIMELINE_FACTS, (1, record_fact)),
-    )
-    app = build_app(name=SERVICE, settings=settings, engine=engine, sessions=sessions, broker=broker)
+    wiring = wire(SERVICE, settings, handlers=dict.fromkeys(TIMELINE_FACTS, (1, record_fact)))
+    app = build_app(name=SERVICE, settings=settings, wiring=wiring)
     app.state.vault = Vault(settings.data_key.get_secret_value(), settings.lookup_key.get_secret_value())
     app.state.command_wait_seconds = settings.command_wait_seconds
     app.include_router(api.router)

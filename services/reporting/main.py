@@ -13,10 +13,7 @@ from services.reporting.projection import HANDLERS
 from services.reporting.report import COLUMNS, programme_counts
 from services.reporting.settings import ReportingSettings
 from shared.auth import Principal, require_role
-from shared.db import create_engine, create_sessionmaker
-from shared.kafka import create_broker, subscribe_events
-from shared.service import build_app
-from shared.topics import SUBSCRIPTIONS
+from shared.service import build_app, wire
 
 SERVICE = "reporting"
 LABELS = {
@@ -32,11 +29,9 @@ _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templa
 
 def create_app(settings: ReportingSettings) -> FastAPI:
     """The reporting service."""
-    engine = create_engine(settings.database_url)
-    sessions = create_sessionmaker(engine)
-    broker = create_broker(settings.kafka.bootstrap_servers, service=SERVICE)
-    subscribe_events(broker, service=SERVICE, topics=SUBSCRIPTIONS[SERVICE], sessions=sessions, handlers=HANDLERS)
-    app = build_app(name=SERVICE, settings=settings, engine=engine, sessions=sessions, broker=broker)
+    wiring = wire(SERVICE, settings, handlers=HANDLERS)
+    sessions = wiring.sessions
+    app = build_app(name=SERVICE, settings=settings, wiring=wiring)
 
     async def report() -> dict[str, Any]:
         async with sessions() as session:

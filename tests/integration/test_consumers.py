@@ -91,7 +91,19 @@ async def test_a_duplicate_delivery_changes_nothing(stack: Stack, producer: AIOK
     assert await fetch(stack, "reporting", "SELECT count(*) FROM processed_event WHERE event_id = $1", event.id) == 1
 
 
+def _malicious() -> tuple[bytes, list[tuple[str, bytes]]]:
+    event = referral_event()
+    data = {**event.data, "programme_id": "x'); DROP TABLE participant_progress;--", "municipality": "<script>"}
+    bad = event.model_copy(update={"data": data})
+    return bad.value(), [(k, v.encode()) for k, v in bad.headers().items()]
+
+
 POISON: dict[str, tuple[bytes, list[tuple[str, bytes]]]] = {
+    "malicious data": _malicious(),
+    "missing fields": (
+        b'{"participant_id": "00000000-0000-4000-8000-000000000001"}',
+        [(k, v.encode()) for k, v in referral_event().headers().items()],
+    ),
     "not json": (b"\x00\xff not json", [("ce_specversion", b"1.0")]),
     "no envelope": (b'{"participant_id": "x"}', []),
     "oversized": (b'{"pad": "' + b"x" * 70_000 + b'"}', [("ce_specversion", b"1.0")]),

@@ -1,0 +1,103 @@
+"""The shared consumer on the real broker: transient failures are retried, lasting ones parked, the stream goes on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from deploy.stack import Stack
+from shared.db import SessionMaker, create_engine, create_sessionmaker
+from shared.envelope import CloudEvent
+from shared.inbox import ProcessedEvent
+from shared.kafka import create_broker, provision_topics, subscribe_events
+from shared.topics import TopicSpec, dead_letter_topic
+from tests.fixtures.kafka_tools import PARTITIONS, eventually, read_topic
+
+pytestmark = pytest.mark.stack
+TOPIC = "test.retry.events"
+SERVICE = "retry-test"
+attempts: Counter[str] = Counter()
+applied: list[str] = []
+
+
+async def flaky(session: AsyncSession, event: CloudEvent) -> None:
+    """Fails as often as the event asks, then succeeds."""
+    attempts[event.subject] += 1
+    if attempts[event.subject] <= int(event.data["fail_times"]):
+        raise ConnectionError("the database blinked")
+    applied.append(event.subject)
+
+
+@pytest.fixture(scope="module")
+async def consumer(stack: Stack) -> AsyncIterator[KafkaBroker]:
+    """A consumer built with the shared wiring on a topic of its own, with its own database."""
+    await stack.postgres.ensure_database("retry_test")
+    engine = create_engine(stack.postgres.url("retry_test"))
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=[ProcessedEvent.__table__]))  # type: ignore[attr-defined]
+    sessions: SessionMaker = create_sessionmaker(engine)
+    dlt = dead_letter_topic(TOPIC, SERVICE)
+    await provision_topics(stack.kafka.bootstrap_servers, [TopicSpec(TOPIC, partitions=1), TopicSpec(dlt, 1)])
+    PARTITIONS[TOPIC] = PARTITIONS[dlt] = 1
+    broker = create_broker(stack.kafka.bootstrap_servers, service=SERVICE)
+    subscribe_events(broker, service=SERVICE, topics=[TOPIC], sessions=sessions, handlers={"test.flaky": (1, flaky)})
+    await broker.start()
+    try:
+        yield broker
+    finally:
+        await broker.stop()
+        await engine.dispose()
+
+
+def _event(fail_times: int) -> CloudEvent:
+    return CloudEvent(
+        type="test.flaky", version=1, source="tests", subject=str(uuid4()), data={"fail_times": fail_times}
+    )
+
+
+async def _send(producer: AIOKafkaProducer, event: CloudEvent) -> None:
+    await producer.send_and_wait(
+        TOPIC, event.value(), key=b"one-key", headers=[(k, v.encode()) for k, v in event.headers().items()]
+    )
+
+
+async def test_a_transient_failure_is_retried_and_applied_once(
+    consumer: KafkaBroker, producer: AIOKafkaProducer, stack: Stack
+) -> None:
+    event = _event(fail_times=2)
+    await _send(producer, event)
+    await eventually(lambda: _async(event.subject in applied))
+    assert attempts[event.subject] == 3
+    assert applied.count(event.subject) == 1
+
+
+async def test_a_lasting_failure_is_parked_with_its_reason_and_the_next_message_is_applied(
+    consumer: KafkaBroker, producer: AIOKafkaProducer, stack: Stack
+) -> None:
+    doomed, after = _event(fail_times=99), _event(fail_times=0)
+    await _send(producer, doomed)
+    await _send(producer, after)  # same key, same partition: behind the doomed one
+    await eventually(lambda: _async(after.subject in applied), timeout=30)
+    assert doomed.subject not in applied
+    assert attempts[doomed.subject] == 4  # the first try and three retries
+    parked = [
+        r
+        for r in await read_topic(stack.kafka.bootstrap_servers, dead_letter_topic(TOPIC, SERVICE))
+        if dict(r.headers)["ce_id"].decode() == str(doomed.id)
+    ]
+    assert len(parked) == 1
+    headers = {k: v.decode() for k, v in parked[0].headers}
+    assert headers["dlt_reason"] == "failed"
+    assert "ConnectionError: the database blinked" in headers["dlt_error"]
+    assert headers["dlt_consumer"] == SERVICE
+
+
+async def _async(value: bool) -> bool:
+    return value

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import random
-from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -13,7 +11,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from deploy.stack import Stack
-from shared.contracts import ReferralRegistered, to_event
 from shared.envelope import CloudEvent
 from shared.topics import (
     ENROLMENT_COMMANDS,
@@ -23,41 +20,10 @@ from shared.topics import (
     SUBSCRIPTIONS,
     dead_letter_topic,
 )
+from tests.fixtures.events import referral_event, send
 from tests.fixtures.kafka_tools import eventually, read_topic
 
 pytestmark = pytest.mark.stack
-
-
-def referral_event(programme: str = "consumer-tests") -> CloudEvent:
-    """A valid referral.registered for a fresh participant of a test-only programme."""
-    pid = uuid4()
-    data = ReferralRegistered(
-        participant_id=pid,
-        case_reference=f"RUM-{random.randrange(10**6, 10**7)}",
-        programme_id=programme,
-        subproject_id="sub",
-        municipality="751",
-        caseworker_email="cw@example.org",
-        referred_on=date(2026, 1, 5),
-        target_group="long-term-unemployed",
-        gender="female",
-        age_band="25-54",
-        under_25=False,
-        over_54=False,
-        labour_market_status="unemployed",
-        education_level="isced-0-2",
-        benefit="kontanthjaelp",
-        disadvantages=[],
-        disadvantages_refused=False,
-    )
-    return to_event(data, source="tests", subject=str(pid))
-
-
-async def send(producer: AIOKafkaProducer, topic: str, event: CloudEvent) -> None:
-    """Publish an event exactly as the relay would."""
-    await producer.send_and_wait(
-        topic, event.value(), key=event.subject.encode(), headers=[(k, v.encode()) for k, v in event.headers().items()]
-    )
 
 
 async def fetch(stack: Stack, service: str, query: str, *args: Any) -> Any:

@@ -8,10 +8,13 @@ import random
 import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from deploy.stack import SERVICES, Stack
 from deploy.synthetic import referral_body, synthetic_citizen
-from tests.fixtures.kafka_tools import eventually
+from shared.topics import REFERRAL_EVENTS, dead_letter_topic
+from tests.fixtures.events import referral_event, send
+from tests.fixtures.kafka_tools import eventually, read_topic
 
 pytestmark = pytest.mark.stack
 rng = random.Random(31)
@@ -88,3 +91,20 @@ async def test_a_command_the_owner_cannot_answer_in_time_gets_202_and_is_answere
     assert await eventually(answered, timeout=60) == "accepted"
     timeline = (await intake.get(f"/participants/{participant_id}/timeline")).json()
     assert timeline["pending_commands"] == []
+
+
+async def test_events_consumed_while_postgresql_is_down_are_applied_after_it_returns_not_dead_lettered(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    event = referral_event("outage-tests")
+    await asyncio.to_thread(stack.postgres.stop)
+    try:
+        await send(producer, REFERRAL_EVENTS, event)
+        await asyncio.sleep(3)  # every consumer meets the outage
+    finally:
+        await asyncio.to_thread(stack.postgres.start)
+    assert await eventually(lambda: _progress_rows(stack, event.subject), timeout=90) == 1
+    await _all_healthy(stack)
+    for service in ("reporting", "followup", "intake"):
+        parked = await read_topic(stack.kafka.bootstrap_servers, dead_letter_topic(REFERRAL_EVENTS, service))
+        assert not [r for r in parked if r.key == event.subject.encode()], service

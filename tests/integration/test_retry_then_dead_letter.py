@@ -28,10 +28,12 @@ applied: list[str] = []
 
 
 async def flaky(session: AsyncSession, event: CloudEvent) -> None:
-    """Fails as often as the event asks, then succeeds."""
+    """Fails as often as the event asks (with a bug, or as if the network were down), then succeeds."""
     attempts[event.subject] += 1
     if attempts[event.subject] <= int(event.data["fail_times"]):
-        raise ConnectionError("the database blinked")
+        if event.data.get("outage"):
+            raise ConnectionRefusedError("the database is restarting")
+        raise RuntimeError("a bug in the handler")
     applied.append(event.subject)
 
 
@@ -56,10 +58,9 @@ async def consumer(stack: Stack) -> AsyncIterator[KafkaBroker]:
         await engine.dispose()
 
 
-def _event(fail_times: int) -> CloudEvent:
-    return CloudEvent(
-        type="test.flaky", version=1, source="tests", subject=str(uuid4()), data={"fail_times": fail_times}
-    )
+def _event(fail_times: int, *, outage: bool = False) -> CloudEvent:
+    data = {"fail_times": fail_times, "outage": outage}
+    return CloudEvent(type="test.flaky", version=1, source="tests", subject=str(uuid4()), data=data)
 
 
 async def _send(producer: AIOKafkaProducer, event: CloudEvent) -> None:
@@ -95,8 +96,23 @@ async def test_a_lasting_failure_is_parked_with_its_reason_and_the_next_message_
     assert len(parked) == 1
     headers = {k: v.decode() for k, v in parked[0].headers}
     assert headers["dlt_reason"] == "failed"
-    assert "ConnectionError: the database blinked" in headers["dlt_error"]
+    assert "RuntimeError: a bug in the handler" in headers["dlt_error"]
     assert headers["dlt_consumer"] == SERVICE
+
+
+async def test_an_outage_longer_than_the_retries_is_waited_out_and_never_parked(
+    consumer: KafkaBroker, producer: AIOKafkaProducer, stack: Stack
+) -> None:
+    event = _event(fail_times=5, outage=True)  # more than the 3 retries a bug gets
+    await _send(producer, event)
+    await eventually(lambda: _async(event.subject in applied), timeout=60)
+    assert attempts[event.subject] == 6
+    parked = [
+        r
+        for r in await read_topic(stack.kafka.bootstrap_servers, dead_letter_topic(TOPIC, SERVICE))
+        if dict(r.headers)["ce_id"].decode() == str(event.id)
+    ]
+    assert parked == []
 
 
 async def _async(value: bool) -> bool:

@@ -179,6 +179,14 @@ class Stack:
         """Start one service process."""
         self.services[name] = self._spawn(name, [sys.executable, "-m", f"services.{name}"], self.service_env(name))
 
+    def start_replica(self, name: str, port: int) -> str:
+        """Another process of a service on another port: same database, same consumer group. Returns its key."""
+        key = f"{name}-replica-{port}"
+        self.config.service_ports[key] = port
+        env = self.service_env(name) | {f"{name.upper()}_HTTP_PORT": str(port)}
+        self.services[key] = self._spawn(key, [sys.executable, "-m", f"services.{name}"], env)
+        return key
+
     async def wait_healthy(self, name: str, timeout: float = 60) -> None:
         """Wait until the service's /health answers 200, or fail with the end of its log."""
         deadline = time.monotonic() + timeout

@@ -189,3 +189,14 @@ async def test_every_event_on_the_fact_and_command_topics_validates_against_its_
             jsonschema.validate(json.loads(record.value), schema)
             checked += 1
     assert checked > 10
+
+
+async def test_no_log_line_of_any_part_carries_the_cpr_number_or_the_name(
+    journey: dict[str, Any], stack: Stack, citizen: SyntheticCitizen
+) -> None:
+    logs = list((stack.config.state_dir / "logs").rglob("*.log")) + list(stack.config.state_dir.rglob("*/logs/*.log"))
+    assert len(logs) >= 6  # four services, the mail catcher, PostgreSQL, Kafka
+    for path in logs:
+        text = path.read_text(errors="replace")
+        for value in (citizen.cpr, citizen.cpr.replace("-", ""), citizen.name):
+            assert value not in text, f"{value!r} in {path.name}"

@@ -78,8 +78,9 @@ async def on_left(session: AsyncSession, event: CloudEvent) -> None:
         )
 
 
-async def _record(session: AsyncSession, event: CloudEvent, check: Check, situation: str, observed_on: date) -> None:
-    participant_id = UUID(event.subject)
+async def _record(
+    session: AsyncSession, event: CloudEvent, participant_id: UUID, check: Check, situation: str, observed_on: date
+) -> None:
     deadline = (
         await session.exec(
             select(Deadline)
@@ -131,13 +132,13 @@ async def _record(session: AsyncSession, event: CloudEvent, check: Check, situat
 async def on_record_leaving_outcome(session: AsyncSession, event: CloudEvent) -> None:
     """Handle followup.record-leaving-outcome."""
     cmd = parse_data(contracts.RecordLeavingOutcome, event)
-    await _record(session, event, "leaving-outcome", cmd.situation, cmd.observed_on)
+    await _record(session, event, cmd.participant_id, "leaving-outcome", cmd.situation, cmd.observed_on)
 
 
 async def on_record_six_month_result(session: AsyncSession, event: CloudEvent) -> None:
     """Handle followup.record-six-month-result."""
     cmd = parse_data(contracts.RecordSixMonthResult, event)
-    await _record(session, event, "six-month", cmd.situation, cmd.observed_on)
+    await _record(session, event, cmd.participant_id, "six-month", cmd.situation, cmd.observed_on)
 
 
 HANDLERS: dict[str, tuple[int, EventHandler]] = {

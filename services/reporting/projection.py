@@ -12,8 +12,7 @@ from shared.envelope import CloudEvent, parse_data
 from shared.kafka import EventHandler
 
 
-async def _row(session: AsyncSession, event: CloudEvent) -> ParticipantProgress:
-    participant_id = UUID(event.subject)
+async def _row(session: AsyncSession, event: CloudEvent, participant_id: UUID) -> ParticipantProgress:
     row = await session.get(ParticipantProgress, participant_id, with_for_update=True)
     if row is None:  # facts from other topics may arrive before the referral
         row = ParticipantProgress(participant_id=participant_id)
@@ -26,7 +25,7 @@ async def _row(session: AsyncSession, event: CloudEvent) -> ParticipantProgress:
 async def on_referral(session: AsyncSession, event: CloudEvent) -> None:
     """Referred, with the characteristics of the breakdowns."""
     fact = parse_data(contracts.ReferralRegistered, event)
-    row = await _row(session, event)
+    row = await _row(session, event, fact.participant_id)
     row.referred = True
     row.programme_id, row.subproject_id, row.municipality = fact.programme_id, fact.subproject_id, fact.municipality
     row.gender, row.age_band = fact.gender, fact.age_band
@@ -34,34 +33,34 @@ async def on_referral(session: AsyncSession, event: CloudEvent) -> None:
 
 async def on_enrolled(session: AsyncSession, event: CloudEvent) -> None:
     """Enrolled on a course."""
-    parse_data(contracts.EnrolmentConfirmed, event)
-    (await _row(session, event)).enrolled = True
+    fact = parse_data(contracts.EnrolmentConfirmed, event)
+    (await _row(session, event, fact.participant_id)).enrolled = True
 
 
 async def on_completed(session: AsyncSession, event: CloudEvent) -> None:
     """Completed the course."""
     fact = parse_data(contracts.ParticipationCompleted, event)
-    row = await _row(session, event)
+    row = await _row(session, event, fact.participant_id)
     row.completed, row.left_on = True, fact.left_on
 
 
 async def on_dropped_out(session: AsyncSession, event: CloudEvent) -> None:
     """Left early: a leaving all the same, for the indicators."""
     fact = parse_data(contracts.ParticipationDroppedOut, event)
-    (await _row(session, event)).left_on = fact.left_on
+    (await _row(session, event, fact.participant_id)).left_on = fact.left_on
 
 
 async def on_leaving_outcome(session: AsyncSession, event: CloudEvent) -> None:
     """Employed upon leaving counts only if observed within four weeks of the exit."""
     fact = parse_data(contracts.LeavingOutcomeRecorded, event)
     within = (fact.observed_on - fact.left_on).days <= 28
-    (await _row(session, event)).employed_upon_leaving = fact.employed and within
+    (await _row(session, event, fact.participant_id)).employed_upon_leaving = fact.employed and within
 
 
 async def on_six_month(session: AsyncSession, event: CloudEvent) -> None:
     """Employed six months after leaving."""
     fact = parse_data(contracts.SixMonthResultRecorded, event)
-    (await _row(session, event)).employed_six_months = fact.employed
+    (await _row(session, event, fact.participant_id)).employed_six_months = fact.employed
 
 
 HANDLERS: dict[str, tuple[int, EventHandler]] = {

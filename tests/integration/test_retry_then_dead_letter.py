@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from uuid import uuid4
@@ -12,6 +13,7 @@ from faststream.kafka import KafkaBroker
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from deploy.dead_letters import DLT_HEADERS, DeadLetter, list_dead_letters, replay
 from deploy.stack import Stack
 from shared.db import SessionMaker, create_engine, create_sessionmaker
 from shared.envelope import CloudEvent
@@ -113,6 +115,35 @@ async def test_an_outage_longer_than_the_retries_is_waited_out_and_never_parked(
         if dict(r.headers)["ce_id"].decode() == str(event.id)
     ]
     assert parked == []
+
+
+async def test_a_dead_letter_replayed_after_the_fix_is_applied_once(
+    consumer: KafkaBroker, producer: AIOKafkaProducer, stack: Stack
+) -> None:
+    fixed_later = _event(fail_times=4)  # fails through all retries, then works: as if the bug were fixed
+    await _send(producer, fixed_later)
+    await eventually(lambda: _async(attempts[fixed_later.subject] == 4), timeout=30)
+    listed = await eventually(lambda: _listed(stack, fixed_later), timeout=30)
+    assert listed[0].header("dlt_reason") == "failed"
+    replayed = await replay(stack.kafka.bootstrap_servers, TOPIC, SERVICE)
+    assert str(fixed_later.id) in [letter.header("ce_id") for letter in replayed]
+    await eventually(lambda: _async(fixed_later.subject in applied), timeout=30)
+    await asyncio.sleep(1)
+    again = await replay(stack.kafka.bootstrap_servers, TOPIC, SERVICE)  # only letters parked since, if any
+    assert str(fixed_later.id) not in [letter.header("ce_id") for letter in again]
+    assert applied.count(fixed_later.subject) == 1
+    copies = [
+        r
+        for r in await read_topic(stack.kafka.bootstrap_servers, TOPIC)
+        if dict(r.headers)["ce_id"].decode() == str(fixed_later.id)
+    ]
+    assert len(copies) == 2  # the original and the replay, which carries no dead-letter headers
+    assert not {k for k, _ in copies[1].headers} & set(DLT_HEADERS)
+
+
+async def _listed(stack: Stack, event: CloudEvent) -> list[DeadLetter]:
+    letters = await list_dead_letters(stack.kafka.bootstrap_servers, TOPIC, SERVICE)
+    return [letter for letter in letters if letter.header("ce_id") == str(event.id)]
 
 
 async def _async(value: bool) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from deploy.kafka import KafkaBroker, ensure_jars
+from deploy.leftovers import forget, remember, stop_leftovers
 from deploy.ports import ensure_port_free, wait_for_port
 from deploy.postgres import PostgresServer
 from deploy.provision import SERVICES as SERVICES
@@ -105,11 +106,14 @@ class Stack:
 
     async def start(self) -> None:
         """Everything, in dependency order."""
+        stop_leftovers(self.config.state_dir, self.log)
         self.check_ports()
         t0 = time.monotonic()
         await asyncio.to_thread(ensure_jars, self.log)
         self.log("starting Kafka (KRaft) and PostgreSQL ...")
         await asyncio.gather(asyncio.to_thread(self.kafka.start), asyncio.to_thread(self.postgres.start))
+        remember(self.config.state_dir, "kafka", self.kafka.pid)
+        remember(self.config.state_dir, "postgres", self.postgres.pid)
         self.start_mailcatcher()
         await provision(self.postgres.url("").rstrip("/"), self.kafka.bootstrap_servers, log=self.log)
         for name in SERVICES:
@@ -206,6 +210,7 @@ class Stack:
     def stop_service(self, name: str, *, kill: bool = False) -> None:
         """Stop one service: SIGTERM and wait, or SIGKILL (a crash)."""
         proc = self.services.pop(name, None)
+        forget(self.config.state_dir, name)
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
@@ -224,6 +229,7 @@ class Stack:
             self._mailcatcher.wait(timeout=10)
         self.kafka.stop()
         self.postgres.stop()
+        stop_leftovers(self.config.state_dir, self.log)  # nothing should be left; clears the record
 
     # --- where things are ----------------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -248,7 +254,9 @@ class Stack:
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (self.config.state_dir / "logs" / f"{name}.log").open("ab")
-        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        remember(self.config.state_dir, name, proc.pid)
+        return proc
 
 
 _COMMON_SETTINGS = (

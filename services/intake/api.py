@@ -57,9 +57,10 @@ async def post_referral(referral: ReferralIn, request: Request, principal: Casew
                 session, vault=vault, referral=referral, principal=principal, today=today_in_copenhagen()
             )
     except AlreadyReferred as exc:
+        known = f" ({exc.case_reference})" if exc.case_reference else ""
         return problem(
             409,
-            f"the citizen already has an active referral to this programme ({exc.case_reference})",
+            f"the citizen already has an active referral to this programme{known}",
             type_="urn:rummelig:problem:already-referred",
         )
     return JSONResponse(

@@ -36,9 +36,9 @@ COMMAND_TOPICS = {
 
 
 class AlreadyReferred(Exception):
-    """The citizen already has an active referral to this programme."""
+    """The citizen already has an active referral to this programme; its reference only for its own municipality."""
 
-    def __init__(self, case_reference: str) -> None:
+    def __init__(self, case_reference: str | None) -> None:
         super().__init__(case_reference)
         self.case_reference = case_reference
 
@@ -50,7 +50,7 @@ async def register_referral(
     cpr_hash = vault.lookup_hash(referral.cpr)
     existing = (
         await session.exec(
-            select(Participant.case_reference).where(
+            select(Participant).where(
                 Participant.cpr_hash == cpr_hash,
                 Participant.programme_id == referral.programme_id,
                 Participant.status == "active",
@@ -58,7 +58,8 @@ async def register_referral(
         )
     ).first()
     if existing is not None:
-        raise AlreadyReferred(existing)
+        # Another municipality's caseworker learns that the citizen is in the programme, not which case it is.
+        raise AlreadyReferred(existing.case_reference if existing.municipality == principal.municipality else None)
     participant_id = uuid4()
     number = (await session.exec(text("SELECT nextval('case_reference_seq')"))).scalar_one()  # type: ignore[call-overload]
     assert principal.municipality is not None  # require_role("caseworker") guarantees it
@@ -89,7 +90,7 @@ async def register_referral(
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent referral of the same citizen won the race
-        raise AlreadyReferred("(being registered)") from exc
+        raise AlreadyReferred(None) from exc
     event = CloudEvent(
         type="referral.registered",
         version=1,

@@ -110,7 +110,12 @@ async def test_the_same_citizen_cannot_be_referred_twice_to_one_programme(
     assert (await intake.post("/referrals", json=body)).status_code == 201
     before = await _counts(stack)
     again = {**body, "cpr": str(body["cpr"]).replace("-", "")}  # the same number written without the hyphen
-    _problem(await intake.post("/referrals", json=again), 409)
+    mine = _problem(await intake.post("/referrals", json=again), 409)
+    assert "RUM-" in mine["detail"]  # the referring municipality is told which case
+    odder = stack.token(role="caseworker", municipality="727", email="cw@odder.example.dk", subject="cw-odder")
+    async with httpx.AsyncClient(base_url=stack.url("intake"), headers={"Authorization": f"Bearer {odder}"}) as other:
+        theirs = _problem(await other.post("/referrals", json=again), 409)
+    assert "RUM-" not in theirs["detail"]  # another municipality only learns that there is one
     assert await _counts(stack) == before
 
 

@@ -1,4 +1,7 @@
-"""Writes schemas/openapi/<service>.json, the HTTP API of each service: python -m deploy.api_docs"""
+"""Writes schemas/openapi/<service>.json (each service's HTTP API) and schemas/asyncapi.json (the topics).
+
+python -m deploy.api_docs
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,11 @@ from services.intake.main import create_app as intake
 from services.intake.settings import IntakeSettings
 from services.reporting.main import create_app as reporting
 from services.reporting.settings import ReportingSettings
+from shared.contracts import EVENTS
+from shared.topics import CARRIES, SENDERS, SUBSCRIPTIONS
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "schemas" / "openapi"
+ASYNCAPI = OPENAPI_DIR.parent / "asyncapi.json"
 _DB = "postgresql+asyncpg://nobody@localhost/none"  # never connected: building an app opens no connection
 _KEY = base64.b64encode(bytes(32)).decode()
 
@@ -43,6 +49,70 @@ def main() -> None:
     OPENAPI_DIR.mkdir(parents=True, exist_ok=True)
     for name, app in build_apps().items():
         (OPENAPI_DIR / f"{name}.json").write_text(render(app.openapi()))
+    ASYNCAPI.write_text(render(asyncapi()))
+
+
+def _message_key(type_: str, version: int = 1) -> str:
+    return f"{type_}.v{version}".replace(".", "_")
+
+
+def asyncapi() -> dict[str, Any]:
+    """An AsyncAPI 3.0 document of the topics: what each carries, who sends and who receives."""
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for type_, version in EVENTS:
+        messages[_message_key(type_, version)] = {
+            "name": type_,
+            "title": f"{type_} v{version}",
+            "contentType": "application/json",
+            "headers": {"$ref": "#/components/schemas/CloudEventsHeaders"},
+            "payload": {"$ref": f"events/{type_}.v{version}.json"},
+        }
+    for topic, types in CARRIES.items():
+        key = topic.replace(".", "_")
+        channels[key] = {
+            "address": topic,
+            "messages": {_message_key(t): {"$ref": f"#/components/messages/{_message_key(t)}"} for t in types},
+        }
+        operations[f"{SENDERS[topic]}_sends_{key}"] = {"action": "send", "channel": {"$ref": f"#/channels/{key}"}}
+        for service, topics in SUBSCRIPTIONS.items():
+            if topic in topics:
+                operations[f"{service}_receives_{key}"] = {
+                    "action": "receive",
+                    "channel": {"$ref": f"#/channels/{key}"},
+                }
+    headers = {
+        "type": "object",
+        "required": ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_subject", "ce_time", "ce_dataversion"],
+        "properties": {
+            name: {"type": "string"}
+            for name in (
+                "ce_specversion",
+                "ce_id",
+                "ce_type",
+                "ce_source",
+                "ce_subject",
+                "ce_time",
+                "ce_dataschema",
+                "ce_dataversion",
+                "ce_correlationid",
+                "ce_causationid",
+            )
+        },
+    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Rummelig events",
+            "version": "1",
+            "description": "CloudEvents 1.0 in Kafka binary mode; the key is the participant id (course id on the "
+            "catalogue topic). Every subscription also has a dead-letter topic <topic>.<service>.dlt.",
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": {"CloudEventsHeaders": headers}},
+    }
 
 
 if __name__ == "__main__":

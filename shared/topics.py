@@ -29,6 +29,42 @@ FOLLOWUP_COMMANDS = "followup.commands"
 FOLLOWUP_EVENTS = "followup.outcome.events"
 
 FACT_TOPICS = (REFERRAL_EVENTS, PARTICIPATION_EVENTS, FOLLOWUP_EVENTS)
+
+# Which event and command types travel on which topic (the e2e test holds every published record to it).
+CARRIES: dict[str, tuple[str, ...]] = {
+    REFERRAL_EVENTS: ("referral.registered",),
+    ENROLMENT_COMMANDS: (
+        "enrolment.enrol-participant",
+        "participation.record-start",
+        "participation.record-completion",
+        "participation.record-drop-out",
+    ),
+    PARTICIPATION_EVENTS: (
+        "enrolment.confirmed",
+        "participation.started",
+        "participation.completed",
+        "participation.dropped-out",
+        "command.rejected",
+    ),
+    CATALOGUE_EVENTS: ("course.published",),
+    FOLLOWUP_COMMANDS: ("followup.record-leaving-outcome", "followup.record-six-month-result"),
+    FOLLOWUP_EVENTS: (
+        "followup.check-scheduled",
+        "leaving-outcome.recorded",
+        "six-month-result.recorded",
+        "reminder.sent",
+        "command.rejected",
+    ),
+}
+# Who writes each topic: facts come from their owner, commands from intake on behalf of a caseworker.
+SENDERS: dict[str, str] = {
+    REFERRAL_EVENTS: "intake",
+    ENROLMENT_COMMANDS: "intake",
+    PARTICIPATION_EVENTS: "enrolment",
+    CATALOGUE_EVENTS: "enrolment",
+    FOLLOWUP_COMMANDS: "intake",
+    FOLLOWUP_EVENTS: "followup",
+}
 COMMAND_TOPICS = (ENROLMENT_COMMANDS, FOLLOWUP_COMMANDS)
 
 # Which service consumes which topics: each subscription gets its own dead-letter topic.

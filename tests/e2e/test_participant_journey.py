@@ -19,7 +19,7 @@ from deploy.stack import Stack
 from deploy.synthetic import SyntheticCitizen, referral_body, synthetic_citizen
 from services.followup.domain import add_months
 from shared.clock import today_in_copenhagen
-from shared.topics import all_topics
+from shared.topics import CARRIES, SENDERS, all_topics
 from tests.fixtures.kafka_tools import eventually, read_topic
 from tests.fixtures.stack import CASEWORKER_EMAIL
 from tests.schema_files import schema_for
@@ -174,7 +174,7 @@ async def test_no_record_on_any_topic_carries_a_cpr_number_or_a_name(
     assert scanned > 10
 
 
-async def test_every_event_on_the_fact_and_command_topics_validates_against_its_schema(
+async def test_every_event_on_the_fact_and_command_topics_is_where_it_belongs_and_validates_against_its_schema(
     journey: dict[str, Any], stack: Stack
 ) -> None:
     checked = 0
@@ -185,6 +185,8 @@ async def test_every_event_on_the_fact_and_command_topics_validates_against_its_
             headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
             if not headers.get("ce_source", "").startswith("rummelig/"):
                 continue  # written by a test on purpose (poison, duplicates), not by a service
+            assert headers["ce_type"] in CARRIES[spec.name], f"{headers['ce_type']} does not belong on {spec.name}"
+            assert headers["ce_source"] == f"rummelig/{SENDERS[spec.name]}"
             schema = schema_for(headers["ce_type"], int(headers["ce_dataversion"]))
             jsonschema.validate(json.loads(record.value), schema)
             checked += 1

@@ -34,10 +34,10 @@ async def _all_healthy(stack: Stack) -> None:
     await asyncio.gather(*(stack.wait_healthy(name, timeout=90) for name in SERVICES))
 
 
-async def test_a_referral_committed_while_kafka_is_down_survives_a_crash_of_intake_and_is_delivered(
+async def test_a_referral_committed_while_kafka_is_crashed_survives_a_crash_of_intake_and_is_delivered(
     stack: Stack, intake: httpx.AsyncClient
 ) -> None:
-    await asyncio.to_thread(stack.kafka.stop)
+    await asyncio.to_thread(stack.kafka.kill)
     try:
         response = await intake.post("/referrals", json=referral_body(synthetic_citizen(rng)))
         assert response.status_code == 201  # the database holds the referral and its event (outbox)
@@ -50,8 +50,10 @@ async def test_a_referral_committed_while_kafka_is_down_survives_a_crash_of_inta
     assert await eventually(lambda: _progress_rows(stack, participant_id), timeout=60) == 1
 
 
-async def test_the_services_carry_on_after_postgresql_restarts(stack: Stack, intake: httpx.AsyncClient) -> None:
-    await asyncio.to_thread(stack.postgres.stop)
+async def test_the_services_carry_on_after_postgresql_crashes_and_restarts(
+    stack: Stack, intake: httpx.AsyncClient
+) -> None:
+    await asyncio.to_thread(stack.postgres.kill)
     await asyncio.to_thread(stack.postgres.start)
     await _all_healthy(stack)
     response = await intake.post("/referrals", json=referral_body(synthetic_citizen(rng)))

@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from deploy.kafka import KafkaBroker, ensure_jars
 from deploy.leftovers import forget, remember, stop_leftovers
-from deploy.ports import ensure_port_free, wait_for_port
+from deploy.ports import ensure_port_free, free_port, wait_for_port
 from deploy.postgres import PostgresServer
 from deploy.provision import SERVICES as SERVICES
 from deploy.provision import provision
@@ -50,6 +51,20 @@ class StackConfig:
     outbox_poll_seconds: float = 2.0
     min_cell: int = 5
     environment: str = "development"
+
+    @classmethod
+    def on_free_ports(cls, state_dir: Path, **settings: Any) -> StackConfig:
+        """A configuration whose every port is one the system just reported free (tests, side-by-side runs)."""
+        return cls(
+            state_dir=state_dir,
+            kafka_port=free_port(),
+            kafka_controller_port=free_port(),
+            postgres_port=free_port(),
+            smtp_port=free_port(),
+            mail_http_port=free_port(),
+            service_ports={name: free_port() for name in SERVICES},
+            **settings,
+        )
 
 
 def _secrets(state_dir: Path) -> dict[str, str]:

@@ -15,8 +15,6 @@ import httpx
 import psutil
 import pytest
 
-from deploy.ports import free_port
-from deploy.provision import SERVICES
 from deploy.stack import ROOT, Stack, StackConfig
 from deploy.synthetic import referral_body, synthetic_citizen
 
@@ -24,15 +22,7 @@ pytestmark = pytest.mark.stack
 
 
 async def test_a_start_after_the_launcher_was_killed_stops_the_leftovers_and_keeps_the_data(tmp_path: Path) -> None:
-    config = StackConfig(
-        state_dir=tmp_path / "state",
-        kafka_port=free_port(),
-        kafka_controller_port=free_port(),
-        postgres_port=free_port(),
-        smtp_port=free_port(),
-        mail_http_port=free_port(),
-        service_ports={name: free_port() for name in SERVICES},
-    )
+    config = StackConfig.on_free_ports(tmp_path / "state")
     raw = json.dumps({**dataclasses.asdict(config), "state_dir": str(config.state_dir)})
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = await asyncio.create_subprocess_exec(

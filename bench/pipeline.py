@@ -30,7 +30,7 @@ from sqlmodel import SQLModel
 from deploy.kafka import KafkaBroker, ensure_jars, jar_cache_dir
 from deploy.ports import free_port
 from deploy.postgres import PostgresServer
-from shared.db import create_engine, create_sessionmaker
+from shared.db import asyncpg_dsn, create_engine, create_sessionmaker
 from shared.envelope import CloudEvent
 from shared.kafka import provision_topics
 from shared.logging import configure_logging
@@ -135,7 +135,7 @@ async def outbox_pipeline(db_url: str, bootstrap: str, topic: str, events: list[
     sessions = create_sessionmaker(engine)
     broker = FastStreamBroker(bootstrap, enable_idempotence=True, acks="all")
     await broker.start()
-    dsn = db_url.replace("+asyncpg", "")
+    dsn = asyncpg_dsn(db_url)
     relay = OutboxRelay(dsn=dsn, publisher=broker, poll_seconds=0.05, batch_size=500)
     relay_task = asyncio.create_task(relay.run())
     check = await asyncpg.connect(dsn)

@@ -20,8 +20,9 @@ from services.intake.main import create_app as intake
 from services.intake.settings import IntakeSettings
 from services.reporting.main import create_app as reporting
 from services.reporting.settings import ReportingSettings
-from shared.contracts import EVENTS
-from shared.topics import CARRIES, SENDERS, SUBSCRIPTIONS
+from services.topology import subscriptions
+from shared.contracts import REGISTRY
+from shared.topics import SENDERS
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "schemas" / "openapi"
 ASYNCAPI = OPENAPI_DIR.parent / "asyncapi.json"
@@ -52,7 +53,7 @@ def main() -> None:
     ASYNCAPI.write_text(render(asyncapi()))
 
 
-def _message_key(type_: str, version: int = 1) -> str:
+def _message_key(type_: str, version: int) -> str:
     return f"{type_}.v{version}".replace(".", "_")
 
 
@@ -61,7 +62,9 @@ def asyncapi() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    for type_, version in EVENTS:
+    versions: dict[str, list[int]] = {}
+    for type_, version, _ in REGISTRY.versions():
+        versions.setdefault(type_, []).append(version)
         messages[_message_key(type_, version)] = {
             "name": type_,
             "title": f"{type_} v{version}",
@@ -69,14 +72,16 @@ def asyncapi() -> dict[str, Any]:
             "headers": {"$ref": "#/components/schemas/CloudEventsHeaders"},
             "payload": {"$ref": f"events/{type_}.v{version}.json"},
         }
-    for topic, types in CARRIES.items():
+    readers = subscriptions()
+    for topic in REGISTRY.topics():
         key = topic.replace(".", "_")
+        carried = [_message_key(t, v) for t in REGISTRY.types_on(topic) for v in sorted(versions[t])]
         channels[key] = {
             "address": topic,
-            "messages": {_message_key(t): {"$ref": f"#/components/messages/{_message_key(t)}"} for t in types},
+            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in carried},
         }
         operations[f"{SENDERS[topic]}_sends_{key}"] = {"action": "send", "channel": {"$ref": f"#/channels/{key}"}}
-        for service, topics in SUBSCRIPTIONS.items():
+        for service, topics in readers.items():
             if topic in topics:
                 operations[f"{service}_receives_{key}"] = {
                     "action": "receive",

@@ -8,8 +8,8 @@ from datetime import timedelta
 import httpx
 
 from deploy.synthetic import referral_body, synthetic_citizen
-from services.followup.domain import add_months
 from shared.clock import today_in_copenhagen
+from shared.fund_rules import add_months
 
 SEED = 4242
 

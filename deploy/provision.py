@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from deploy.postgres import ensure_database
+from services.topology import topics_to_provision
+from shared.db import asyncpg_dsn
 from shared.kafka import provision_topics
 from shared.migrate import upgrade
-from shared.topics import all_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("intake", "enrolment", "followup", "reporting")
@@ -22,13 +23,14 @@ SERVICES = ("intake", "enrolment", "followup", "reporting")
 
 async def provision(postgres_url: str, bootstrap_servers: str, *, log: Callable[[str], None] = print) -> None:
     """Databases and migrations for every service, then every topic."""
-    server_dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1).rstrip("/")
+    server_dsn = asyncpg_dsn(postgres_url).rstrip("/")
     for name in SERVICES:
         await ensure_database(server_dsn + "/postgres", name)
         await asyncio.to_thread(upgrade, f"{postgres_url.rstrip('/')}/{name}", ROOT / "services" / name / "migrations")
     log("databases migrated")
-    created = await provision_topics(bootstrap_servers, all_topics())
-    log(f"topics: {len(created)} created, {len(all_topics()) - len(created)} already there")
+    topics = topics_to_provision()
+    created = await provision_topics(bootstrap_servers, topics)
+    log(f"topics: {len(created)} created, {len(topics) - len(created)} already there")
 
 
 if __name__ == "__main__":

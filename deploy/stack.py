@@ -180,7 +180,6 @@ class Stack:
                 "DATA_KEY": self.secrets["data_key"],
                 "LOOKUP_KEY": self.secrets["lookup_key"],
                 "COMMAND_WAIT_SECONDS": str(c.command_wait_seconds),
-                "PUBLIC_URL": self.url("intake"),
             }
         if name == "followup":
             values |= {
@@ -284,7 +283,7 @@ _COMMON_SETTINGS = (
     "LOG_JSON",
 )
 _OWN_SETTINGS: dict[str, tuple[str, ...]] = {
-    "intake": ("DATA_KEY", "LOOKUP_KEY", "COMMAND_WAIT_SECONDS", "PUBLIC_URL"),
+    "intake": ("DATA_KEY", "LOOKUP_KEY", "COMMAND_WAIT_SECONDS"),
     "followup": ("SMTP_PORT", "INTAKE_PUBLIC_URL", "REMINDER_POLL_SECONDS"),
     "reporting": ("MIN_CELL",),
 }

@@ -1,23 +1,37 @@
-"""The data of every event and command that crosses a service boundary, by wire name and version.
+"""The data of every event and command that crosses a service boundary, registered by wire name and version.
 
-These models are the single source of the JSON Schemas in schemas/events. No model has a field for a CPR number,
-a name, an address, a phone number or free text: only ids, codes, dates and the caseworker's work email.
+These models are the single source of the JSON Schemas in schemas/events and of every list of event types (see
+shared.registry). No model has a field for a CPR number, a name, an address, a phone number or free text: only
+ids, codes, dates and the caseworker's work email.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from shared.envelope import CloudEvent
+from shared.registry import Contract, Registry
+from shared.topics import (
+    CATALOGUE_EVENTS,
+    ENROLMENT_COMMANDS,
+    FOLLOWUP_COMMANDS,
+    FOLLOWUP_EVENTS,
+    PARTICIPATION_EVENTS,
+    REFERRAL_EVENTS,
+)
+
+REGISTRY = Registry()
+event = REGISTRY.register
 
 Code = str  # programme-defined codes, constrained by the pattern below
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,49}$"
 Gender = Literal["female", "male", "non-binary"]
 AgeBand = Literal["under-25", "25-54", "over-54"]
+AgeBandEsfPlus = Literal["under-18", "18-29", "30-54", "55-and-over"]
 LabourMarketStatus = Literal["unemployed", "long-term-unemployed", "inactive", "employed"]
 EducationLevel = Literal["isced-0-2", "isced-3-4", "isced-5-8"]
 Disadvantage = Literal["disability", "migrant-or-minority", "other-disadvantage"]
@@ -44,18 +58,17 @@ Situation = Literal[
 ]
 DropOutReason = Literal["job", "education", "illness", "personal", "other"]
 Check = Literal["leaving-outcome", "six-month"]
-EMPLOYED: frozenset[str] = frozenset({"ordinary-employment", "social-economy-employment", "flex-job", "self-employed"})
 
 
-class Contract(BaseModel):
-    """Base of event data: readers ignore fields they do not know (a tolerant reader)."""
+class AboutParticipant(Contract):
+    """Data about one participant: the participant id is the CloudEvents subject and the Kafka key."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
     participant_id: UUID
 
 
 # --- intake -----------------------------------------------------------------------------------------------------
-class ReferralRegistered(Contract):
+@event("referral.registered", 2, topics=REFERRAL_EVENTS)
+class ReferralRegistered(AboutParticipant):
     """A caseworker referred a citizen to a programme (pseudonymous: no CPR, no name)."""
 
     case_reference: str = Field(pattern=r"^RUM-\d{6,}$")
@@ -74,42 +87,50 @@ class ReferralRegistered(Contract):
     benefit: Benefit
     disadvantages: list[Disadvantage] = Field(max_length=3)
     disadvantages_refused: bool
+    # v2: the ESF+ band (2021-27 output indicators); None where a v1 record did not allow telling it.
+    age_band_esf_plus: AgeBandEsfPlus | None
 
 
-class EnrolParticipant(Contract):
+@event("enrolment.enrol-participant", 1, topics=ENROLMENT_COMMANDS, kind="command")
+class EnrolParticipant(AboutParticipant):
     """Command: enrol a referred participant on a course."""
 
     programme_id: Code = Field(pattern=CODE_PATTERN)
     course_id: Code = Field(pattern=CODE_PATTERN)
 
 
-class RecordStart(Contract):
+@event("participation.record-start", 1, topics=ENROLMENT_COMMANDS, kind="command")
+class RecordStart(AboutParticipant):
     """Command: the participant started the course."""
 
     started_on: date
 
 
-class RecordCompletion(Contract):
+@event("participation.record-completion", 1, topics=ENROLMENT_COMMANDS, kind="command")
+class RecordCompletion(AboutParticipant):
     """Command: the participant completed the course (the leaving date)."""
 
     completed_on: date
 
 
-class RecordDropOut(Contract):
+@event("participation.record-drop-out", 1, topics=ENROLMENT_COMMANDS, kind="command")
+class RecordDropOut(AboutParticipant):
     """Command: the participant left the course early."""
 
     dropped_out_on: date
     reason: DropOutReason
 
 
-class RecordLeavingOutcome(Contract):
+@event("followup.record-leaving-outcome", 1, topics=FOLLOWUP_COMMANDS, kind="command")
+class RecordLeavingOutcome(AboutParticipant):
     """Command: the participant's situation upon leaving (within four weeks)."""
 
     situation: Situation
     observed_on: date
 
 
-class RecordSixMonthResult(Contract):
+@event("followup.record-six-month-result", 1, topics=FOLLOWUP_COMMANDS, kind="command")
+class RecordSixMonthResult(AboutParticipant):
     """Command: the participant's situation six months after leaving."""
 
     situation: Situation
@@ -117,7 +138,8 @@ class RecordSixMonthResult(Contract):
 
 
 # --- enrolment --------------------------------------------------------------------------------------------------
-class EnrolmentConfirmed(Contract):
+@event("enrolment.confirmed", 1, topics=PARTICIPATION_EVENTS)
+class EnrolmentConfirmed(AboutParticipant):
     """The participant has a seat on the course."""
 
     programme_id: Code = Field(pattern=CODE_PATTERN)
@@ -126,21 +148,24 @@ class EnrolmentConfirmed(Contract):
     enrolled_on: date
 
 
-class ParticipationStarted(Contract):
+@event("participation.started", 1, topics=PARTICIPATION_EVENTS)
+class ParticipationStarted(AboutParticipant):
     """The participant started the course."""
 
     course_id: Code = Field(pattern=CODE_PATTERN)
     started_on: date
 
 
-class ParticipationCompleted(Contract):
+@event("participation.completed", 1, topics=PARTICIPATION_EVENTS)
+class ParticipationCompleted(AboutParticipant):
     """The participant completed the course and left on left_on."""
 
     course_id: Code = Field(pattern=CODE_PATTERN)
     left_on: date
 
 
-class ParticipationDroppedOut(Contract):
+@event("participation.dropped-out", 1, topics=PARTICIPATION_EVENTS)
+class ParticipationDroppedOut(AboutParticipant):
     """The participant left the course early."""
 
     course_id: Code = Field(pattern=CODE_PATTERN)
@@ -148,7 +173,8 @@ class ParticipationDroppedOut(Contract):
     reason: DropOutReason
 
 
-class CommandRejected(Contract):
+@event("command.rejected", 1, topics=(PARTICIPATION_EVENTS, FOLLOWUP_EVENTS))
+class CommandRejected(AboutParticipant):
     """The owning service refused a command; command_id is the command's event id."""
 
     command_id: UUID
@@ -157,10 +183,11 @@ class CommandRejected(Contract):
     detail: str = Field(max_length=300)
 
 
-class CoursePublished(BaseModel):
+@event("course.published", 1, topics=CATALOGUE_EVENTS)
+class CoursePublished(Contract):
     """A course in the catalogue (keyed by course id on the compacted catalogue topic)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    subject_field: ClassVar[str] = "course_id"
     course_id: Code = Field(pattern=CODE_PATTERN)
     programme_id: Code = Field(pattern=CODE_PATTERN)
     subproject_id: Code = Field(pattern=CODE_PATTERN)
@@ -171,7 +198,8 @@ class CoursePublished(BaseModel):
 
 
 # --- follow-up --------------------------------------------------------------------------------------------------
-class CheckScheduled(Contract):
+@event("followup.check-scheduled", 1, topics=FOLLOWUP_EVENTS)
+class CheckScheduled(AboutParticipant):
     """A follow-up deadline was set from the leaving date."""
 
     check: Check
@@ -179,7 +207,8 @@ class CheckScheduled(Contract):
     due_on: date
 
 
-class LeavingOutcomeRecorded(Contract):
+@event("leaving-outcome.recorded", 1, topics=FOLLOWUP_EVENTS)
+class LeavingOutcomeRecorded(AboutParticipant):
     """The situation upon leaving was recorded."""
 
     situation: Situation
@@ -188,7 +217,8 @@ class LeavingOutcomeRecorded(Contract):
     left_on: date
 
 
-class SixMonthResultRecorded(Contract):
+@event("six-month-result.recorded", 1, topics=FOLLOWUP_EVENTS)
+class SixMonthResultRecorded(AboutParticipant):
     """The situation six months after leaving was recorded."""
 
     situation: Situation
@@ -197,7 +227,8 @@ class SixMonthResultRecorded(Contract):
     left_on: date
 
 
-class ReminderSent(Contract):
+@event("reminder.sent", 1, topics=FOLLOWUP_EVENTS)
+class ReminderSent(AboutParticipant):
     """A reminder email went to the responsible caseworker."""
 
     check: Check
@@ -205,36 +236,39 @@ class ReminderSent(Contract):
     reminder_number: int = Field(ge=1)
 
 
-EVENTS: dict[tuple[str, int], type[BaseModel]] = {
-    ("referral.registered", 1): ReferralRegistered,
-    ("enrolment.enrol-participant", 1): EnrolParticipant,
-    ("participation.record-start", 1): RecordStart,
-    ("participation.record-completion", 1): RecordCompletion,
-    ("participation.record-drop-out", 1): RecordDropOut,
-    ("followup.record-leaving-outcome", 1): RecordLeavingOutcome,
-    ("followup.record-six-month-result", 1): RecordSixMonthResult,
-    ("enrolment.confirmed", 1): EnrolmentConfirmed,
-    ("participation.started", 1): ParticipationStarted,
-    ("participation.completed", 1): ParticipationCompleted,
-    ("participation.dropped-out", 1): ParticipationDroppedOut,
-    ("command.rejected", 1): CommandRejected,
-    ("course.published", 1): CoursePublished,
-    ("followup.check-scheduled", 1): CheckScheduled,
-    ("leaving-outcome.recorded", 1): LeavingOutcomeRecorded,
-    ("six-month-result.recorded", 1): SixMonthResultRecorded,
-    ("reminder.sent", 1): ReminderSent,
-}
+def to_event(data: Contract, *, source: str, cause: CloudEvent | None = None) -> CloudEvent:
+    """Wrap contract data in an envelope under its registered wire name; a cause links correlation and causation."""
+    return REGISTRY.to_event(data, source=source, cause=cause)
 
 
-def wire_name(model: type[BaseModel]) -> tuple[str, int]:
-    """The (type, version) a model travels under."""
-    return next(key for key, value in EVENTS.items() if value is model)
+# --- older versions still found on the topics, with the pure functions that upcast them -------------------------
+# referral.registered v1, as intake published it until v2 added the ESF+ age band (its schema file is unchanged).
+class ReferralRegisteredV1(BaseModel):
+    """A caseworker referred a citizen to a programme (pseudonymous: no CPR, no name)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, title="ReferralRegistered")
+    participant_id: UUID
+    case_reference: str = Field(pattern=r"^RUM-\d{6,}$")
+    programme_id: Code = Field(pattern=CODE_PATTERN)
+    subproject_id: Code = Field(pattern=CODE_PATTERN)
+    municipality: str = Field(pattern=r"^\d{3}$")
+    caseworker_email: EmailStr
+    referred_on: date
+    target_group: Code = Field(pattern=CODE_PATTERN)
+    gender: Gender
+    age_band: AgeBand
+    under_25: bool
+    over_54: bool
+    labour_market_status: LabourMarketStatus
+    education_level: EducationLevel
+    benefit: Benefit
+    disadvantages: list[Disadvantage] = Field(max_length=3)
+    disadvantages_refused: bool
 
 
-def to_event(data: BaseModel, *, source: str, subject: str, cause: CloudEvent | None = None) -> CloudEvent:
-    """Wrap contract data in an envelope under its wire name; a cause links correlation and causation."""
-    type_, version = wire_name(type(data))
-    payload = data.model_dump(mode="json")
-    if cause is not None:
-        return cause.caused(type=type_, version=version, source=source, data=payload)
-    return CloudEvent(type=type_, version=version, source=source, subject=subject, data=payload)
+def upcast_referral_registered_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: only "over-54" tells the ESF+ band (55 and over); the other v1 bands straddle two ESF+ bands."""
+    return {**data, "age_band_esf_plus": "55-and-over" if data.get("age_band") == "over-54" else None}
+
+
+REGISTRY.old_version("referral.registered", 1, ReferralRegisteredV1, upcast_referral_registered_v1)

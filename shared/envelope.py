@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, Field, ValidationError
-
-M = TypeVar("M", bound=BaseModel)
 
 MAX_EVENT_BYTES = 64 * 1024  # an event carries ids and codes, never documents
 
@@ -87,19 +85,7 @@ class CloudEvent(BaseModel):
                 data=data,
             )
         except ValidationError as exc:
-            raise InvalidEvent(f"bad CloudEvents attributes: {_summary(exc)}") from exc
-
-    def caused(self, *, type: str, version: int, source: str, data: Mapping[str, Any]) -> CloudEvent:  # noqa: A002
-        """A new event caused by this one: same subject and correlation, causation = this id."""
-        return CloudEvent(
-            type=type,
-            version=version,
-            source=source,
-            subject=self.subject,
-            correlationid=self.correlationid or self.id,
-            causationid=self.id,
-            data=dict(data),
-        )
+            raise InvalidEvent(f"bad CloudEvents attributes: {validation_summary(exc)}") from exc
 
 
 def _decode_headers(headers: Mapping[str, str] | Iterable[tuple[str, bytes]]) -> dict[str, str]:
@@ -114,13 +100,6 @@ def _decode_headers(headers: Mapping[str, str] | Iterable[tuple[str, bytes]]) ->
     return out
 
 
-def _summary(exc: ValidationError) -> str:
+def validation_summary(exc: ValidationError) -> str:
+    """The first few validation errors in one line, for a dead letter's reason."""
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-
-
-def parse_data(model: type[M], event: CloudEvent) -> M:
-    """Validate an event's data against its pydantic model, or raise InvalidEvent."""
-    try:
-        return model.model_validate(event.data)
-    except ValidationError as exc:
-        raise InvalidEvent(f"{event.type} v{event.version} data invalid: {_summary(exc)}") from exc

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, Topic
 from faststream.message import StreamMessage
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db import SessionMaker, unit_of_work
+from shared.consumer import Consumer
+from shared.db import SessionMaker
 from shared.dead_letter import dead_letter_middleware
-from shared.envelope import CloudEvent, InvalidEvent
-from shared.inbox import first_delivery
-from shared.logging import get_logger
+from shared.envelope import CloudEvent
 from shared.topics import TopicSpec
-
-log = get_logger(__name__)
-
-EventHandler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 
 
 def create_broker(bootstrap_servers: str, *, service: str) -> KafkaBroker:
@@ -42,24 +36,12 @@ async def _raw_body(msg: StreamMessage[object]) -> bytes:
     return msg.body
 
 
-def subscribe_events(
-    broker: KafkaBroker,
-    *,
-    service: str,
-    topics: Sequence[str],
-    sessions: SessionMaker,
-    handlers: Mapping[str, tuple[int, EventHandler]],
-    strict_topics: Sequence[str] = (),
-) -> None:
-    """Consume topics in this service's group; apply each event once, in one transaction with its dedup mark.
-
-    handlers maps an event type to (the version it understands, handler). Types without a handler are facts
-    this service does not need and are skipped, except on strict topics (command topics), where they are invalid.
-    """
+def subscribe_events(broker: KafkaBroker, consumer: Consumer, *, sessions: SessionMaker) -> None:
+    """Consume the consumer's topics in its own group; the offset is committed after the database commit."""
 
     @broker.subscriber(
-        *[Topic(t, declare=False) for t in topics],
-        group_id=service,
+        *[Topic(t, declare=False) for t in consumer.topics],
+        group_id=consumer.name,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_body,
@@ -67,19 +49,7 @@ def subscribe_events(
     async def consume(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
         event = CloudEvent.from_kafka(record.headers, record.value)  # type: ignore[union-attr]
-        entry = handlers.get(event.type)
-        if entry is None:
-            if record.topic in strict_topics:  # type: ignore[union-attr]
-                raise InvalidEvent(f"unknown command type {event.type!r}")
-            return
-        version, handler = entry
-        if event.version != version:
-            raise InvalidEvent(f"{event.type} v{event.version} is not understood (expects v{version})")
-        async with unit_of_work(sessions) as session:
-            if not await first_delivery(session, consumer=service, event_id=event.id):
-                log.info("duplicate delivery skipped", event_id=str(event.id), type=event.type)
-                return
-            await handler(session, event)
+        await consumer.apply(sessions, event, topic=record.topic)  # type: ignore[union-attr]
 
 
 async def provision_topics(bootstrap_servers: str, specs: Sequence[TopicSpec]) -> list[str]:

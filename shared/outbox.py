@@ -13,7 +13,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.contracts import REGISTRY, to_event
 from shared.envelope import CloudEvent
+from shared.registry import Contract
 
 NOTIFY_CHANNEL = "outbox_message"
 
@@ -34,6 +36,15 @@ class OutboxMessage(SQLModel, table=True):
         default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True), nullable=False)
     )
     published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+def publish(
+    session: AsyncSession, data: Contract, *, source: str, cause: CloudEvent | None = None, topic: str | None = None
+) -> CloudEvent:
+    """Stage contract data as an event on its registered topic (`topic` picks one where it travels on several)."""
+    event = to_event(data, source=source, cause=cause)
+    add_to_outbox(session, event, topic=REGISTRY.topic_of(type(data), among=topic))
+    return event
 
 
 def add_to_outbox(session: AsyncSession, event: CloudEvent, *, topic: str, key: str | None = None) -> None:

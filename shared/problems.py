@@ -1,4 +1,4 @@
-"""RFC 9457 problem details for every error a service answers with."""
+"""RFC 9457 problem details for every error a service answers with, and their place in the OpenAPI documents."""
 
 from __future__ import annotations
 
@@ -8,10 +8,45 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class ProblemError(BaseModel):
+    """One invalid part of a request."""
+
+    location: list[str]
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: what went wrong, for people (title, detail) and machines (type, status)."""
+
+    type: str = Field(description="a URI naming the kind of problem, e.g. urn:rummelig:problem:course-full")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    errors: list[ProblemError] | None = Field(default=None, description="each invalid part (validation problems)")
+    command_id: str | None = Field(default=None, description="the refused command (command problems)")
+    command_type: str | None = None
+    command_status: str | None = None
+    links: dict[str, str] | None = None
+
+
+DESCRIPTIONS = {
+    400: "The body is not valid JSON.",
+    401: "No bearer token, or one that is invalid or expired.",
+    403: "The token lacks the role this endpoint requires.",
+    404: "No such resource, or one of another municipality.",
+    409: "The request conflicts with the state of the case; the problem type names the reason.",
+    413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
+    415: "The body is not application/json.",
+    422: "The request is not valid; each invalid part is listed in errors.",
+}
 
 
 def problem(status: int, detail: str, *, type_: str = "about:blank", **extra: Any) -> JSONResponse:
@@ -20,8 +55,62 @@ def problem(status: int, detail: str, *, type_: str = "about:blank", **extra: An
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route for problems it answers beyond those every route of its kind may answer."""
+    return {status: _documented(status) for status in statuses}
+
+
+def _documented(status: int) -> dict[str, Any]:
+    return {
+        "description": DESCRIPTIONS[status],
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def document_problems(app: FastAPI) -> None:
+    """Add the problems every operation may answer to the app's OpenAPI document, as application/problem+json.
+
+    A secured operation may answer 401 and 403; one with parameters or a body 422 (FastAPI's own 422 is replaced);
+    one with a path parameter 404; one with a body 400, 413 and 415.
+    """
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = plain_openapi()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas.update(Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
+        schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status in _may_answer(operation):
+                    responses[str(status)] = _documented(status)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _may_answer(operation: dict[str, Any]) -> list[int]:
+    statuses: list[int] = []
+    parameters = operation.get("parameters", [])
+    if operation.get("security"):
+        statuses += [401, 403]
+    if any(p.get("in") == "path" for p in parameters):
+        statuses.append(404)
+    if "requestBody" in operation:
+        statuses += [400, 413, 415]
+    if parameters or "requestBody" in operation:
+        statuses.append(422)
+    return statuses
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Answer HTTP errors, validation errors and oversized bodies as problem details."""
+    """Answer HTTP errors, validation errors, bodies that are too large or not JSON as problem details."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -32,6 +121,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return problem(400, "the body is not valid JSON", type_="urn:rummelig:problem:malformed-json")
         errors = [
             {"location": [str(p) for p in e.get("loc", ())], "message": str(e.get("msg", ""))} for e in exc.errors()
         ][:20]
@@ -42,4 +133,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return problem(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+        if request.method in BODY_METHODS and _has_body(request) and not _is_json(request):
+            return problem(415, "the body must be application/json")
         return await call_next(request)
+
+    document_problems(app)
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return (length is not None and length != "0") or "chunked" in request.headers.get("transfer-encoding", "")
+
+
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))

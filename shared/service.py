@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -14,13 +14,13 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.consumer import Consumer, Handlers
 from shared.db import SessionMaker, asyncpg_dsn, create_engine, create_sessionmaker
-from shared.kafka import EventHandler, create_broker, subscribe_events
+from shared.kafka import create_broker, subscribe_events
 from shared.logging import get_logger
 from shared.problems import install_problem_handlers
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.topics import SUBSCRIPTIONS
 
 log = get_logger(__name__)
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
@@ -35,25 +35,12 @@ class Wiring:
     broker: KafkaBroker
 
 
-def wire(
-    name: str,
-    settings: ServiceSettings,
-    *,
-    handlers: Mapping[str, tuple[int, EventHandler]],
-    strict_topics: Sequence[str] = (),
-) -> Wiring:
-    """Engine, sessions and broker for a service; its handlers consume the topics shared.topics assigns it."""
+def wire(name: str, settings: ServiceSettings, *, handlers: Handlers) -> Wiring:
+    """Engine, sessions and broker for a service; it consumes the topics that carry the contracts it handles."""
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     broker = create_broker(settings.kafka.bootstrap_servers, service=name)
-    subscribe_events(
-        broker,
-        service=name,
-        topics=SUBSCRIPTIONS[name],
-        sessions=sessions,
-        handlers=handlers,
-        strict_topics=strict_topics,
-    )
+    subscribe_events(broker, Consumer(name, handlers), sessions=sessions)
     return Wiring(engine, sessions, broker)
 
 

@@ -9,10 +9,10 @@ from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.enrolment.handlers import SOURCE
 from services.enrolment.tables import Course
-from shared.contracts import CoursePublished, to_event
-from shared.outbox import add_to_outbox
-from shared.topics import CATALOGUE_EVENTS
+from shared.contracts import CoursePublished
+from shared.outbox import publish
 
 DEMO_PROGRAMME = "rummelig-imidt"
 DEMO_COURSES = (
@@ -65,11 +65,6 @@ async def seed_catalogue(session: AsyncSession, courses: tuple[Course, ...] = DE
             ends_on=course.ends_on,
             capacity=course.capacity,
         )
-        add_to_outbox(
-            session,
-            to_event(published, source="rummelig/enrolment", subject=course.id),
-            topic=CATALOGUE_EVENTS,
-            key=course.id,
-        )
+        publish(session, published, source=SOURCE)
         added += 1
     return added

@@ -5,19 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from pydantic import BaseModel
-
 from shared import contracts
+from shared.rejection import Rejection
 
 ACTIVE = ("enrolled", "started")
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why a command was refused: a code for machines, a sentence for the caseworker."""
-
-    reason: str
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -98,7 +89,15 @@ def drop_out(
     )
 
 
-def next_status(fact: BaseModel) -> str:
+Fact = (
+    contracts.EnrolmentConfirmed
+    | contracts.ParticipationStarted
+    | contracts.ParticipationCompleted
+    | (contracts.ParticipationDroppedOut)
+)
+
+
+def next_status(fact: Fact) -> str:
     """The participation status a fact leads to."""
     return {
         contracts.EnrolmentConfirmed: "enrolled",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
-from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,17 +13,50 @@ from services.enrolment import domain
 from services.enrolment.tables import Course, Participation
 from shared import contracts
 from shared.clock import today_in_copenhagen
-from shared.contracts import to_event
-from shared.envelope import CloudEvent, parse_data
-from shared.kafka import EventHandler
-from shared.outbox import add_to_outbox
+from shared.consumer import Handlers
+from shared.envelope import CloudEvent
+from shared.outbox import publish
+from shared.rejection import Rejection
 from shared.topics import PARTICIPATION_EVENTS
 
 SOURCE = "rummelig/enrolment"
 
 
+async def on_enrol(session: AsyncSession, cmd: contracts.EnrolParticipant, event: CloudEvent) -> None:
+    """Handle enrolment.enrol-participant: a seat on the course, if the participant is free and there is room."""
+    row, state = await _state(session, cmd.participant_id)
+    outcome = domain.enrol(state, cmd, await _seats(session, cmd.course_id), today_in_copenhagen())
+    await _record(session, event, row, outcome)
+
+
+async def on_start(session: AsyncSession, cmd: contracts.RecordStart, event: CloudEvent) -> None:
+    """Handle participation.record-start."""
+    row, state = await _state(session, cmd.participant_id)
+    await _record(session, event, row, domain.start(state, cmd))
+
+
+async def on_completion(session: AsyncSession, cmd: contracts.RecordCompletion, event: CloudEvent) -> None:
+    """Handle participation.record-completion."""
+    row, state = await _state(session, cmd.participant_id)
+    await _record(session, event, row, domain.complete(state, cmd))
+
+
+async def on_drop_out(session: AsyncSession, cmd: contracts.RecordDropOut, event: CloudEvent) -> None:
+    """Handle participation.record-drop-out."""
+    row, state = await _state(session, cmd.participant_id)
+    await _record(session, event, row, domain.drop_out(state, cmd))
+
+
+HANDLERS: Handlers = {
+    contracts.EnrolParticipant: on_enrol,
+    contracts.RecordStart: on_start,
+    contracts.RecordCompletion: on_completion,
+    contracts.RecordDropOut: on_drop_out,
+}
+
+
 async def _state(
-    session: AsyncSession, participant_id: object
+    session: AsyncSession, participant_id: UUID
 ) -> tuple[Participation | None, domain.ParticipationState | None]:
     # FOR UPDATE: two commands for one participant never interleave, whichever replica handles them
     row = (
@@ -50,23 +83,22 @@ async def _seats(session: AsyncSession, course_id: str) -> domain.CourseSeats | 
     return domain.CourseSeats(course.id, course.programme_id, course.subproject_id, course.capacity, int(taken))
 
 
-def _answer(session: AsyncSession, command: CloudEvent, outcome: BaseModel | domain.Rejection) -> None:
-    if isinstance(outcome, domain.Rejection):
-        data: BaseModel = contracts.CommandRejected(
-            participant_id=command.subject,
-            command_id=command.id,
-            command_type=command.type,
-            reason=outcome.reason,
-            detail=outcome.detail,
-        )
+async def _record(
+    session: AsyncSession, command: CloudEvent, row: Participation | None, outcome: domain.Fact | Rejection
+) -> None:
+    """Apply an accepted fact to the participation row; publish the fact or the rejection that answers the command."""
+    if isinstance(outcome, Rejection):
+        answer: contracts.AboutParticipant = outcome.answering(command)
     else:
-        data = outcome
-    add_to_outbox(
-        session, to_event(data, source=SOURCE, subject=command.subject, cause=command), topic=PARTICIPATION_EVENTS
-    )
+        if row is not None and isinstance(outcome, contracts.EnrolmentConfirmed):
+            await session.delete(row)  # a new participation replaces a finished one
+            await session.flush()
+        session.add(_apply(row, outcome))
+        answer = outcome
+    publish(session, answer, source=SOURCE, cause=command, topic=PARTICIPATION_EVENTS)
 
 
-def _apply(row: Participation | None, fact: BaseModel) -> Participation:
+def _apply(row: Participation | None, fact: domain.Fact) -> Participation:
     status = domain.next_status(fact)
     if isinstance(fact, contracts.EnrolmentConfirmed):
         return Participation(
@@ -82,53 +114,3 @@ def _apply(row: Participation | None, fact: BaseModel) -> Participation:
     if isinstance(fact, contracts.ParticipationDroppedOut):
         row.drop_out_reason = fact.reason
     return row
-
-
-async def on_enrol(session: AsyncSession, event: CloudEvent) -> None:
-    """Handle enrolment.enrol-participant."""
-    cmd = parse_data(contracts.EnrolParticipant, event)
-    row, state = await _state(session, cmd.participant_id)
-    outcome = domain.enrol(state, cmd, await _seats(session, cmd.course_id), today_in_copenhagen())
-    await _record(session, event, row, outcome)
-
-
-async def on_start(session: AsyncSession, event: CloudEvent) -> None:
-    """Handle participation.record-start."""
-    cmd = parse_data(contracts.RecordStart, event)
-    row, state = await _state(session, cmd.participant_id)
-    await _record(session, event, row, domain.start(state, cmd))
-
-
-async def on_completion(session: AsyncSession, event: CloudEvent) -> None:
-    """Handle participation.record-completion."""
-    cmd = parse_data(contracts.RecordCompletion, event)
-    row, state = await _state(session, cmd.participant_id)
-    await _record(session, event, row, domain.complete(state, cmd))
-
-
-async def on_drop_out(session: AsyncSession, event: CloudEvent) -> None:
-    """Handle participation.record-drop-out."""
-    cmd = parse_data(contracts.RecordDropOut, event)
-    row, state = await _state(session, cmd.participant_id)
-    await _record(session, event, row, domain.drop_out(state, cmd))
-
-
-async def _record(
-    session: AsyncSession, command: CloudEvent, row: Participation | None, outcome: BaseModel | domain.Rejection
-) -> None:
-    if str(getattr(outcome, "participant_id", command.subject)) != command.subject:
-        outcome = domain.Rejection("subject-mismatch", "the command's subject and participant differ")
-    if not isinstance(outcome, domain.Rejection):
-        if row is not None and isinstance(outcome, contracts.EnrolmentConfirmed):
-            await session.delete(row)  # a new participation replaces a finished one
-            await session.flush()
-        session.add(_apply(row, outcome))
-    _answer(session, command, outcome)
-
-
-COMMAND_HANDLERS: dict[str, tuple[int, EventHandler]] = {
-    "enrolment.enrol-participant": (1, on_enrol),
-    "participation.record-start": (1, on_start),
-    "participation.record-completion": (1, on_completion),
-    "participation.record-drop-out": (1, on_drop_out),
-}

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from shared import fund_rules
 from shared.clock import COPENHAGEN
-from shared.contracts import EMPLOYED, Check
+from shared.contracts import Check
+from shared.rejection import Rejection
 
-LEAVING_WINDOW = timedelta(days=28)  # "upon leaving": within four weeks of the exit date
 REMINDER_HOUR = time(8, 0)  # reminders go out at the start of a Danish working day
 REPEAT_EVERY = timedelta(days=7)
 ESCALATE_AFTER = 3  # the reminder number from which the email says the check is overdue
 
 
-def add_months(day: date, months: int) -> date:
-    """Calendar months, clamped to the month's end: 31 August + 6 months = 28/29 February."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def due_on(check: Check, left_on: date) -> date:
     """When a check falls due."""
-    return left_on + LEAVING_WINDOW if check == "leaving-outcome" else add_months(left_on, 6)
+    return fund_rules.upon_leaving_ends(left_on) if check == "leaving-outcome" else fund_rules.six_months_after(left_on)
 
 
 def first_reminder_at(due: date) -> datetime:
@@ -32,32 +25,19 @@ def first_reminder_at(due: date) -> datetime:
     return datetime.combine(due, REMINDER_HOUR, tzinfo=COPENHAGEN)
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why an outcome cannot be recorded."""
-
-    reason: str
-    detail: str
-
-
 def may_record(
     check: Check, *, left_on: date | None, due: date | None, fulfilled: bool, observed_on: date
-) -> Refusal | None:
+) -> Rejection | None:
     """None if the outcome may be recorded now, else the reason."""
     if left_on is None or due is None:
-        return Refusal("not-left", "the participant has not left a course, so there is nothing to follow up")
+        return Rejection("not-left", "the participant has not left a course, so there is nothing to follow up")
     if fulfilled:
-        return Refusal("already-recorded", f"the {check} result is already recorded")
+        return Rejection("already-recorded", f"the {check} result is already recorded")
     if observed_on < left_on:
-        return Refusal("before-leaving", "the observation date is before the leaving date")
+        return Rejection("before-leaving", "the observation date is before the leaving date")
     if check == "six-month" and observed_on < due:
-        return Refusal("too-early", f"the six-month check is due on {due.isoformat()}")
+        return Rejection("too-early", f"the six-month check is due on {due.isoformat()}")
     return None
-
-
-def is_employed(situation: str) -> bool:
-    """Employment in the ILO sense, flex-job and self-employment included."""
-    return situation in EMPLOYED
 
 
 @dataclass(frozen=True)

@@ -1,57 +1,44 @@
-"""Follow-up's event and command handlers: where deadlines are scheduled and outcomes recorded."""
+"""Follow-up's event and command handlers: where deadlines are scheduled and outcomes recorded.
+
+Reminders for the scheduled deadlines are claimed, sent and recorded in reminders.py.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
 from uuid import UUID
 
-from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.followup import domain
 from services.followup.tables import Deadline, FollowupCase
-from shared import contracts
-from shared.contracts import Check, to_event
-from shared.envelope import CloudEvent, parse_data
-from shared.kafka import EventHandler
-from shared.outbox import add_to_outbox
+from shared import contracts, fund_rules
+from shared.consumer import Handlers
+from shared.contracts import Check
+from shared.envelope import CloudEvent
+from shared.outbox import publish
+from shared.rejection import Rejection
 from shared.topics import FOLLOWUP_EVENTS
 
 SOURCE = "rummelig/followup"
 CHECKS: tuple[Check, ...] = ("leaving-outcome", "six-month")
 
 
-def _publish(session: AsyncSession, data: BaseModel, cause: CloudEvent) -> None:
-    add_to_outbox(session, to_event(data, source=SOURCE, subject=cause.subject, cause=cause), topic=FOLLOWUP_EVENTS)
-
-
-async def _case(session: AsyncSession, participant_id: UUID) -> FollowupCase:
-    case = await session.get(FollowupCase, participant_id, with_for_update=True)
-    if case is None:
-        case = FollowupCase(participant_id=participant_id)
-        session.add(case)
-    return case
-
-
-async def on_referral(session: AsyncSession, event: CloudEvent) -> None:
+async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
     """Remember who the responsible caseworker is and the case reference the reminders quote."""
-    fact = parse_data(contracts.ReferralRegistered, event)
     case = await _case(session, fact.participant_id)
     case.case_reference = fact.case_reference
     case.caseworker_email = str(fact.caseworker_email)
 
 
-async def on_left(session: AsyncSession, event: CloudEvent) -> None:
+async def on_left(
+    session: AsyncSession,
+    fact: contracts.ParticipationCompleted | contracts.ParticipationDroppedOut,
+    event: CloudEvent,
+) -> None:
     """A participant completed or dropped out: schedule the outcome upon leaving and the six-month check."""
-    model = (
-        contracts.ParticipationCompleted
-        if event.type == "participation.completed"
-        else contracts.ParticipationDroppedOut
-    )
-    fact = cast(contracts.ParticipationCompleted, parse_data(model, event))
     case = await _case(session, fact.participant_id)
     case.left_on = fact.left_on
     # A re-entry's final exit replaces earlier open deadlines (one record per participant).
@@ -78,8 +65,43 @@ async def on_left(session: AsyncSession, event: CloudEvent) -> None:
         )
 
 
+async def on_record_leaving_outcome(
+    session: AsyncSession, cmd: contracts.RecordLeavingOutcome, event: CloudEvent
+) -> None:
+    """Handle followup.record-leaving-outcome."""
+    await _record(session, event, cmd.participant_id, "leaving-outcome", cmd.situation, cmd.observed_on)
+
+
+async def on_record_six_month_result(
+    session: AsyncSession, cmd: contracts.RecordSixMonthResult, event: CloudEvent
+) -> None:
+    """Handle followup.record-six-month-result."""
+    await _record(session, event, cmd.participant_id, "six-month", cmd.situation, cmd.observed_on)
+
+
+HANDLERS: Handlers = {
+    contracts.ReferralRegistered: on_referral,
+    contracts.ParticipationCompleted: on_left,
+    contracts.ParticipationDroppedOut: on_left,
+    contracts.RecordLeavingOutcome: on_record_leaving_outcome,
+    contracts.RecordSixMonthResult: on_record_six_month_result,
+}
+
+
+def _publish(session: AsyncSession, data: contracts.AboutParticipant, cause: CloudEvent) -> None:
+    publish(session, data, source=SOURCE, cause=cause, topic=FOLLOWUP_EVENTS)
+
+
+async def _case(session: AsyncSession, participant_id: UUID) -> FollowupCase:
+    case = await session.get(FollowupCase, participant_id, with_for_update=True)
+    if case is None:  # facts from other topics may arrive before the referral
+        case = FollowupCase(participant_id=participant_id)
+        session.add(case)
+    return case
+
+
 async def _record(
-    session: AsyncSession, event: CloudEvent, participant_id: UUID, check: Check, situation: str, observed_on: date
+    session: AsyncSession, command: CloudEvent, participant_id: UUID, check: Check, situation: str, observed_on: date
 ) -> None:
     deadline = (
         await session.exec(
@@ -93,26 +115,16 @@ async def _record(
             .with_for_update()
         )
     ).first()
-    refusal = domain.may_record(
+    rejection = domain.may_record(
         check,
         left_on=deadline.left_on if deadline else None,
         due=deadline.due_on if deadline else None,
         fulfilled=deadline is not None and deadline.status == "fulfilled",
         observed_on=observed_on,
     )
-    if refusal is not None or deadline is None:
-        assert refusal is not None
-        _publish(
-            session,
-            contracts.CommandRejected(
-                participant_id=participant_id,
-                command_id=event.id,
-                command_type=event.type,
-                reason=refusal.reason,
-                detail=refusal.detail,
-            ),
-            event,
-        )
+    if isinstance(rejection, Rejection) or deadline is None:
+        assert rejection is not None
+        _publish(session, rejection.answering(command), command)
         return
     deadline.status, deadline.situation, deadline.observed_on = "fulfilled", situation, observed_on
     model = contracts.LeavingOutcomeRecorded if check == "leaving-outcome" else contracts.SixMonthResultRecorded
@@ -121,30 +133,9 @@ async def _record(
         model(
             participant_id=participant_id,
             situation=situation,
-            employed=domain.is_employed(situation),
+            employed=fund_rules.is_employed(situation),
             observed_on=observed_on,
             left_on=deadline.left_on,
         ),
-        event,
+        command,
     )
-
-
-async def on_record_leaving_outcome(session: AsyncSession, event: CloudEvent) -> None:
-    """Handle followup.record-leaving-outcome."""
-    cmd = parse_data(contracts.RecordLeavingOutcome, event)
-    await _record(session, event, cmd.participant_id, "leaving-outcome", cmd.situation, cmd.observed_on)
-
-
-async def on_record_six_month_result(session: AsyncSession, event: CloudEvent) -> None:
-    """Handle followup.record-six-month-result."""
-    cmd = parse_data(contracts.RecordSixMonthResult, event)
-    await _record(session, event, cmd.participant_id, "six-month", cmd.situation, cmd.observed_on)
-
-
-HANDLERS: dict[str, tuple[int, EventHandler]] = {
-    "referral.registered": (1, on_referral),
-    "participation.completed": (1, on_left),
-    "participation.dropped-out": (1, on_left),
-    "followup.record-leaving-outcome": (1, on_record_leaving_outcome),
-    "followup.record-six-month-result": (1, on_record_six_month_result),
-}

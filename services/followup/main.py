@@ -1,4 +1,4 @@
-"""Follow-up's composition root: create_app(settings)."""
+"""Follow-up's composition root: create_app(settings) wires database, broker, handlers and the reminder sender."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ from services.followup.mailer import Mailer
 from services.followup.reminders import ReminderSender
 from services.followup.settings import FollowupSettings
 from shared.service import build_app, wire
-from shared.topics import FOLLOWUP_COMMANDS
 
 SERVICE = "followup"
 
 
 def create_app(settings: FollowupSettings) -> FastAPI:
     """The follow-up service."""
-    wiring = wire(SERVICE, settings, handlers=HANDLERS, strict_topics=(FOLLOWUP_COMMANDS,))
+    wiring = wire(SERVICE, settings, handlers=HANDLERS)
     mailer = Mailer(host=settings.smtp_host, port=settings.smtp_port, sender=str(settings.mail_from))
     reminders = ReminderSender(
         sessions=wiring.sessions,

@@ -17,11 +17,10 @@ from services.followup import domain
 from services.followup.handlers import SOURCE
 from services.followup.mailer import Mailer
 from shared import contracts
-from shared.contracts import Check, to_event
+from shared.contracts import Check
 from shared.db import SessionMaker, unit_of_work
 from shared.logging import get_logger
-from shared.outbox import add_to_outbox
-from shared.topics import FOLLOWUP_EVENTS
+from shared.outbox import publish
 
 log = get_logger(__name__)
 LEASE_SECONDS = 120
@@ -121,7 +120,5 @@ class ReminderSender:
                 due_on=row["due_on"],
                 reminder_number=number,
             )
-            add_to_outbox(
-                session, to_event(fact, source=SOURCE, subject=str(row["participant_id"])), topic=FOLLOWUP_EVENTS
-            )
+            publish(session, fact, source=SOURCE)
         log.info("reminder sent", deadline=row["id"], check=check, number=number)

@@ -1,223 +1,239 @@
-"""The caseworker API: referrals, commands to enrolment and follow-up, the participant and their timeline."""
+"""The caseworker API for referrals and participants: register, read (audited), follow the timeline."""
 
 from __future__ import annotations
 
-import asyncio
-import re
-import time
-from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.intake.domain import (
-    CompletionIn,
-    DropOutIn,
-    EnrolIn,
-    OutcomeIn,
-    ReferralIn,
-    StartIn,
-)
-from services.intake.handlers import (
-    AlreadyReferred,
-    audit,
-    find_participant,
-    issue_command,
-    register_referral,
-    timeline,
-)
-from services.intake.tables import Participant, PendingCommand
+from services.intake.audit import audit
+from services.intake.cpr import InvalidCpr, parse_cpr
+from services.intake.domain import NAME_PATTERN, Referral, real_date_problem
+from services.intake.handlers import register_referral
+from services.intake.queries import find_participant, pending_commands, timeline_entries
+from services.intake.tables import Participant
 from services.intake.vault import Vault
-from shared import contracts
 from shared.auth import Principal, require_role
 from shared.clock import today_in_copenhagen
+from shared.contracts import (
+    CODE_PATTERN,
+    Benefit,
+    Disadvantage,
+    EducationLevel,
+    Gender,
+    LabourMarketStatus,
+)
 from shared.db import SessionMaker, unit_of_work
-from shared.problems import problem
+from shared.problems import problem, problem_responses
+from shared.rejection import Refused
 
 router = APIRouter()
 Caseworker = Annotated[Principal, Depends(require_role("caseworker"))]
-POLL_SECONDS = 0.05
-PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d{1,3})(?:$|[,;\s])")
 
 
-def _sessions(request: Request) -> SessionMaker:
+def _happened(value: date) -> date:
+    # The API reads the clock; the rule itself (domain.real_date_problem) is pure.
+    reason = real_date_problem(value, today=today_in_copenhagen())
+    if reason:
+        raise ValueError(reason)
+    return value
+
+
+RealDate = Annotated[date, AfterValidator(_happened)]
+"""A date something happened: not in the future (Copenhagen time), not before 2000."""
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored data."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ReferralIn(Strict):
+    """What a caseworker submits to refer a citizen."""
+
+    cpr: str = Field(min_length=10, max_length=11, description="DDMMYY-SSSS, hyphen optional")
+    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    consent: bool = Field(description="the citizen consented to the processing of their data")
+    programme_id: str = Field(pattern=CODE_PATTERN)
+    subproject_id: str = Field(pattern=CODE_PATTERN)
+    target_group: str = Field(pattern=CODE_PATTERN)
+    labour_market_status: LabourMarketStatus
+    education_level: EducationLevel
+    benefit: Benefit
+    gender: Gender | None = Field(default=None, description="defaults to the legal sex in the CPR number")
+    disadvantages: list[Disadvantage] = Field(default_factory=list, max_length=3)
+    disadvantages_refused: bool = False
+    referred_on: RealDate | None = None
+
+    @field_validator("cpr")
+    @classmethod
+    def _valid_cpr(cls, value: str) -> str:
+        try:
+            return parse_cpr(value).digits
+        except InvalidCpr as exc:
+            raise ValueError(str(exc)) from exc
+
+    @model_validator(mode="after")
+    def _consent_and_answers(self) -> ReferralIn:
+        if not self.consent:
+            raise ValueError("the citizen's consent is required before a referral can be registered")
+        if self.disadvantages_refused and self.disadvantages:
+            raise ValueError("disadvantages cannot be both refused and given")
+        if len(set(self.disadvantages)) != len(self.disadvantages):
+            raise ValueError("disadvantages are listed more than once")
+        return self
+
+    def to_referral(self) -> Referral:
+        """The domain's view of the request."""
+        return Referral(
+            cpr=parse_cpr(self.cpr),
+            name=self.name,
+            programme_id=self.programme_id,
+            subproject_id=self.subproject_id,
+            target_group=self.target_group,
+            labour_market_status=self.labour_market_status,
+            education_level=self.education_level,
+            benefit=self.benefit,
+            gender=self.gender,
+            disadvantages=tuple(self.disadvantages),
+            disadvantages_refused=self.disadvantages_refused,
+            referred_on=self.referred_on,
+        )
+
+
+class ReferralLinks(BaseModel):
+    """Where to go next."""
+
+    timeline: str
+
+
+class ReferralCreated(BaseModel):
+    """The registered referral: the participant's pseudonymous id and the case reference to quote."""
+
+    participant_id: UUID
+    case_reference: str
+    programme_id: str
+    links: ReferralLinks
+
+
+class ParticipantOut(BaseModel):
+    """A participant with their personal data (each read is audited)."""
+
+    participant_id: UUID
+    case_reference: str
+    cpr: str
+    name: str
+    status: str
+    referred_on: date
+    characteristics: dict[str, Any] = Field(description="the characteristics at entry that the indicators use")
+
+
+class TimelineEvent(BaseModel):
+    """One fact on the participant's path."""
+
+    id: UUID
+    type: str
+    time: datetime
+    data: dict[str, Any]
+
+
+class PendingCommandOut(BaseModel):
+    """A command still waiting for the owning service's answer."""
+
+    id: UUID
+    type: str
+    issued_at: datetime
+
+
+class Timeline(BaseModel):
+    """The participant's path: facts in the order they arrived, then the commands still pending."""
+
+    participant_id: UUID
+    case_reference: str
+    events: list[TimelineEvent]
+    pending_commands: list[PendingCommandOut]
+
+
+def sessions_of(request: Request) -> SessionMaker:
+    """The service's session maker."""
     return request.app.state.sessions  # type: ignore[no-any-return]
 
 
-@router.post("/referrals", status_code=201, tags=["referrals"])
-async def post_referral(referral: ReferralIn, request: Request, principal: Caseworker) -> JSONResponse:
-    """Register a referral; the citizen's CPR number and name are stored encrypted and never leave intake."""
-    vault: Vault = request.app.state.vault
-    try:
-        async with unit_of_work(_sessions(request)) as session:
-            participant = await register_referral(
-                session, vault=vault, referral=referral, principal=principal, today=today_in_copenhagen()
-            )
-    except AlreadyReferred as exc:
-        known = f" ({exc.case_reference})" if exc.case_reference else ""
-        return problem(
-            409,
-            f"the citizen already has an active referral to this programme{known}",
-            type_="urn:rummelig:problem:already-referred",
-        )
-    return JSONResponse(
-        {
-            "participant_id": str(participant.id),
-            "case_reference": participant.case_reference,
-            "programme_id": participant.programme_id,
-            "links": {"timeline": f"/participants/{participant.id}/timeline"},
-        },
-        status_code=201,
-        headers={"Location": f"/participants/{participant.id}"},
-    )
-
-
-@router.get("/participants/{participant_id}", tags=["participants"])
-async def get_participant(participant_id: UUID, request: Request, principal: Caseworker) -> dict[str, Any]:
-    """The participant with personal data; every read is written to the audit log."""
-    vault: Vault = request.app.state.vault
-    async with unit_of_work(_sessions(request)) as session:
-        participant = await _visible(session, participant_id, principal)
-        audit(session, principal=principal, participant_id=participant.id, action="read-personal-data")
-        return {
-            "participant_id": str(participant.id),
-            "case_reference": participant.case_reference,
-            "cpr": vault.decrypt(participant.id, participant.cpr_encrypted),
-            "name": vault.decrypt(participant.id, participant.name_encrypted),
-            "status": participant.status,
-            "referred_on": participant.referred_on.isoformat(),
-            "characteristics": participant.characteristics,
-        }
-
-
-@router.get("/participants/{participant_id}/timeline", tags=["participants"])
-async def get_timeline(participant_id: UUID, request: Request, principal: Caseworker) -> dict[str, Any]:
-    """The participant's path, built from the events, with the commands still pending."""
-    async with unit_of_work(_sessions(request)) as session:
-        participant = await _visible(session, participant_id, principal)
-        audit(session, principal=principal, participant_id=participant.id, action="read-timeline")
-        body = await timeline(session, participant.id)
-        body["case_reference"] = participant.case_reference
-        return body
-
-
-@router.get("/commands/{command_id}", tags=["commands"])
-async def get_command(command_id: UUID, request: Request, principal: Caseworker) -> JSONResponse:
-    """What became of a command: pending, accepted (with the fact) or rejected (with the reason)."""
-    async with unit_of_work(_sessions(request)) as session:
-        command = await session.get(PendingCommand, command_id)
-        if command is None:
-            raise HTTPException(404, "no such command")
-        await _visible(session, command.participant_id, principal)
-        return JSONResponse(_command_body(command))
-
-
-def _command_endpoint(path: str, body_model: type[BaseModel], build: Callable[[Participant, Any], BaseModel]) -> None:
-    async def endpoint(participant_id: UUID, body: Any, request: Request, principal: Caseworker) -> JSONResponse:
-        async with unit_of_work(_sessions(request)) as session:
-            participant = await _visible(session, participant_id, principal)
-            event = await issue_command(
-                session, participant=participant, command=build(participant, body), principal=principal
-            )
-        answered = await _wait_for_answer(request, event.id)
-        return _command_response(answered)
-
-    endpoint.__annotations__["body"] = body_model
-    endpoint.__doc__ = f"Send {body_model.__doc__ or path} to the owning service and wait briefly for its answer."
-    router.add_api_route(
-        f"/participants/{{participant_id}}/{path}",
-        endpoint,
-        methods=["POST"],
-        tags=["commands"],
-        responses={200: {}, 202: {}, 409: {}},
-    )
-
-
-_command_endpoint(
-    "enrolment",
-    EnrolIn,
-    lambda p, b: contracts.EnrolParticipant(participant_id=p.id, programme_id=p.programme_id, course_id=b.course_id),
-)
-_command_endpoint("start", StartIn, lambda p, b: contracts.RecordStart(participant_id=p.id, started_on=b.started_on))
-_command_endpoint(
-    "completion",
-    CompletionIn,
-    lambda p, b: contracts.RecordCompletion(participant_id=p.id, completed_on=b.completed_on),
-)
-_command_endpoint(
-    "drop-out",
-    DropOutIn,
-    lambda p, b: contracts.RecordDropOut(participant_id=p.id, dropped_out_on=b.dropped_out_on, reason=b.reason),
-)
-_command_endpoint(
-    "leaving-outcome",
-    OutcomeIn,
-    lambda p, b: contracts.RecordLeavingOutcome(participant_id=p.id, situation=b.situation, observed_on=b.observed_on),
-)
-_command_endpoint(
-    "six-month-result",
-    OutcomeIn,
-    lambda p, b: contracts.RecordSixMonthResult(participant_id=p.id, situation=b.situation, observed_on=b.observed_on),
-)
-
-
-async def _visible(session: Any, participant_id: UUID, principal: Principal) -> Participant:
+async def visible_participant(session: AsyncSession, participant_id: UUID, principal: Principal) -> Participant:
+    """The participant, or 404: another municipality's participant is indistinguishable from a missing one."""
     participant = await find_participant(session, participant_id, principal=principal)
-    if participant is None:  # another municipality's participant is indistinguishable from a missing one
+    if participant is None:
         raise HTTPException(404, "no such participant")
     return participant
 
 
-def _wait_seconds(request: Request) -> float:
-    """The configured bound, or less if the client asks with `Prefer: wait=N` (RFC 7240); never more."""
-    limit: float = request.app.state.command_wait_seconds
-    match = PREFER_WAIT.search(request.headers.get("prefer", ""))
-    return min(limit, float(match.group(1))) if match else limit
+@router.post(
+    "/referrals",
+    status_code=201,
+    tags=["referrals"],
+    response_model=ReferralCreated,
+    responses=problem_responses(409),
+)
+async def post_referral(referral: ReferralIn, request: Request, principal: Caseworker) -> JSONResponse:
+    """Register a referral; the citizen's CPR number and name are stored encrypted and never leave intake."""
+    vault: Vault = request.app.state.vault
+    try:
+        async with unit_of_work(sessions_of(request)) as session:
+            participant = await register_referral(
+                session, vault=vault, referral=referral.to_referral(), principal=principal, today=today_in_copenhagen()
+            )
+    except Refused as refused:
+        return problem(409, refused.rejection.detail, type_=f"urn:rummelig:problem:{refused.rejection.reason}")
+    created = ReferralCreated(
+        participant_id=participant.id,
+        case_reference=participant.case_reference,
+        programme_id=participant.programme_id,
+        links=ReferralLinks(timeline=f"/participants/{participant.id}/timeline"),
+    )
+    return JSONResponse(
+        created.model_dump(mode="json"), status_code=201, headers={"Location": f"/participants/{participant.id}"}
+    )
 
 
-async def _wait_for_answer(request: Request, command_id: UUID) -> PendingCommand:
-    deadline = time.monotonic() + _wait_seconds(request)
-    while True:
-        async with _sessions(request)() as session:
-            command = await session.get(PendingCommand, command_id)
-        assert command is not None
-        if command.status != "pending" or time.monotonic() >= deadline:
-            return command
-        await asyncio.sleep(POLL_SECONDS)
-
-
-def _command_body(command: PendingCommand) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "command_id": str(command.id),
-        "command_type": command.command_type,
-        "status": command.status,
-        "links": {"self": f"/commands/{command.id}"},
-    }
-    if command.status == "accepted":
-        body["fact"] = {"type": command.answer_type, "data": command.answer}
-    if command.status == "rejected":
-        answer = command.answer or {}
-        body["rejection"] = {"reason": answer.get("reason"), "detail": answer.get("detail")}
-    return body
-
-
-def _command_response(command: PendingCommand) -> JSONResponse:
-    """The answer to a POSTed command: 200 with the fact, 409 problem with the reason, or 202 while pending."""
-    body = _command_body(command)
-    if command.status == "pending":
-        return JSONResponse(body, status_code=202, headers={"Location": f"/commands/{command.id}"})
-    if command.status == "rejected":
-        answer = command.answer or {}
-        return problem(
-            409,
-            str(answer.get("detail", "the command was rejected")),
-            type_=f"urn:rummelig:problem:{answer.get('reason', 'rejected')}",
-            command_id=body["command_id"],
-            command_type=body["command_type"],
-            command_status="rejected",
-            links=body["links"],
+@router.get("/participants/{participant_id}", tags=["participants"])
+async def get_participant(participant_id: UUID, request: Request, principal: Caseworker) -> ParticipantOut:
+    """The participant with personal data; every read is written to the audit log."""
+    vault: Vault = request.app.state.vault
+    async with unit_of_work(sessions_of(request)) as session:
+        participant = await visible_participant(session, participant_id, principal)
+        audit(session, principal=principal, participant_id=participant.id, action="read-personal-data")
+        return ParticipantOut(
+            participant_id=participant.id,
+            case_reference=participant.case_reference,
+            cpr=vault.decrypt(participant.id, participant.cpr_encrypted),
+            name=vault.decrypt(participant.id, participant.name_encrypted),
+            status=participant.status,
+            referred_on=participant.referred_on,
+            characteristics=participant.characteristics,
         )
-    return JSONResponse(body, status_code=200)
+
+
+@router.get("/participants/{participant_id}/timeline", tags=["participants"])
+async def get_timeline(participant_id: UUID, request: Request, principal: Caseworker) -> Timeline:
+    """The participant's path, built from the events, with the commands still pending."""
+    async with unit_of_work(sessions_of(request)) as session:
+        participant = await visible_participant(session, participant_id, principal)
+        audit(session, principal=principal, participant_id=participant.id, action="read-timeline")
+        return Timeline(
+            participant_id=participant.id,
+            case_reference=participant.case_reference,
+            events=[
+                TimelineEvent(id=e.event_id, type=e.event_type, time=e.occurred_at, data=e.data)
+                for e in await timeline_entries(session, participant.id)
+            ],
+            pending_commands=[
+                PendingCommandOut(id=c.id, type=c.command_type, issued_at=c.created_at)
+                for c in await pending_commands(session, participant.id)
+            ],
+        )

@@ -54,8 +54,3 @@ def parse_cpr(raw: str) -> Cpr:
         raise InvalidCpr("the first six digits are not a date of birth") from exc
     digits = f"{dd}{mm}{yy}{seventh}{rest}"
     return Cpr(digits=digits, birth_date=born, sex="male" if int(digits[-1]) % 2 else "female")
-
-
-def age_on(born: date, day: date) -> int:
-    """Age in whole years on a day."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -21,7 +21,6 @@ class IntakeSettings(ServiceSettings):
     data_key: SecretStr
     lookup_key: SecretStr
     command_wait_seconds: float = Field(default=5.0, ge=0, le=30)
-    public_url: str = "http://127.0.0.1:8001"
 
     @field_validator("data_key", "lookup_key")
     @classmethod

@@ -11,13 +11,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from deploy.stack import Stack
+from services.topology import subscriptions
 from shared.envelope import CloudEvent
 from shared.topics import (
     ENROLMENT_COMMANDS,
     FOLLOWUP_COMMANDS,
     PARTICIPATION_EVENTS,
     REFERRAL_EVENTS,
-    SUBSCRIPTIONS,
     dead_letter_topic,
 )
 from tests.fixtures.events import referral_event, send
@@ -158,13 +158,13 @@ async def _equals(probe: Any, n: int) -> int | None:
     return value if value == n else None
 
 
-@pytest.mark.parametrize("topic", sorted({t for topics in SUBSCRIPTIONS.values() for t in topics}))
+@pytest.mark.parametrize("topic", sorted({t for topics in subscriptions().values() for t in topics}))
 async def test_every_subscription_parks_poison_on_its_own_dead_letter_topic(
     stack: Stack, producer: AIOKafkaProducer, topic: str
 ) -> None:
     key = f"poison-{uuid4()}".encode()
     await producer.send_and_wait(topic, b"\x00garbage", key=key, headers=[("ce_specversion", b"1.0")])
-    for service, topics in SUBSCRIPTIONS.items():
+    for service, topics in subscriptions().items():
         if topic not in topics:
             continue
         dlt = dead_letter_topic(topic, service)

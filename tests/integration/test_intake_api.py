@@ -78,7 +78,15 @@ async def test_a_bad_referral_is_refused_with_problem_details_and_changes_nothin
 
 async def test_a_body_that_is_not_json_is_refused(intake: httpx.AsyncClient, unchanged: None) -> None:
     response = await intake.post("/referrals", content=b"{not json", headers={"content-type": "application/json"})
-    _problem(response, 422)
+    assert _problem(response, 400)["type"] == "urn:rummelig:problem:malformed-json"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+async def test_a_body_of_another_media_type_is_refused_with_415(
+    intake: httpx.AsyncClient, unchanged: None, content_type: str
+) -> None:
+    response = await intake.post("/referrals", content=b'{"cpr": "x"}', headers={"content-type": content_type})
+    assert "application/json" in _problem(response, 415)["detail"]
 
 
 async def test_an_oversized_body_is_refused_before_it_is_read(intake: httpx.AsyncClient, unchanged: None) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from deploy.stack import Stack
-from shared.db import create_engine, create_sessionmaker
+from shared.db import asyncpg_dsn, create_engine, create_sessionmaker
 from shared.envelope import CloudEvent
 from shared.kafka import provision_topics
 from shared.outbox import NOTIFY_TRIGGER_SQL, OutboxMessage, add_to_outbox
@@ -48,8 +48,8 @@ async def test_an_uncommitted_event_is_not_published_until_its_transaction_commi
     sessions = create_sessionmaker(engine)
     broker = KafkaBroker(stack.kafka.bootstrap_servers, enable_idempotence=True)
     await broker.start()
-    relay = OutboxRelay(dsn=outbox_db.replace("+asyncpg", ""), publisher=broker)
-    conn = await asyncpg.connect(outbox_db.replace("+asyncpg", ""))
+    relay = OutboxRelay(dsn=asyncpg_dsn(outbox_db), publisher=broker)
+    conn = await asyncpg.connect(asyncpg_dsn(outbox_db))
     committed, rolled_back = _event(1), _event(2)
     try:
         async with sessions() as session:
@@ -79,8 +79,8 @@ async def test_the_relay_keeps_each_subjects_order(outbox_db: str, stack: Stack)
     sessions = create_sessionmaker(engine)
     broker = KafkaBroker(stack.kafka.bootstrap_servers, enable_idempotence=True)
     await broker.start()
-    relay = OutboxRelay(dsn=outbox_db.replace("+asyncpg", ""), publisher=broker, batch_size=7)
-    conn = await asyncpg.connect(outbox_db.replace("+asyncpg", ""))
+    relay = OutboxRelay(dsn=asyncpg_dsn(outbox_db), publisher=broker, batch_size=7)
+    conn = await asyncpg.connect(asyncpg_dsn(outbox_db))
     events = [
         CloudEvent(type="test.happened", version=1, source="tests", subject=f"order-{i % 4}", data={"n": i})
         for i in range(60)

@@ -6,8 +6,9 @@ import pytest
 from fastapi import FastAPI
 
 from deploy.api_docs import ASYNCAPI, OPENAPI_DIR, asyncapi, build_apps, render
-from shared.contracts import EVENTS
-from shared.topics import CARRIES, SENDERS
+from services.topology import subscriptions
+from shared.contracts import REGISTRY
+from shared.topics import SENDERS
 
 APPS = build_apps()
 
@@ -33,7 +34,19 @@ def test_the_committed_asyncapi_document_is_current() -> None:
     assert ASYNCAPI.read_text() == render(asyncapi()), "run: python -m deploy.api_docs"
 
 
-def test_every_event_type_travels_on_some_topic_and_every_topic_has_a_sender() -> None:
-    carried = {t for types in CARRIES.values() for t in types}
-    assert carried == {type_ for type_, _ in EVENTS}
-    assert set(SENDERS) == set(CARRIES)
+def test_every_topic_that_carries_a_contract_has_a_sender_and_a_reader() -> None:
+    read = {t for topics in subscriptions().values() for t in topics}
+    assert set(SENDERS) == set(REGISTRY.topics())
+    assert read == set(REGISTRY.topics()) - {"enrolment.catalogue.events"}  # the catalogue's readers come later
+
+
+def test_a_command_topic_is_read_by_its_owner_alone() -> None:
+    for topic in REGISTRY.topics():
+        if REGISTRY.carries_commands(topic):
+            readers = [service for service, topics in subscriptions().items() if topic in topics]
+            assert readers == [topic.split(".")[0]], topic
+
+
+def test_both_versions_of_the_upcast_referral_event_are_documented_on_its_channel() -> None:
+    messages = asyncapi()["channels"]["intake_referral_events"]["messages"]
+    assert set(messages) == {"referral_registered_v1", "referral_registered_v2"}

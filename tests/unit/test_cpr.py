@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from services.intake.cpr import InvalidCpr, age_on, century, parse_cpr
+from services.intake.cpr import InvalidCpr, century, parse_cpr
+from shared.fund_rules import age_on
 
 
 def test_a_number_with_a_hyphen_gives_the_digits_birth_date_and_sex() -> None:

@@ -11,8 +11,8 @@ import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
 
-from shared.contracts import RecordStart
-from shared.envelope import MAX_EVENT_BYTES, CloudEvent, InvalidEvent, parse_data
+from shared.contracts import REGISTRY, ParticipationStarted, RecordStart, to_event
+from shared.envelope import MAX_EVENT_BYTES, CloudEvent, InvalidEvent
 
 PARTICIPANT = UUID("00000000-0000-4000-8000-000000000003")
 CORRELATION = UUID("00000000-0000-4000-8000-0000000000c0")
@@ -179,7 +179,7 @@ def test_a_record_with_a_malformed_time_or_version_is_invalid(key: str, value: b
 
 def test_an_event_caused_by_one_without_correlation_correlates_to_the_cause() -> None:
     cause = an_event()
-    effect = cause.caused(type="participation.started", version=1, source="rummelig/enrolment", data={"a": 1})
+    effect = to_event(_started(), source="rummelig/enrolment", cause=cause)
     assert effect.subject == cause.subject
     assert effect.causationid == cause.id
     assert effect.correlationid == cause.id
@@ -188,13 +188,13 @@ def test_an_event_caused_by_one_without_correlation_correlates_to_the_cause() ->
         "participation.started",
         1,
         "rummelig/enrolment",
-        {"a": 1},
+        {"participant_id": str(PARTICIPANT), "course_id": "c", "started_on": "2026-03-09"},
     )
 
 
 def test_an_event_caused_by_a_correlated_one_keeps_the_correlation() -> None:
     cause = an_event(correlationid=CORRELATION)
-    effect = cause.caused(type="participation.started", version=1, source="rummelig/enrolment", data={})
+    effect = to_event(_started(), source="rummelig/enrolment", cause=cause)
     assert effect.subject == cause.subject
     assert effect.causationid == cause.id
     assert effect.correlationid == CORRELATION
@@ -202,18 +202,22 @@ def test_an_event_caused_by_a_correlated_one_keeps_the_correlation() -> None:
 
 def test_a_chain_of_three_events_shares_one_correlation() -> None:
     first = an_event()
-    second = first.caused(type="a.b", version=1, source="s", data={})
-    third = second.caused(type="c.d", version=1, source="s", data={})
+    second = to_event(_started(), source="s", cause=first)
+    third = to_event(_started(), source="s", cause=second)
     assert third.correlationid == first.id
     assert third.causationid == second.id
 
 
-# --- parse_data ---------------------------------------------------------------------------------------------------
+def _started() -> ParticipationStarted:
+    return ParticipationStarted(participant_id=PARTICIPANT, course_id="c", started_on=date(2026, 3, 9))
 
 
-def test_parse_data_gives_the_contract_model() -> None:
+# --- parsing the data: the registry ---------------------------------------------------------------------------------
+
+
+def test_the_registry_parses_the_data_into_the_contract_model() -> None:
     event = an_event(data={"participant_id": str(PARTICIPANT), "started_on": "2026-03-09"})
-    assert parse_data(RecordStart, event) == RecordStart(participant_id=PARTICIPANT, started_on=date(2026, 3, 9))
+    assert REGISTRY.parse(event) == RecordStart(participant_id=PARTICIPANT, started_on=date(2026, 3, 9))
 
 
 @pytest.mark.parametrize(
@@ -225,9 +229,9 @@ def test_parse_data_gives_the_contract_model() -> None:
         {"participant_id": str(PARTICIPANT)},
     ],
 )
-def test_parse_data_raises_invalid_event_on_bad_data(data: dict[str, Any]) -> None:
+def test_the_registry_raises_invalid_event_on_bad_data(data: dict[str, Any]) -> None:
     with pytest.raises(InvalidEvent, match=r"participation.record-start v1 data invalid"):
-        parse_data(RecordStart, an_event(data=data))
+        REGISTRY.parse(an_event(data=data))
 
 
 # --- conformance with the CloudEvents SDK -------------------------------------------------------------------------
@@ -257,7 +261,7 @@ def test_the_cloudevents_sdk_reads_our_binary_mode_records(correlated: bool) -> 
 
 
 def test_the_cloudevents_sdk_agrees_on_a_caused_event() -> None:
-    effect = an_event().caused(type="participation.started", version=1, source="rummelig/enrolment", data={"x": 1})
+    effect = to_event(_started(), source="rummelig/enrolment", cause=an_event())
     parsed = from_binary(sdk_message(effect), JSONFormat())
     assert parsed.get_id() == str(effect.id)
     assert parsed.get_type() == "participation.started"

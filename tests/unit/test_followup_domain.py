@@ -8,9 +8,10 @@ from typing import get_args
 
 import pytest
 
-from services.followup.domain import add_months, due_on, first_reminder_at, is_employed, may_record, reminder_text
+from services.followup.domain import due_on, first_reminder_at, may_record, reminder_text
 from shared.clock import COPENHAGEN
 from shared.contracts import Check, Situation
+from shared.fund_rules import add_months, is_employed
 
 CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 LEFT_ON = date(2026, 8, 31)

@@ -10,9 +10,11 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
-from services.intake.domain import ReferralIn, age_band, format_case_reference, referral_registered
+from services.intake.api import ReferralIn
+from services.intake.domain import format_case_reference, real_date_problem, referral_registered
 from shared.clock import today_in_copenhagen
 from shared.contracts import ReferralRegistered
+from shared.fund_rules import age_band, age_band_esf_plus
 
 PARTICIPANT = UUID("00000000-0000-4000-8000-000000000001")
 NAME = "Testa Østergård-Personsen"
@@ -45,7 +47,7 @@ def body(**changes: Any) -> dict[str, Any]:
 
 def registered(referral: ReferralIn, today: date = date(2026, 1, 10)) -> ReferralRegistered:
     return referral_registered(
-        referral,
+        referral.to_referral(),
         participant_id=PARTICIPANT,
         case_reference="RUM-000042",
         municipality="751",
@@ -67,7 +69,7 @@ def test_a_complete_referral_is_accepted_and_keeps_the_cpr_as_ten_digits() -> No
     referral = ReferralIn.model_validate(body())
     assert referral.cpr == "1506701233"
     assert referral.name == NAME
-    assert referral.parsed_cpr.birth_date == date(1970, 6, 15)
+    assert referral.to_referral().cpr.birth_date == date(1970, 6, 15)
     assert referral.referred_on == REFERRED_ON
 
 
@@ -131,11 +133,17 @@ def test_a_referral_dated_in_the_future_is_refused() -> None:
     assert "future" in str(error)
 
 
-def test_a_referral_dated_today_is_accepted() -> None:
-    today = today_in_copenhagen()
-    # a day's margin either side: the clock may pass midnight in Copenhagen between the two calls
-    for day in (today - timedelta(days=1), today):
-        assert ReferralIn.model_validate(body(referred_on=day.isoformat())).referred_on == day
+@pytest.mark.parametrize(
+    ("day", "problem"),
+    [
+        (date(2026, 1, 11), "the date is in the future"),
+        (date(2026, 1, 10), None),
+        (date(2000, 1, 1), None),
+        (date(1999, 12, 31), "the date is before 2000"),
+    ],
+)
+def test_a_real_date_is_not_after_today_nor_before_2000(day: date, problem: str | None) -> None:
+    assert real_date_problem(day, today=date(2026, 1, 10)) == problem
 
 
 def test_a_referral_dated_before_2000_is_refused() -> None:
@@ -172,6 +180,19 @@ def test_an_unknown_disadvantage_is_refused() -> None:
 )
 def test_age_band_boundaries(age: int, band: str) -> None:
     assert age_band(age) == band
+
+
+@pytest.mark.parametrize(
+    ("age", "band"),
+    [(17, "under-18"), (18, "18-29"), (29, "18-29"), (30, "30-54"), (54, "30-54"), (55, "55-and-over")],
+)
+def test_esf_plus_age_band_boundaries(age: int, band: str) -> None:
+    assert age_band_esf_plus(age) == band
+
+
+def test_the_fact_carries_the_esf_plus_band_at_entry() -> None:
+    assert registered(ReferralIn.model_validate(body(cpr="150670-1233"))).age_band_esf_plus == "55-and-over"
+    assert registered(ReferralIn.model_validate(body(cpr="160600-4232"))).age_band_esf_plus == "18-29"
 
 
 @pytest.mark.parametrize(

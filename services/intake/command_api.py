@@ -1,0 +1,215 @@
+"""The caseworker API for commands to enrolment and follow-up: send, wait a bounded time, answer or poll.
+
+A command answered in time gets 200 with the fact or 409 with the reason; otherwise 202 with the command id to poll
+at GET /commands/{id}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from services.intake.api import RealDate, Strict, sessions_of, visible_participant
+from services.intake.handlers import issue_command
+from services.intake.tables import Participant, PendingCommand
+from shared import contracts
+from shared.auth import Principal, require_role
+from shared.contracts import CODE_PATTERN, DropOutReason, Situation
+from shared.db import unit_of_work
+from shared.problems import problem, problem_responses
+
+router = APIRouter()
+Caseworker = Annotated[Principal, Depends(require_role("caseworker"))]
+POLL_SECONDS = 0.05
+PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d{1,3})(?:$|[,;\s])")
+
+
+class EnrolIn(Strict):
+    """Enrol the participant on a course."""
+
+    course_id: str = Field(pattern=CODE_PATTERN)
+
+
+class StartIn(Strict):
+    """The participant started."""
+
+    started_on: RealDate
+
+
+class CompletionIn(Strict):
+    """The participant completed; this is the leaving date."""
+
+    completed_on: RealDate
+
+
+class DropOutIn(Strict):
+    """The participant left early."""
+
+    dropped_out_on: RealDate
+    reason: DropOutReason
+
+
+class OutcomeIn(Strict):
+    """The participant's situation, upon leaving or six months after."""
+
+    situation: Situation
+    observed_on: RealDate
+
+
+class Fact(BaseModel):
+    """The fact that accepted a command."""
+
+    type: str
+    data: dict[str, Any]
+
+
+class RejectionOut(BaseModel):
+    """Why the owning service refused a command."""
+
+    reason: str | None
+    detail: str | None
+
+
+class CommandLinks(BaseModel):
+    """Where to poll the command."""
+
+    self: str
+
+
+class CommandAnswer(BaseModel):
+    """What became of a command: pending, accepted with the fact, or rejected with the reason."""
+
+    command_id: UUID
+    command_type: str
+    status: Literal["pending", "accepted", "rejected"]
+    links: CommandLinks
+    fact: Fact | None = None
+    rejection: RejectionOut | None = None
+
+
+def command_answer(command: PendingCommand) -> CommandAnswer:
+    """The command as the caseworker sees it."""
+    answer = command.answer or {}
+    return CommandAnswer(
+        command_id=command.id,
+        command_type=command.command_type,
+        status=command.status,
+        links=CommandLinks(self=f"/commands/{command.id}"),
+        fact=Fact(type=command.answer_type or "", data=answer) if command.status == "accepted" else None,
+        rejection=(
+            RejectionOut(reason=answer.get("reason"), detail=answer.get("detail"))
+            if command.status == "rejected"
+            else None
+        ),
+    )
+
+
+@router.get("/commands/{command_id}", tags=["commands"], response_model_exclude_none=True)
+async def get_command(command_id: UUID, request: Request, principal: Caseworker) -> CommandAnswer:
+    """What became of a command: pending, accepted (with the fact) or rejected (with the reason)."""
+    async with unit_of_work(sessions_of(request)) as session:
+        command = await session.get(PendingCommand, command_id)
+        if command is None:
+            raise HTTPException(404, "no such command")
+        await visible_participant(session, command.participant_id, principal)
+        return command_answer(command)
+
+
+def _command_endpoint(
+    path: str, body_model: type[BaseModel], build: Callable[[Participant, Any], contracts.AboutParticipant]
+) -> None:
+    async def endpoint(participant_id: UUID, body: Any, request: Request, principal: Caseworker) -> JSONResponse:
+        async with unit_of_work(sessions_of(request)) as session:
+            participant = await visible_participant(session, participant_id, principal)
+            event = await issue_command(session, command=build(participant, body), principal=principal)
+        return _command_response(await _wait_for_answer(request, event.id))
+
+    endpoint.__annotations__["body"] = body_model
+    endpoint.__doc__ = f"Send {body_model.__doc__ or path} to the owning service and wait briefly for its answer."
+    router.add_api_route(
+        f"/participants/{{participant_id}}/{path}",
+        endpoint,
+        methods=["POST"],
+        tags=["commands"],
+        response_model=CommandAnswer,
+        response_model_exclude_none=True,
+        responses={
+            200: {"description": "Accepted: the fact that records it."},
+            202: {"description": "Not answered yet: poll the Location.", "model": CommandAnswer},
+            **problem_responses(409),
+        },
+    )
+
+
+_command_endpoint(
+    "enrolment",
+    EnrolIn,
+    lambda p, b: contracts.EnrolParticipant(participant_id=p.id, programme_id=p.programme_id, course_id=b.course_id),
+)
+_command_endpoint("start", StartIn, lambda p, b: contracts.RecordStart(participant_id=p.id, started_on=b.started_on))
+_command_endpoint(
+    "completion",
+    CompletionIn,
+    lambda p, b: contracts.RecordCompletion(participant_id=p.id, completed_on=b.completed_on),
+)
+_command_endpoint(
+    "drop-out",
+    DropOutIn,
+    lambda p, b: contracts.RecordDropOut(participant_id=p.id, dropped_out_on=b.dropped_out_on, reason=b.reason),
+)
+_command_endpoint(
+    "leaving-outcome",
+    OutcomeIn,
+    lambda p, b: contracts.RecordLeavingOutcome(participant_id=p.id, situation=b.situation, observed_on=b.observed_on),
+)
+_command_endpoint(
+    "six-month-result",
+    OutcomeIn,
+    lambda p, b: contracts.RecordSixMonthResult(participant_id=p.id, situation=b.situation, observed_on=b.observed_on),
+)
+
+
+def _wait_seconds(request: Request) -> float:
+    """The configured bound, or less if the client asks with `Prefer: wait=N` (RFC 7240); never more."""
+    limit: float = request.app.state.command_wait_seconds
+    match = PREFER_WAIT.search(request.headers.get("prefer", ""))
+    return min(limit, float(match.group(1))) if match else limit
+
+
+async def _wait_for_answer(request: Request, command_id: UUID) -> PendingCommand:
+    deadline = time.monotonic() + _wait_seconds(request)
+    while True:
+        async with sessions_of(request)() as session:
+            command = await session.get(PendingCommand, command_id)
+        assert command is not None
+        if command.status != "pending" or time.monotonic() >= deadline:
+            return command
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _command_response(command: PendingCommand) -> JSONResponse:
+    """The answer to a POSTed command: 200 with the fact, 409 problem with the reason, or 202 while pending."""
+    answer = command_answer(command)
+    body = answer.model_dump(mode="json", exclude_none=True)
+    if command.status == "pending":
+        return JSONResponse(body, status_code=202, headers={"Location": answer.links.self})
+    if command.status == "rejected":
+        reason = (command.answer or {}).get("reason", "rejected")
+        return problem(
+            409,
+            str((command.answer or {}).get("detail", "the command was rejected")),
+            type_=f"urn:rummelig:problem:{reason}",
+            command_id=body["command_id"],
+            command_type=body["command_type"],
+            command_status="rejected",
+            links=body["links"],
+        )
+    return JSONResponse(body, status_code=200)

@@ -1,0 +1,67 @@
+"""The projection: each fact sets a milestone on its participant's row (idempotent by event id in the consumer)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.reporting import domain
+from services.reporting.tables import ParticipantProgress
+from shared import contracts
+from shared.consumer import Handlers
+from shared.envelope import CloudEvent
+
+
+async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
+    """Referred, with the characteristics of the breakdowns."""
+    row = await _row(session, event, fact.participant_id)
+    row.referred = True
+    row.programme_id, row.subproject_id, row.municipality = fact.programme_id, fact.subproject_id, fact.municipality
+    row.gender, row.age_band = fact.gender, fact.age_band
+
+
+async def on_enrolled(session: AsyncSession, fact: contracts.EnrolmentConfirmed, event: CloudEvent) -> None:
+    """Enrolled on a course."""
+    (await _row(session, event, fact.participant_id)).enrolled = True
+
+
+async def on_completed(session: AsyncSession, fact: contracts.ParticipationCompleted, event: CloudEvent) -> None:
+    """Completed the course."""
+    row = await _row(session, event, fact.participant_id)
+    row.completed, row.left_on = True, fact.left_on
+
+
+async def on_dropped_out(session: AsyncSession, fact: contracts.ParticipationDroppedOut, event: CloudEvent) -> None:
+    """Left early: a leaving all the same, for the indicators."""
+    (await _row(session, event, fact.participant_id)).left_on = fact.left_on
+
+
+async def on_leaving_outcome(session: AsyncSession, fact: contracts.LeavingOutcomeRecorded, event: CloudEvent) -> None:
+    """The situation upon leaving, counted by the four-week rule."""
+    (await _row(session, event, fact.participant_id)).employed_upon_leaving = domain.employed_upon_leaving(fact)
+
+
+async def on_six_month(session: AsyncSession, fact: contracts.SixMonthResultRecorded, event: CloudEvent) -> None:
+    """The situation six months after leaving."""
+    (await _row(session, event, fact.participant_id)).employed_six_months = domain.employed_six_months_after(fact)
+
+
+HANDLERS: Handlers = {
+    contracts.ReferralRegistered: on_referral,
+    contracts.EnrolmentConfirmed: on_enrolled,
+    contracts.ParticipationCompleted: on_completed,
+    contracts.ParticipationDroppedOut: on_dropped_out,
+    contracts.LeavingOutcomeRecorded: on_leaving_outcome,
+    contracts.SixMonthResultRecorded: on_six_month,
+}
+
+
+async def _row(session: AsyncSession, event: CloudEvent, participant_id: UUID) -> ParticipantProgress:
+    row = await session.get(ParticipantProgress, participant_id, with_for_update=True)
+    if row is None:  # facts from other topics may arrive before the referral
+        row = ParticipantProgress(participant_id=participant_id)
+        session.add(row)
+    if row.last_event_at is None or event.time > row.last_event_at:
+        row.last_event_at = event.time
+    return row

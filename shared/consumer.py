@@ -1,0 +1,66 @@
+"""The idempotent consumer every service reads its topics with, dispatching from the contract registry.
+
+Each record is looked up by (type, version), upcast to the current version, parsed once and checked to be about
+the subject it names; then the handler the service registered for that contract runs in one transaction with the
+mark that the event was processed. A duplicate delivery changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.contracts import REGISTRY
+from shared.db import SessionMaker, unit_of_work
+from shared.envelope import CloudEvent, InvalidEvent
+from shared.inbox import first_delivery
+from shared.logging import get_logger
+from shared.registry import Contract, Registry, UnknownType
+
+log = get_logger(__name__)
+
+# A handler gets the caller's session (it never commits), the parsed data and the envelope (id, time, causation).
+Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
+Handlers = Mapping[type[Contract], Handler]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """One service's consumer: the handler it registered for each contract it reads."""
+
+    name: str
+    handlers: Handlers
+    registry: Registry = field(default=REGISTRY)
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topics this consumer subscribes to: those that carry the contracts it handles."""
+        return self.registry.topics_of(self.handlers)
+
+    async def apply(self, sessions: SessionMaker, event: CloudEvent, *, topic: str) -> bool:
+        """Apply an event once; False if it was skipped (not this service's business, or a duplicate).
+
+        Raises InvalidEvent for a record that can never be processed: an unknown type or an unhandled contract on
+        a command topic, a version nobody can read, data that does not validate, a subject that is not the data's.
+        """
+        try:
+            wire = self.registry.current(event.type)
+        except UnknownType as exc:
+            if self.registry.carries_commands(topic):
+                raise InvalidEvent(f"unknown command type {event.type!r}") from exc
+            return False  # a fact of a type this service does not know yet: tolerated, as are unknown fields
+        handler = self.handlers.get(wire.model)
+        if handler is None:
+            if self.registry.carries_commands(topic):
+                raise InvalidEvent(f"{event.type} is not a command {self.name} handles")
+            return False  # a fact this service does not need
+        data = self.registry.parse(event)
+        async with unit_of_work(sessions) as session:
+            if not await first_delivery(session, consumer=self.name, event_id=event.id):
+                log.info("duplicate delivery skipped", event_id=str(event.id), type=event.type)
+                return False
+            await handler(session, data, event)
+        return True

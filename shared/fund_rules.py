@@ -1,0 +1,64 @@
+"""The fund's rules of counting, pure: four weeks upon leaving, six calendar months, employment, age bands at entry.
+
+Follow-up schedules and judges outcomes by them, reporting counts by them, intake derives the bands at entry by them:
+one definition each (DOMAIN.md; Regulation (EU) No 1304/2013 Annex I and 2021/1057 Annex I).
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+from shared.contracts import AgeBand, AgeBandEsfPlus
+
+UPON_LEAVING = timedelta(days=28)  # "upon leaving": within four weeks after the exit date
+SIX_MONTHS = 6  # the longer-term result: calendar months after the exit date
+EMPLOYED: frozenset[str] = frozenset({"ordinary-employment", "social-economy-employment", "flex-job", "self-employed"})
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months, clamped to the month's end: 31 August + 6 months = 28/29 February."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def upon_leaving_ends(left_on: date) -> date:
+    """The last day an observation still counts as the situation upon leaving."""
+    return left_on + UPON_LEAVING
+
+
+def counts_upon_leaving(left_on: date, observed_on: date) -> bool:
+    """True if a situation observed on that day is a result upon leaving (day 0 to day 28 after the exit)."""
+    return left_on <= observed_on <= upon_leaving_ends(left_on)
+
+
+def six_months_after(left_on: date) -> date:
+    """When the six-month result falls due."""
+    return add_months(left_on, SIX_MONTHS)
+
+
+def is_employed(situation: str) -> bool:
+    """Employment in the ILO sense, flex-job and self-employment included."""
+    return situation in EMPLOYED
+
+
+def age_on(born: date, day: date) -> int:
+    """Age in whole years on a day."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def age_band(age: int) -> AgeBand:
+    """The ESF 2014-20 age band at entry: below 25, above 54, or between."""
+    if age < 25:
+        return "under-25"
+    return "over-54" if age > 54 else "25-54"
+
+
+def age_band_esf_plus(age: int) -> AgeBandEsfPlus:
+    """The ESF+ 2021-27 age band at entry: below 18, 18-29, 55 and above, or between."""
+    if age < 18:
+        return "under-18"
+    if age < 30:
+        return "18-29"
+    return "55-and-over" if age >= 55 else "30-54"

@@ -1,0 +1,67 @@
+"""The contract registry: one parse per record, upcasting older versions, refusing what it cannot read."""
+
+from __future__ import annotations
+
+import json
+from uuid import uuid4
+
+import pytest
+
+from shared.contracts import REGISTRY, ReferralRegistered, upcast_referral_registered_v1
+from shared.envelope import CloudEvent, InvalidEvent
+from shared.registry import UnknownType
+from tests.fixtures.records import recorded
+
+
+def _kept_v1() -> CloudEvent:
+    record = recorded("referral.registered.v1")
+    return CloudEvent.from_kafka(record["headers"], record["value"].encode())
+
+
+def test_a_v1_referral_published_before_v2_is_read_as_v2() -> None:
+    event = _kept_v1()
+    assert (event.type, event.version) == ("referral.registered", 1)
+    fact = REGISTRY.parse(event)
+    assert isinstance(fact, ReferralRegistered)
+    assert fact.age_band == "over-54"
+    assert fact.age_band_esf_plus == "55-and-over"  # over 54 is 55 and over: the one band v1 tells exactly
+    assert fact.case_reference == "RUM-900001"
+
+
+@pytest.mark.parametrize("band", ["under-25", "25-54"])
+def test_the_upcaster_leaves_the_esf_plus_band_unknown_where_v1_cannot_tell_it(band: str) -> None:
+    assert upcast_referral_registered_v1({"age_band": band})["age_band_esf_plus"] is None
+
+
+def test_the_upcaster_is_pure() -> None:
+    data = {"age_band": "over-54"}
+    assert upcast_referral_registered_v1(data) == upcast_referral_registered_v1(data)
+    assert data == {"age_band": "over-54"}
+
+
+def test_a_version_newer_than_the_registry_knows_is_invalid() -> None:
+    event = _kept_v1().model_copy(update={"version": 3})
+    with pytest.raises(InvalidEvent, match="newer than this service understands"):
+        REGISTRY.parse(event)
+
+
+def test_a_subject_that_is_not_the_participant_the_data_names_is_invalid() -> None:
+    event = _kept_v1().model_copy(update={"subject": str(uuid4())})
+    with pytest.raises(InvalidEvent, match="is not the participant_id"):
+        REGISTRY.parse(event)
+
+
+def test_an_unknown_type_is_reported_as_such() -> None:
+    event = _kept_v1().model_copy(update={"type": "referral.teleported"})
+    with pytest.raises(UnknownType):
+        REGISTRY.parse(event)
+
+
+def test_every_wire_type_is_declared_once_and_travels_on_a_topic() -> None:
+    wires = list(REGISTRY.wires())
+    assert len({w.name for w in wires}) == len(wires)
+    assert all(w.topics for w in wires)
+
+
+def test_the_kept_record_is_what_v1_looked_like_without_the_v2_field() -> None:
+    assert "age_band_esf_plus" not in json.loads(recorded("referral.registered.v1")["value"])

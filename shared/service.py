@@ -6,11 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +25,14 @@ from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
+
+
+class Health(BaseModel):
+    """Whether the service can work: its database answers and its broker is connected."""
+
+    status: Literal["ok", "unavailable"]
+    service: str
+    checks: dict[str, bool]
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,12 @@ def build_app(
     app.state.sessions = sessions
     install_problem_handlers(app)
 
-    @app.get("/health", tags=["health"])
+    @app.get(
+        "/health",
+        tags=["health"],
+        response_model=Health,
+        responses={503: {"description": "The database or the broker does not answer.", "model": Health}},
+    )
     async def health() -> JSONResponse:
         """Ready when the database answers and the broker is connected."""
         checks = {"database": False, "kafka": False}
@@ -91,9 +105,7 @@ def build_app(
             log.warning("database unhealthy", error=repr(exc))
         checks["kafka"] = bool(await broker.ping(timeout=2.0))
         healthy = all(checks.values())
-        return JSONResponse(
-            {"status": "ok" if healthy else "unavailable", "service": name, "checks": checks},
-            status_code=200 if healthy else 503,
-        )
+        body = Health(status="ok" if healthy else "unavailable", service=name, checks=checks)
+        return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
 
     return app

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import EmailStr, Field
 
 from shared.envelope import CloudEvent
 from shared.registry import Contract, Registry
@@ -67,8 +67,7 @@ class AboutParticipant(Contract):
 
 
 # --- intake -----------------------------------------------------------------------------------------------------
-@event("referral.registered", 2, topics=REFERRAL_EVENTS)
-class ReferralRegistered(AboutParticipant):
+class ReferralRegisteredV1(AboutParticipant):
     """A caseworker referred a citizen to a programme (pseudonymous: no CPR, no name)."""
 
     case_reference: str = Field(pattern=r"^RUM-\d{6,}$")
@@ -87,6 +86,12 @@ class ReferralRegistered(AboutParticipant):
     benefit: Benefit
     disadvantages: list[Disadvantage] = Field(max_length=3)
     disadvantages_refused: bool
+
+
+@event("referral.registered", 2, topics=REFERRAL_EVENTS)
+class ReferralRegistered(ReferralRegisteredV1):
+    """A caseworker referred a citizen to a programme (pseudonymous: no CPR, no name)."""
+
     # v2: the ESF+ band (2021-27 output indicators); None where a v1 record did not allow telling it.
     age_band_esf_plus: AgeBandEsfPlus | None
 
@@ -242,30 +247,8 @@ def to_event(data: Contract, *, source: str, cause: CloudEvent | None = None) ->
 
 
 # --- older versions still found on the topics, with the pure functions that upcast them -------------------------
-# referral.registered v1, as intake published it until v2 added the ESF+ age band (its schema file is unchanged).
-class ReferralRegisteredV1(BaseModel):
-    """A caseworker referred a citizen to a programme (pseudonymous: no CPR, no name)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, title="ReferralRegistered")
-    participant_id: UUID
-    case_reference: str = Field(pattern=r"^RUM-\d{6,}$")
-    programme_id: Code = Field(pattern=CODE_PATTERN)
-    subproject_id: Code = Field(pattern=CODE_PATTERN)
-    municipality: str = Field(pattern=r"^\d{3}$")
-    caseworker_email: EmailStr
-    referred_on: date
-    target_group: Code = Field(pattern=CODE_PATTERN)
-    gender: Gender
-    age_band: AgeBand
-    under_25: bool
-    over_54: bool
-    labour_market_status: LabourMarketStatus
-    education_level: EducationLevel
-    benefit: Benefit
-    disadvantages: list[Disadvantage] = Field(max_length=3)
-    disadvantages_refused: bool
-
-
+# referral.registered v1 (ReferralRegisteredV1, above: v2 extends it) as intake published it until v2 added the
+# ESF+ age band; its schema file is unchanged.
 def upcast_referral_registered_v1(data: dict[str, Any]) -> dict[str, Any]:
     """v1 to v2: only "over-54" tells the ESF+ band (55 and over); the other v1 bands straddle two ESF+ bands."""
     return {**data, "age_band_esf_plus": "55-and-over" if data.get("age_band") == "over-54" else None}

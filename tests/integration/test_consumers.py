@@ -121,6 +121,33 @@ async def test_an_event_with_invalid_data_is_dead_lettered_with_the_reason(
     assert "participation.completed v1 data invalid" in reason
 
 
+async def test_an_event_whose_subject_is_not_the_participant_it_names_is_dead_lettered_by_every_reader(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    event = referral_event("mismatch-tests")
+    stray = event.model_copy(update={"subject": str(uuid4())})  # the data names another participant
+    await send(producer, REFERRAL_EVENTS, stray)
+    for service in ("intake", "followup", "reporting"):
+        dlt = dead_letter_topic(REFERRAL_EVENTS, service)
+
+        async def parked(dlt: str = dlt) -> list[Any]:
+            return [r for r in await read_topic(stack.kafka.bootstrap_servers, dlt) if r.key == stray.subject.encode()]
+
+        records = await eventually(parked)
+        headers = {k: v.decode() for k, v in records[0].headers}
+        assert headers["dlt_reason"] == "invalid", service
+        assert "is not the participant_id" in headers["dlt_error"], service
+    assert (
+        await fetch(
+            stack,
+            "reporting",
+            "SELECT count(*) FROM participant_progress WHERE participant_id = $1::uuid",
+            event.subject,
+        )
+        == 0
+    )
+
+
 async def test_a_service_killed_mid_stream_resumes_from_its_committed_offset_without_loss(
     stack: Stack, producer: AIOKafkaProducer
 ) -> None:

@@ -1,0 +1,231 @@
+"""Enrolment's command handlers through its consumer, on a real migrated PostgreSQL, without Kafka.
+
+Every test uses a fresh participant id and its own course, so the tests share the session's database safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from shared.clock import today_in_copenhagen
+from shared.contracts import EnrolParticipant, RecordCompletion, RecordDropOut, RecordStart, to_event
+from shared.db import SessionMaker
+from shared.envelope import CloudEvent, InvalidEvent
+from shared.topics import ENROLMENT_COMMANDS, PARTICIPATION_EVENTS
+from tests.fixtures.handlers import (
+    add_course,
+    answer_to,
+    apply,
+    deliver,
+    outbox_rows,
+    processed,
+    rejection_reason,
+    row,
+    rows,
+)
+
+SERVICE = "enrolment"
+PROGRAMME = "handler-tests"
+STARTED = date(2026, 2, 2)
+
+
+@pytest.fixture
+def db(service_sessions: Callable[[str], SessionMaker]) -> SessionMaker:
+    """Sessions on enrolment's database."""
+    return service_sessions(SERVICE)
+
+
+async def a_course(db: SessionMaker, *, capacity: int = 10) -> str:
+    return await add_course(db, programme_id=PROGRAMME, capacity=capacity)
+
+
+def enrol(pid: UUID, course_id: str) -> EnrolParticipant:
+    return EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=course_id)
+
+
+async def participation(db: SessionMaker, pid: UUID) -> dict[str, Any] | None:
+    return await row(
+        db,
+        "SELECT course_id, status, enrolled_on, started_on, left_on, drop_out_reason FROM participation"
+        " WHERE participant_id = :p",
+        p=pid,
+    )
+
+
+async def started_on_a_course(db: SessionMaker, pid: UUID) -> str:
+    course_id = await a_course(db)
+    await deliver(db, SERVICE, enrol(pid, course_id))
+    await deliver(db, SERVICE, RecordStart(participant_id=pid, started_on=STARTED))
+    return course_id
+
+
+async def test_enrolling_gives_a_seat_and_confirms_it_in_answer_to_the_command(db: SessionMaker) -> None:
+    pid, course_id = uuid4(), await a_course(db)
+    command = await deliver(db, SERVICE, enrol(pid, course_id))
+
+    assert await participation(db, pid) == {
+        "course_id": course_id,
+        "status": "enrolled",
+        "enrolled_on": today_in_copenhagen(),
+        "started_on": None,
+        "left_on": None,
+        "drop_out_reason": None,
+    }
+    [answer] = await outbox_rows(db, pid)
+    assert (answer.topic, answer.key, answer.type) == (PARTICIPATION_EVENTS, str(pid), "enrolment.confirmed")
+    assert (answer.causation, answer.headers["ce_correlationid"]) == (command.id, str(command.id))
+    assert answer.data == {
+        "participant_id": str(pid),
+        "programme_id": PROGRAMME,
+        "subproject_id": "sub",
+        "course_id": course_id,
+        "enrolled_on": today_in_copenhagen().isoformat(),
+    }
+    assert await processed(db, SERVICE, command.id)
+
+
+async def test_a_full_course_rejects_the_enrolment_and_gives_no_seat(db: SessionMaker) -> None:
+    course_id = await a_course(db, capacity=1)
+    await deliver(db, SERVICE, enrol(uuid4(), course_id))
+    late = uuid4()
+    command = await deliver(db, SERVICE, enrol(late, course_id))
+
+    assert rejection_reason(await outbox_rows(db, late), command) == "course-full"
+    assert await participation(db, late) is None
+    taken = await rows(db, "SELECT participant_id FROM participation WHERE course_id = :c", c=course_id)
+    assert len(taken) == 1
+
+
+async def test_an_unknown_course_rejects_the_enrolment(db: SessionMaker) -> None:
+    pid = uuid4()
+    command = await deliver(db, SERVICE, enrol(pid, f"no-such-course-{uuid4().hex[:8]}"))
+
+    staged = await outbox_rows(db, pid)
+    assert rejection_reason(staged, command) == "unknown-course"
+    assert [r.topic for r in staged] == [PARTICIPATION_EVENTS]
+    assert await participation(db, pid) is None
+
+
+async def test_a_drop_out_after_the_start_ends_the_participation_with_date_and_reason(db: SessionMaker) -> None:
+    pid = uuid4()
+    course_id = await started_on_a_course(db, pid)
+    command = await deliver(
+        db, SERVICE, RecordDropOut(participant_id=pid, dropped_out_on=date(2026, 3, 16), reason="illness")
+    )
+
+    assert await participation(db, pid) == {
+        "course_id": course_id,
+        "status": "dropped-out",
+        "enrolled_on": today_in_copenhagen(),
+        "started_on": STARTED,
+        "left_on": date(2026, 3, 16),
+        "drop_out_reason": "illness",
+    }
+    staged = await outbox_rows(db, pid)
+    assert [r.type for r in staged] == ["enrolment.confirmed", "participation.started", "participation.dropped-out"]
+    answer = answer_to(staged, command)
+    assert answer.type == "participation.dropped-out"
+    assert answer.data == {
+        "participant_id": str(pid),
+        "course_id": course_id,
+        "left_on": "2026-03-16",
+        "reason": "illness",
+    }
+
+
+async def test_a_drop_out_dated_before_the_start_is_rejected_and_changes_nothing(db: SessionMaker) -> None:
+    pid = uuid4()
+    await started_on_a_course(db, pid)
+    command = await deliver(
+        db, SERVICE, RecordDropOut(participant_id=pid, dropped_out_on=date(2026, 2, 1), reason="job")
+    )
+
+    assert rejection_reason(await outbox_rows(db, pid), command) == "before-start"
+    found = await participation(db, pid)
+    assert found is not None
+    assert (found["status"], found["left_on"], found["drop_out_reason"]) == ("started", None, None)
+
+
+async def test_re_enrolment_after_completion_replaces_the_finished_participation(db: SessionMaker) -> None:
+    pid = uuid4()
+    await started_on_a_course(db, pid)
+    await deliver(db, SERVICE, RecordCompletion(participant_id=pid, completed_on=date(2026, 4, 20)))
+    second_course = await a_course(db)
+    command = await deliver(db, SERVICE, enrol(pid, second_course))
+
+    assert await participation(db, pid) == {
+        "course_id": second_course,
+        "status": "enrolled",
+        "enrolled_on": today_in_copenhagen(),
+        "started_on": None,
+        "left_on": None,
+        "drop_out_reason": None,
+    }
+    staged = await outbox_rows(db, pid)
+    assert [r.type for r in staged] == [
+        "enrolment.confirmed",
+        "participation.started",
+        "participation.completed",
+        "enrolment.confirmed",
+    ]
+    assert answer_to(staged, command).data["course_id"] == second_course
+
+
+async def test_enrolling_while_already_enrolled_is_rejected_and_keeps_the_seat(db: SessionMaker) -> None:
+    pid, first_course = uuid4(), await a_course(db)
+    await deliver(db, SERVICE, enrol(pid, first_course))
+    command = await deliver(db, SERVICE, enrol(pid, await a_course(db)))
+
+    assert rejection_reason(await outbox_rows(db, pid), command) == "already-enrolled"
+    found = await participation(db, pid)
+    assert found is not None
+    assert (found["course_id"], found["status"]) == (first_course, "enrolled")
+
+
+async def test_the_same_command_delivered_twice_is_answered_once(db: SessionMaker) -> None:
+    pid = uuid4()
+    command = to_event(enrol(pid, await a_course(db)), source="tests")
+
+    assert await apply(db, SERVICE, command) is True
+    assert await apply(db, SERVICE, command) is False
+
+    assert [r.type for r in await outbox_rows(db, pid)] == ["enrolment.confirmed"]
+    marks = await rows(db, "SELECT consumer FROM processed_event WHERE event_id = :e", e=command.id)
+    assert marks == [{"consumer": SERVICE}]
+
+
+async def test_a_command_whose_subject_is_not_its_participant_is_invalid_and_writes_nothing(db: SessionMaker) -> None:
+    pid, other = uuid4(), uuid4()
+    honest = to_event(enrol(pid, await a_course(db)), source="tests")
+    forged = honest.model_copy(update={"subject": str(other)})
+
+    with pytest.raises(InvalidEvent, match="subject"):
+        await apply(db, SERVICE, forged)
+
+    assert not await processed(db, SERVICE, forged.id)
+    assert await outbox_rows(db, pid) == []
+    assert await outbox_rows(db, other) == []
+    assert await participation(db, pid) is None
+    assert await participation(db, other) is None
+
+
+async def test_an_unknown_command_type_on_the_command_topic_is_invalid(db: SessionMaker) -> None:
+    pid = uuid4()
+    stray = CloudEvent(
+        type="enrolment.teleport-participant",
+        version=1,
+        source="tests",
+        subject=str(pid),
+        data={"participant_id": str(pid)},
+    )
+
+    with pytest.raises(InvalidEvent, match="unknown command type"):
+        await apply(db, SERVICE, stray, topic=ENROLMENT_COMMANDS)
+
+    assert not await processed(db, SERVICE, stray.id)
+    assert await outbox_rows(db, pid) == []

@@ -27,7 +27,7 @@ stamp="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ "$(cat .venv/.rummelig-installed 2>/dev/null)" != "$stamp" ]; then
   echo "[bootstrap] installing Python packages into .venv ..."
   mkdir -p .venv/log
-  { .venv/bin/pip install --upgrade pip && .venv/bin/pip install --no-compile -e '.[dev]'; } > .venv/log/pip.log 2>&1 \
+  { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e '.[dev]'; } > .venv/log/pip.log 2>&1 \
     || { tail -30 .venv/log/pip.log >&2; exit 1; }
   echo "$stamp" > .venv/.rummelig-installed
 fi

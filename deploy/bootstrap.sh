@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Rummelig needs on this machine, each part only once: Java and Maven (Debian packages),
-# the Python virtualenv with the project's packages, and the Kafka jars (into ~/.cache/rummelig, outside the repo).
+# the Python packages (one virtualenv per pyproject.toml, shared by clones) and the Kafka jars, both into
+# ~/.cache/rummelig, outside the repo; .venv links to the virtualenv.
 # Sourced by deploy/up and deploy/test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,14 +23,34 @@ fi
 
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "[bootstrap] Python 3.11+ is required" >&2; exit 1; }
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 stamp="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-if [ "$(cat .venv/.rummelig-installed 2>/dev/null)" != "$stamp" ]; then
-  echo "[bootstrap] installing Python packages into .venv ..."
-  mkdir -p .venv/log
-  { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e '.[dev]'; } > .venv/log/pip.log 2>&1 \
-    || { tail -30 .venv/log/pip.log >&2; exit 1; }
-  echo "$stamp" > .venv/.rummelig-installed
+install_packages() {  # $1: the virtualenv; the project's own code is found through PYTHONPATH, not installed
+  echo "[bootstrap] installing Python packages into $1 ..."
+  mkdir -p "$1/log"
+  "$PYTHON" -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]
+print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > "$1/requirements.txt"
+  { "$1/bin/pip" install --upgrade pip && "$1/bin/pip" install -r "$1/requirements.txt"; } > "$1/log/pip.log" 2>&1 \
+    || { tail -30 "$1/log/pip.log" >&2; exit 1; }
+  echo "$stamp" > "$1/.rummelig-installed"
+}
+if [ -d .venv ] && [ ! -L .venv ]; then
+  # A .venv folder of this clone's own (made by an older bootstrap): kept up to date where it is.
+  [ "$(cat .venv/.rummelig-installed 2>/dev/null)" = "$stamp" ] || install_packages .venv
+else
+  # One virtualenv per set of dependencies, shared by every clone on this machine (like the Kafka jars): a fresh
+  # clone of an unchanged pyproject.toml installs nothing. .venv is a link to it.
+  cache="${RUMMELIG_CACHE_DIR:-$HOME/.cache/rummelig}/venvs"
+  venv="$cache/py$("$PYTHON" -c 'import sys; print("%d%d" % sys.version_info[:2])')-${stamp:0:16}"
+  mkdir -p "$cache"
+  (
+    flock 9  # two clones bootstrapping at once build it once
+    if [ "$(cat "$venv/.rummelig-installed" 2>/dev/null)" != "$stamp" ]; then
+      rm -rf "$venv"
+      "$PYTHON" -m venv "$venv"
+      install_packages "$venv"
+    fi
+  ) 9> "$cache/.lock"
+  ln -sfn "$venv" .venv
 fi
 
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"

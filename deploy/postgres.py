@@ -160,6 +160,9 @@ class PostgresServer(ChildServer):
         run_as = self._run_as()
         if run_as:
             _allow_traverse(self.data_dir)
+            # The binaries may sit in a virtualenv under root's home (~/.cache/rummelig/venvs): the server's user must
+            # be able to pass through to them.
+            _allow_traverse(self.bin)
             os.chown(self.data_dir, run_as["user"], run_as["group"])
         if not (self.data_dir / "PG_VERSION").exists():
             # --no-locale: the same sorting on every machine, and no failure when the shell's LANG is not installed.

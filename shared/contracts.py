@@ -8,10 +8,10 @@ ids, codes, dates and the caseworker's work email.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from shared.envelope import CloudEvent
 from shared.registry import Contract, Registry
@@ -58,6 +58,31 @@ Situation = Literal[
 ]
 DropOutReason = Literal["job", "education", "illness", "personal", "other"]
 Check = Literal["leaving-outcome", "six-month"]
+MUNICIPALITY_PATTERN = r"^\d{3}$"
+Municipality = Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
+CodeItem = Annotated[str, Field(pattern=CODE_PATTERN)]
+TITLE_PATTERN = r"^[^\W_][\w .,'&()/\-]*$"  # a public title: letters, digits, spaces and light punctuation
+Fund = Literal["esf-2014-2020", "esf-plus-2021-2027"]
+Cr04Reading = Literal["every-participant", "not-employed-at-entry"]
+ProviderKind = Literal["municipality", "ngo"]
+CompanyKind = Literal["commercial", "social-economy"]
+Scope = Literal["local", "regional"]
+# The figures a target can count: stable ids that reporting computes.
+FigureId = Literal[
+    "participants",
+    "recruited",
+    "completed",
+    "stopped-early-for-job-or-education",
+    "employed-upon-leaving",
+    "employed-ordinary-upon-leaving",
+    "employed-social-economy-upon-leaving",
+    "job-seeking-upon-leaving",
+    "inactive-at-entry-job-seeking-upon-leaving",
+    "employed-six-months-after",
+    "self-supporting",
+    "companies-recruited-commercial",
+    "companies-recruited-social-economy",
+]
 
 
 class AboutParticipant(Contract):
@@ -200,6 +225,96 @@ class CoursePublished(Contract):
     starts_on: date
     ends_on: date
     capacity: int = Field(ge=1, le=1000)
+
+
+class CatalogueEntry(Contract):
+    """An entry of the catalogue: the subject (and compaction key) is its kind and id, e.g. programme/rummelig-imidt."""
+
+    kind_prefix: ClassVar[str] = ""
+
+    def subject(self) -> str:
+        """kind/id, so that ids of different kinds never share a key on the compacted topic."""
+        return f"{self.kind_prefix}/{getattr(self, self.subject_field)}"
+
+
+class ProgrammeSettings(BaseModel):
+    """The programme's choices that counting depends on."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    flex_job_counts_as_employment: bool
+    wage_subsidy_counts_as_employment: bool
+    cr04_reading: Cr04Reading
+    min_cell: int = Field(ge=1, le=100)
+    six_month_result_grace_days: int = Field(ge=0, le=366)
+
+
+@event("programme.published", 1, topics=CATALOGUE_EVENTS)
+class ProgrammePublished(CatalogueEntry):
+    """A programme as it now stands: period (with extensions), fund and the settings counting depends on."""
+
+    subject_field: ClassVar[str] = "programme_id"
+    kind_prefix: ClassVar[str] = "programme"
+    programme_id: Code = Field(pattern=CODE_PATTERN)
+    title: str = Field(max_length=200, pattern=TITLE_PATTERN)
+    operator: str = Field(max_length=200, pattern=TITLE_PATTERN)
+    region: str = Field(max_length=100, pattern=TITLE_PATTERN)
+    starts_on: date
+    ends_on: date = Field(description="the end in force, extensions included")
+    fund: Fund
+    settings: ProgrammeSettings
+
+
+class TargetStep(BaseModel):
+    """The number a target counts from a date on."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    number: int = Field(ge=0, le=1_000_000)
+    effective_on: date
+
+
+@event("target.published", 1, topics=CATALOGUE_EVENTS)
+class TargetPublished(CatalogueEntry):
+    """A target of the grant ("forventet effekt"): the figure it counts and its number, amendments included."""
+
+    subject_field: ClassVar[str] = "target_id"
+    kind_prefix: ClassVar[str] = "target"
+    target_id: Code = Field(pattern=CODE_PATTERN)
+    programme_id: Code = Field(pattern=CODE_PATTERN)
+    subproject_id: Code | None = Field(default=None, pattern=CODE_PATTERN)
+    figure: FigureId
+    steps: list[TargetStep] = Field(min_length=1, max_length=100, description="the original, then each amendment")
+
+
+@event("subproject.published", 1, topics=CATALOGUE_EVENTS)
+class SubprojectPublished(CatalogueEntry):
+    """A sub-project ("delprojekt"): who runs it, whom it serves, where, when, and who coordinates it."""
+
+    subject_field: ClassVar[str] = "subproject_id"
+    kind_prefix: ClassVar[str] = "subproject"
+    subproject_id: Code = Field(pattern=CODE_PATTERN)
+    programme_id: Code = Field(pattern=CODE_PATTERN)
+    title: str = Field(max_length=200, pattern=TITLE_PATTERN)
+    provider_kind: ProviderKind
+    municipalities: list[Municipality] = Field(min_length=1, max_length=98)
+    target_groups: list[CodeItem] = Field(min_length=1, max_length=50)
+    coordinator_email: EmailStr = Field(description="the coordinator's work email; follow-up escalates to it")
+    starts_on: date
+    ends_on: date
+    scope: Scope
+    illustrative: bool = Field(description="true for demo sub-projects the seeds do not name")
+
+
+@event("company.published", 1, topics=CATALOGUE_EVENTS)
+class CompanyPublished(CatalogueEntry):
+    """A partner company, pseudonymous (no CVR number, no name: a sole trader's would name a person)."""
+
+    subject_field: ClassVar[str] = "company_id"
+    kind_prefix: ClassVar[str] = "company"
+    company_id: Code = Field(pattern=CODE_PATTERN)
+    programme_id: Code = Field(pattern=CODE_PATTERN)
+    kind: CompanyKind
+    recruited_on: date
+    subproject_ids: list[CodeItem] = Field(max_length=50)
 
 
 # --- follow-up --------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ class Rejection:
 
     reason: str  # a code, e.g. "course-full"; the problem type of the HTTP answer is urn:rummelig:problem:<reason>
     detail: str  # one sentence a caseworker understands
+    field: str | None = None  # the request field at fault, where there is one
 
     def answering(self, command: CloudEvent) -> CommandRejected:
         """The command.rejected fact that answers the command with this rejection."""

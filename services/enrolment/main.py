@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.enrolment import api
-from services.enrolment.catalogue import seed_catalogue
+from services.enrolment import api, catalogue_api
 from services.enrolment.handlers import HANDLERS
+from services.enrolment.seed import seed_catalogue
 from services.enrolment.settings import EnrolmentSettings
 from shared.db import unit_of_work
+from shared.logging import get_logger
 from shared.service import build_app, wire
 
 SERVICE = "enrolment"
+log = get_logger(__name__)
 
 
 def create_app(settings: EnrolmentSettings) -> FastAPI:
@@ -21,8 +23,11 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
     async def seed() -> None:
         if settings.seed_demo_catalogue:
             async with unit_of_work(wiring.sessions) as session:
-                await seed_catalogue(session)
+                for refused in await seed_catalogue(session):
+                    log.error("seed catalogue entry refused", reason=refused.reason, detail=refused.detail)
 
     app = build_app(name=SERVICE, settings=settings, wiring=wiring, background=(seed,))
     app.include_router(api.router)
+    app.include_router(catalogue_api.router)
+    app.add_exception_handler(catalogue_api.RefusedChange, catalogue_api.refused_change)
     return app

@@ -1,15 +1,117 @@
-"""Enrolment's tables: courses and participations."""
+"""Enrolment's tables: the catalogue (programmes, targets, sub-projects, companies, courses) and participations."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import BigInteger, Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _tz() -> Any:
+    return Column(DateTime(timezone=True), nullable=False)
+
+
+class Programme(SQLModel, table=True):
+    """A programme: its period (extensions in programme_extension), fund, and the settings counting depends on."""
+
+    __tablename__ = "programme"
+
+    id: str = Field(primary_key=True, max_length=50)
+    title: str = Field(max_length=200)
+    operator: str = Field(max_length=200)
+    region: str = Field(max_length=100)
+    starts_on: date
+    ends_on: date  # as granted; the end in force is the last extension's
+    fund: str = Field(max_length=30)
+    flex_job_counts_as_employment: bool
+    wage_subsidy_counts_as_employment: bool
+    cr04_reading: str = Field(max_length=30)
+    min_cell: int
+    six_month_result_grace_days: int
+    updated_at: datetime = Field(default_factory=_now, sa_column=_tz())
+
+
+class ProgrammeExtension(SQLModel, table=True):
+    """A decision to extend a programme's period, kept with its date and reason."""
+
+    __tablename__ = "programme_extension"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    programme_id: str = Field(max_length=50, foreign_key="programme.id", index=True)
+    ends_on: date
+    decided_on: date
+    reason: str = Field(max_length=500)
+    recorded_at: datetime = Field(default_factory=_now, sa_column=_tz())
+
+
+class Target(SQLModel, table=True):
+    """A target of the grant: the figure it counts and the number first set (amendments in target_amendment)."""
+
+    __tablename__ = "target"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50, foreign_key="programme.id", index=True)
+    subproject_id: str | None = Field(default=None, max_length=50, foreign_key="subproject.id")
+    figure: str = Field(max_length=60)
+    number: int
+    set_on: date
+
+
+class TargetAmendment(SQLModel, table=True):
+    """A change of a target's number from a date on, kept with its reason; the original stays in target."""
+
+    __tablename__ = "target_amendment"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    target_id: str = Field(max_length=50, foreign_key="target.id", index=True)
+    number: int
+    effective_on: date
+    reason: str = Field(max_length=500)
+    recorded_at: datetime = Field(default_factory=_now, sa_column=_tz())
+
+
+class Subproject(SQLModel, table=True):
+    """A sub-project of a programme: provider, the municipalities and target groups it serves, its coordinator."""
+
+    __tablename__ = "subproject"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50, foreign_key="programme.id", index=True)
+    title: str = Field(max_length=200)
+    provider_kind: str = Field(max_length=20)
+    provider: str = Field(max_length=200)
+    municipalities: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    target_groups: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    coordinator_email: str = Field(max_length=320)
+    starts_on: date
+    ends_on: date
+    scope: str = Field(max_length=20)
+    illustrative: bool = False
+
+
+class PartnerCompany(SQLModel, table=True):
+    """A company a programme works with; the CVR number and name stay in enrolment's database."""
+
+    __tablename__ = "partner_company"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50, foreign_key="programme.id", index=True)
+    cvr: str = Field(max_length=8, unique=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    recruited_on: date
+    subproject_ids: list[str] = Field(sa_column=Column(JSONB, nullable=False))
 
 
 class Course(SQLModel, table=True):
@@ -44,4 +146,18 @@ class Participation(SQLModel, table=True):
     )
 
 
-TABLES = {t.__tablename__ for t in (Course, Participation, OutboxMessage, ProcessedEvent)}
+TABLES = {
+    t.__tablename__
+    for t in (
+        Programme,
+        ProgrammeExtension,
+        Target,
+        TargetAmendment,
+        Subproject,
+        PartnerCompany,
+        Course,
+        Participation,
+        OutboxMessage,
+        ProcessedEvent,
+    )
+}

@@ -20,7 +20,7 @@ from shared.schema_export import MODELS, SCHEMA_DIR, render
 
 PARTICIPANT = UUID("00000000-0000-4000-8000-000000000004")
 FORBIDDEN_IN_FIELD_NAMES = ("cpr", "name", "address", "phone", "email", "note", "comment", "text", "free")
-ALLOWED = {"caseworker_email"}  # the caseworker's work email, so reminders can reach them
+ALLOWED = {"caseworker_email", "coordinator_email"}  # work emails, so reminders and escalations can reach them
 EVENTS = MODELS  # every version a schema is exported for, current and older
 KEYS = sorted(EVENTS)
 
@@ -46,9 +46,14 @@ def test_no_event_schema_names_a_personal_data_property(key: tuple[str, int]) ->
     assert {p for p in properties if any(word in p.lower() for word in ("cpr", "name", "address", "phone"))} == set()
 
 
-def test_the_only_email_in_any_event_is_the_caseworkers() -> None:
+def test_the_only_emails_in_any_event_are_work_emails() -> None:
     emails = {(key_id(k), f) for k, m in EVENTS.items() for f in m.model_fields if "email" in f.lower()}
-    assert emails == {("referral.registered.v1", "caseworker_email"), ("referral.registered.v2", "caseworker_email")}
+    # work emails only: the caseworker's (reminders) and the sub-project coordinator's (escalations)
+    assert emails == {
+        ("referral.registered.v1", "caseworker_email"),
+        ("referral.registered.v2", "caseworker_email"),
+        ("subproject.published.v1", "coordinator_email"),
+    }
 
 
 @pytest.mark.parametrize("key", KEYS, ids=key_id)

@@ -1,0 +1,180 @@
+"""The administrator's API for the catalogue: programmes, extensions, targets and amendments, sub-projects,
+partner companies. Administrator role only; every refusal is a problem naming the field at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.enrolment import catalogue
+from services.enrolment.catalogue_models import (
+    AmendmentIn,
+    CompanyIn,
+    CompanyOut,
+    ExtensionIn,
+    ProgrammeIn,
+    ProgrammeOut,
+    SubprojectIn,
+    SubprojectOut,
+    TargetIn,
+    TargetOut,
+)
+from services.enrolment.tables import Programme, Target
+from shared.auth import Principal, require_role
+from shared.clock import today_in_copenhagen
+from shared.contracts import CODE_PATTERN
+from shared.db import SessionMaker, unit_of_work
+from shared.problems import problem
+from shared.rejection import Rejection
+
+router = APIRouter(prefix="/catalogue", tags=["catalogue"])
+Administrator = Annotated[Principal, Depends(require_role("administrator"))]
+Id = Annotated[str, Path(pattern=CODE_PATTERN, max_length=50)]
+ProgrammeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN, max_length=50)]
+On = Annotated[date | None, Query(description="the date the numbers in force are asked for; today by default")]
+T = TypeVar("T")
+
+
+async def _change(request: Request, work: Callable[[AsyncSession], Awaitable[T | Rejection | None]]) -> T:
+    """Run a change in one transaction; a refusal rolls it back and becomes a 422 problem, a missing entry 404."""
+    sessions: SessionMaker = request.app.state.sessions
+    async with unit_of_work(sessions) as session:
+        outcome = await work(session)
+        if isinstance(outcome, Rejection):
+            raise RefusedChange(outcome)  # leaving the unit of work by an exception rolls it back
+    if outcome is None:
+        raise HTTPException(404, "no such catalogue entry")
+    return outcome
+
+
+class RefusedChange(Exception):
+    """A catalogue change the rules refuse."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(rejection.detail)
+        self.rejection = rejection
+
+
+def refused_change(_: Request, exc: Exception) -> JSONResponse:
+    """The problem answer to a refused change: 422, the reason as its type, the field at fault listed."""
+    assert isinstance(exc, RefusedChange)
+    rejection = exc.rejection
+    return problem(
+        422,
+        rejection.detail,
+        type_=f"urn:rummelig:problem:{rejection.reason}",
+        errors=[{"location": ["body", rejection.field or ""], "message": rejection.detail}],
+    )
+
+
+async def _read(request: Request, work: Callable[[AsyncSession], Awaitable[T | None]]) -> T:
+    sessions: SessionMaker = request.app.state.sessions
+    async with sessions() as session:
+        outcome = await work(session)
+    if outcome is None:
+        raise HTTPException(404, "no such catalogue entry")
+    return outcome
+
+
+# --- programmes -----------------------------------------------------------------------------------------------------
+@router.put("/programmes/{programme_id}")
+async def put_programme(programme_id: Id, body: ProgrammeIn, request: Request, _: Administrator) -> ProgrammeOut:
+    """Create or replace a programme as granted; its extensions stay."""
+    return await _change(request, lambda s: catalogue.put_programme(s, programme_id, body))
+
+
+@router.post("/programmes/{programme_id}/extensions")
+async def extend_programme(programme_id: Id, body: ExtensionIn, request: Request, _: Administrator) -> ProgrammeOut:
+    """Extend a programme's period; the decision is kept with its date and reason."""
+    return await _change(request, lambda s: catalogue.extend_programme(s, programme_id, body))
+
+
+@router.get("/programmes")
+async def list_programmes(request: Request, _: Administrator) -> list[ProgrammeOut]:
+    """Every programme."""
+
+    async def read(session: AsyncSession) -> list[ProgrammeOut]:
+        rows = (await session.exec(select(Programme).order_by(col(Programme.id)))).all()
+        return [await catalogue.programme_view(session, row) for row in rows]
+
+    return await _read(request, read)
+
+
+@router.get("/programmes/{programme_id}")
+async def get_programme(programme_id: Id, request: Request, _: Administrator) -> ProgrammeOut:
+    """One programme, with its extensions."""
+
+    async def read(session: AsyncSession) -> ProgrammeOut | None:
+        row = await session.get(Programme, programme_id)
+        return await catalogue.programme_view(session, row) if row else None
+
+    return await _read(request, read)
+
+
+@router.get("/programmes/{programme_id}/targets")
+async def list_targets(programme_id: Id, request: Request, _: Administrator, on: On = None) -> list[TargetOut]:
+    """A programme's targets, each with the number in force on the date asked for."""
+
+    async def read(session: AsyncSession) -> list[TargetOut] | None:
+        if await session.get(Programme, programme_id) is None:
+            return None
+        return await catalogue.targets_of(session, programme_id, on or today_in_copenhagen())
+
+    return await _read(request, read)
+
+
+# --- targets --------------------------------------------------------------------------------------------------------
+@router.put("/targets/{target_id}")
+async def put_target(target_id: Id, body: TargetIn, request: Request, _: Administrator) -> TargetOut:
+    """Create or replace a target's figure and first number; its amendments stay."""
+    return await _change(request, lambda s: catalogue.put_target(s, target_id, body))
+
+
+@router.post("/targets/{target_id}/amendments")
+async def amend_target(target_id: Id, body: AmendmentIn, request: Request, _: Administrator) -> TargetOut:
+    """Give a target a new number from a date on; the earlier numbers stay in its history."""
+    return await _change(request, lambda s: catalogue.amend_target(s, target_id, body))
+
+
+@router.get("/targets/{target_id}")
+async def get_target(target_id: Id, request: Request, _: Administrator, on: On = None) -> TargetOut:
+    """One target with its history and the number in force on the date asked for."""
+
+    async def read(session: AsyncSession) -> TargetOut | None:
+        row = await session.get(Target, target_id)
+        return await catalogue.target_view(session, row, on or today_in_copenhagen()) if row else None
+
+    return await _read(request, read)
+
+
+# --- sub-projects and partner companies -----------------------------------------------------------------------------
+@router.put("/subprojects/{subproject_id}")
+async def put_subproject(subproject_id: Id, body: SubprojectIn, request: Request, _: Administrator) -> SubprojectOut:
+    """Create or replace a sub-project; it must lie inside its programme's period."""
+    return await _change(request, lambda s: catalogue.put_subproject(s, subproject_id, body))
+
+
+@router.get("/subprojects")
+async def list_subprojects(
+    request: Request, _: Administrator, programme_id: ProgrammeFilter = None
+) -> list[SubprojectOut]:
+    """The sub-projects, of one programme or all."""
+    return await _read(request, lambda s: catalogue.subprojects_of(s, programme_id))
+
+
+@router.put("/companies/{company_id}")
+async def put_company(company_id: Id, body: CompanyIn, request: Request, _: Administrator) -> CompanyOut:
+    """Create or replace a partner company (its CVR number is checked, and never leaves enrolment)."""
+    return await _change(request, lambda s: catalogue.put_company(s, company_id, body))
+
+
+@router.get("/companies")
+async def list_companies(request: Request, _: Administrator, programme_id: ProgrammeFilter = None) -> list[CompanyOut]:
+    """The partner companies, of one programme or all."""
+    return await _read(request, lambda s: catalogue.companies_of(s, programme_id))

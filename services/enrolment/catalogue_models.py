@@ -1,0 +1,137 @@
+"""What the administrator sends to set up the catalogue, and what the catalogue answers (no personal data)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from shared.contracts import (
+    CODE_PATTERN,
+    TITLE_PATTERN,
+    CodeItem,
+    CompanyKind,
+    Cr04Reading,
+    FigureId,
+    Fund,
+    Municipality,
+    ProviderKind,
+    Scope,
+)
+
+Title = Field(min_length=1, max_length=200, pattern=TITLE_PATTERN)
+Reason = Field(min_length=3, max_length=500, description="why: kept in the history")
+
+
+class Strict(BaseModel):
+    """Refuses unknown fields, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProgrammeIn(Strict):
+    """A programme as granted."""
+
+    title: str = Title
+    operator: str = Title
+    region: str = Field(min_length=1, max_length=100, pattern=TITLE_PATTERN)
+    starts_on: date
+    ends_on: date = Field(description="the end as granted; extend it with POST …/extensions")
+    fund: Fund
+    flex_job_counts_as_employment: bool = True
+    wage_subsidy_counts_as_employment: bool = False
+    cr04_reading: Cr04Reading = "every-participant"
+    min_cell: int = Field(default=5, ge=1, le=100, description="the smallest count shown to the operator")
+    six_month_result_grace_days: int = Field(
+        default=90, ge=0, le=366, description="how many days after it falls due a six-month result still counts"
+    )
+
+
+class ExtensionIn(Strict):
+    """A decision to extend the programme's period."""
+
+    ends_on: date
+    decided_on: date
+    reason: str = Reason
+
+
+class Extension(ExtensionIn):
+    """An extension as kept."""
+
+
+class ProgrammeOut(ProgrammeIn):
+    """A programme with its extensions and the end in force."""
+
+    programme_id: str
+    ends_in_force_on: date
+    extensions: list[Extension]
+
+
+class TargetIn(Strict):
+    """A target of the grant: the figure it counts, for the programme or one sub-project, and its first number."""
+
+    programme_id: str = Field(pattern=CODE_PATTERN)
+    subproject_id: str | None = Field(default=None, pattern=CODE_PATTERN)
+    figure: FigureId
+    number: int = Field(ge=0, le=1_000_000)
+    set_on: date = Field(description="from when the number applies (usually the programme's start)")
+
+
+class AmendmentIn(Strict):
+    """A new number for a target from a date on."""
+
+    number: int = Field(ge=0, le=1_000_000)
+    effective_on: date
+    reason: str = Reason
+
+
+class Amendment(AmendmentIn):
+    """An amendment as kept."""
+
+
+class TargetOut(TargetIn):
+    """A target with its history, and the number in force on the date asked for (today by default)."""
+
+    target_id: str
+    amendments: list[Amendment]
+    in_force_on: date
+    number_in_force: int | None = Field(description="None before the target was set")
+
+
+class SubprojectIn(Strict):
+    """A sub-project of a programme."""
+
+    programme_id: str = Field(pattern=CODE_PATTERN)
+    title: str = Title
+    provider_kind: ProviderKind
+    provider: str = Title
+    municipalities: list[Municipality] = Field(min_length=1, max_length=98)
+    target_groups: list[CodeItem] = Field(min_length=1, max_length=50)
+    coordinator_email: EmailStr
+    starts_on: date
+    ends_on: date
+    scope: Scope
+    illustrative: bool = False
+
+
+class SubprojectOut(SubprojectIn):
+    """A sub-project as the catalogue holds it."""
+
+    subproject_id: str
+
+
+class CompanyIn(Strict):
+    """A partner company of a programme."""
+
+    programme_id: str = Field(pattern=CODE_PATTERN)
+    cvr: str = Field(min_length=8, max_length=8, description="the CVR number: eight digits, modulus-11 checked")
+    name: str = Title
+    kind: CompanyKind
+    recruited_on: date
+    subproject_ids: list[CodeItem] = Field(default_factory=list, max_length=50)
+
+
+class CompanyOut(CompanyIn):
+    """A partner company as the catalogue holds it."""
+
+    company_id: str

@@ -1,0 +1,347 @@
+"""The seed catalogue: the seeds' two programmes with their real periods and targets, their sub-projects, partner
+companies and the demo courses. python -m services.enrolment.seed writes it; running it again changes nothing.
+
+Sub-projects, companies and dates the seeds do not give are marked illustrative (in the data, or in the reason).
+The enrolment service also seeds it at start when ENROLMENT_SEED_DEMO_CATALOGUE is on (the launcher's default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.enrolment import catalogue
+from services.enrolment.catalogue_domain import CVR_WEIGHTS
+from services.enrolment.catalogue_models import (
+    AmendmentIn,
+    CompanyIn,
+    ExtensionIn,
+    ProgrammeIn,
+    SubprojectIn,
+    TargetIn,
+)
+from services.enrolment.handlers import SOURCE
+from services.enrolment.settings import EnrolmentSettings
+from services.enrolment.tables import Course
+from shared.contracts import CoursePublished
+from shared.db import create_engine, create_sessionmaker, unit_of_work
+from shared.outbox import publish
+from shared.rejection import Rejection
+
+RIM, VARIG = "rummelig-imidt", "varig-tilknytning"
+PROGRAMMES: dict[str, ProgrammeIn] = {
+    RIM: ProgrammeIn(
+        title="Rummelig imidt",
+        operator="Projekter iMidt (LO Midtjylland)",
+        region="Midtjylland",
+        starts_on=date(2015, 9, 18),
+        ends_on=date(2020, 12, 31),  # illustrative: the grant's first end, before the 2019 extension
+        fund="esf-2014-2020",
+    ),
+    VARIG: ProgrammeIn(
+        title="Varig tilknytning til arbejdsmarkedet",
+        operator="Corolab",
+        region="Sjælland",
+        starts_on=date(2020, 10, 20),
+        ends_on=date(2023, 3, 31),
+        fund="esf-2014-2020",
+    ),
+}
+EXTENSIONS: dict[str, list[ExtensionIn]] = {
+    RIM: [
+        ExtensionIn(
+            ends_on=date(2021, 12, 31),
+            decided_on=date(2019, 3, 1),
+            reason="Forlænget et år (nyhedsbrev 14, forår 2019); beslutningsdatoen er illustrativ",
+        ),
+        ExtensionIn(
+            ends_on=date(2022, 2, 28),
+            decided_on=date(2021, 9, 1),
+            reason="Slutdato 28.02.2022 (resultatsiden); beslutningsdatoen er illustrativ",
+        ),
+    ]
+}
+
+
+def _target(programme: str, figure: str, number: int, subproject: str | None = None) -> TargetIn:
+    starts = PROGRAMMES[programme].starts_on
+    return TargetIn.model_validate(
+        {"programme_id": programme, "subproject_id": subproject, "figure": figure, "number": number, "set_on": starts}
+    )
+
+
+TARGETS: dict[str, TargetIn] = {
+    "rim-completed": _target(RIM, "completed", 550),
+    "rim-employed-social-economy": _target(RIM, "employed-social-economy-upon-leaving", 40),
+    "rim-employed-ordinary": _target(RIM, "employed-ordinary-upon-leaving", 50),
+    "rim-job-seeking": _target(RIM, "job-seeking-upon-leaving", 50),
+    "rim-employed-six-months": _target(RIM, "employed-six-months-after", 37),
+    "rim-participants": _target(RIM, "participants", 600),
+    "rim-self-supporting": _target(RIM, "self-supporting", 200),
+    "rim-psych-odder-participants": _target(RIM, "participants", 40, "psych-vulnerable-odder"),
+    "varig-recruited": _target(VARIG, "recruited", 120),
+    "varig-completed": _target(VARIG, "completed", 120),
+    "varig-employed-social-economy": _target(VARIG, "employed-social-economy-upon-leaving", 24),
+    "varig-employed-commercial": _target(VARIG, "employed-ordinary-upon-leaving", 24),
+    "varig-inactive-job-seeking": _target(VARIG, "inactive-at-entry-job-seeking-upon-leaving", 48),
+    "varig-employed-long-run": _target(VARIG, "employed-six-months-after", 36),
+    "varig-companies-commercial": _target(VARIG, "companies-recruited-commercial", 20),
+    "varig-companies-social-economy": _target(VARIG, "companies-recruited-social-economy", 5),
+}
+AMENDMENTS: dict[str, list[AmendmentIn]] = {
+    "rim-completed": [
+        AmendmentIn(
+            number=810,
+            effective_on=date(2019, 3, 1),
+            reason="Måltallet øget til 810 ved forlængelsen (nyhedsbrev 14, forår 2019); datoen er illustrativ",
+        )
+    ]
+}
+
+# Region Midtjylland's municipalities that the sub-projects serve: 11, as in the results page.
+MUNICIPALITIES = {
+    "751": "Aarhus",
+    "727": "Odder",
+    "766": "Hedensted",
+    "615": "Horsens",
+    "740": "Silkeborg",
+    "657": "Herning",
+    "756": "Ikast-Brande",
+    "791": "Viborg",
+    "730": "Randers",
+    "779": "Skive",
+    "760": "Ringkøbing-Skjern",
+}
+ILLUSTRATIVE_GROUPS = (
+    "psychologically-vulnerable",
+    "early-retirement-pensioners",
+    "young-neet",
+    "refugees-after-language-course",
+    "people-with-disabilities",
+    "long-term-unemployed",
+)
+
+
+def _subproject(**fields: object) -> SubprojectIn:
+    return SubprojectIn.model_validate({"programme_id": RIM, "scope": "local", **fields})
+
+
+def _illustrative_subprojects() -> dict[str, SubprojectIn]:
+    """Eighteen made-up sub-projects, so Rummelig imidt has its 22 across 11 municipalities."""
+    codes = list(MUNICIPALITIES)
+    out: dict[str, SubprojectIn] = {}
+    for n in range(1, 19):
+        code = codes[n % len(codes)]
+        group = ILLUSTRATIVE_GROUPS[n % len(ILLUSTRATIVE_GROUPS)]
+        out[f"rim-illustrative-{n:02d}"] = _subproject(
+            title=f"Illustrativt delprojekt {n}, {MUNICIPALITIES[code]}",
+            provider_kind="ngo" if n % 5 == 0 else "municipality",
+            provider=f"Eksempel-NGO {n}" if n % 5 == 0 else f"{MUNICIPALITIES[code]} Kommune",
+            municipalities=[code],
+            target_groups=[group],
+            coordinator_email=f"koordinator-{n:02d}@illustrativ.example.dk",
+            starts_on=date(2016 + n % 4, 1 + n % 12, 1),
+            ends_on=date(2019 + n % 3, 6, 30),
+            illustrative=True,
+        )
+    return out
+
+
+SUBPROJECTS: dict[str, SubprojectIn] = {
+    "war-veterans-aarhus": _subproject(
+        title="Krigsveteraner, Aarhus",
+        provider_kind="municipality",
+        provider="Aarhus Kommune",
+        municipalities=["751"],
+        target_groups=["war-veterans"],
+        coordinator_email="veterankoordinator@aarhus.example.dk",
+        starts_on=date(2016, 4, 1),  # illustrative: the seeds give only the end (March 2019)
+        ends_on=date(2019, 3, 31),
+    ),
+    "flex-job-odder": _subproject(
+        title="Flere i fleksjob, Odder (med Respektrum)",
+        provider_kind="municipality",
+        provider="Odder Kommune med Respektrum",
+        municipalities=["727"],
+        target_groups=["stress-depression-strain-injuries"],
+        coordinator_email="fleksjob@odder.example.dk",
+        starts_on=date(2016, 8, 1),  # illustrative
+        ends_on=date(2019, 3, 31),
+    ),
+    "deaf-hedensted": _subproject(
+        title="Døve og hørehæmmede langtidsledige, Castberggård, Hedensted",
+        provider_kind="ngo",
+        provider="Castberggård Job- og Udviklingscenter",
+        municipalities=["766", "615", "751", "740"],
+        target_groups=["deaf-and-hard-of-hearing"],
+        coordinator_email="koordinator@castberggaard.example.dk",
+        starts_on=date(2016, 9, 1),  # illustrative
+        ends_on=date(2019, 3, 31),
+        scope="regional",
+    ),
+    "psych-vulnerable-odder": _subproject(
+        title="Psykisk sårbare, Odder (med SIND)",
+        provider_kind="ngo",
+        provider="SIND",
+        municipalities=["727"],
+        target_groups=["psychologically-vulnerable"],
+        coordinator_email="koordinator@sind-odder.example.dk",
+        starts_on=date(2019, 3, 16),
+        ends_on=date(2020, 9, 30),
+    ),
+    **_illustrative_subprojects(),
+    "varig-holbaek": SubprojectIn(
+        programme_id=VARIG,
+        title="Småjob og virksomhedsbuddies, Holbæk",
+        provider_kind="municipality",
+        provider="Holbæk Kommune",
+        municipalities=["316"],
+        target_groups=["long-term-unemployed"],
+        coordinator_email="koordinator@holbaek.example.dk",
+        starts_on=date(2021, 1, 1),
+        ends_on=date(2023, 3, 31),
+        scope="local",
+        illustrative=True,
+    ),
+}
+
+
+def synthetic_cvr(n: int) -> str:
+    """A made-up CVR number with a valid check: seven digits from n, then the digit that makes it divisible by 11."""
+    for last in range(10):
+        digits = f"{39000000 + n * 10 + last:08d}"
+        if sum(int(d) * w for d, w in zip(digits, CVR_WEIGHTS, strict=True)) % 11 == 0:
+            return digits
+    return synthetic_cvr(n + 5000)  # no digit fits this stem (the check would need 10): take another
+
+
+def _company(n: int, programme: str, kind: str, subprojects: list[str], recruited_on: date) -> CompanyIn:
+    label = "Socialøkonomisk" if kind == "social-economy" else "Kommerciel"
+    return CompanyIn.model_validate(
+        {
+            "programme_id": programme,
+            "cvr": synthetic_cvr(n),
+            "name": f"{label} eksempelvirksomhed {n} (illustrativ)",
+            "kind": kind,
+            "recruited_on": recruited_on,
+            "subproject_ids": subprojects,
+        }
+    )
+
+
+COMPANIES: dict[str, CompanyIn] = {
+    "rim-company-1": _company(1, RIM, "commercial", ["war-veterans-aarhus"], date(2017, 2, 1)),
+    "rim-company-2": _company(2, RIM, "commercial", ["flex-job-odder"], date(2017, 5, 1)),
+    "rim-company-3": _company(3, RIM, "social-economy", ["psych-vulnerable-odder"], date(2019, 4, 1)),
+    "rim-company-4": _company(4, RIM, "social-economy", ["deaf-hedensted"], date(2017, 9, 1)),
+    "varig-company-1": _company(11, VARIG, "commercial", ["varig-holbaek"], date(2021, 3, 1)),
+    "varig-company-2": _company(12, VARIG, "commercial", ["varig-holbaek"], date(2021, 6, 1)),
+    "varig-company-3": _company(13, VARIG, "social-economy", ["varig-holbaek"], date(2021, 9, 1)),
+}
+
+# The demo courses the launcher's synthetic participants use (their dates follow today, not the programme's period:
+# a known gap until courses are checked against the catalogue).
+DEMO_PROGRAMME = RIM
+DEMO_COURSES = (
+    Course(
+        id="vet-aarhus-2026",
+        programme_id=DEMO_PROGRAMME,
+        subproject_id="war-veterans-aarhus",
+        municipality="751",
+        title="Indslusningsforløb for veteraner, Aarhus",
+        starts_on=date(2026, 1, 5),
+        ends_on=date(2027, 6, 30),
+        capacity=25,
+    ),
+    Course(
+        id="flex-odder-2026",
+        programme_id=DEMO_PROGRAMME,
+        subproject_id="flex-job-odder",
+        municipality="727",
+        title="Fleksjob efter stress og nedslidning, Odder",
+        starts_on=date(2026, 2, 2),
+        ends_on=date(2027, 6, 30),
+        capacity=24,
+    ),
+    Course(
+        id="deaf-hedensted-2026",
+        programme_id=DEMO_PROGRAMME,
+        subproject_id="deaf-hedensted",
+        municipality="766",
+        title="Døve og hørehæmmede ledige, Hedensted",
+        starts_on=date(2026, 3, 2),
+        ends_on=date(2027, 6, 30),
+        capacity=18,
+    ),
+)
+
+
+async def seed_courses(session: AsyncSession, courses: tuple[Course, ...] = DEMO_COURSES) -> int:
+    """Insert the courses that are missing and announce them; returns how many were new."""
+    added = 0
+    for course in courses:
+        if await session.get(Course, course.id) is not None:
+            continue
+        session.add(Course.model_validate(course.model_dump()))
+        published = CoursePublished(
+            course_id=course.id,
+            programme_id=course.programme_id,
+            subproject_id=course.subproject_id,
+            municipality=course.municipality,
+            starts_on=course.starts_on,
+            ends_on=course.ends_on,
+            capacity=course.capacity,
+        )
+        publish(session, published, source=SOURCE)
+        added += 1
+    return added
+
+
+async def seed_catalogue(session: AsyncSession) -> list[Rejection]:
+    """Write the whole seed catalogue through the catalogue's own use cases; returns any refusals (none expected)."""
+    refused: list[Rejection] = []
+
+    def check(outcome: object) -> None:
+        if isinstance(outcome, Rejection):
+            refused.append(outcome)
+
+    for programme_id, programme in PROGRAMMES.items():
+        check(await catalogue.put_programme(session, programme_id, programme))
+        for extension in EXTENSIONS.get(programme_id, []):
+            current = await catalogue.programme_period(session, programme_id)
+            if current is not None and current.ends_on < extension.ends_on:
+                check(await catalogue.extend_programme(session, programme_id, extension))
+    for subproject_id, subproject in SUBPROJECTS.items():
+        check(await catalogue.put_subproject(session, subproject_id, subproject))
+    for target_id, target in TARGETS.items():
+        outcome = await catalogue.put_target(session, target_id, target)
+        check(outcome)
+        for amendment in AMENDMENTS.get(target_id, []):
+            if not isinstance(outcome, Rejection) and amendment.effective_on not in {
+                a.effective_on for a in outcome.amendments
+            }:
+                check(await catalogue.amend_target(session, target_id, amendment))
+    for company_id, company in COMPANIES.items():
+        check(await catalogue.put_company(session, company_id, company))
+    await seed_courses(session)
+    return refused
+
+
+async def main() -> None:
+    """Seed the catalogue in the database ENROLMENT_DATABASE_URL names."""
+    settings = EnrolmentSettings()
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            refused = await seed_catalogue(session)
+    finally:
+        await engine.dispose()
+    if refused:
+        raise SystemExit("seed refused: " + "; ".join(f"{r.reason}: {r.detail}" for r in refused))
+    print("catalogue seeded")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -56,6 +56,7 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         role="caseworker", municipality="751", email="caseworker@aarhus.example.dk", subject="demo-caseworker"
     )
     operator = stack.token(role="operator", email="operator@example.org", subject="demo-operator")
+    administrator = stack.token(role="administrator", email="admin@example.org", subject="demo-administrator")
     lines = [
         f"Rummelig is running (ready in {elapsed:.0f} s). Ctrl-C stops everything.",
         "",
@@ -72,6 +73,8 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         f"  export TOKEN={caseworker}",
         "An operator token:",
         f"  export OPERATOR_TOKEN={operator}",
+        "An administrator token (the catalogue on enrolment, /catalogue/...):",
+        f"  export ADMIN={administrator}",
     ]
     return "\n".join(lines)
 

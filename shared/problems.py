@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -113,10 +114,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Answer HTTP errors, validation errors, bodies that are too large or not JSON as problem details."""
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         response = problem(exc.status_code, str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:  # Starlette names the methods of one route; a path may have a route per method
+            response.headers["Allow"] = ", ".join(_methods_of(request))
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -138,6 +141,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         return await call_next(request)
 
     document_problems(app)
+
+
+def _methods_of(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path) and route.methods:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def _has_body(request: Request) -> bool:

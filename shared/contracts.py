@@ -57,6 +57,7 @@ Situation = Literal[
     "unknown",
 ]
 DropOutReason = Literal["job", "education", "illness", "personal", "other"]
+WithdrawalReason = Literal["declined", "illness", "moved", "job", "education", "no-show", "other"]
 Check = Literal["leaving-outcome", "six-month"]
 MUNICIPALITY_PATTERN = r"^\d{3}$"
 Municipality = Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
@@ -151,6 +152,14 @@ class RecordDropOut(AboutParticipant):
     reason: DropOutReason
 
 
+@event("participation.record-withdrawal", 1, topics=ENROLMENT_COMMANDS, kind="command")
+class RecordWithdrawal(AboutParticipant):
+    """Command: the participant withdrew before starting (not a leaving: nothing is followed up)."""
+
+    withdrawn_on: date
+    reason: WithdrawalReason
+
+
 @event("followup.record-leaving-outcome", 1, topics=FOLLOWUP_COMMANDS, kind="command")
 class RecordLeavingOutcome(AboutParticipant):
     """Command: the participant's situation upon leaving (within four weeks)."""
@@ -201,6 +210,15 @@ class ParticipationDroppedOut(AboutParticipant):
     course_id: Code = Field(pattern=CODE_PATTERN)
     left_on: date
     reason: DropOutReason
+
+
+@event("participation.withdrawn", 1, topics=PARTICIPATION_EVENTS)
+class ParticipationWithdrawn(AboutParticipant):
+    """The participant withdrew before starting: the seat is free again, and there is nothing to follow up."""
+
+    course_id: Code = Field(pattern=CODE_PATTERN)
+    withdrawn_on: date
+    reason: WithdrawalReason
 
 
 @event("command.rejected", 1, topics=(PARTICIPATION_EVENTS, FOLLOWUP_EVENTS))

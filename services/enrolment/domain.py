@@ -15,9 +15,10 @@ ACTIVE = ("enrolled", "started")
 class ParticipationState:
     """What enrolment knows of one participant's participation."""
 
-    status: str  # enrolled | started | completed | dropped-out
+    status: str  # enrolled | started | completed | dropped-out | withdrawn
     course_id: str
     started_on: date | None
+    enrolled_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,27 @@ def drop_out(
     )
 
 
+def withdraw(
+    state: ParticipationState | None, cmd: contracts.RecordWithdrawal
+) -> contracts.ParticipationWithdrawn | Rejection:
+    """An enrolled participant withdrew before starting (one who started leaves by completing or dropping out)."""
+    if state is None or state.status not in ACTIVE:
+        return Rejection("not-enrolled", "only an enrolled participant who has not started can withdraw")
+    if state.status == "started":
+        return Rejection("already-started", "the participant has started: record a completion or a drop-out instead")
+    if state.enrolled_on and cmd.withdrawn_on < state.enrolled_on:
+        return Rejection("before-enrolment", "the withdrawal date is before the enrolment date")
+    return contracts.ParticipationWithdrawn(
+        participant_id=cmd.participant_id, course_id=state.course_id, withdrawn_on=cmd.withdrawn_on, reason=cmd.reason
+    )
+
+
 Fact = (
     contracts.EnrolmentConfirmed
     | contracts.ParticipationStarted
     | contracts.ParticipationCompleted
-    | (contracts.ParticipationDroppedOut)
+    | contracts.ParticipationDroppedOut
+    | contracts.ParticipationWithdrawn
 )
 
 
@@ -104,4 +121,5 @@ def next_status(fact: Fact) -> str:
         contracts.ParticipationStarted: "started",
         contracts.ParticipationCompleted: "completed",
         contracts.ParticipationDroppedOut: "dropped-out",
+        contracts.ParticipationWithdrawn: "withdrawn",
     }[type(fact)]

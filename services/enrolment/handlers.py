@@ -47,11 +47,18 @@ async def on_drop_out(session: AsyncSession, cmd: contracts.RecordDropOut, event
     await _record(session, event, row, domain.drop_out(state, cmd))
 
 
+async def on_withdrawal(session: AsyncSession, cmd: contracts.RecordWithdrawal, event: CloudEvent) -> None:
+    """Handle participation.record-withdrawal: the seat is freed; no leaving, so nothing to follow up."""
+    row, state = await _state(session, cmd.participant_id)
+    await _record(session, event, row, domain.withdraw(state, cmd))
+
+
 HANDLERS: Handlers = {
     contracts.EnrolParticipant: on_enrol,
     contracts.RecordStart: on_start,
     contracts.RecordCompletion: on_completion,
     contracts.RecordDropOut: on_drop_out,
+    contracts.RecordWithdrawal: on_withdrawal,
 }
 
 
@@ -66,7 +73,9 @@ async def _state(
     ).first()
     if row is None:
         return None, None
-    return row, domain.ParticipationState(status=row.status, course_id=row.course_id, started_on=row.started_on)
+    return row, domain.ParticipationState(
+        status=row.status, course_id=row.course_id, started_on=row.started_on, enrolled_on=row.enrolled_on
+    )
 
 
 async def _seats(session: AsyncSession, course_id: str) -> domain.CourseSeats | None:
@@ -113,4 +122,6 @@ def _apply(row: Participation | None, fact: domain.Fact) -> Participation:
         row.left_on = fact.left_on
     if isinstance(fact, contracts.ParticipationDroppedOut):
         row.drop_out_reason = fact.reason
+    if isinstance(fact, contracts.ParticipationWithdrawn):
+        row.withdrawn_on, row.withdrawal_reason = fact.withdrawn_on, fact.reason
     return row

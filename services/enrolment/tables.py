@@ -141,6 +141,8 @@ class Participation(SQLModel, table=True):
     started_on: date | None = None
     left_on: date | None = None
     drop_out_reason: str | None = Field(default=None, max_length=20)
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = Field(default=None, max_length=20)
     updated_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -22,7 +22,7 @@ from services.intake.handlers import issue_command
 from services.intake.tables import Participant, PendingCommand
 from shared import contracts
 from shared.auth import Principal, require_role
-from shared.contracts import CODE_PATTERN, DropOutReason, Situation
+from shared.contracts import CODE_PATTERN, DropOutReason, Situation, WithdrawalReason
 from shared.db import unit_of_work
 from shared.problems import problem, problem_responses
 
@@ -55,6 +55,13 @@ class DropOutIn(Strict):
 
     dropped_out_on: RealDate
     reason: DropOutReason
+
+
+class WithdrawalIn(Strict):
+    """The participant withdrew before starting (not a leaving: nothing will be followed up)."""
+
+    withdrawn_on: RealDate
+    reason: WithdrawalReason
 
 
 class OutcomeIn(Strict):
@@ -164,6 +171,11 @@ _command_endpoint(
     "drop-out",
     DropOutIn,
     lambda p, b: contracts.RecordDropOut(participant_id=p.id, dropped_out_on=b.dropped_out_on, reason=b.reason),
+)
+_command_endpoint(
+    "withdrawal",
+    WithdrawalIn,
+    lambda p, b: contracts.RecordWithdrawal(participant_id=p.id, withdrawn_on=b.withdrawn_on, reason=b.reason),
 )
 _command_endpoint(
     "leaving-outcome",

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from shared.clock import today_in_copenhagen
-from shared.contracts import EnrolParticipant, RecordCompletion, RecordDropOut, RecordStart, to_event
+from shared.contracts import EnrolParticipant, RecordCompletion, RecordDropOut, RecordStart, RecordWithdrawal, to_event
 from shared.db import SessionMaker
 from shared.envelope import CloudEvent, InvalidEvent
 from shared.topics import ENROLMENT_COMMANDS, PARTICIPATION_EVENTS
@@ -229,3 +229,38 @@ async def test_an_unknown_command_type_on_the_command_topic_is_invalid(db: Sessi
 
     assert not await processed(db, SERVICE, stray.id)
     assert await outbox_rows(db, pid) == []
+
+
+async def test_a_withdrawal_before_start_frees_the_seat_for_the_next_participant(db: SessionMaker) -> None:
+    course_id = await a_course(db, capacity=1)
+    first, second = uuid4(), uuid4()
+    await deliver(db, SERVICE, enrol(first, course_id))
+    full = await deliver(db, SERVICE, enrol(second, course_id))
+    assert rejection_reason(await outbox_rows(db, second), full) == "course-full"
+
+    command = await deliver(
+        db, SERVICE, RecordWithdrawal(participant_id=first, withdrawn_on=today_in_copenhagen(), reason="declined")
+    )
+    answer = answer_to(await outbox_rows(db, first), command)
+    assert (answer.type, answer.data["reason"], answer.data["course_id"]) == (
+        "participation.withdrawn",
+        "declined",
+        course_id,
+    )
+    withdrawn = await row(
+        db, "SELECT status, withdrawal_reason, left_on FROM participation WHERE participant_id = :p", p=first
+    )
+    assert withdrawn == {"status": "withdrawn", "withdrawal_reason": "declined", "left_on": None}  # not a leaving
+
+    retried = await deliver(db, SERVICE, enrol(second, course_id))
+    assert answer_to(await outbox_rows(db, second), retried).type == "enrolment.confirmed"
+
+
+async def test_a_participant_who_started_cannot_withdraw(db: SessionMaker) -> None:
+    pid = uuid4()
+    await started_on_a_course(db, pid)
+    command = await deliver(
+        db, SERVICE, RecordWithdrawal(participant_id=pid, withdrawn_on=today_in_copenhagen(), reason="moved")
+    )
+    assert rejection_reason(await outbox_rows(db, pid), command) == "already-started"
+    assert (await participation(db, pid) or {})["status"] == "started"

@@ -17,18 +17,20 @@ from shared.contracts import (
     EnrolParticipant,
     ParticipationCompleted,
     ParticipationDroppedOut,
+    ParticipationWithdrawn,
     RecordCompletion,
     RecordDropOut,
     RecordLeavingOutcome,
     RecordSixMonthResult,
     RecordStart,
     ReferralRegistered,
+    to_event,
 )
 from shared.db import SessionMaker
 from shared.envelope import CloudEvent
 from shared.topics import FOLLOWUP_EVENTS
 from tests.fixtures.events import referral as fixture_referral
-from tests.fixtures.handlers import add_course, answer_to, deliver, outbox_rows, rejection_reason, row, rows
+from tests.fixtures.handlers import add_course, answer_to, apply, deliver, outbox_rows, rejection_reason, row, rows
 
 SERVICE = "followup"
 LEFT = date(2026, 8, 31)  # six calendar months later is 28 February, not 3 March
@@ -263,3 +265,13 @@ async def test_a_referral_arriving_after_the_exit_keeps_the_leaving_date(db: Ses
     )
     assert case == {"case_reference": "RUM-700002", "caseworker_email": "caseworker@aarhus.example.dk", "left_on": LEFT}
     assert await deadlines(db, pid) == open_deadlines(LEFT)
+
+
+async def test_a_withdrawal_before_start_is_not_a_leaving_and_schedules_nothing(db: SessionMaker) -> None:
+    pid = uuid4()
+    withdrawn = ParticipationWithdrawn(
+        participant_id=pid, course_id="handler-tests", withdrawn_on=date(2026, 3, 16), reason="declined"
+    )
+    assert await apply(db, SERVICE, to_event(withdrawn, source="tests")) is False  # not follow-up's business
+    assert await deadlines(db, pid) == []
+    assert await outbox_rows(db, pid) == []

@@ -16,6 +16,7 @@ from services.enrolment.domain import (
     enrol,
     next_status,
     start,
+    withdraw,
 )
 from shared import contracts
 from shared.rejection import Rejection
@@ -188,3 +189,51 @@ def test_each_fact_leads_to_its_participation_status(fact: domain.Fact, status: 
 def test_a_fact_that_changes_no_participation_has_no_next_status() -> None:
     with pytest.raises(KeyError):
         next_status(contracts.RecordStart(participant_id=PARTICIPANT, started_on=TODAY))  # type: ignore[arg-type]
+
+
+# --- withdrawal before start -----------------------------------------------------------------------------------------
+
+
+def withdrawal(on: date = TODAY, reason: str = "declined") -> contracts.RecordWithdrawal:
+    return contracts.RecordWithdrawal.model_validate(
+        {"participant_id": PARTICIPANT, "withdrawn_on": on, "reason": reason}
+    )
+
+
+def test_an_enrolled_participant_who_has_not_started_may_withdraw() -> None:
+    enrolled = ParticipationState(status="enrolled", course_id="odder-flex-2026", started_on=None, enrolled_on=TODAY)
+    fact = withdraw(enrolled, withdrawal(reason="moved"))
+    assert fact == contracts.ParticipationWithdrawn(
+        participant_id=PARTICIPANT, course_id="odder-flex-2026", withdrawn_on=TODAY, reason="moved"
+    )
+    assert next_status(fact) == "withdrawn"
+
+
+@pytest.mark.parametrize(
+    ("current", "reason"),
+    [
+        (None, "not-enrolled"),
+        (state("started", STARTED_ON), "already-started"),
+        (state("completed", STARTED_ON), "not-enrolled"),
+        (state("dropped-out"), "not-enrolled"),
+        (state("withdrawn"), "not-enrolled"),
+    ],
+    ids=["never-enrolled", "started", "completed", "dropped-out", "withdrawn"],
+)
+def test_only_an_enrolled_participant_who_has_not_started_may_withdraw(
+    current: ParticipationState | None, reason: str
+) -> None:
+    outcome = withdraw(current, withdrawal())
+    assert isinstance(outcome, Rejection)
+    assert outcome.reason == reason
+
+
+def test_a_withdrawal_dated_before_the_enrolment_is_refused() -> None:
+    enrolled = ParticipationState(status="enrolled", course_id="odder-flex-2026", started_on=None, enrolled_on=TODAY)
+    outcome = withdraw(enrolled, withdrawal(on=date(2026, 3, 1)))
+    assert isinstance(outcome, Rejection) and outcome.reason == "before-enrolment"
+
+
+def test_a_withdrawn_participant_holds_no_seat_and_may_enrol_again() -> None:
+    outcome = enrol(state("withdrawn"), enrol_cmd(), course(capacity=1, taken=0), TODAY)
+    assert isinstance(outcome, contracts.EnrolmentConfirmed)

@@ -187,6 +187,17 @@ class EnrolmentConfirmed(AboutParticipant):
     enrolled_on: date
 
 
+@event("enrolment.waitlisted", 1, topics=PARTICIPATION_EVENTS)
+class EnrolmentWaitlisted(AboutParticipant):
+    """The course was full: the participant waits for a seat, in arrival order (position 1 is next)."""
+
+    programme_id: Code = Field(pattern=CODE_PATTERN)
+    subproject_id: Code = Field(pattern=CODE_PATTERN)
+    course_id: Code = Field(pattern=CODE_PATTERN)
+    waitlisted_on: date
+    position: int = Field(ge=1)
+
+
 @event("participation.started", 1, topics=PARTICIPATION_EVENTS)
 class ParticipationStarted(AboutParticipant):
     """The participant started the course."""

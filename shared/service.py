@@ -59,9 +59,10 @@ def build_app(
     settings: ServiceSettings,
     wiring: Wiring,
     background: Sequence[BackgroundTask] = (),
+    on_start: Sequence[BackgroundTask] = (),
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app that starts the broker, the outbox relay and the service's background tasks, and stops them."""
+    """A FastAPI app that runs the on_start jobs, starts the broker, the relay and the background tasks, stops them."""
     engine, sessions, broker = wiring.engine, wiring.sessions, wiring.broker
     relay = OutboxRelay(
         dsn=asyncpg_dsn(settings.database_url), publisher=broker, poll_seconds=settings.outbox_poll_seconds
@@ -69,6 +70,8 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for job in on_start:  # before the service answers /health: what it needs to serve is there
+            await job()
         await broker.start()
         tasks = [asyncio.create_task(job(), name=f"{name}-{i}") for i, job in enumerate((relay.run, *background))]
         log.info("service started", port=settings.http_port)

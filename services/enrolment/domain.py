@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 from shared import contracts
 from shared.rejection import Rejection
 
-ACTIVE = ("enrolled", "started")
+ACTIVE = ("enrolled", "started")  # hold a seat
+PLACED = (*ACTIVE, "waiting")  # hold a seat or a place on the waiting list
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,15 @@ class CourseSeats:
     subproject_id: str
     capacity: int
     taken: int
+    waiting_list_open: bool = False
+    waiting: int = 0
 
 
 def enrol(
     state: ParticipationState | None, cmd: contracts.EnrolParticipant, course: CourseSeats | None, today: date
-) -> contracts.EnrolmentConfirmed | Rejection:
-    """Give the participant a seat, if they have no active participation and the course has room."""
-    if state is not None and state.status in ACTIVE:
+) -> contracts.EnrolmentConfirmed | contracts.EnrolmentWaitlisted | Rejection:
+    """A seat if the course has room, else a place at the end of its waiting list if that is open."""
+    if state is not None and state.status in PLACED:
         return Rejection("already-enrolled", f"the participant is already {state.status} on course {state.course_id}")
     if course is None:
         return Rejection("unknown-course", f"there is no course {cmd.course_id}")
@@ -45,7 +49,19 @@ def enrol(
             "course-not-in-programme", f"course {cmd.course_id} does not belong to the participant's programme"
         )
     if course.taken >= course.capacity:
-        return Rejection("course-full", f"course {cmd.course_id} has no free seat ({course.capacity} taken)")
+        if course.waiting_list_open:
+            return contracts.EnrolmentWaitlisted(
+                participant_id=cmd.participant_id,
+                programme_id=course.programme_id,
+                subproject_id=course.subproject_id,
+                course_id=course.course_id,
+                waitlisted_on=today,
+                position=course.waiting + 1,
+            )
+        return Rejection(
+            "course-full",
+            f"course {cmd.course_id} has no free seat ({course.capacity} taken) and its waiting list is closed",
+        )
     return contracts.EnrolmentConfirmed(
         participant_id=cmd.participant_id,
         programme_id=course.programme_id,
@@ -93,8 +109,8 @@ def drop_out(
 def withdraw(
     state: ParticipationState | None, cmd: contracts.RecordWithdrawal
 ) -> contracts.ParticipationWithdrawn | Rejection:
-    """An enrolled participant withdrew before starting (one who started leaves by completing or dropping out)."""
-    if state is None or state.status not in ACTIVE:
+    """An enrolled or waiting participant withdrew before starting (one who started completes or drops out)."""
+    if state is None or state.status not in PLACED:
         return Rejection("not-enrolled", "only an enrolled participant who has not started can withdraw")
     if state.status == "started":
         return Rejection("already-started", "the participant has started: record a completion or a drop-out instead")
@@ -105,8 +121,29 @@ def withdraw(
     )
 
 
+def frees_a_seat(previous_status: str | None, fact: Fact) -> bool:
+    """A withdrawal, or a drop-out before the start, of someone who held a seat frees it for the waiting list."""
+    return previous_status == "enrolled" and isinstance(
+        fact, contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut
+    )
+
+
+def promote(course: CourseSeats, participant_id: UUID, today: date) -> contracts.EnrolmentConfirmed | None:
+    """The first waiting participant gets the seat, if one is free."""
+    if course.taken >= course.capacity:
+        return None
+    return contracts.EnrolmentConfirmed(
+        participant_id=participant_id,
+        programme_id=course.programme_id,
+        subproject_id=course.subproject_id,
+        course_id=course.course_id,
+        enrolled_on=today,
+    )
+
+
 Fact = (
     contracts.EnrolmentConfirmed
+    | contracts.EnrolmentWaitlisted
     | contracts.ParticipationStarted
     | contracts.ParticipationCompleted
     | contracts.ParticipationDroppedOut
@@ -118,6 +155,7 @@ def next_status(fact: Fact) -> str:
     """The participation status a fact leads to."""
     return {
         contracts.EnrolmentConfirmed: "enrolled",
+        contracts.EnrolmentWaitlisted: "waiting",
         contracts.ParticipationStarted: "started",
         contracts.ParticipationCompleted: "completed",
         contracts.ParticipationDroppedOut: "dropped-out",

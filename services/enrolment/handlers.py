@@ -79,39 +79,92 @@ async def _state(
 
 
 async def _seats(session: AsyncSession, course_id: str) -> domain.CourseSeats | None:
+    # FOR UPDATE on the course: enrolments and promotions on one course are decided one at a time, so its seats
+    # are never overbooked and its waiting list keeps the order of arrival.
     course = (await session.exec(select(Course).where(Course.id == course_id).with_for_update())).first()
     if course is None:
         return None
-    taken = (
-        await session.exec(
-            select(func.count())
-            .select_from(Participation)
-            .where(Participation.course_id == course_id, col(Participation.status).in_(domain.ACTIVE))
-        )
-    ).one()
-    return domain.CourseSeats(course.id, course.programme_id, course.subproject_id, course.capacity, int(taken))
+    counts = dict(
+        (
+            await session.exec(
+                select(Participation.status, func.count())
+                .where(Participation.course_id == course_id, col(Participation.status).in_(domain.PLACED))
+                .group_by(Participation.status)
+            )
+        ).all()
+    )
+    return domain.CourseSeats(
+        course_id=course.id,
+        programme_id=course.programme_id,
+        subproject_id=course.subproject_id,
+        capacity=course.capacity,
+        taken=sum(int(counts.get(status, 0)) for status in domain.ACTIVE),
+        waiting_list_open=course.waiting_list_open,
+        waiting=int(counts.get("waiting", 0)),
+    )
 
 
 async def _record(
     session: AsyncSession, command: CloudEvent, row: Participation | None, outcome: domain.Fact | Rejection
 ) -> None:
-    """Apply an accepted fact to the participation row; publish the fact or the rejection that answers the command."""
+    """Apply an accepted fact to the participation row; publish the fact or the rejection that answers the command.
+
+    A seat freed by a withdrawal or a drop-out before the start goes to the first on the course's waiting list.
+    """
     if isinstance(outcome, Rejection):
-        answer: contracts.AboutParticipant = outcome.answering(command)
-    else:
-        if row is not None and isinstance(outcome, contracts.EnrolmentConfirmed):
-            await session.delete(row)  # a new participation replaces a finished one
-            await session.flush()
-        session.add(_apply(row, outcome))
-        answer = outcome
-    publish(session, answer, source=SOURCE, cause=command, topic=PARTICIPATION_EVENTS)
+        publish(session, outcome.answering(command), source=SOURCE, cause=command, topic=PARTICIPATION_EVENTS)
+        return
+    previous = row.status if row is not None else None
+    if row is not None and isinstance(outcome, contracts.EnrolmentConfirmed | contracts.EnrolmentWaitlisted):
+        await session.delete(row)  # a new participation replaces a finished one
+        await session.flush()
+        row = None
+    session.add(await _apply(session, row, outcome))
+    await session.flush()
+    publish(session, outcome, source=SOURCE, cause=command, topic=PARTICIPATION_EVENTS)
+    if domain.frees_a_seat(previous, outcome):
+        await _promote_first_waiting(session, outcome.course_id, command)
 
 
-def _apply(row: Participation | None, fact: domain.Fact) -> Participation:
+async def _promote_first_waiting(session: AsyncSession, course_id: str, cause: CloudEvent) -> None:
+    seats = await _seats(session, course_id)
+    first = (
+        await session.exec(
+            select(Participation)
+            .where(Participation.course_id == course_id, Participation.status == "waiting")
+            .order_by(col(Participation.waiting_number))
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
+    if seats is None or first is None:
+        return
+    promoted = domain.promote(seats, first.participant_id, today_in_copenhagen())
+    if promoted is None:
+        return
+    first.status, first.enrolled_on, first.updated_at = "enrolled", promoted.enrolled_on, datetime.now(UTC)
+    # Caused by the command that freed the seat: the promoted participant's timeline shows why.
+    publish(session, promoted, source=SOURCE, cause=cause, topic=PARTICIPATION_EVENTS)
+
+
+async def _apply(session: AsyncSession, row: Participation | None, fact: domain.Fact) -> Participation:
     status = domain.next_status(fact)
     if isinstance(fact, contracts.EnrolmentConfirmed):
         return Participation(
             participant_id=fact.participant_id, course_id=fact.course_id, status=status, enrolled_on=fact.enrolled_on
+        )
+    if isinstance(fact, contracts.EnrolmentWaitlisted):
+        last = (
+            await session.exec(
+                select(func.max(Participation.waiting_number)).where(Participation.course_id == fact.course_id)
+            )
+        ).one()
+        return Participation(
+            participant_id=fact.participant_id,
+            course_id=fact.course_id,
+            status=status,
+            waitlisted_on=fact.waitlisted_on,
+            waiting_number=int(last or 0) + 1,
         )
     assert row is not None
     row.status = status

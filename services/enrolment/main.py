@@ -26,7 +26,7 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
                 for refused in await seed_catalogue(session):
                     log.error("seed catalogue entry refused", reason=refused.reason, detail=refused.detail)
 
-    app = build_app(name=SERVICE, settings=settings, wiring=wiring, background=(seed,))
+    app = build_app(name=SERVICE, settings=settings, wiring=wiring, on_start=(seed,))
     app.include_router(api.router)
     app.include_router(catalogue_api.router)
     app.add_exception_handler(catalogue_api.RefusedChange, catalogue_api.refused_change)

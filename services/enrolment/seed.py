@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment import catalogue
@@ -30,6 +31,7 @@ from shared.db import create_engine, create_sessionmaker, unit_of_work
 from shared.outbox import publish
 from shared.rejection import Rejection
 
+SEED_LOCK_KEY = 0x53454544  # "SEED"
 RIM, VARIG = "rummelig-imidt", "varig-tilknytning"
 PROGRAMMES: dict[str, ProgrammeIn] = {
     RIM: ProgrammeIn(
@@ -254,6 +256,7 @@ DEMO_COURSES = (
         starts_on=date(2026, 1, 5),
         ends_on=date(2027, 6, 30),
         capacity=25,
+        waiting_list_open=True,
     ),
     Course(
         id="flex-odder-2026",
@@ -264,6 +267,7 @@ DEMO_COURSES = (
         starts_on=date(2026, 2, 2),
         ends_on=date(2027, 6, 30),
         capacity=24,
+        waiting_list_open=True,
     ),
     Course(
         id="deaf-hedensted-2026",
@@ -274,6 +278,7 @@ DEMO_COURSES = (
         starts_on=date(2026, 3, 2),
         ends_on=date(2027, 6, 30),
         capacity=18,
+        waiting_list_open=True,
     ),
 )
 
@@ -302,6 +307,8 @@ async def seed_courses(session: AsyncSession, courses: tuple[Course, ...] = DEMO
 async def seed_catalogue(session: AsyncSession) -> list[Rejection]:
     """Write the whole seed catalogue through the catalogue's own use cases; returns any refusals (none expected)."""
     refused: list[Rejection] = []
+    # Replicas starting together seed one after the other: the second finds everything there and changes nothing.
+    await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SEED_LOCK_KEY))  # type: ignore[call-overload]
 
     def check(outcome: object) -> None:
         if isinstance(outcome, Rejection):

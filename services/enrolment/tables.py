@@ -127,6 +127,7 @@ class Course(SQLModel, table=True):
     starts_on: date
     ends_on: date
     capacity: int
+    waiting_list_open: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
 class Participation(SQLModel, table=True):
@@ -136,8 +137,10 @@ class Participation(SQLModel, table=True):
 
     participant_id: UUID = Field(primary_key=True)
     course_id: str = Field(max_length=50, index=True, foreign_key="course.id")
-    status: str = Field(max_length=20)
-    enrolled_on: date
+    status: str = Field(max_length=20)  # waiting | enrolled | started | completed | dropped-out | withdrawn
+    enrolled_on: date | None = None
+    waitlisted_on: date | None = None
+    waiting_number: int | None = None  # arrival order on the course's waiting list
     started_on: date | None = None
     left_on: date | None = None
     drop_out_reason: str | None = Field(default=None, max_length=20)

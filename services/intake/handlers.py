@@ -113,7 +113,13 @@ async def on_fact(session: AsyncSession, fact: AboutParticipant, event: CloudEve
     if settled is not None:
         await session.exec(
             update(PendingCommand)
-            .where(col(PendingCommand.id) == settled, col(PendingCommand.status) == "pending")
+            .where(
+                col(PendingCommand.id) == settled,
+                col(PendingCommand.status) == "pending",
+                # A command can cause facts about others (a withdrawal promotes the first waiting): only a fact about
+                # the command's own participant answers it.
+                col(PendingCommand.participant_id) == fact.participant_id,
+            )
             .values(
                 status="rejected" if isinstance(fact, CommandRejected) else "accepted",
                 answer_type=event.type,

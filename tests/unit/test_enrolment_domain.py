@@ -14,7 +14,9 @@ from services.enrolment.domain import (
     complete,
     drop_out,
     enrol,
+    frees_a_seat,
     next_status,
+    promote,
     start,
     withdraw,
 )
@@ -237,3 +239,80 @@ def test_a_withdrawal_dated_before_the_enrolment_is_refused() -> None:
 def test_a_withdrawn_participant_holds_no_seat_and_may_enrol_again() -> None:
     outcome = enrol(state("withdrawn"), enrol_cmd(), course(capacity=1, taken=0), TODAY)
     assert isinstance(outcome, contracts.EnrolmentConfirmed)
+
+
+# --- waiting lists ---------------------------------------------------------------------------------------------------
+
+
+def test_a_full_course_with_an_open_waiting_list_puts_the_participant_at_its_end() -> None:
+    full = CourseSeats("odder-flex-2026", "rummelig-imidt", "flex-odder", 5, 5, waiting_list_open=True, waiting=3)
+    outcome = enrol(None, enrol_cmd(), full, TODAY)
+    assert outcome == contracts.EnrolmentWaitlisted(
+        participant_id=PARTICIPANT,
+        programme_id="rummelig-imidt",
+        subproject_id="flex-odder",
+        course_id="odder-flex-2026",
+        waitlisted_on=TODAY,
+        position=4,
+    )
+    assert next_status(outcome) == "waiting"
+
+
+def test_a_full_course_with_a_closed_waiting_list_refuses() -> None:
+    outcome = enrol(None, enrol_cmd(), course(capacity=5, taken=5), TODAY)
+    assert isinstance(outcome, Rejection)
+    assert outcome.reason == "course-full"
+    assert "waiting list is closed" in outcome.detail
+
+
+def test_a_waiting_participant_cannot_enrol_again_nor_start_but_may_withdraw() -> None:
+    waiting = state("waiting")
+    refused = enrol(waiting, enrol_cmd(), course(), TODAY)
+    assert isinstance(refused, Rejection) and refused.reason == "already-enrolled"
+    not_started = start(waiting, contracts.RecordStart(participant_id=PARTICIPANT, started_on=TODAY))
+    assert isinstance(not_started, Rejection)
+    assert isinstance(withdraw(waiting, withdrawal()), contracts.ParticipationWithdrawn)
+
+
+@pytest.mark.parametrize(
+    ("previous", "fact", "frees"),
+    [
+        (
+            "enrolled",
+            contracts.ParticipationWithdrawn(
+                participant_id=PARTICIPANT, course_id="c", withdrawn_on=TODAY, reason="declined"
+            ),
+            True,
+        ),
+        (
+            "waiting",
+            contracts.ParticipationWithdrawn(
+                participant_id=PARTICIPANT, course_id="c", withdrawn_on=TODAY, reason="declined"
+            ),
+            False,
+        ),
+        (
+            "enrolled",
+            contracts.ParticipationDroppedOut(participant_id=PARTICIPANT, course_id="c", left_on=TODAY, reason="job"),
+            True,
+        ),
+        (
+            "started",
+            contracts.ParticipationDroppedOut(participant_id=PARTICIPANT, course_id="c", left_on=TODAY, reason="job"),
+            False,
+        ),
+        ("started", contracts.ParticipationCompleted(participant_id=PARTICIPANT, course_id="c", left_on=TODAY), False),
+    ],
+    ids=["withdrawn-with-seat", "withdrawn-from-list", "dropped-before-start", "dropped-after-start", "completed"],
+)
+def test_only_a_withdrawal_or_a_drop_out_before_the_start_frees_a_seat(
+    previous: str, fact: domain.Fact, frees: bool
+) -> None:
+    assert frees_a_seat(previous, fact) is frees
+
+
+def test_the_first_waiting_gets_a_free_seat_and_nobody_an_occupied_one() -> None:
+    free = CourseSeats("c", "p", "s", capacity=5, taken=4)
+    promoted = promote(free, PARTICIPANT, TODAY)
+    assert promoted is not None and (promoted.participant_id, promoted.enrolled_on) == (PARTICIPANT, TODAY)
+    assert promote(CourseSeats("c", "p", "s", capacity=5, taken=5), PARTICIPANT, TODAY) is None

@@ -122,12 +122,19 @@ class ReferralRegistered(ReferralRegisteredV1):
     age_band_esf_plus: AgeBandEsfPlus | None
 
 
-@event("enrolment.enrol-participant", 1, topics=ENROLMENT_COMMANDS, kind="command")
-class EnrolParticipant(AboutParticipant):
+class EnrolParticipantV1(AboutParticipant):
     """Command: enrol a referred participant on a course."""
 
     programme_id: Code = Field(pattern=CODE_PATTERN)
     course_id: Code = Field(pattern=CODE_PATTERN)
+
+
+@event("enrolment.enrol-participant", 2, topics=ENROLMENT_COMMANDS, kind="command")
+class EnrolParticipant(EnrolParticipantV1):
+    """Command: enrol a referred participant on a course."""
+
+    # v2: the real-world date the caseworker gives; None only for a v1 command, which meant "the day it is handled".
+    enrolled_on: date | None = None
 
 
 @event("participation.record-start", 1, topics=ENROLMENT_COMMANDS, kind="command")
@@ -399,3 +406,12 @@ def upcast_referral_registered_v1(data: dict[str, Any]) -> dict[str, Any]:
 
 
 REGISTRY.old_version("referral.registered", 1, ReferralRegisteredV1, upcast_referral_registered_v1)
+
+
+# enrolment.enrol-participant v1 (EnrolParticipantV1, above) had no date: enrolment used the day it handled it.
+def upcast_enrol_participant_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: no date given, so None, which enrolment reads as the day it handles the command (v1's meaning)."""
+    return {**data, "enrolled_on": None}
+
+
+REGISTRY.old_version("enrolment.enrol-participant", 1, EnrolParticipantV1, upcast_enrol_participant_v1)

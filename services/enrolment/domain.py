@@ -39,7 +39,10 @@ class CourseSeats:
 def enrol(
     state: ParticipationState | None, cmd: contracts.EnrolParticipant, course: CourseSeats | None, today: date
 ) -> contracts.EnrolmentConfirmed | contracts.EnrolmentWaitlisted | Rejection:
-    """A seat if the course has room, else a place at the end of its waiting list if that is open."""
+    """A seat if the course has room, else a place at the end of its waiting list if that is open.
+
+    The date is the caseworker's (intake checks it against the referral); a v1 command without one means today.
+    """
     if state is not None and state.status in PLACED:
         return Rejection("already-enrolled", f"the participant is already {state.status} on course {state.course_id}")
     if course is None:
@@ -55,7 +58,7 @@ def enrol(
                 programme_id=course.programme_id,
                 subproject_id=course.subproject_id,
                 course_id=course.course_id,
-                waitlisted_on=today,
+                waitlisted_on=cmd.enrolled_on or today,
                 position=course.waiting + 1,
             )
         return Rejection(
@@ -67,7 +70,7 @@ def enrol(
         programme_id=course.programme_id,
         subproject_id=course.subproject_id,
         course_id=course.course_id,
-        enrolled_on=today,
+        enrolled_on=cmd.enrolled_on or today,
     )
 
 

@@ -18,13 +18,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.intake.api import RealDate, Strict, sessions_of, visible_participant
+from services.intake.domain import enrolment_date_problem
 from services.intake.handlers import issue_command
 from services.intake.tables import Participant, PendingCommand
 from shared import contracts
 from shared.auth import Principal, require_role
+from shared.clock import today_in_copenhagen
 from shared.contracts import CODE_PATTERN, DropOutReason, Situation, WithdrawalReason
 from shared.db import unit_of_work
 from shared.problems import problem, problem_responses
+from shared.rejection import Refused
 
 router = APIRouter()
 Caseworker = Annotated[Principal, Depends(require_role("caseworker"))]
@@ -36,6 +39,7 @@ class EnrolIn(Strict):
     """Enrol the participant on a course."""
 
     course_id: str = Field(pattern=CODE_PATTERN)
+    enrolled_on: RealDate | None = Field(default=None, description="the enrolment date; today if not given")
 
 
 class StartIn(Strict):
@@ -134,9 +138,18 @@ def _command_endpoint(
     path: str, body_model: type[BaseModel], build: Callable[[Participant, Any], contracts.AboutParticipant]
 ) -> None:
     async def endpoint(participant_id: UUID, body: Any, request: Request, principal: Caseworker) -> JSONResponse:
-        async with unit_of_work(sessions_of(request)) as session:
-            participant = await visible_participant(session, participant_id, principal)
-            event = await issue_command(session, command=build(participant, body), principal=principal)
+        try:
+            async with unit_of_work(sessions_of(request)) as session:
+                participant = await visible_participant(session, participant_id, principal)
+                event = await issue_command(session, command=build(participant, body), principal=principal)
+        except Refused as refused:  # refused by intake itself, from what it knows of the participant
+            rejection = refused.rejection
+            return problem(
+                422,
+                rejection.detail,
+                type_=f"urn:rummelig:problem:{rejection.reason}",
+                errors=[{"location": ["body", rejection.field or ""], "message": rejection.detail}],
+            )
         return _command_response(await _wait_for_answer(request, event.id))
 
     endpoint.__annotations__["body"] = body_model
@@ -156,11 +169,20 @@ def _command_endpoint(
     )
 
 
-_command_endpoint(
-    "enrolment",
-    EnrolIn,
-    lambda p, b: contracts.EnrolParticipant(participant_id=p.id, programme_id=p.programme_id, course_id=b.course_id),
-)
+def _enrolment(participant: Participant, body: EnrolIn) -> contracts.EnrolParticipant:
+    enrolled_on = body.enrolled_on or today_in_copenhagen()
+    problem_ = enrolment_date_problem(enrolled_on, referred_on=participant.referred_on)
+    if problem_:
+        raise Refused(problem_)
+    return contracts.EnrolParticipant(
+        participant_id=participant.id,
+        programme_id=participant.programme_id,
+        course_id=body.course_id,
+        enrolled_on=enrolled_on,
+    )
+
+
+_command_endpoint("enrolment", EnrolIn, _enrolment)
 _command_endpoint("start", StartIn, lambda p, b: contracts.RecordStart(participant_id=p.id, started_on=b.started_on))
 _command_endpoint(
     "completion",

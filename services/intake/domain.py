@@ -19,6 +19,7 @@ from shared.contracts import (
     LabourMarketStatus,
     ReferralRegistered,
 )
+from shared.rejection import Rejection
 
 EARLIEST = date(2000, 1, 1)
 # Names: letters (any script), spaces, hyphens, apostrophes and dots; nothing that could carry markup or code.
@@ -31,6 +32,17 @@ def real_date_problem(day: date, *, today: date) -> str | None:
         return "the date is in the future"
     if day < EARLIEST:
         return "the date is before 2000"
+    return None
+
+
+def enrolment_date_problem(enrolled_on: date, *, referred_on: date) -> Rejection | None:
+    """A participant cannot be enrolled before they were referred."""
+    if enrolled_on < referred_on:
+        return Rejection(
+            "enrolled-before-referral",
+            f"the enrolment date is before the referral date ({referred_on.isoformat()})",
+            "enrolled_on",
+        )
     return None
 
 

@@ -123,7 +123,9 @@ async def test_issuing_a_command_remembers_it_as_pending_and_stages_it_for_the_o
     db: SessionMaker,
 ) -> None:
     pid = uuid4()
-    command = await issued(db, EnrolParticipant(participant_id=pid, programme_id="handler-tests", course_id="c1"))
+    command = await issued(
+        db, EnrolParticipant(participant_id=pid, programme_id="handler-tests", course_id="c1", enrolled_on=TODAY)
+    )
 
     assert await pending(db, command) == {
         "participant_id": pid,
@@ -141,7 +143,13 @@ async def test_issuing_a_command_remembers_it_as_pending_and_stages_it_for_the_o
         "enrolment.enrol-participant",
         None,
     )
-    assert staged.data == {"participant_id": str(pid), "programme_id": "handler-tests", "course_id": "c1"}
+    assert staged.data == {
+        "participant_id": str(pid),
+        "programme_id": "handler-tests",
+        "course_id": "c1",
+        "enrolled_on": TODAY.isoformat(),
+    }
+    assert staged.version == 2
 
 
 async def test_the_fact_a_pending_command_caused_settles_it_as_accepted_with_the_answer(db: SessionMaker) -> None:

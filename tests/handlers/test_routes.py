@@ -191,3 +191,27 @@ async def _audited(app: FastAPI, participant_id: str) -> list[str]:
             )
         ).all()
     return [r[0] for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("enrolled_on", "reason"),
+    [
+        ("2026-01-04", "urn:rummelig:problem:enrolled-before-referral"),
+        ("2999-01-01", "urn:rummelig:problem:validation"),
+    ],
+    ids=["before-the-referral", "in-the-future"],
+)
+async def test_an_enrolment_date_before_the_referral_or_in_the_future_is_refused_and_sends_nothing(
+    intake: FastAPI, enrolled_on: str, reason: str
+) -> None:
+    async with await _client(intake, "caseworker") as client:
+        body = referral_body(synthetic_citizen(rng), referred_on="2026-01-05")
+        pid = (await client.post("/referrals", json=body)).json()["participant_id"]
+        response = await client.post(
+            f"/participants/{pid}/enrolment", json={"course_id": "vet-aarhus-2026", "enrolled_on": enrolled_on}
+        )
+        timeline = (await client.get(f"/participants/{pid}/timeline")).json()
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == reason
+    assert "enrolled_on" in str(response.json()["errors"])
+    assert timeline["pending_commands"] == []

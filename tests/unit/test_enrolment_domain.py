@@ -316,3 +316,16 @@ def test_the_first_waiting_gets_a_free_seat_and_nobody_an_occupied_one() -> None
     promoted = promote(free, PARTICIPANT, TODAY)
     assert promoted is not None and (promoted.participant_id, promoted.enrolled_on) == (PARTICIPANT, TODAY)
     assert promote(CourseSeats("c", "p", "s", capacity=5, taken=5), PARTICIPANT, TODAY) is None
+
+
+def test_the_enrolment_date_is_the_caseworkers_and_a_v1_command_without_one_means_today() -> None:
+    dated = contracts.EnrolParticipant(
+        participant_id=PARTICIPANT,
+        programme_id="rummelig-imidt",
+        course_id="odder-flex-2026",
+        enrolled_on=date(2026, 2, 27),
+    )
+    given = enrol(None, dated, course(), TODAY)
+    assert isinstance(given, contracts.EnrolmentConfirmed) and given.enrolled_on == date(2026, 2, 27)
+    undated = enrol(None, enrol_cmd(), course(), TODAY)
+    assert isinstance(undated, contracts.EnrolmentConfirmed) and undated.enrolled_on == TODAY

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.intake.api import ReferralIn
-from services.intake.domain import format_case_reference, real_date_problem, referral_registered
+from services.intake.domain import enrolment_date_problem, format_case_reference, real_date_problem, referral_registered
 from shared.clock import today_in_copenhagen
 from shared.contracts import ReferralRegistered
 from shared.fund_rules import age_band, age_band_esf_plus
@@ -265,3 +265,10 @@ def test_the_fact_holds_neither_the_cpr_number_nor_the_name() -> None:
 )
 def test_a_case_reference_is_rum_and_at_least_six_digits(number: int, reference: str) -> None:
     assert format_case_reference(number) == reference
+
+
+def test_an_enrolment_cannot_precede_the_referral() -> None:
+    problem = enrolment_date_problem(date(2026, 1, 4), referred_on=date(2026, 1, 5))
+    assert problem is not None
+    assert (problem.reason, problem.field) == ("enrolled-before-referral", "enrolled_on")
+    assert enrolment_date_problem(date(2026, 1, 5), referred_on=date(2026, 1, 5)) is None

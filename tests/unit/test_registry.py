@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from shared.contracts import REGISTRY, ReferralRegistered, upcast_referral_registered_v1
+from shared.contracts import REGISTRY, EnrolParticipant, ReferralRegistered, upcast_referral_registered_v1
 from shared.envelope import CloudEvent, InvalidEvent
 from shared.registry import UnknownType
 from tests.fixtures.records import recorded
@@ -65,3 +65,17 @@ def test_every_wire_type_is_declared_once_and_travels_on_a_topic() -> None:
 
 def test_the_kept_record_is_what_v1_looked_like_without_the_v2_field() -> None:
     assert "age_band_esf_plus" not in json.loads(recorded("referral.registered.v1")["value"])
+
+
+def test_an_enrolment_command_of_v1_is_read_as_v2_meaning_the_day_it_is_handled() -> None:
+    pid = uuid4()
+    v1 = CloudEvent(
+        type="enrolment.enrol-participant",
+        version=1,
+        source="rummelig/intake",
+        subject=str(pid),
+        data={"participant_id": str(pid), "programme_id": "rummelig-imidt", "course_id": "vet-aarhus-2026"},
+    )
+    command = REGISTRY.parse(v1)
+    assert isinstance(command, EnrolParticipant)
+    assert command.enrolled_on is None

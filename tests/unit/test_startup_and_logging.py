@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from shared.logging import configure_logging, get_logger
 
@@ -27,7 +29,17 @@ def test_a_service_with_invalid_settings_exits_and_says_which(tmp_path: Path) ->
         assert field in result.stderr
 
 
-def test_logs_are_json_lines_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """configure_logging binds loggers to this test's captured stderr: put structlog back for the tests after it."""
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+def test_logs_are_json_lines_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
     configure_logging("unit-test")
     get_logger("tests").info("something happened", participant="p-1")
     line = capsys.readouterr().err.strip().splitlines()[-1]

@@ -34,6 +34,7 @@ class CourseSeats:
     taken: int
     waiting_list_open: bool = False
     waiting: int = 0
+    ends_on: date | None = None
 
 
 def enrol(
@@ -51,6 +52,9 @@ def enrol(
         return Rejection(
             "course-not-in-programme", f"course {cmd.course_id} does not belong to the participant's programme"
         )
+    enrolled_on = cmd.enrolled_on or today
+    if course.ends_on is not None and enrolled_on > course.ends_on:
+        return Rejection("course-finished", f"course {cmd.course_id} ended on {course.ends_on.isoformat()}")
     if course.taken >= course.capacity:
         if course.waiting_list_open:
             return contracts.EnrolmentWaitlisted(
@@ -58,7 +62,7 @@ def enrol(
                 programme_id=course.programme_id,
                 subproject_id=course.subproject_id,
                 course_id=course.course_id,
-                waitlisted_on=cmd.enrolled_on or today,
+                waitlisted_on=enrolled_on,
                 position=course.waiting + 1,
             )
         return Rejection(
@@ -70,7 +74,7 @@ def enrol(
         programme_id=course.programme_id,
         subproject_id=course.subproject_id,
         course_id=course.course_id,
-        enrolled_on=cmd.enrolled_on or today,
+        enrolled_on=enrolled_on,
     )
 
 

@@ -101,6 +101,7 @@ async def _seats(session: AsyncSession, course_id: str) -> domain.CourseSeats | 
         taken=sum(int(counts.get(status, 0)) for status in domain.ACTIVE),
         waiting_list_open=course.waiting_list_open,
         waiting=int(counts.get("waiting", 0)),
+        ends_on=course.ends_on,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from shared.clock import today_in_copenhagen
 from shared.contracts import EnrolParticipant, RecordDropOut, RecordStart, RecordWithdrawal, to_event
 from shared.db import SessionMaker
-from tests.fixtures.handlers import add_course, answer_to, apply, deliver, execute, outbox_rows, rows
+from tests.fixtures.handlers import add_course, answer_to, apply, deliver, execute, outbox_rows, rejection_reason, rows
 
 SERVICE = "enrolment"
 PROGRAMME = "waiting-list-tests"
@@ -112,3 +113,14 @@ async def test_a_participant_leaving_the_waiting_list_frees_no_seat_and_keeps_th
     )
     statuses = {str(p["participant_id"]): p["status"] for p in await places(db, course_id)}
     assert statuses[str(second)] == "enrolled"
+
+
+async def test_a_finished_course_takes_nobody(db: SessionMaker) -> None:
+    course_id = await a_course_with_a_waiting_list(db, capacity=5)
+    await execute(
+        db, "UPDATE course SET ends_on = :d WHERE id = :c", d=today_in_copenhagen() - timedelta(days=1), c=course_id
+    )
+    pid = uuid4()
+    command = await deliver(db, SERVICE, enrol(pid, course_id))
+    assert rejection_reason(await outbox_rows(db, pid), command) == "course-finished"
+    assert await places(db, course_id) == []

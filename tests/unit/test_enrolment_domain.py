@@ -329,3 +329,11 @@ def test_the_enrolment_date_is_the_caseworkers_and_a_v1_command_without_one_mean
     assert isinstance(given, contracts.EnrolmentConfirmed) and given.enrolled_on == date(2026, 2, 27)
     undated = enrol(None, enrol_cmd(), course(), TODAY)
     assert isinstance(undated, contracts.EnrolmentConfirmed) and undated.enrolled_on == TODAY
+
+
+def test_a_course_that_ended_before_the_enrolment_date_is_refused() -> None:
+    ended = CourseSeats("odder-flex-2026", "rummelig-imidt", "flex-odder", 12, 0, ends_on=date(2026, 3, 1))
+    outcome = enrol(None, enrol_cmd(), ended, TODAY)
+    assert isinstance(outcome, Rejection) and outcome.reason == "course-finished"
+    on_its_last_day = CourseSeats("odder-flex-2026", "rummelig-imidt", "flex-odder", 12, 0, ends_on=TODAY)
+    assert isinstance(enrol(None, enrol_cmd(), on_its_last_day, TODAY), contracts.EnrolmentConfirmed)

@@ -56,7 +56,8 @@ Situation = Literal[
     "pension",
     "unknown",
 ]
-DropOutReason = Literal["job", "education", "illness", "personal", "other"]
+DropOutReason = Literal["job", "education", "illness", "moved", "no-show", "other"]
+DropOutReasonV1 = Literal["job", "education", "illness", "personal", "other"]
 WithdrawalReason = Literal["declined", "illness", "moved", "job", "education", "no-show", "other"]
 Check = Literal["leaving-outcome", "six-month"]
 MUNICIPALITY_PATTERN = r"^\d{3}$"
@@ -151,12 +152,19 @@ class RecordCompletion(AboutParticipant):
     completed_on: date
 
 
-@event("participation.record-drop-out", 1, topics=ENROLMENT_COMMANDS, kind="command")
+class RecordDropOutV1(AboutParticipant):
+    """Command: the participant left the course early."""
+
+    dropped_out_on: date
+    reason: DropOutReasonV1
+
+
+@event("participation.record-drop-out", 2, topics=ENROLMENT_COMMANDS, kind="command")
 class RecordDropOut(AboutParticipant):
     """Command: the participant left the course early."""
 
     dropped_out_on: date
-    reason: DropOutReason
+    reason: DropOutReason  # v2: moved and no-show added, personal folded into other
 
 
 @event("participation.record-withdrawal", 1, topics=ENROLMENT_COMMANDS, kind="command")
@@ -221,13 +229,21 @@ class ParticipationCompleted(AboutParticipant):
     left_on: date
 
 
-@event("participation.dropped-out", 1, topics=PARTICIPATION_EVENTS)
+class ParticipationDroppedOutV1(AboutParticipant):
+    """The participant left the course early."""
+
+    course_id: Code = Field(pattern=CODE_PATTERN)
+    left_on: date
+    reason: DropOutReasonV1
+
+
+@event("participation.dropped-out", 2, topics=PARTICIPATION_EVENTS)
 class ParticipationDroppedOut(AboutParticipant):
     """The participant left the course early."""
 
     course_id: Code = Field(pattern=CODE_PATTERN)
     left_on: date
-    reason: DropOutReason
+    reason: DropOutReason  # v2: moved and no-show added, personal folded into other
 
 
 @event("participation.withdrawn", 1, topics=PARTICIPATION_EVENTS)
@@ -415,3 +431,14 @@ def upcast_enrol_participant_v1(data: dict[str, Any]) -> dict[str, Any]:
 
 
 REGISTRY.old_version("enrolment.enrol-participant", 1, EnrolParticipantV1, upcast_enrol_participant_v1)
+
+
+# participation.record-drop-out and participation.dropped-out v1 (the V1 models above) knew "personal" and neither
+# "moved" nor "no-show".
+def upcast_drop_out_reason_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: "personal" is now "other" (v2's reasons are the fund's: job, education, illness, moved, no-show)."""
+    return {**data, "reason": "other"} if data.get("reason") == "personal" else dict(data)
+
+
+REGISTRY.old_version("participation.record-drop-out", 1, RecordDropOutV1, upcast_drop_out_reason_v1)
+REGISTRY.old_version("participation.dropped-out", 1, ParticipationDroppedOutV1, upcast_drop_out_reason_v1)

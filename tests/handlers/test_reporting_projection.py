@@ -120,7 +120,7 @@ async def test_a_drop_out_sets_the_leaving_date_but_not_completed(db: SessionMak
     for fact in (referral(pid), enrolled(pid)):
         await deliver(db, SERVICE, fact)
     await deliver(
-        db, SERVICE, ParticipationDroppedOut(participant_id=pid, course_id="c1", left_on=left_on, reason="personal")
+        db, SERVICE, ParticipationDroppedOut(participant_id=pid, course_id="c1", left_on=left_on, reason="moved")
     )
 
     found = await progress(db, pid)

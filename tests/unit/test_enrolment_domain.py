@@ -153,7 +153,7 @@ def test_a_started_participant_can_drop_out_on_or_after_the_start_date(dropped_o
 
 
 def test_a_drop_out_before_the_start_date_is_refused() -> None:
-    cmd = contracts.RecordDropOut(participant_id=PARTICIPANT, dropped_out_on=date(2026, 3, 8), reason="personal")
+    cmd = contracts.RecordDropOut(participant_id=PARTICIPANT, dropped_out_on=date(2026, 3, 8), reason="moved")
     rejected(drop_out(STARTED, cmd), "before-start")
 
 

@@ -79,3 +79,34 @@ def test_an_enrolment_command_of_v1_is_read_as_v2_meaning_the_day_it_is_handled(
     command = REGISTRY.parse(v1)
     assert isinstance(command, EnrolParticipant)
     assert command.enrolled_on is None
+
+
+@pytest.mark.parametrize(("v1_reason", "v2_reason"), [("personal", "other"), ("job", "job"), ("illness", "illness")])
+@pytest.mark.parametrize("type_", ["participation.dropped-out", "participation.record-drop-out"])
+def test_a_v1_drop_out_is_read_as_v2_with_personal_folded_into_other(
+    type_: str, v1_reason: str, v2_reason: str
+) -> None:
+    pid = uuid4()
+    data = {
+        "participant_id": str(pid),
+        "reason": v1_reason,
+        "course_id": "c",
+        "left_on": "2026-03-02",
+        "dropped_out_on": "2026-03-02",
+    }
+    fact = REGISTRY.parse(CloudEvent(type=type_, version=1, source="rummelig/x", subject=str(pid), data=data))
+    assert fact.model_dump()["reason"] == v2_reason
+
+
+def test_a_v2_drop_out_knows_moved_and_no_show_but_not_personal() -> None:
+    pid = uuid4()
+    for reason in ("moved", "no-show"):
+        data = {"participant_id": str(pid), "reason": reason, "dropped_out_on": "2026-03-02"}
+        REGISTRY.parse(
+            CloudEvent(type="participation.record-drop-out", version=2, source="s", subject=str(pid), data=data)
+        )
+    with pytest.raises(InvalidEvent):
+        data = {"participant_id": str(pid), "reason": "personal", "dropped_out_on": "2026-03-02"}
+        REGISTRY.parse(
+            CloudEvent(type="participation.record-drop-out", version=2, source="s", subject=str(pid), data=data)
+        )

@@ -12,6 +12,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.rejection import Rejection
+
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -54,6 +56,14 @@ def problem(status: int, detail: str, *, type_: str = "about:blank", **extra: An
     """A problem-details response."""
     body = {"type": type_, "title": HTTPStatus(status).phrase, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def refusal(rejection: Rejection, status: int = 422) -> JSONResponse:
+    """The problem answer to a refusal: its reason as the problem type, and the field at fault where it names one."""
+    extra: dict[str, Any] = {}
+    if rejection.field:
+        extra["errors"] = [{"location": ["body", rejection.field], "message": rejection.detail}]
+    return problem(status, rejection.detail, type_=f"urn:rummelig:problem:{rejection.reason}", **extra)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

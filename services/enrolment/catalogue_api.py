@@ -30,7 +30,7 @@ from shared.auth import Principal, require_role
 from shared.clock import today_in_copenhagen
 from shared.contracts import CODE_PATTERN
 from shared.db import SessionMaker, unit_of_work
-from shared.problems import problem
+from shared.problems import refusal
 from shared.rejection import Rejection
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
@@ -64,13 +64,7 @@ class RefusedChange(Exception):
 def refused_change(_: Request, exc: Exception) -> JSONResponse:
     """The problem answer to a refused change: 422, the reason as its type, the field at fault listed."""
     assert isinstance(exc, RefusedChange)
-    rejection = exc.rejection
-    return problem(
-        422,
-        rejection.detail,
-        type_=f"urn:rummelig:problem:{rejection.reason}",
-        errors=[{"location": ["body", rejection.field or ""], "message": rejection.detail}],
-    )
+    return refusal(exc.rejection)
 
 
 async def _read(request: Request, work: Callable[[AsyncSession], Awaitable[T | None]]) -> T:

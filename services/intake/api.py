@@ -29,7 +29,7 @@ from shared.contracts import (
     LabourMarketStatus,
 )
 from shared.db import SessionMaker, unit_of_work
-from shared.problems import problem, problem_responses
+from shared.problems import problem_responses, refusal
 from shared.rejection import Refused
 
 router = APIRouter()
@@ -189,7 +189,7 @@ async def post_referral(referral: ReferralIn, request: Request, principal: Casew
                 session, vault=vault, referral=referral.to_referral(), principal=principal, today=today_in_copenhagen()
             )
     except Refused as refused:
-        return problem(409, refused.rejection.detail, type_=f"urn:rummelig:problem:{refused.rejection.reason}")
+        return refusal(refused.rejection, 409)
     created = ReferralCreated(
         participant_id=participant.id,
         case_reference=participant.case_reference,

@@ -26,7 +26,7 @@ from shared.auth import Principal, require_role
 from shared.clock import today_in_copenhagen
 from shared.contracts import CODE_PATTERN, DropOutReason, Situation, WithdrawalReason
 from shared.db import unit_of_work
-from shared.problems import problem, problem_responses
+from shared.problems import problem, problem_responses, refusal
 from shared.rejection import Refused
 
 router = APIRouter()
@@ -143,13 +143,7 @@ def _command_endpoint(
                 participant = await visible_participant(session, participant_id, principal)
                 event = await issue_command(session, command=build(participant, body), principal=principal)
         except Refused as refused:  # refused by intake itself, from what it knows of the participant
-            rejection = refused.rejection
-            return problem(
-                422,
-                rejection.detail,
-                type_=f"urn:rummelig:problem:{rejection.reason}",
-                errors=[{"location": ["body", rejection.field or ""], "message": rejection.detail}],
-            )
+            return refusal(refused.rejection)
         return _command_response(await _wait_for_answer(request, event.id))
 
     endpoint.__annotations__["body"] = body_model

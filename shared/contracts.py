@@ -192,14 +192,22 @@ class RecordSixMonthResult(AboutParticipant):
 
 
 # --- enrolment --------------------------------------------------------------------------------------------------
-@event("enrolment.confirmed", 1, topics=PARTICIPATION_EVENTS)
-class EnrolmentConfirmed(AboutParticipant):
+class EnrolmentConfirmedV1(AboutParticipant):
     """The participant has a seat on the course."""
 
     programme_id: Code = Field(pattern=CODE_PATTERN)
     subproject_id: Code = Field(pattern=CODE_PATTERN)
     course_id: Code = Field(pattern=CODE_PATTERN)
     enrolled_on: date
+
+
+@event("enrolment.confirmed", 2, topics=PARTICIPATION_EVENTS)
+class EnrolmentConfirmed(EnrolmentConfirmedV1):
+    """The participant has a seat on the course."""
+
+    # v2: a re-entry, after completing or dropping out of an earlier course of the programme (the fund counts one
+    # record: entry data from the first entry, exit from the final one); None for a v1 fact, which did not say.
+    re_entry: bool | None = None
 
 
 @event("enrolment.waitlisted", 1, topics=PARTICIPATION_EVENTS)
@@ -211,6 +219,7 @@ class EnrolmentWaitlisted(AboutParticipant):
     course_id: Code = Field(pattern=CODE_PATTERN)
     waitlisted_on: date
     position: int = Field(ge=1)
+    re_entry: bool = Field(description="after completing or dropping out of an earlier course of the programme")
 
 
 @event("participation.started", 1, topics=PARTICIPATION_EVENTS)
@@ -431,6 +440,15 @@ def upcast_enrol_participant_v1(data: dict[str, Any]) -> dict[str, Any]:
 
 
 REGISTRY.old_version("enrolment.enrol-participant", 1, EnrolParticipantV1, upcast_enrol_participant_v1)
+
+
+# enrolment.confirmed v1 (EnrolmentConfirmedV1, above) did not say whether it was a re-entry.
+def upcast_enrolment_confirmed_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: whether it was a re-entry is unknown (None)."""
+    return {**data, "re_entry": None}
+
+
+REGISTRY.old_version("enrolment.confirmed", 1, EnrolmentConfirmedV1, upcast_enrolment_confirmed_v1)
 
 
 # participation.record-drop-out and participation.dropped-out v1 (the V1 models above) knew "personal" and neither

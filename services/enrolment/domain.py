@@ -10,6 +10,7 @@ from shared import contracts
 from shared.rejection import Rejection
 
 ACTIVE = ("enrolled", "started")  # hold a seat
+LEFT = ("completed", "dropped-out")  # left a course: enrolling again is a re-entry
 PLACED = (*ACTIVE, "waiting")  # hold a seat or a place on the waiting list
 
 
@@ -53,6 +54,7 @@ def enrol(
             "course-not-in-programme", f"course {cmd.course_id} does not belong to the participant's programme"
         )
     enrolled_on = cmd.enrolled_on or today
+    re_entry = state is not None and state.status in LEFT
     if course.ends_on is not None and enrolled_on > course.ends_on:
         return Rejection("course-finished", f"course {cmd.course_id} ended on {course.ends_on.isoformat()}")
     if course.taken >= course.capacity:
@@ -64,6 +66,7 @@ def enrol(
                 course_id=course.course_id,
                 waitlisted_on=enrolled_on,
                 position=course.waiting + 1,
+                re_entry=re_entry,
             )
         return Rejection(
             "course-full",
@@ -75,6 +78,7 @@ def enrol(
         subproject_id=course.subproject_id,
         course_id=course.course_id,
         enrolled_on=enrolled_on,
+        re_entry=re_entry,
     )
 
 
@@ -135,7 +139,9 @@ def frees_a_seat(previous_status: str | None, fact: Fact) -> bool:
     )
 
 
-def promote(course: CourseSeats, participant_id: UUID, today: date) -> contracts.EnrolmentConfirmed | None:
+def promote(
+    course: CourseSeats, participant_id: UUID, today: date, *, re_entry: bool
+) -> contracts.EnrolmentConfirmed | None:
     """The first waiting participant gets the seat, if one is free."""
     if course.taken >= course.capacity:
         return None
@@ -145,6 +151,7 @@ def promote(course: CourseSeats, participant_id: UUID, today: date) -> contracts
         subproject_id=course.subproject_id,
         course_id=course.course_id,
         enrolled_on=today,
+        re_entry=re_entry,
     )
 
 

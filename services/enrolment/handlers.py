@@ -140,7 +140,7 @@ async def _promote_first_waiting(session: AsyncSession, course_id: str, cause: C
     ).first()
     if seats is None or first is None:
         return
-    promoted = domain.promote(seats, first.participant_id, today_in_copenhagen())
+    promoted = domain.promote(seats, first.participant_id, today_in_copenhagen(), re_entry=first.re_entry)
     if promoted is None:
         return
     first.status, first.enrolled_on, first.updated_at = "enrolled", promoted.enrolled_on, datetime.now(UTC)
@@ -152,7 +152,11 @@ async def _apply(session: AsyncSession, row: Participation | None, fact: domain.
     status = domain.next_status(fact)
     if isinstance(fact, contracts.EnrolmentConfirmed):
         return Participation(
-            participant_id=fact.participant_id, course_id=fact.course_id, status=status, enrolled_on=fact.enrolled_on
+            participant_id=fact.participant_id,
+            course_id=fact.course_id,
+            status=status,
+            enrolled_on=fact.enrolled_on,
+            re_entry=bool(fact.re_entry),
         )
     if isinstance(fact, contracts.EnrolmentWaitlisted):
         last = (
@@ -166,6 +170,7 @@ async def _apply(session: AsyncSession, row: Participation | None, fact: domain.
             status=status,
             waitlisted_on=fact.waitlisted_on,
             waiting_number=int(last or 0) + 1,
+            re_entry=fact.re_entry,
         )
     assert row is not None
     row.status = status

@@ -141,6 +141,7 @@ class Participation(SQLModel, table=True):
     enrolled_on: date | None = None
     waitlisted_on: date | None = None
     waiting_number: int | None = None  # arrival order on the course's waiting list
+    re_entry: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     started_on: date | None = None
     left_on: date | None = None
     drop_out_reason: str | None = Field(default=None, max_length=20)

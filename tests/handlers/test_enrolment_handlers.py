@@ -85,6 +85,7 @@ async def test_enrolling_gives_a_seat_and_confirms_it_in_answer_to_the_command(d
         "subproject_id": "sub",
         "course_id": course_id,
         "enrolled_on": today_in_copenhagen().isoformat(),
+        "re_entry": False,
     }
     assert await processed(db, SERVICE, command.id)
 
@@ -174,6 +175,7 @@ async def test_re_enrolment_after_completion_replaces_the_finished_participation
         "enrolment.confirmed",
     ]
     assert answer_to(staged, command).data["course_id"] == second_course
+    assert [r.data["re_entry"] for r in staged if r.type == "enrolment.confirmed"] == [False, True]
 
 
 async def test_enrolling_while_already_enrolled_is_rejected_and_keeps_the_seat(db: SessionMaker) -> None:

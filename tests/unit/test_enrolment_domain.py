@@ -68,6 +68,7 @@ def test_a_referred_participant_is_enrolled_on_a_course_with_a_free_seat() -> No
         subproject_id="flex-odder",
         course_id="odder-flex-2026",
         enrolled_on=TODAY,
+        re_entry=False,
     )
 
 
@@ -254,6 +255,7 @@ def test_a_full_course_with_an_open_waiting_list_puts_the_participant_at_its_end
         course_id="odder-flex-2026",
         waitlisted_on=TODAY,
         position=4,
+        re_entry=False,
     )
     assert next_status(outcome) == "waiting"
 
@@ -313,9 +315,10 @@ def test_only_a_withdrawal_or_a_drop_out_before_the_start_frees_a_seat(
 
 def test_the_first_waiting_gets_a_free_seat_and_nobody_an_occupied_one() -> None:
     free = CourseSeats("c", "p", "s", capacity=5, taken=4)
-    promoted = promote(free, PARTICIPANT, TODAY)
-    assert promoted is not None and (promoted.participant_id, promoted.enrolled_on) == (PARTICIPANT, TODAY)
-    assert promote(CourseSeats("c", "p", "s", capacity=5, taken=5), PARTICIPANT, TODAY) is None
+    promoted = promote(free, PARTICIPANT, TODAY, re_entry=True)
+    assert promoted is not None
+    assert (promoted.participant_id, promoted.enrolled_on, promoted.re_entry) == (PARTICIPANT, TODAY, True)
+    assert promote(CourseSeats("c", "p", "s", capacity=5, taken=5), PARTICIPANT, TODAY, re_entry=False) is None
 
 
 def test_the_enrolment_date_is_the_caseworkers_and_a_v1_command_without_one_means_today() -> None:
@@ -337,3 +340,14 @@ def test_a_course_that_ended_before_the_enrolment_date_is_refused() -> None:
     assert isinstance(outcome, Rejection) and outcome.reason == "course-finished"
     on_its_last_day = CourseSeats("odder-flex-2026", "rummelig-imidt", "flex-odder", 12, 0, ends_on=TODAY)
     assert isinstance(enrol(None, enrol_cmd(), on_its_last_day, TODAY), contracts.EnrolmentConfirmed)
+
+
+@pytest.mark.parametrize(
+    ("previous", "re_entry"),
+    [(None, False), ("completed", True), ("dropped-out", True), ("withdrawn", False)],
+    ids=["first-entry", "after-completing", "after-dropping-out", "after-withdrawing"],
+)
+def test_enrolling_after_leaving_an_earlier_course_is_a_re_entry(previous: str | None, re_entry: bool) -> None:
+    outcome = enrol(state(previous) if previous else None, enrol_cmd(), course(), TODAY)
+    assert isinstance(outcome, contracts.EnrolmentConfirmed)
+    assert outcome.re_entry is re_entry

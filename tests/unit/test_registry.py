@@ -110,3 +110,16 @@ def test_a_v2_drop_out_knows_moved_and_no_show_but_not_personal() -> None:
         REGISTRY.parse(
             CloudEvent(type="participation.record-drop-out", version=2, source="s", subject=str(pid), data=data)
         )
+
+
+def test_a_v1_enrolment_confirmed_is_read_as_v2_without_saying_whether_it_was_a_re_entry() -> None:
+    pid = uuid4()
+    data = {
+        "participant_id": str(pid),
+        "programme_id": "rummelig-imidt",
+        "subproject_id": "war-veterans-aarhus",
+        "course_id": "vet-aarhus-2026",
+        "enrolled_on": "2026-03-02",
+    }
+    fact = REGISTRY.parse(CloudEvent(type="enrolment.confirmed", version=1, source="s", subject=str(pid), data=data))
+    assert fact.model_dump()["re_entry"] is None

@@ -246,39 +246,39 @@ COMPANIES: dict[str, CompanyIn] = {
 # The demo courses the launcher's synthetic participants use (their dates follow today, not the programme's period:
 # a known gap until courses are checked against the catalogue).
 DEMO_PROGRAMME = RIM
+DEMO_COURSES_END = date(2030, 6, 30)
+
+
+def _demo_course(
+    course_id: str, subproject_id: str, municipality: str, title: str, starts_on: date, capacity: int
+) -> Course:
+    return Course(
+        id=course_id,
+        programme_id=DEMO_PROGRAMME,
+        subproject_id=subproject_id,
+        municipality=municipality,
+        title=title,
+        starts_on=starts_on,
+        ends_on=DEMO_COURSES_END,
+        capacity=capacity,
+        waiting_list_open=True,
+    )
+
+
 DEMO_COURSES = (
-    Course(
-        id="vet-aarhus-2026",
-        programme_id=DEMO_PROGRAMME,
-        subproject_id="war-veterans-aarhus",
-        municipality="751",
-        title="Indslusningsforløb for veteraner, Aarhus",
-        starts_on=date(2026, 1, 5),
-        ends_on=date(2030, 6, 30),
-        capacity=25,
-        waiting_list_open=True,
+    _demo_course(
+        "vet-aarhus-2026",
+        "war-veterans-aarhus",
+        "751",
+        "Indslusningsforløb for veteraner, Aarhus",
+        date(2026, 1, 5),
+        25,
     ),
-    Course(
-        id="flex-odder-2026",
-        programme_id=DEMO_PROGRAMME,
-        subproject_id="flex-job-odder",
-        municipality="727",
-        title="Fleksjob efter stress og nedslidning, Odder",
-        starts_on=date(2026, 2, 2),
-        ends_on=date(2030, 6, 30),
-        capacity=24,
-        waiting_list_open=True,
+    _demo_course(
+        "flex-odder-2026", "flex-job-odder", "727", "Fleksjob efter stress og nedslidning, Odder", date(2026, 2, 2), 24
     ),
-    Course(
-        id="deaf-hedensted-2026",
-        programme_id=DEMO_PROGRAMME,
-        subproject_id="deaf-hedensted",
-        municipality="766",
-        title="Døve og hørehæmmede ledige, Hedensted",
-        starts_on=date(2026, 3, 2),
-        ends_on=date(2030, 6, 30),
-        capacity=18,
-        waiting_list_open=True,
+    _demo_course(
+        "deaf-hedensted-2026", "deaf-hedensted", "766", "Døve og hørehæmmede ledige, Hedensted", date(2026, 3, 2), 18
     ),
 )
 

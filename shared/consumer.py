@@ -27,6 +27,14 @@ Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
 Handlers = Mapping[type[Contract], Handler]
 
 
+class AwaitingFact(Exception):
+    """The record needs a fact from another topic that has not been applied yet: wait for it, never park the record.
+
+    Kafka orders records within a partition only, so a command can overtake the fact it depends on (an enrolment its
+    participant's referral). Retried like an outage: the fact is on its topic already and arrives within moments.
+    """
+
+
 @dataclass(frozen=True)
 class Consumer:
     """One service's consumer: the handler it registered for each contract it reads."""

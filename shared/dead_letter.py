@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from sqlalchemy.exc import DBAPIError
 
+from shared.consumer import AwaitingFact
 from shared.envelope import InvalidEvent
 from shared.logging import get_logger
 from shared.topics import dead_letter_topic
@@ -68,9 +69,11 @@ class OutageOutlasted(Exception):
 
 
 def is_outage(exc: BaseException) -> bool:
-    """True if the error, or one it was raised from, says a connection failed rather than the message."""
+    """True if the error, or one it was raised from, says a connection failed (or a fact is late), not the message."""
     seen: BaseException | None = exc
     while seen is not None:
+        if isinstance(seen, AwaitingFact):
+            return True
         if isinstance(seen, OSError | TimeoutError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
             return True
         if isinstance(seen, DBAPIError) and seen.connection_invalidated:

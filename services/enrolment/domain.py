@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeGuard
 from uuid import UUID
 
 from shared import contracts
@@ -36,24 +37,57 @@ class CourseSeats:
     waiting_list_open: bool = False
     waiting: int = 0
     ends_on: date | None = None
+    target_groups: tuple[str, ...] = ()  # whom the course's sub-project serves
+    municipalities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Referral:
+    """What enrolment knows of a participant's referral, from intake's referral.registered."""
+
+    programme_id: str
+    target_group: str
+    municipality: str
+    referred_on: date
 
 
 def enrol(
-    state: ParticipationState | None, cmd: contracts.EnrolParticipant, course: CourseSeats | None, today: date
+    state: ParticipationState | None,
+    cmd: contracts.EnrolParticipant,
+    course: CourseSeats | None,
+    referral: Referral,
+    today: date,
 ) -> contracts.EnrolmentConfirmed | contracts.EnrolmentWaitlisted | Rejection:
     """A seat if the course has room, else a place at the end of its waiting list if that is open.
 
-    The date is the caseworker's (intake checks it against the referral); a v1 command without one means today.
+    The date is the caseworker's (intake checks it too); a v1 command without one means today.
     """
     if state is not None and state.status in PLACED:
         return Rejection("already-enrolled", f"the participant is already {state.status} on course {state.course_id}")
     if course is None:
         return Rejection("unknown-course", f"there is no course {cmd.course_id}")
-    if course.programme_id != cmd.programme_id:
+    if course.programme_id != referral.programme_id:
         return Rejection(
             "course-not-in-programme", f"course {cmd.course_id} does not belong to the participant's programme"
         )
+    if referral.target_group not in course.target_groups:
+        return Rejection(
+            "target-group-not-served",
+            f"the sub-project of course {cmd.course_id} does not serve target group {referral.target_group}",
+        )
+    if referral.municipality not in course.municipalities:
+        return Rejection(
+            "municipality-not-served",
+            f"the sub-project of course {cmd.course_id} does not serve municipality {referral.municipality}",
+        )
     enrolled_on = cmd.enrolled_on or today
+    if enrolled_on > today:
+        return Rejection("in-the-future", "the enrolment date is in the future")
+    if enrolled_on < referral.referred_on:
+        return Rejection(
+            "enrolled-before-referral",
+            f"the enrolment date is before the referral date ({referral.referred_on.isoformat()})",
+        )
     re_entry = state is not None and state.status in LEFT
     if course.ends_on is not None and enrolled_on > course.ends_on:
         return Rejection("course-finished", f"course {cmd.course_id} ended on {course.ends_on.isoformat()}")
@@ -132,7 +166,9 @@ def withdraw(
     )
 
 
-def frees_a_seat(previous_status: str | None, fact: Fact) -> bool:
+def frees_a_seat(
+    fact: Fact, previous_status: str | None
+) -> TypeGuard[contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut]:
     """A withdrawal, or a drop-out before the start, of someone who held a seat frees it for the waiting list."""
     return previous_status == "enrolled" and isinstance(
         fact, contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut
@@ -140,9 +176,9 @@ def frees_a_seat(previous_status: str | None, fact: Fact) -> bool:
 
 
 def promote(
-    course: CourseSeats, participant_id: UUID, today: date, *, re_entry: bool
+    course: CourseSeats, participant_id: UUID, freed_on: date, waitlisted_on: date | None, *, re_entry: bool
 ) -> contracts.EnrolmentConfirmed | None:
-    """The first waiting participant gets the seat, if one is free."""
+    """The first waiting participant gets the seat, if one is free, from the day it was freed."""
     if course.taken >= course.capacity:
         return None
     return contracts.EnrolmentConfirmed(
@@ -150,9 +186,15 @@ def promote(
         programme_id=course.programme_id,
         subproject_id=course.subproject_id,
         course_id=course.course_id,
-        enrolled_on=today,
+        # the day the seat was freed, so that records loaded from earlier years keep their real dates
+        enrolled_on=max(freed_on, waitlisted_on or freed_on),
         re_entry=re_entry,
     )
+
+
+def freed_on(fact: contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut) -> date:
+    """The day a withdrawal or a drop-out before the start freed its seat."""
+    return fact.withdrawn_on if isinstance(fact, contracts.ParticipationWithdrawn) else fact.left_on
 
 
 Fact = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from sqlalchemy import func
@@ -10,10 +10,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.enrolment import domain
-from services.enrolment.tables import Course, Participation
+from services.enrolment.tables import Course, Participation, Referral, Subproject
 from shared import contracts
 from shared.clock import today_in_copenhagen
-from shared.consumer import Handlers
+from shared.consumer import AwaitingFact, Handlers
 from shared.envelope import CloudEvent
 from shared.outbox import publish
 from shared.rejection import Rejection
@@ -22,10 +22,33 @@ from shared.topics import PARTICIPATION_EVENTS
 SOURCE = "rummelig/enrolment"
 
 
+async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
+    """Keep what an enrolment is checked against: the participant's programme, target group and municipality."""
+    referral = Referral(
+        participant_id=fact.participant_id,
+        programme_id=fact.programme_id,
+        subproject_id=fact.subproject_id,
+        target_group=fact.target_group,
+        municipality=fact.municipality,
+        referred_on=fact.referred_on,
+    )
+    await session.merge(referral)  # a later referral of the same participant replaces the earlier
+
+
 async def on_enrol(session: AsyncSession, cmd: contracts.EnrolParticipant, event: CloudEvent) -> None:
     """Handle enrolment.enrol-participant: a seat on the course, if the participant is free and there is room."""
+    referral = await session.get(Referral, cmd.participant_id)
+    if referral is None:
+        # intake published the referral before the command, on another topic: it is on its way
+        raise AwaitingFact(f"no referral of participant {cmd.participant_id} yet")
     row, state = await _state(session, cmd.participant_id)
-    outcome = domain.enrol(state, cmd, await _seats(session, cmd.course_id), today_in_copenhagen())
+    known = domain.Referral(
+        programme_id=referral.programme_id,
+        target_group=referral.target_group,
+        municipality=referral.municipality,
+        referred_on=referral.referred_on,
+    )
+    outcome = domain.enrol(state, cmd, await _seats(session, cmd.course_id), known, today_in_copenhagen())
     await _record(session, event, row, outcome)
 
 
@@ -54,6 +77,7 @@ async def on_withdrawal(session: AsyncSession, cmd: contracts.RecordWithdrawal, 
 
 
 HANDLERS: Handlers = {
+    contracts.ReferralRegistered: on_referral,
     contracts.EnrolParticipant: on_enrol,
     contracts.RecordStart: on_start,
     contracts.RecordCompletion: on_completion,
@@ -93,6 +117,7 @@ async def _seats(session: AsyncSession, course_id: str) -> domain.CourseSeats | 
             )
         ).all()
     )
+    subproject = await session.get(Subproject, course.subproject_id)
     return domain.CourseSeats(
         course_id=course.id,
         programme_id=course.programme_id,
@@ -102,6 +127,8 @@ async def _seats(session: AsyncSession, course_id: str) -> domain.CourseSeats | 
         waiting_list_open=course.waiting_list_open,
         waiting=int(counts.get("waiting", 0)),
         ends_on=course.ends_on,
+        target_groups=tuple(subproject.target_groups) if subproject else (),
+        municipalities=tuple(subproject.municipalities) if subproject else (),
     )
 
 
@@ -123,11 +150,11 @@ async def _record(
     session.add(await _apply(session, row, outcome))
     await session.flush()
     publish(session, outcome, source=SOURCE, cause=command, topic=PARTICIPATION_EVENTS)
-    if domain.frees_a_seat(previous, outcome):
-        await _promote_first_waiting(session, outcome.course_id, command)
+    if domain.frees_a_seat(outcome, previous):
+        await _promote_first_waiting(session, outcome.course_id, domain.freed_on(outcome), command)
 
 
-async def _promote_first_waiting(session: AsyncSession, course_id: str, cause: CloudEvent) -> None:
+async def _promote_first_waiting(session: AsyncSession, course_id: str, freed_on: date, cause: CloudEvent) -> None:
     seats = await _seats(session, course_id)
     first = (
         await session.exec(
@@ -140,7 +167,7 @@ async def _promote_first_waiting(session: AsyncSession, course_id: str, cause: C
     ).first()
     if seats is None or first is None:
         return
-    promoted = domain.promote(seats, first.participant_id, today_in_copenhagen(), re_entry=first.re_entry)
+    promoted = domain.promote(seats, first.participant_id, freed_on, first.waitlisted_on, re_entry=first.re_entry)
     if promoted is None:
         return
     first.status, first.enrolled_on, first.updated_at = "enrolled", promoted.enrolled_on, datetime.now(UTC)

@@ -130,6 +130,19 @@ class Course(SQLModel, table=True):
     waiting_list_open: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
+class Referral(SQLModel, table=True):
+    """A participant's referral as intake announced it: whom enrolment checks a course's sub-project against."""
+
+    __tablename__ = "referral"
+
+    participant_id: UUID = Field(primary_key=True)
+    programme_id: str = Field(max_length=50)
+    subproject_id: str = Field(max_length=50)
+    target_group: str = Field(max_length=50)
+    municipality: str = Field(max_length=3)
+    referred_on: date
+
+
 class Participation(SQLModel, table=True):
     """A participant's current participation: one row per participant, updated by each accepted command."""
 
@@ -162,6 +175,7 @@ TABLES = {
         Subproject,
         PartnerCompany,
         Course,
+        Referral,
         Participation,
         OutboxMessage,
         ProcessedEvent,

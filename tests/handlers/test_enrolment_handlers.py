@@ -6,17 +6,20 @@ Every test uses a fresh participant id and its own course, so the tests share th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from shared.clock import today_in_copenhagen
+from shared.consumer import AwaitingFact
 from shared.contracts import EnrolParticipant, RecordCompletion, RecordDropOut, RecordStart, RecordWithdrawal, to_event
 from shared.db import SessionMaker
+from shared.dead_letter import is_outage
 from shared.envelope import CloudEvent, InvalidEvent
 from shared.topics import ENROLMENT_COMMANDS, PARTICIPATION_EVENTS
+from tests.fixtures.events import referral
 from tests.fixtures.handlers import (
     add_course,
     answer_to,
@@ -24,6 +27,7 @@ from tests.fixtures.handlers import (
     deliver,
     outbox_rows,
     processed,
+    refer_to_course,
     rejection_reason,
     row,
     rows,
@@ -44,7 +48,9 @@ async def a_course(db: SessionMaker, *, capacity: int = 10) -> str:
     return await add_course(db, programme_id=PROGRAMME, capacity=capacity)
 
 
-def enrol(pid: UUID, course_id: str) -> EnrolParticipant:
+async def enrolling(db: SessionMaker, pid: UUID, course_id: str) -> EnrolParticipant:
+    """The command enrolling a participant whose referral enrolment has been told of."""
+    await refer_to_course(db, pid, course_id)
     return EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=course_id)
 
 
@@ -59,14 +65,14 @@ async def participation(db: SessionMaker, pid: UUID) -> dict[str, Any] | None:
 
 async def started_on_a_course(db: SessionMaker, pid: UUID) -> str:
     course_id = await a_course(db)
-    await deliver(db, SERVICE, enrol(pid, course_id))
+    await deliver(db, SERVICE, await enrolling(db, pid, course_id))
     await deliver(db, SERVICE, RecordStart(participant_id=pid, started_on=STARTED))
     return course_id
 
 
 async def test_enrolling_gives_a_seat_and_confirms_it_in_answer_to_the_command(db: SessionMaker) -> None:
     pid, course_id = uuid4(), await a_course(db)
-    command = await deliver(db, SERVICE, enrol(pid, course_id))
+    command = await deliver(db, SERVICE, await enrolling(db, pid, course_id))
 
     assert await participation(db, pid) == {
         "course_id": course_id,
@@ -82,7 +88,7 @@ async def test_enrolling_gives_a_seat_and_confirms_it_in_answer_to_the_command(d
     assert answer.data == {
         "participant_id": str(pid),
         "programme_id": PROGRAMME,
-        "subproject_id": "sub",
+        "subproject_id": f"sub-{PROGRAMME}",
         "course_id": course_id,
         "enrolled_on": today_in_copenhagen().isoformat(),
         "re_entry": False,
@@ -92,9 +98,9 @@ async def test_enrolling_gives_a_seat_and_confirms_it_in_answer_to_the_command(d
 
 async def test_a_full_course_rejects_the_enrolment_and_gives_no_seat(db: SessionMaker) -> None:
     course_id = await a_course(db, capacity=1)
-    await deliver(db, SERVICE, enrol(uuid4(), course_id))
+    await deliver(db, SERVICE, await enrolling(db, uuid4(), course_id))
     late = uuid4()
-    command = await deliver(db, SERVICE, enrol(late, course_id))
+    command = await deliver(db, SERVICE, await enrolling(db, late, course_id))
 
     assert rejection_reason(await outbox_rows(db, late), command) == "course-full"
     assert await participation(db, late) is None
@@ -104,12 +110,64 @@ async def test_a_full_course_rejects_the_enrolment_and_gives_no_seat(db: Session
 
 async def test_an_unknown_course_rejects_the_enrolment(db: SessionMaker) -> None:
     pid = uuid4()
-    command = await deliver(db, SERVICE, enrol(pid, f"no-such-course-{uuid4().hex[:8]}"))
+    await deliver(db, SERVICE, referral(pid, programme_id=PROGRAMME))
+    unknown = f"no-such-course-{uuid4().hex[:8]}"
+    command = await deliver(
+        db, SERVICE, EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=unknown)
+    )
 
     staged = await outbox_rows(db, pid)
     assert rejection_reason(staged, command) == "unknown-course"
     assert [r.topic for r in staged] == [PARTICIPATION_EVENTS]
     assert await participation(db, pid) is None
+
+
+@pytest.mark.parametrize(
+    ("referred", "reason"),
+    [
+        ({"target_group": "young-neet"}, "target-group-not-served"),
+        ({"municipality": "727"}, "municipality-not-served"),
+        ({"programme_id": "another-programme"}, "course-not-in-programme"),
+        ({"referred_on": today_in_copenhagen() + timedelta(days=1)}, "enrolled-before-referral"),
+    ],
+)
+async def test_an_enrolment_the_referral_does_not_allow_is_rejected_and_gives_no_seat(
+    db: SessionMaker, referred: dict[str, Any], reason: str
+) -> None:
+    pid, course_id = uuid4(), await a_course(db)
+    await refer_to_course(db, pid, course_id, **referred)
+    command = await deliver(
+        db, SERVICE, EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=course_id)
+    )
+
+    assert rejection_reason(await outbox_rows(db, pid), command) == reason
+    assert await participation(db, pid) is None
+
+
+async def test_an_enrolment_dated_in_the_future_is_rejected(db: SessionMaker) -> None:
+    pid, course_id = uuid4(), await a_course(db)
+    command = await deliver(
+        db,
+        SERVICE,
+        (await enrolling(db, pid, course_id)).model_copy(
+            update={"enrolled_on": today_in_copenhagen() + timedelta(days=1)}
+        ),
+    )
+    assert rejection_reason(await outbox_rows(db, pid), command) == "in-the-future"
+
+
+async def test_an_enrolment_that_overtook_its_referral_waits_for_it_and_writes_nothing(db: SessionMaker) -> None:
+    pid, course_id = uuid4(), await a_course(db)
+    early = to_event(EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=course_id), source="tests")
+
+    with pytest.raises(AwaitingFact):
+        await apply(db, SERVICE, early)
+    assert await outbox_rows(db, pid) == [] and not await processed(db, SERVICE, early.id)
+    assert is_outage(AwaitingFact("late"))  # retried like an outage: never parked on the dead-letter topic
+
+    await refer_to_course(db, pid, course_id)
+    assert await apply(db, SERVICE, early)  # the redelivery, once the referral is there
+    assert answer_to(await outbox_rows(db, pid), early).type == "enrolment.confirmed"
 
 
 async def test_a_drop_out_after_the_start_ends_the_participation_with_date_and_reason(db: SessionMaker) -> None:
@@ -157,7 +215,7 @@ async def test_re_enrolment_after_completion_replaces_the_finished_participation
     await started_on_a_course(db, pid)
     await deliver(db, SERVICE, RecordCompletion(participant_id=pid, completed_on=date(2026, 4, 20)))
     second_course = await a_course(db)
-    command = await deliver(db, SERVICE, enrol(pid, second_course))
+    command = await deliver(db, SERVICE, await enrolling(db, pid, second_course))
 
     assert await participation(db, pid) == {
         "course_id": second_course,
@@ -180,8 +238,8 @@ async def test_re_enrolment_after_completion_replaces_the_finished_participation
 
 async def test_enrolling_while_already_enrolled_is_rejected_and_keeps_the_seat(db: SessionMaker) -> None:
     pid, first_course = uuid4(), await a_course(db)
-    await deliver(db, SERVICE, enrol(pid, first_course))
-    command = await deliver(db, SERVICE, enrol(pid, await a_course(db)))
+    await deliver(db, SERVICE, await enrolling(db, pid, first_course))
+    command = await deliver(db, SERVICE, await enrolling(db, pid, await a_course(db)))
 
     assert rejection_reason(await outbox_rows(db, pid), command) == "already-enrolled"
     found = await participation(db, pid)
@@ -191,7 +249,7 @@ async def test_enrolling_while_already_enrolled_is_rejected_and_keeps_the_seat(d
 
 async def test_the_same_command_delivered_twice_is_answered_once(db: SessionMaker) -> None:
     pid = uuid4()
-    command = to_event(enrol(pid, await a_course(db)), source="tests")
+    command = to_event(await enrolling(db, pid, await a_course(db)), source="tests")
 
     assert await apply(db, SERVICE, command) is True
     assert await apply(db, SERVICE, command) is False
@@ -203,7 +261,7 @@ async def test_the_same_command_delivered_twice_is_answered_once(db: SessionMake
 
 async def test_a_command_whose_subject_is_not_its_participant_is_invalid_and_writes_nothing(db: SessionMaker) -> None:
     pid, other = uuid4(), uuid4()
-    honest = to_event(enrol(pid, await a_course(db)), source="tests")
+    honest = to_event(await enrolling(db, pid, await a_course(db)), source="tests")
     forged = honest.model_copy(update={"subject": str(other)})
 
     with pytest.raises(InvalidEvent, match="subject"):
@@ -236,8 +294,8 @@ async def test_an_unknown_command_type_on_the_command_topic_is_invalid(db: Sessi
 async def test_a_withdrawal_before_start_frees_the_seat_for_the_next_participant(db: SessionMaker) -> None:
     course_id = await a_course(db, capacity=1)
     first, second = uuid4(), uuid4()
-    await deliver(db, SERVICE, enrol(first, course_id))
-    full = await deliver(db, SERVICE, enrol(second, course_id))
+    await deliver(db, SERVICE, await enrolling(db, first, course_id))
+    full = await deliver(db, SERVICE, await enrolling(db, second, course_id))
     assert rejection_reason(await outbox_rows(db, second), full) == "course-full"
 
     command = await deliver(
@@ -254,7 +312,7 @@ async def test_a_withdrawal_before_start_frees_the_seat_for_the_next_participant
     )
     assert withdrawn == {"status": "withdrawn", "withdrawal_reason": "declined", "left_on": None}  # not a leaving
 
-    retried = await deliver(db, SERVICE, enrol(second, course_id))
+    retried = await deliver(db, SERVICE, await enrolling(db, second, course_id))
     assert answer_to(await outbox_rows(db, second), retried).type == "enrolment.confirmed"
 
 

@@ -12,7 +12,17 @@ import pytest
 from shared.clock import today_in_copenhagen
 from shared.contracts import EnrolParticipant, RecordDropOut, RecordStart, RecordWithdrawal, to_event
 from shared.db import SessionMaker
-from tests.fixtures.handlers import add_course, answer_to, apply, deliver, execute, outbox_rows, rejection_reason, rows
+from tests.fixtures.handlers import (
+    add_course,
+    answer_to,
+    apply,
+    deliver,
+    execute,
+    outbox_rows,
+    refer_to_course,
+    rejection_reason,
+    rows,
+)
 
 SERVICE = "enrolment"
 PROGRAMME = "waiting-list-tests"
@@ -30,7 +40,9 @@ async def a_course_with_a_waiting_list(db: SessionMaker, capacity: int) -> str:
     return course_id
 
 
-def enrol(pid: UUID, course_id: str) -> EnrolParticipant:
+async def enrolling(db: SessionMaker, pid: UUID, course_id: str) -> EnrolParticipant:
+    """The command enrolling a participant whose referral enrolment has been told of."""
+    await refer_to_course(db, pid, course_id)
     return EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=course_id)
 
 
@@ -47,7 +59,7 @@ async def test_fifty_simultaneous_enrolments_on_five_seats_give_five_seats_and_4
     db: SessionMaker,
 ) -> None:
     course_id = await a_course_with_a_waiting_list(db, capacity=5)
-    commands = [to_event(enrol(uuid4(), course_id), source="tests") for _ in range(50)]
+    commands = [to_event(await enrolling(db, uuid4(), course_id), source="tests") for _ in range(50)]
     applied = await asyncio.gather(*(apply(db, SERVICE, command) for command in commands))
     assert all(applied)
 
@@ -68,7 +80,7 @@ async def test_a_withdrawal_gives_the_seat_to_the_first_waiting_who_is_told_by_a
     course_id = await a_course_with_a_waiting_list(db, capacity=1)
     seated, first, second = uuid4(), uuid4(), uuid4()
     for pid in (seated, first, second):
-        await deliver(db, SERVICE, enrol(pid, course_id))
+        await deliver(db, SERVICE, await enrolling(db, pid, course_id))
 
     withdrawal = await deliver(
         db, SERVICE, RecordWithdrawal(participant_id=seated, withdrawn_on=today_in_copenhagen(), reason="declined")
@@ -82,16 +94,16 @@ async def test_a_withdrawal_gives_the_seat_to_the_first_waiting_who_is_told_by_a
 async def test_a_drop_out_before_the_start_frees_the_seat_and_one_after_it_does_not(db: SessionMaker) -> None:
     course_id = await a_course_with_a_waiting_list(db, capacity=1)
     seated, waiting = uuid4(), uuid4()
-    await deliver(db, SERVICE, enrol(seated, course_id))
-    await deliver(db, SERVICE, enrol(waiting, course_id))
+    await deliver(db, SERVICE, await enrolling(db, seated, course_id))
+    await deliver(db, SERVICE, await enrolling(db, waiting, course_id))
     await deliver(db, SERVICE, RecordStart(participant_id=seated, started_on=today_in_copenhagen()))
     await deliver(db, SERVICE, RecordDropOut(participant_id=seated, dropped_out_on=today_in_copenhagen(), reason="job"))
     assert {str(p["participant_id"]): p["status"] for p in await places(db, course_id)}[str(waiting)] == "waiting"
 
     other_course = await a_course_with_a_waiting_list(db, capacity=1)
     seated2, waiting2 = uuid4(), uuid4()
-    await deliver(db, SERVICE, enrol(seated2, other_course))
-    await deliver(db, SERVICE, enrol(waiting2, other_course))
+    await deliver(db, SERVICE, await enrolling(db, seated2, other_course))
+    await deliver(db, SERVICE, await enrolling(db, waiting2, other_course))
     await deliver(
         db, SERVICE, RecordDropOut(participant_id=seated2, dropped_out_on=today_in_copenhagen(), reason="illness")
     )
@@ -102,7 +114,7 @@ async def test_a_participant_leaving_the_waiting_list_frees_no_seat_and_keeps_th
     course_id = await a_course_with_a_waiting_list(db, capacity=1)
     seated, first, second = uuid4(), uuid4(), uuid4()
     for pid in (seated, first, second):
-        await deliver(db, SERVICE, enrol(pid, course_id))
+        await deliver(db, SERVICE, await enrolling(db, pid, course_id))
     await deliver(
         db, SERVICE, RecordWithdrawal(participant_id=first, withdrawn_on=today_in_copenhagen(), reason="moved")
     )
@@ -121,6 +133,6 @@ async def test_a_finished_course_takes_nobody(db: SessionMaker) -> None:
         db, "UPDATE course SET ends_on = :d WHERE id = :c", d=today_in_copenhagen() - timedelta(days=1), c=course_id
     )
     pid = uuid4()
-    command = await deliver(db, SERVICE, enrol(pid, course_id))
+    command = await deliver(db, SERVICE, await enrolling(db, pid, course_id))
     assert rejection_reason(await outbox_rows(db, pid), command) == "course-finished"
     assert await places(db, course_id) == []

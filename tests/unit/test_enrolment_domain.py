@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -28,6 +29,10 @@ TODAY = date(2026, 3, 2)
 STARTED_ON = date(2026, 3, 9)
 
 
+REFERRAL = domain.Referral("rummelig-imidt", "war-veterans", "751", date(2026, 1, 5))
+SERVES: dict[str, Any] = {"target_groups": ("war-veterans",), "municipalities": ("751", "727")}
+
+
 def course(*, capacity: int = 12, taken: int = 0, programme_id: str = "rummelig-imidt") -> CourseSeats:
     return CourseSeats(
         course_id="odder-flex-2026",
@@ -35,6 +40,7 @@ def course(*, capacity: int = 12, taken: int = 0, programme_id: str = "rummelig-
         subproject_id="flex-odder",
         capacity=capacity,
         taken=taken,
+        **SERVES,
     )
 
 
@@ -61,7 +67,7 @@ def rejected(result: object, reason: str) -> Rejection:
 
 
 def test_a_referred_participant_is_enrolled_on_a_course_with_a_free_seat() -> None:
-    result = enrol(None, enrol_cmd(), course(capacity=12, taken=11), TODAY)
+    result = enrol(None, enrol_cmd(), course(capacity=12, taken=11), REFERRAL, TODAY)
     assert result == contracts.EnrolmentConfirmed(
         participant_id=PARTICIPANT,
         programme_id="rummelig-imidt",
@@ -74,27 +80,29 @@ def test_a_referred_participant_is_enrolled_on_a_course_with_a_free_seat() -> No
 
 @pytest.mark.parametrize("status", ["enrolled", "started"])
 def test_a_participant_already_enrolled_or_started_cannot_enrol_again(status: str) -> None:
-    result = enrol(state(status, STARTED_ON if status == "started" else None), enrol_cmd(), course(), TODAY)
+    result = enrol(state(status, STARTED_ON if status == "started" else None), enrol_cmd(), course(), REFERRAL, TODAY)
     assert status in rejected(result, "already-enrolled").detail
 
 
 @pytest.mark.parametrize("status", ["completed", "dropped-out"])
 def test_a_participant_who_has_left_may_enrol_again(status: str) -> None:
-    result = enrol(state(status, STARTED_ON), enrol_cmd(), course(), TODAY)
+    result = enrol(state(status, STARTED_ON), enrol_cmd(), course(), REFERRAL, TODAY)
     assert isinstance(result, contracts.EnrolmentConfirmed)
 
 
 def test_enrolment_on_an_unknown_course_is_refused() -> None:
-    rejected(enrol(None, enrol_cmd("no-such-course"), None, TODAY), "unknown-course")
+    rejected(enrol(None, enrol_cmd("no-such-course"), None, REFERRAL, TODAY), "unknown-course")
 
 
 def test_enrolment_on_a_course_of_another_programme_is_refused() -> None:
-    rejected(enrol(None, enrol_cmd(), course(programme_id="varig-tilknytning"), TODAY), "course-not-in-programme")
+    rejected(
+        enrol(None, enrol_cmd(), course(programme_id="varig-tilknytning"), REFERRAL, TODAY), "course-not-in-programme"
+    )
 
 
 @pytest.mark.parametrize(("capacity", "taken"), [(12, 12), (1, 1), (12, 13)])
 def test_enrolment_on_a_full_course_is_refused(capacity: int, taken: int) -> None:
-    rejected(enrol(None, enrol_cmd(), course(capacity=capacity, taken=taken), TODAY), "course-full")
+    rejected(enrol(None, enrol_cmd(), course(capacity=capacity, taken=taken), REFERRAL, TODAY), "course-full")
 
 
 # --- start --------------------------------------------------------------------------------------------------------
@@ -238,7 +246,7 @@ def test_a_withdrawal_dated_before_the_enrolment_is_refused() -> None:
 
 
 def test_a_withdrawn_participant_holds_no_seat_and_may_enrol_again() -> None:
-    outcome = enrol(state("withdrawn"), enrol_cmd(), course(capacity=1, taken=0), TODAY)
+    outcome = enrol(state("withdrawn"), enrol_cmd(), course(capacity=1, taken=0), REFERRAL, TODAY)
     assert isinstance(outcome, contracts.EnrolmentConfirmed)
 
 
@@ -246,8 +254,10 @@ def test_a_withdrawn_participant_holds_no_seat_and_may_enrol_again() -> None:
 
 
 def test_a_full_course_with_an_open_waiting_list_puts_the_participant_at_its_end() -> None:
-    full = CourseSeats("odder-flex-2026", "rummelig-imidt", "flex-odder", 5, 5, waiting_list_open=True, waiting=3)
-    outcome = enrol(None, enrol_cmd(), full, TODAY)
+    full = CourseSeats(
+        "odder-flex-2026", "rummelig-imidt", "flex-odder", 5, 5, waiting_list_open=True, waiting=3, **SERVES
+    )
+    outcome = enrol(None, enrol_cmd(), full, REFERRAL, TODAY)
     assert outcome == contracts.EnrolmentWaitlisted(
         participant_id=PARTICIPANT,
         programme_id="rummelig-imidt",
@@ -261,7 +271,7 @@ def test_a_full_course_with_an_open_waiting_list_puts_the_participant_at_its_end
 
 
 def test_a_full_course_with_a_closed_waiting_list_refuses() -> None:
-    outcome = enrol(None, enrol_cmd(), course(capacity=5, taken=5), TODAY)
+    outcome = enrol(None, enrol_cmd(), course(capacity=5, taken=5), REFERRAL, TODAY)
     assert isinstance(outcome, Rejection)
     assert outcome.reason == "course-full"
     assert "waiting list is closed" in outcome.detail
@@ -269,7 +279,7 @@ def test_a_full_course_with_a_closed_waiting_list_refuses() -> None:
 
 def test_a_waiting_participant_cannot_enrol_again_nor_start_but_may_withdraw() -> None:
     waiting = state("waiting")
-    refused = enrol(waiting, enrol_cmd(), course(), TODAY)
+    refused = enrol(waiting, enrol_cmd(), course(), REFERRAL, TODAY)
     assert isinstance(refused, Rejection) and refused.reason == "already-enrolled"
     not_started = start(waiting, contracts.RecordStart(participant_id=PARTICIPANT, started_on=TODAY))
     assert isinstance(not_started, Rejection)
@@ -310,15 +320,18 @@ def test_a_waiting_participant_cannot_enrol_again_nor_start_but_may_withdraw() -
 def test_only_a_withdrawal_or_a_drop_out_before_the_start_frees_a_seat(
     previous: str, fact: domain.Fact, frees: bool
 ) -> None:
-    assert frees_a_seat(previous, fact) is frees
+    assert frees_a_seat(fact, previous) is frees
 
 
 def test_the_first_waiting_gets_a_free_seat_and_nobody_an_occupied_one() -> None:
-    free = CourseSeats("c", "p", "s", capacity=5, taken=4)
-    promoted = promote(free, PARTICIPANT, TODAY, re_entry=True)
+    free = CourseSeats("c", "p", "s", capacity=5, taken=4, **SERVES)
+    promoted = promote(free, PARTICIPANT, TODAY, None, re_entry=True)
     assert promoted is not None
     assert (promoted.participant_id, promoted.enrolled_on, promoted.re_entry) == (PARTICIPANT, TODAY, True)
-    assert promote(CourseSeats("c", "p", "s", capacity=5, taken=5), PARTICIPANT, TODAY, re_entry=False) is None
+    assert (
+        promote(CourseSeats("c", "p", "s", capacity=5, taken=5, **SERVES), PARTICIPANT, TODAY, None, re_entry=False)
+        is None
+    )
 
 
 def test_the_enrolment_date_is_the_caseworkers_and_a_v1_command_without_one_means_today() -> None:
@@ -328,18 +341,18 @@ def test_the_enrolment_date_is_the_caseworkers_and_a_v1_command_without_one_mean
         course_id="odder-flex-2026",
         enrolled_on=date(2026, 2, 27),
     )
-    given = enrol(None, dated, course(), TODAY)
+    given = enrol(None, dated, course(), REFERRAL, TODAY)
     assert isinstance(given, contracts.EnrolmentConfirmed) and given.enrolled_on == date(2026, 2, 27)
-    undated = enrol(None, enrol_cmd(), course(), TODAY)
+    undated = enrol(None, enrol_cmd(), course(), REFERRAL, TODAY)
     assert isinstance(undated, contracts.EnrolmentConfirmed) and undated.enrolled_on == TODAY
 
 
 def test_a_course_that_ended_before_the_enrolment_date_is_refused() -> None:
-    ended = CourseSeats("odder-flex-2026", "rummelig-imidt", "flex-odder", 12, 0, ends_on=date(2026, 3, 1))
-    outcome = enrol(None, enrol_cmd(), ended, TODAY)
+    ended = CourseSeats("odder-flex-2026", "rummelig-imidt", "flex-odder", 12, 0, ends_on=date(2026, 3, 1), **SERVES)
+    outcome = enrol(None, enrol_cmd(), ended, REFERRAL, TODAY)
     assert isinstance(outcome, Rejection) and outcome.reason == "course-finished"
-    on_its_last_day = CourseSeats("odder-flex-2026", "rummelig-imidt", "flex-odder", 12, 0, ends_on=TODAY)
-    assert isinstance(enrol(None, enrol_cmd(), on_its_last_day, TODAY), contracts.EnrolmentConfirmed)
+    on_its_last_day = CourseSeats("odder-flex-2026", "rummelig-imidt", "flex-odder", 12, 0, ends_on=TODAY, **SERVES)
+    assert isinstance(enrol(None, enrol_cmd(), on_its_last_day, REFERRAL, TODAY), contracts.EnrolmentConfirmed)
 
 
 @pytest.mark.parametrize(
@@ -348,6 +361,34 @@ def test_a_course_that_ended_before_the_enrolment_date_is_refused() -> None:
     ids=["first-entry", "after-completing", "after-dropping-out", "after-withdrawing"],
 )
 def test_enrolling_after_leaving_an_earlier_course_is_a_re_entry(previous: str | None, re_entry: bool) -> None:
-    outcome = enrol(state(previous) if previous else None, enrol_cmd(), course(), TODAY)
+    outcome = enrol(state(previous) if previous else None, enrol_cmd(), course(), REFERRAL, TODAY)
     assert isinstance(outcome, contracts.EnrolmentConfirmed)
     assert outcome.re_entry is re_entry
+
+
+@pytest.mark.parametrize(
+    ("referral", "reason"),
+    [
+        (domain.Referral("rummelig-imidt", "young-neet", "751", date(2026, 1, 5)), "target-group-not-served"),
+        (domain.Referral("rummelig-imidt", "war-veterans", "101", date(2026, 1, 5)), "municipality-not-served"),
+        (domain.Referral("varig-tilknytning", "war-veterans", "751", date(2026, 1, 5)), "course-not-in-programme"),
+        (domain.Referral("rummelig-imidt", "war-veterans", "751", date(2026, 3, 3)), "enrolled-before-referral"),
+    ],
+)
+def test_the_course_must_be_one_the_referral_allows(referral: domain.Referral, reason: str) -> None:
+    rejected(enrol(None, enrol_cmd(), course(), referral, TODAY), reason)
+
+
+def test_an_enrolment_on_the_referral_date_is_allowed_and_one_in_the_future_is_not() -> None:
+    on_the_day = domain.Referral("rummelig-imidt", "war-veterans", "751", TODAY)
+    assert isinstance(enrol(None, enrol_cmd(), course(), on_the_day, TODAY), contracts.EnrolmentConfirmed)
+    tomorrow = enrol_cmd().model_copy(update={"enrolled_on": date(2026, 3, 3)})
+    rejected(enrol(None, tomorrow, course(), REFERRAL, TODAY), "in-the-future")
+
+
+def test_a_promotion_is_dated_the_day_the_seat_was_freed_and_never_before_the_wait_began() -> None:
+    free = CourseSeats("c", "p", "s", capacity=5, taken=4, **SERVES)
+    freed = date(2018, 5, 2)
+    assert (p := promote(free, PARTICIPANT, freed, date(2018, 4, 1), re_entry=False)) and p.enrolled_on == freed
+    late = promote(free, PARTICIPANT, freed, date(2018, 5, 9), re_entry=False)
+    assert late is not None and late.enrolled_on == date(2018, 5, 9)

@@ -59,6 +59,7 @@ Situation = Literal[
 DropOutReason = Literal["job", "education", "illness", "moved", "no-show", "other"]
 DropOutReasonV1 = Literal["job", "education", "illness", "personal", "other"]
 WithdrawalReason = Literal["declined", "illness", "moved", "job", "education", "no-show", "other"]
+CorrectionReason = Literal["entered-wrong", "new-information", "other"]
 Check = Literal["leaving-outcome", "six-month"]
 MUNICIPALITY_PATTERN = r"^\d{3}$"
 Municipality = Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
@@ -175,6 +176,30 @@ class RecordWithdrawal(AboutParticipant):
     reason: WithdrawalReason
 
 
+@event("participation.correct-start", 1, topics=ENROLMENT_COMMANDS, kind="command")
+class CorrectStart(AboutParticipant):
+    """Command: the start date on record is wrong; this is the right one."""
+
+    started_on: date
+    correction_reason: CorrectionReason
+
+
+@event("participation.correct-leaving-date", 1, topics=ENROLMENT_COMMANDS, kind="command")
+class CorrectLeavingDate(AboutParticipant):
+    """Command: the leaving date (completion or drop-out) on record is wrong; this is the right one."""
+
+    left_on: date
+    correction_reason: CorrectionReason
+
+
+@event("participation.correct-drop-out-reason", 1, topics=ENROLMENT_COMMANDS, kind="command")
+class CorrectDropOutReason(AboutParticipant):
+    """Command: the drop-out reason on record is wrong; this is the right one."""
+
+    drop_out_reason: DropOutReason
+    correction_reason: CorrectionReason
+
+
 @event("followup.record-leaving-outcome", 1, topics=FOLLOWUP_COMMANDS, kind="command")
 class RecordLeavingOutcome(AboutParticipant):
     """Command: the participant's situation upon leaving (within four weeks)."""
@@ -262,6 +287,36 @@ class ParticipationWithdrawn(AboutParticipant):
     course_id: Code = Field(pattern=CODE_PATTERN)
     withdrawn_on: date
     reason: WithdrawalReason
+
+
+@event("participation.start-corrected", 1, topics=PARTICIPATION_EVENTS)
+class StartCorrected(AboutParticipant):
+    """The start date was corrected; the fact it corrects stays in the history."""
+
+    course_id: Code = Field(pattern=CODE_PATTERN)
+    started_on: date
+    previous_started_on: date
+    correction_reason: CorrectionReason
+
+
+@event("participation.leaving-date-corrected", 1, topics=PARTICIPATION_EVENTS)
+class LeavingDateCorrected(AboutParticipant):
+    """The leaving date was corrected: follow-up deadlines and counts follow the new date."""
+
+    course_id: Code = Field(pattern=CODE_PATTERN)
+    left_on: date
+    previous_left_on: date
+    correction_reason: CorrectionReason
+
+
+@event("participation.drop-out-reason-corrected", 1, topics=PARTICIPATION_EVENTS)
+class DropOutReasonCorrected(AboutParticipant):
+    """The reason of a drop-out was corrected."""
+
+    course_id: Code = Field(pattern=CODE_PATTERN)
+    drop_out_reason: DropOutReason
+    previous_drop_out_reason: DropOutReason
+    correction_reason: CorrectionReason
 
 
 @event("command.rejected", 1, topics=(PARTICIPATION_EVENTS, FOLLOWUP_EVENTS))

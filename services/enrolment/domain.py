@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeGuard
+from typing import TypeGuard, cast
 from uuid import UUID
 
 from shared import contracts
@@ -23,6 +23,8 @@ class ParticipationState:
     course_id: str
     started_on: date | None
     enrolled_on: date | None = None
+    left_on: date | None = None
+    drop_out_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ def start(state: ParticipationState | None, cmd: contracts.RecordStart) -> contr
     """Record the start of an enrolled participant."""
     if state is None or state.status != "enrolled":
         return Rejection("not-enrolled", "only an enrolled participant who has not started can start")
+    if state.enrolled_on and cmd.started_on < state.enrolled_on:
+        return Rejection("before-enrolment", "the start date is before the enrolment date")
     return contracts.ParticipationStarted(
         participant_id=cmd.participant_id, course_id=state.course_id, started_on=cmd.started_on
     )
@@ -166,6 +170,71 @@ def withdraw(
     )
 
 
+def correct_start(
+    state: ParticipationState | None, cmd: contracts.CorrectStart, today: date
+) -> contracts.StartCorrected | Rejection:
+    """A corrected start date: on or after the enrolment, on or before the leaving, not in the future."""
+    if state is None or state.started_on is None or state.status not in ("started", *LEFT):
+        return Rejection("not-started", "only the start of a participant who has started can be corrected")
+    if cmd.started_on > today:
+        return Rejection("in-the-future", "the corrected start date is in the future")
+    if state.enrolled_on and cmd.started_on < state.enrolled_on:
+        return Rejection("before-enrolment", "the corrected start date is before the enrolment date")
+    if state.left_on and cmd.started_on > state.left_on:
+        return Rejection("after-leaving", "the corrected start date is after the leaving date")
+    if cmd.started_on == state.started_on:
+        return Rejection("no-change", "the start date on record is already that date")
+    return contracts.StartCorrected(
+        participant_id=cmd.participant_id,
+        course_id=state.course_id,
+        started_on=cmd.started_on,
+        previous_started_on=state.started_on,
+        correction_reason=cmd.correction_reason,
+    )
+
+
+def correct_leaving_date(
+    state: ParticipationState | None, cmd: contracts.CorrectLeavingDate, today: date
+) -> contracts.LeavingDateCorrected | Rejection:
+    """A corrected leaving date: on or after the start (or the enrolment, if never started), not in the future."""
+    if state is None or state.left_on is None or state.status not in LEFT:
+        return Rejection(
+            "not-left", "only the leaving date of a participant who completed or dropped out can be corrected"
+        )
+    if cmd.left_on > today:
+        return Rejection("in-the-future", "the corrected leaving date is in the future")
+    if state.started_on and cmd.left_on < state.started_on:
+        return Rejection("before-start", "the corrected leaving date is before the start date")
+    if state.enrolled_on and cmd.left_on < state.enrolled_on:
+        return Rejection("before-enrolment", "the corrected leaving date is before the enrolment date")
+    if cmd.left_on == state.left_on:
+        return Rejection("no-change", "the leaving date on record is already that date")
+    return contracts.LeavingDateCorrected(
+        participant_id=cmd.participant_id,
+        course_id=state.course_id,
+        left_on=cmd.left_on,
+        previous_left_on=state.left_on,
+        correction_reason=cmd.correction_reason,
+    )
+
+
+def correct_drop_out_reason(
+    state: ParticipationState | None, cmd: contracts.CorrectDropOutReason
+) -> contracts.DropOutReasonCorrected | Rejection:
+    """A corrected drop-out reason, for a participant who dropped out."""
+    if state is None or state.status != "dropped-out" or state.drop_out_reason is None:
+        return Rejection("not-dropped-out", "only the reason of a drop-out can be corrected")
+    if cmd.drop_out_reason == state.drop_out_reason:
+        return Rejection("no-change", "the drop-out reason on record is already that reason")
+    return contracts.DropOutReasonCorrected(
+        participant_id=cmd.participant_id,
+        course_id=state.course_id,
+        drop_out_reason=cmd.drop_out_reason,
+        previous_drop_out_reason=cast(contracts.DropOutReason, state.drop_out_reason),
+        correction_reason=cmd.correction_reason,
+    )
+
+
 def frees_a_seat(
     fact: Fact, previous_status: str | None
 ) -> TypeGuard[contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut]:
@@ -204,11 +273,14 @@ Fact = (
     | contracts.ParticipationCompleted
     | contracts.ParticipationDroppedOut
     | contracts.ParticipationWithdrawn
+    | contracts.StartCorrected
+    | contracts.LeavingDateCorrected
+    | contracts.DropOutReasonCorrected
 )
 
 
 def next_status(fact: Fact) -> str:
-    """The participation status a fact leads to."""
+    """The participation status a fact leads to; a correction keeps the status it finds (KeyError here)."""
     return {
         contracts.EnrolmentConfirmed: "enrolled",
         contracts.EnrolmentWaitlisted: "waiting",

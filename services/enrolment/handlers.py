@@ -76,6 +76,26 @@ async def on_withdrawal(session: AsyncSession, cmd: contracts.RecordWithdrawal, 
     await _record(session, event, row, domain.withdraw(state, cmd))
 
 
+async def on_correct_start(session: AsyncSession, cmd: contracts.CorrectStart, event: CloudEvent) -> None:
+    """Handle participation.correct-start."""
+    row, state = await _state(session, cmd.participant_id)
+    await _record(session, event, row, domain.correct_start(state, cmd, today_in_copenhagen()))
+
+
+async def on_correct_leaving_date(session: AsyncSession, cmd: contracts.CorrectLeavingDate, event: CloudEvent) -> None:
+    """Handle participation.correct-leaving-date."""
+    row, state = await _state(session, cmd.participant_id)
+    await _record(session, event, row, domain.correct_leaving_date(state, cmd, today_in_copenhagen()))
+
+
+async def on_correct_drop_out_reason(
+    session: AsyncSession, cmd: contracts.CorrectDropOutReason, event: CloudEvent
+) -> None:
+    """Handle participation.correct-drop-out-reason."""
+    row, state = await _state(session, cmd.participant_id)
+    await _record(session, event, row, domain.correct_drop_out_reason(state, cmd))
+
+
 HANDLERS: Handlers = {
     contracts.ReferralRegistered: on_referral,
     contracts.EnrolParticipant: on_enrol,
@@ -83,6 +103,9 @@ HANDLERS: Handlers = {
     contracts.RecordCompletion: on_completion,
     contracts.RecordDropOut: on_drop_out,
     contracts.RecordWithdrawal: on_withdrawal,
+    contracts.CorrectStart: on_correct_start,
+    contracts.CorrectLeavingDate: on_correct_leaving_date,
+    contracts.CorrectDropOutReason: on_correct_drop_out_reason,
 }
 
 
@@ -98,7 +121,12 @@ async def _state(
     if row is None:
         return None, None
     return row, domain.ParticipationState(
-        status=row.status, course_id=row.course_id, started_on=row.started_on, enrolled_on=row.enrolled_on
+        status=row.status,
+        course_id=row.course_id,
+        started_on=row.started_on,
+        enrolled_on=row.enrolled_on,
+        left_on=row.left_on,
+        drop_out_reason=row.drop_out_reason,
     )
 
 
@@ -175,7 +203,21 @@ async def _promote_first_waiting(session: AsyncSession, course_id: str, freed_on
     publish(session, promoted, source=SOURCE, cause=cause, topic=PARTICIPATION_EVENTS)
 
 
+def _correct(row: Participation, fact: domain.Fact) -> None:
+    if isinstance(fact, contracts.StartCorrected):
+        row.started_on = fact.started_on
+    if isinstance(fact, contracts.LeavingDateCorrected):
+        row.left_on = fact.left_on
+    if isinstance(fact, contracts.DropOutReasonCorrected):
+        row.drop_out_reason = fact.drop_out_reason
+
+
 async def _apply(session: AsyncSession, row: Participation | None, fact: domain.Fact) -> Participation:
+    if isinstance(fact, contracts.StartCorrected | contracts.LeavingDateCorrected | contracts.DropOutReasonCorrected):
+        assert row is not None  # the domain corrects only an existing participation
+        row.updated_at = datetime.now(UTC)
+        _correct(row, fact)  # the status stays
+        return row
     status = domain.next_status(fact)
     if isinstance(fact, contracts.EnrolmentConfirmed):
         return Participation(

@@ -24,7 +24,7 @@ from services.intake.tables import Participant, PendingCommand
 from shared import contracts
 from shared.auth import Principal, require_role
 from shared.clock import today_in_copenhagen
-from shared.contracts import CODE_PATTERN, DropOutReason, Situation, WithdrawalReason
+from shared.contracts import CODE_PATTERN, CorrectionReason, DropOutReason, Situation, WithdrawalReason
 from shared.db import unit_of_work
 from shared.problems import problem, problem_responses, refusal
 from shared.rejection import Refused
@@ -66,6 +66,27 @@ class WithdrawalIn(Strict):
 
     withdrawn_on: RealDate
     reason: WithdrawalReason
+
+
+class StartCorrectionIn(Strict):
+    """Correct a start date that was entered wrong."""
+
+    started_on: RealDate
+    correction_reason: CorrectionReason
+
+
+class LeavingDateCorrectionIn(Strict):
+    """Correct a leaving date (completion or drop-out) that was entered wrong."""
+
+    left_on: RealDate
+    correction_reason: CorrectionReason
+
+
+class DropOutReasonCorrectionIn(Strict):
+    """Correct a drop-out reason that was entered wrong."""
+
+    drop_out_reason: DropOutReason
+    correction_reason: CorrectionReason
 
 
 class OutcomeIn(Strict):
@@ -192,6 +213,27 @@ _command_endpoint(
     "withdrawal",
     WithdrawalIn,
     lambda p, b: contracts.RecordWithdrawal(participant_id=p.id, withdrawn_on=b.withdrawn_on, reason=b.reason),
+)
+_command_endpoint(
+    "corrections/start",
+    StartCorrectionIn,
+    lambda p, b: contracts.CorrectStart(
+        participant_id=p.id, started_on=b.started_on, correction_reason=b.correction_reason
+    ),
+)
+_command_endpoint(
+    "corrections/leaving-date",
+    LeavingDateCorrectionIn,
+    lambda p, b: contracts.CorrectLeavingDate(
+        participant_id=p.id, left_on=b.left_on, correction_reason=b.correction_reason
+    ),
+)
+_command_endpoint(
+    "corrections/drop-out-reason",
+    DropOutReasonCorrectionIn,
+    lambda p, b: contracts.CorrectDropOutReason(
+        participant_id=p.id, drop_out_reason=b.drop_out_reason, correction_reason=b.correction_reason
+    ),
 )
 _command_endpoint(
     "leaving-outcome",

@@ -8,13 +8,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+from unittest.mock import ANY
 from uuid import UUID, uuid4
 
 import pytest
 
 from shared.clock import today_in_copenhagen
 from shared.consumer import AwaitingFact
-from shared.contracts import EnrolParticipant, RecordCompletion, RecordDropOut, RecordStart, RecordWithdrawal, to_event
+from shared.contracts import (
+    CorrectDropOutReason,
+    CorrectLeavingDate,
+    CorrectStart,
+    EnrolParticipant,
+    RecordCompletion,
+    RecordDropOut,
+    RecordStart,
+    RecordWithdrawal,
+    to_event,
+)
 from shared.db import SessionMaker
 from shared.dead_letter import is_outage
 from shared.envelope import CloudEvent, InvalidEvent
@@ -35,7 +46,7 @@ from tests.fixtures.handlers import (
 
 SERVICE = "enrolment"
 PROGRAMME = "handler-tests"
-STARTED = date(2026, 2, 2)
+ENROLLED, STARTED = date(2026, 2, 1), date(2026, 2, 2)
 
 
 @pytest.fixture
@@ -51,7 +62,7 @@ async def a_course(db: SessionMaker, *, capacity: int = 10) -> str:
 async def enrolling(db: SessionMaker, pid: UUID, course_id: str) -> EnrolParticipant:
     """The command enrolling a participant whose referral enrolment has been told of."""
     await refer_to_course(db, pid, course_id)
-    return EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=course_id)
+    return EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=course_id, enrolled_on=ENROLLED)
 
 
 async def participation(db: SessionMaker, pid: UUID) -> dict[str, Any] | None:
@@ -77,7 +88,7 @@ async def test_enrolling_gives_a_seat_and_confirms_it_in_answer_to_the_command(d
     assert await participation(db, pid) == {
         "course_id": course_id,
         "status": "enrolled",
-        "enrolled_on": today_in_copenhagen(),
+        "enrolled_on": ENROLLED,
         "started_on": None,
         "left_on": None,
         "drop_out_reason": None,
@@ -90,7 +101,7 @@ async def test_enrolling_gives_a_seat_and_confirms_it_in_answer_to_the_command(d
         "programme_id": PROGRAMME,
         "subproject_id": f"sub-{PROGRAMME}",
         "course_id": course_id,
-        "enrolled_on": today_in_copenhagen().isoformat(),
+        "enrolled_on": ENROLLED.isoformat(),
         "re_entry": False,
     }
     assert await processed(db, SERVICE, command.id)
@@ -180,7 +191,7 @@ async def test_a_drop_out_after_the_start_ends_the_participation_with_date_and_r
     assert await participation(db, pid) == {
         "course_id": course_id,
         "status": "dropped-out",
-        "enrolled_on": today_in_copenhagen(),
+        "enrolled_on": ENROLLED,
         "started_on": STARTED,
         "left_on": date(2026, 3, 16),
         "drop_out_reason": "illness",
@@ -220,7 +231,7 @@ async def test_re_enrolment_after_completion_replaces_the_finished_participation
     assert await participation(db, pid) == {
         "course_id": second_course,
         "status": "enrolled",
-        "enrolled_on": today_in_copenhagen(),
+        "enrolled_on": ENROLLED,
         "started_on": None,
         "left_on": None,
         "drop_out_reason": None,
@@ -324,3 +335,66 @@ async def test_a_participant_who_started_cannot_withdraw(db: SessionMaker) -> No
     )
     assert rejection_reason(await outbox_rows(db, pid), command) == "already-started"
     assert (await participation(db, pid) or {})["status"] == "started"
+
+
+async def test_corrections_change_the_record_and_are_facts_of_their_own_beside_the_originals(db: SessionMaker) -> None:
+    pid = uuid4()
+    await started_on_a_course(db, pid)
+    await deliver(db, SERVICE, RecordDropOut(participant_id=pid, dropped_out_on=date(2026, 3, 16), reason="illness"))
+    corrections = [
+        CorrectStart(participant_id=pid, started_on=date(2026, 2, 9), correction_reason="entered-wrong"),
+        CorrectLeavingDate(participant_id=pid, left_on=date(2026, 3, 20), correction_reason="new-information"),
+        CorrectDropOutReason(participant_id=pid, drop_out_reason="job", correction_reason="entered-wrong"),
+    ]
+    for correction in corrections:
+        await deliver(db, SERVICE, correction)
+
+    assert await participation(db, pid) == {
+        "course_id": ANY,
+        "status": "dropped-out",
+        "enrolled_on": ENROLLED,
+        "started_on": date(2026, 2, 9),
+        "left_on": date(2026, 3, 20),
+        "drop_out_reason": "job",
+    }
+    staged = await outbox_rows(db, pid)
+    assert [r.type for r in staged] == [
+        "enrolment.confirmed",
+        "participation.started",
+        "participation.dropped-out",
+        "participation.start-corrected",
+        "participation.leaving-date-corrected",
+        "participation.drop-out-reason-corrected",
+    ]
+    assert staged[2].data["left_on"] == "2026-03-16"  # the original stays as it was
+    assert staged[4].data | {"participant_id": None} == {
+        "participant_id": None,
+        "course_id": staged[2].data["course_id"],
+        "left_on": "2026-03-20",
+        "previous_left_on": "2026-03-16",
+        "correction_reason": "new-information",
+    }
+    assert staged[5].data["previous_drop_out_reason"] == "illness"
+
+
+async def test_a_correction_that_breaks_a_rule_is_rejected_and_changes_nothing(db: SessionMaker) -> None:
+    pid = uuid4()
+    await started_on_a_course(db, pid)
+    await deliver(db, SERVICE, RecordCompletion(participant_id=pid, completed_on=date(2026, 6, 30)))
+    before = await participation(db, pid)
+
+    late_start = await deliver(
+        db, SERVICE, CorrectStart(participant_id=pid, started_on=date(2026, 7, 1), correction_reason="other")
+    )
+    early_leaving = await deliver(
+        db, SERVICE, CorrectLeavingDate(participant_id=pid, left_on=date(2026, 2, 1), correction_reason="other")
+    )
+    not_a_drop_out = await deliver(
+        db, SERVICE, CorrectDropOutReason(participant_id=pid, drop_out_reason="job", correction_reason="other")
+    )
+
+    staged = await outbox_rows(db, pid)
+    assert rejection_reason(staged, late_start) == "after-leaving"
+    assert rejection_reason(staged, early_leaving) == "before-start"
+    assert rejection_reason(staged, not_a_drop_out) == "not-dropped-out"
+    assert await participation(db, pid) == before

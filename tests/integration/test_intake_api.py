@@ -159,6 +159,11 @@ BAD_COMMANDS: list[tuple[str, dict[str, object]]] = [
     ("drop-out", {"dropped_out_on": today_in_copenhagen().isoformat(), "reason": "bored"}),
     ("leaving-outcome", {"situation": "rich", "observed_on": today_in_copenhagen().isoformat()}),
     ("six-month-result", {"situation": "ordinary-employment"}),
+    ("corrections/start", {"started_on": today_in_copenhagen().isoformat()}),
+    ("corrections/start", {"started_on": "2018-02-30", "correction_reason": "entered-wrong"}),
+    ("corrections/leaving-date", {"left_on": today_in_copenhagen().isoformat(), "correction_reason": "whim"}),
+    ("corrections/drop-out-reason", {"drop_out_reason": "personal", "correction_reason": "other"}),
+    ("corrections/drop-out-reason", {"drop_out_reason": "job", "correction_reason": "other", "extra": 1}),
 ]
 
 

@@ -51,7 +51,7 @@ def sample_event(i: int) -> CloudEvent:
         subject=str(uuid4()) if i < 0 else f"00000000-0000-4000-8000-{i % PARTICIPANTS:012d}",
         data={
             "participant_id": f"00000000-0000-4000-8000-{i % PARTICIPANTS:012d}",
-            "course_id": "vet-aarhus-2026",
+            "course_id": "plus-aarhus-2026",
             "left_on": "2026-04-20",
         },
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 
@@ -14,8 +14,21 @@ from shared.fund_rules import add_months
 SEED = 4242
 
 
+HISTORICAL = {  # Rummelig imidt's veterans' course, within the programme's real period
+    "programme_id": "rummelig-imidt",
+    "subproject_id": "war-veterans-aarhus",
+    "target_group": "war-veterans",
+}
+HISTORICAL_COURSE, HISTORICAL_FROM = "vet-aarhus-2017", date(2017, 1, 9)
+CURRENT_COURSE = "plus-aarhus-2026"  # the illustrative programme running today
+
+
 async def load_demo(intake_url: str, token: str, *, participants: int = 12) -> int:
-    """Refer synthetic citizens and walk most of them some way along the path; returns how many were referred."""
+    """Refer synthetic citizens and walk most of them some way along the path; returns how many were referred.
+
+    Two thirds are loaded into Rummelig imidt as a caseworker would enter a past year's cases (dated in 2017-18,
+    so their follow-ups are long overdue); the rest are current cases of the illustrative programme running today.
+    """
     rng = random.Random(SEED)
     today = today_in_copenhagen()
     referred = 0
@@ -26,19 +39,28 @@ async def load_demo(intake_url: str, token: str, *, participants: int = 12) -> i
             for _ in range(participants)
         ]
         for i, (citizen, situation) in enumerate(citizens):
-            response = await api.post("/referrals", json=referral_body(citizen))
+            historical = i < participants * 2 // 3
+            if historical:
+                enrolled_on = HISTORICAL_FROM + timedelta(days=14 * i)
+                left_on = enrolled_on + timedelta(days=7 + 120)
+                course, overrides = HISTORICAL_COURSE, HISTORICAL
+            else:
+                left_on = add_months(today, -(i % 6))
+                enrolled_on = left_on - timedelta(days=7 + 90)
+                course, overrides = CURRENT_COURSE, {}
+            body = referral_body(citizen, **overrides, referred_on=(enrolled_on - timedelta(days=5)).isoformat())
+            response = await api.post("/referrals", json=body)
             if response.status_code == 409:
                 continue  # already loaded by an earlier run
             response.raise_for_status()
             referred += 1
             pid = response.json()["participant_id"]
-            left_on = add_months(today, -(i % 8))
             steps = [
-                ("enrolment", {"course_id": "vet-aarhus-2026"}),
-                ("start", {"started_on": (left_on - timedelta(days=90)).isoformat()}),
+                ("enrolment", {"course_id": course, "enrolled_on": enrolled_on.isoformat()}),
+                ("start", {"started_on": (enrolled_on + timedelta(days=7)).isoformat()}),
                 ("completion", {"completed_on": left_on.isoformat()}),
                 ("leaving-outcome", {"situation": situation, "observed_on": left_on.isoformat()}),
             ]
-            for path, body in steps[: i % 5]:
-                (await api.post(f"/participants/{pid}/{path}", json=body)).raise_for_status()
+            for path, step in steps[: i % 5]:
+                (await api.post(f"/participants/{pid}/{path}", json=step)).raise_for_status()
     return referred

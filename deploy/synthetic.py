@@ -32,13 +32,13 @@ def synthetic_citizen(rng: random.Random, *, born_between: tuple[int, int] = (19
 
 
 def referral_body(citizen: SyntheticCitizen, **overrides: object) -> dict[str, object]:
-    """A valid referral request for the demo programme."""
+    """A valid referral request to the programme running today (the seed's illustrative Rummelig plus), dated today."""
     body: dict[str, object] = {
         "cpr": citizen.cpr,
         "name": citizen.name,
         "consent": True,
-        "programme_id": "rummelig-imidt",
-        "subproject_id": "war-veterans-aarhus",
+        "programme_id": "rummelig-plus",
+        "subproject_id": "plus-aarhus",
         "target_group": "war-veterans",
         "labour_market_status": "long-term-unemployed",
         "education_level": "isced-3-4",

@@ -329,8 +329,7 @@ class CommandRejected(AboutParticipant):
     detail: str = Field(max_length=300)
 
 
-@event("course.published", 1, topics=CATALOGUE_EVENTS)
-class CoursePublished(Contract):
+class CoursePublishedV1(Contract):
     """A course in the catalogue (keyed by course id on the compacted catalogue topic)."""
 
     subject_field: ClassVar[str] = "course_id"
@@ -418,6 +417,18 @@ class SubprojectPublished(CatalogueEntry):
     ends_on: date
     scope: Scope
     illustrative: bool = Field(description="true for demo sub-projects the seeds do not name")
+
+
+@event("course.published", 2, topics=CATALOGUE_EVENTS)
+class CoursePublished(CoursePublishedV1):
+    """A course of a sub-project as it now stands: where, when, how many seats, whether its waiting list is open."""
+
+    # The key stays the bare course id of v1, so that v2 records replace v1's on the compacted topic (a code never
+    # holds "/", so it cannot meet the kind/id keys of the other entries).
+    # v2: the title, the place and the waiting list; None for a v1 record, which did not say.
+    title: str | None = Field(default=None, max_length=200, pattern=TITLE_PATTERN)
+    location: str | None = Field(default=None, max_length=200, pattern=TITLE_PATTERN)
+    waiting_list_open: bool | None = None
 
 
 @event("company.published", 1, topics=CATALOGUE_EVENTS)
@@ -513,5 +524,12 @@ def upcast_drop_out_reason_v1(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "reason": "other"} if data.get("reason") == "personal" else dict(data)
 
 
+# course.published v1 (CoursePublishedV1, above) had neither title, place nor waiting list.
+def upcast_course_published_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: title, location and waiting list unknown (None)."""
+    return {**data, "title": None, "location": None, "waiting_list_open": None}
+
+
+REGISTRY.old_version("course.published", 1, CoursePublishedV1, upcast_course_published_v1)
 REGISTRY.old_version("participation.record-drop-out", 1, RecordDropOutV1, upcast_drop_out_reason_v1)
 REGISTRY.old_version("participation.dropped-out", 1, ParticipationDroppedOutV1, upcast_drop_out_reason_v1)

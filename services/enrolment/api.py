@@ -25,9 +25,11 @@ class CourseOut(BaseModel):
     subproject_id: str
     municipality: str
     title: str
+    location: str
     starts_on: date
     ends_on: date
     capacity: int
+    waiting_list_open: bool
 
 
 @router.get("/courses", tags=["catalogue"])

@@ -1,4 +1,4 @@
-"""The catalogue's use cases: set up programmes, targets, sub-projects and partner companies, and read them back.
+"""The catalogue's use cases: set up programmes, targets, sub-projects, courses and partner companies; read them back.
 
 Each change is validated by catalogue_domain, written, and published as the entry's whole new state on the
 compacted catalogue topic, in the caller's transaction; a change that changes nothing publishes nothing.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +18,8 @@ from services.enrolment.catalogue_models import (
     AmendmentIn,
     CompanyIn,
     CompanyOut,
+    CourseIn,
+    CourseOut,
     Extension,
     ExtensionIn,
     ProgrammeIn,
@@ -27,6 +30,8 @@ from services.enrolment.catalogue_models import (
     TargetOut,
 )
 from services.enrolment.tables import (
+    Course,
+    Participation,
     PartnerCompany,
     Programme,
     ProgrammeExtension,
@@ -301,3 +306,65 @@ async def companies_of(session: AsyncSession, programme_id: str | None) -> list[
     if programme_id is not None:
         query = query.where(PartnerCompany.programme_id == programme_id)
     return [_company_view(row) for row in (await session.exec(query)).all()]
+
+
+# --- courses --------------------------------------------------------------------------------------------------------
+async def put_course(session: AsyncSession, course_id: str, data: CourseIn) -> CourseOut | Rejection:
+    """Create or replace a course: inside its sub-project's period and area, never fewer seats than are held."""
+    problem = rules.period_problem(data.starts_on, data.ends_on)
+    if problem:
+        return problem
+    subproject = await session.get(Subproject, data.subproject_id)
+    if subproject is None:
+        return rules.unknown_problem("sub-project", data.subproject_id, "subproject_id")
+    problem = rules.inside_subproject_problem(
+        rules.Period(subproject.starts_on, subproject.ends_on), rules.Period(data.starts_on, data.ends_on)
+    )
+    if problem:
+        return problem
+    # FOR UPDATE: enrolments decide seats under the same lock, so the count below cannot change underneath
+    row = await session.get(Course, course_id, with_for_update=True)
+    held = await _seats_held(session, course_id) if row else 0
+    if row is not None and held and row.subproject_id != data.subproject_id:
+        return Rejection("course-in-use", "participants hold seats on the course: it cannot move", "subproject_id")
+    problem = rules.course_problem(
+        municipality=data.municipality, served=subproject.municipalities, capacity=data.capacity, seats_taken=held
+    )
+    if problem:
+        return problem
+    before = _course_view(row) if row else None
+    values = data.model_dump() | {"programme_id": subproject.programme_id}
+    if row is None:
+        row = Course(id=course_id, **values)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    await session.flush()
+    after = _course_view(row)
+    if after != before:
+        publish(session, contracts.CoursePublished(**after.model_dump()), source=SOURCE)
+    return after
+
+
+async def _seats_held(session: AsyncSession, course_id: str) -> int:
+    held = await session.exec(
+        select(func.count())
+        .select_from(Participation)
+        .where(Participation.course_id == course_id, col(Participation.status).in_(("enrolled", "started")))
+    )
+    return int(held.one())
+
+
+def _course_view(row: Course) -> CourseOut:
+    return CourseOut.model_validate(row.model_dump(exclude={"id"}) | {"course_id": row.id})
+
+
+async def courses_of(session: AsyncSession, programme_id: str | None, subproject_id: str | None) -> list[CourseOut]:
+    """The courses, of one programme or sub-project, or all."""
+    query = select(Course).order_by(col(Course.id))
+    if programme_id is not None:
+        query = query.where(Course.programme_id == programme_id)
+    if subproject_id is not None:
+        query = query.where(Course.subproject_id == subproject_id)
+    return [_course_view(row) for row in (await session.exec(query)).all()]

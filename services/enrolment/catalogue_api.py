@@ -1,4 +1,4 @@
-"""The administrator's API for the catalogue: programmes, extensions, targets and amendments, sub-projects,
+"""The administrator's API for the catalogue: programmes, extensions, targets and amendments, sub-projects, courses,
 partner companies. Administrator role only; every refusal is a problem naming the field at fault."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from services.enrolment.catalogue_models import (
     AmendmentIn,
     CompanyIn,
     CompanyOut,
+    CourseIn,
+    CourseOut,
     ExtensionIn,
     ProgrammeIn,
     ProgrammeOut,
@@ -160,6 +162,20 @@ async def list_subprojects(
 ) -> list[SubprojectOut]:
     """The sub-projects, of one programme or all."""
     return await _read(request, lambda s: catalogue.subprojects_of(s, programme_id))
+
+
+@router.put("/courses/{course_id}")
+async def put_course(course_id: Id, body: CourseIn, request: Request, _: Administrator) -> CourseOut:
+    """Create or replace a course: inside its sub-project's period, in a municipality it serves, 1 seat or more."""
+    return await _change(request, lambda s: catalogue.put_course(s, course_id, body))
+
+
+@router.get("/courses")
+async def list_courses(
+    request: Request, _: Administrator, programme_id: ProgrammeFilter = None, subproject_id: ProgrammeFilter = None
+) -> list[CourseOut]:
+    """The courses, of one programme or sub-project, or all."""
+    return await _read(request, lambda s: catalogue.courses_of(s, programme_id, subproject_id))
 
 
 @router.put("/companies/{company_id}")

@@ -52,13 +52,37 @@ def extension_problem(current_end: date, new_end: date) -> Rejection | None:
 
 
 def inside_programme_problem(programme: Period, inner: Period, what: str) -> Rejection | None:
-    """A sub-project or course must lie inside the programme's period (extensions included)."""
-    if not programme.contains(inner):
+    """A sub-project must lie inside the programme's period (extensions included)."""
+    return _outside(programme, inner, what, "programme")
+
+
+def inside_subproject_problem(subproject: Period, course: Period) -> Rejection | None:
+    """A course must lie inside its sub-project's period."""
+    return _outside(subproject, course, "course", "subproject")
+
+
+def _outside(outer: Period, inner: Period, what: str, within: str) -> Rejection | None:
+    if outer.contains(inner):
+        return None
+    return Rejection(
+        f"outside-{within}-period",
+        f"the {what} must lie inside the {within.replace('subproject', 'sub-project')}'s period, "
+        f"{outer.starts_on.isoformat()} to {outer.ends_on.isoformat()}",
+        "starts_on" if inner.starts_on < outer.starts_on else "ends_on",
+    )
+
+
+def course_problem(*, municipality: str, served: Sequence[str], capacity: int, seats_taken: int) -> Rejection | None:
+    """A course takes place in a municipality its sub-project serves, and keeps a seat for everyone holding one."""
+    if municipality not in served:
         return Rejection(
-            "outside-programme-period",
-            f"the {what} must lie inside the programme's period, "
-            f"{programme.starts_on.isoformat()} to {programme.ends_on.isoformat()}",
-            "starts_on" if inner.starts_on < programme.starts_on else "ends_on",
+            "municipality-not-served", f"the sub-project does not serve municipality {municipality}", "municipality"
+        )
+    if capacity < seats_taken:
+        return Rejection(
+            "capacity-below-seats-taken",
+            f"{seats_taken} participants hold a seat on the course: the capacity cannot be lower",
+            "capacity",
         )
     return None
 

@@ -135,3 +135,23 @@ class CompanyOut(CompanyIn):
     """A partner company as the catalogue holds it."""
 
     company_id: str
+
+
+class CourseIn(Strict):
+    """A course of a sub-project (its programme is the sub-project's)."""
+
+    subproject_id: str = Field(pattern=CODE_PATTERN)
+    title: str = Title
+    location: str = Field(min_length=1, max_length=200, pattern=TITLE_PATTERN, description="where it takes place")
+    municipality: Municipality = Field(description="the municipality it takes place in: one the sub-project serves")
+    starts_on: date
+    ends_on: date
+    capacity: int = Field(ge=1, le=1000, description="seats; participants beyond it wait if the waiting list is open")
+    waiting_list_open: bool = False
+
+
+class CourseOut(CourseIn):
+    """A course as the catalogue holds it."""
+
+    course_id: str
+    programme_id: str

@@ -1,5 +1,6 @@
-"""The seed catalogue: the seeds' two programmes with their real periods and targets, their sub-projects, partner
-companies and the demo courses. python -m services.enrolment.seed writes it; running it again changes nothing.
+"""The seed catalogue: the seeds' two programmes with their real periods and targets, their sub-projects, courses
+and partner companies, and one illustrative programme running today. python -m services.enrolment.seed writes it;
+running it again changes nothing.
 
 Sub-projects, companies and dates the seeds do not give are marked illustrative (in the data, or in the reason).
 The enrolment service also seeds it at start when ENROLMENT_SEED_DEMO_CATALOGUE is on (the launcher's default).
@@ -18,21 +19,19 @@ from services.enrolment.catalogue_domain import CVR_WEIGHTS
 from services.enrolment.catalogue_models import (
     AmendmentIn,
     CompanyIn,
+    CourseIn,
     ExtensionIn,
     ProgrammeIn,
     SubprojectIn,
     TargetIn,
 )
-from services.enrolment.handlers import SOURCE
 from services.enrolment.settings import EnrolmentSettings
-from services.enrolment.tables import Course
-from shared.contracts import CoursePublished
 from shared.db import create_engine, create_sessionmaker, unit_of_work
-from shared.outbox import publish
 from shared.rejection import Rejection
 
 SEED_LOCK_KEY = 0x53454544  # "SEED"
 RIM, VARIG = "rummelig-imidt", "varig-tilknytning"
+PLUS = "rummelig-plus"  # illustrative: a programme running today, for new referrals in the demo and the tests
 PROGRAMMES: dict[str, ProgrammeIn] = {
     RIM: ProgrammeIn(
         title="Rummelig imidt",
@@ -49,6 +48,15 @@ PROGRAMMES: dict[str, ProgrammeIn] = {
         starts_on=date(2020, 10, 20),
         ends_on=date(2023, 3, 31),
         fund="esf-2014-2020",
+    ),
+    PLUS: ProgrammeIn(
+        title="Rummelig plus (illustrativt ESF-plus-program)",
+        operator="Projekter iMidt (illustrativ)",
+        region="Midtjylland",
+        starts_on=date(2024, 1, 1),
+        ends_on=date(2029, 12, 31),
+        fund="esf-plus-2021-2027",
+        cr04_reading="not-employed-at-entry",
     ),
 }
 EXTENSIONS: dict[str, list[ExtensionIn]] = {
@@ -91,6 +99,8 @@ TARGETS: dict[str, TargetIn] = {
     "varig-employed-long-run": _target(VARIG, "employed-six-months-after", 36),
     "varig-companies-commercial": _target(VARIG, "companies-recruited-commercial", 20),
     "varig-companies-social-economy": _target(VARIG, "companies-recruited-social-economy", 5),
+    "plus-participants": _target(PLUS, "participants", 300),
+    "plus-employed-upon-leaving": _target(PLUS, "employed-upon-leaving", 90),
 }
 AMENDMENTS: dict[str, list[AmendmentIn]] = {
     "rim-completed": [
@@ -194,6 +204,19 @@ SUBPROJECTS: dict[str, SubprojectIn] = {
         ends_on=date(2020, 9, 30),
     ),
     **_illustrative_subprojects(),
+    "plus-aarhus": SubprojectIn(
+        programme_id=PLUS,
+        title="Rummelig plus, Aarhus og omegn",
+        provider_kind="municipality",
+        provider="Aarhus Kommune",
+        municipalities=["751", "727", "766"],
+        target_groups=["war-veterans", "long-term-unemployed", "psychologically-vulnerable"],
+        coordinator_email="koordinator@plus-aarhus.example.dk",
+        starts_on=date(2024, 1, 1),
+        ends_on=date(2029, 12, 31),
+        scope="regional",
+        illustrative=True,
+    ),
     "varig-holbaek": SubprojectIn(
         programme_id=VARIG,
         title="Småjob og virksomhedsbuddies, Holbæk",
@@ -243,65 +266,92 @@ COMPANIES: dict[str, CompanyIn] = {
     "varig-company-3": _company(13, VARIG, "social-economy", ["varig-holbaek"], date(2021, 9, 1)),
 }
 
-# The demo courses the launcher's synthetic participants use (their dates follow today, not the programme's period:
-# a known gap until courses are checked against the catalogue).
-DEMO_PROGRAMME = RIM
-DEMO_COURSES_END = date(2030, 6, 30)
+
+def _course(subproject_id: str, **fields: object) -> CourseIn:
+    return CourseIn.model_validate({"subproject_id": subproject_id, **fields})
 
 
-def _demo_course(
-    course_id: str, subproject_id: str, municipality: str, title: str, starts_on: date, capacity: int
-) -> Course:
-    return Course(
-        id=course_id,
-        programme_id=DEMO_PROGRAMME,
-        subproject_id=subproject_id,
-        municipality=municipality,
-        title=title,
-        starts_on=starts_on,
-        ends_on=DEMO_COURSES_END,
-        capacity=capacity,
-        waiting_list_open=True,
-    )
-
-
-DEMO_COURSES = (
-    _demo_course(
-        "vet-aarhus-2026",
-        "war-veterans-aarhus",
-        "751",
-        "Indslusningsforløb for veteraner, Aarhus",
-        date(2026, 1, 5),
-        25,
-    ),
-    _demo_course(
-        "flex-odder-2026", "flex-job-odder", "727", "Fleksjob efter stress og nedslidning, Odder", date(2026, 2, 2), 24
-    ),
-    _demo_course(
-        "deaf-hedensted-2026", "deaf-hedensted", "766", "Døve og hørehæmmede ledige, Hedensted", date(2026, 3, 2), 18
-    ),
-)
-
-
-async def seed_courses(session: AsyncSession, courses: tuple[Course, ...] = DEMO_COURSES) -> int:
-    """Insert the courses that are missing and announce them; returns how many were new."""
-    added = 0
-    for course in courses:
-        if await session.get(Course, course.id) is not None:
+def _illustrative_courses() -> dict[str, CourseIn]:
+    """One course for each illustrative sub-project, over its whole period."""
+    out: dict[str, CourseIn] = {}
+    for subproject_id, subproject in SUBPROJECTS.items():
+        if not subproject_id.startswith("rim-illustrative-"):
             continue
-        session.add(Course.model_validate(course.model_dump()))
-        published = CoursePublished(
-            course_id=course.id,
-            programme_id=course.programme_id,
-            subproject_id=course.subproject_id,
-            municipality=course.municipality,
-            starts_on=course.starts_on,
-            ends_on=course.ends_on,
-            capacity=course.capacity,
+        code = subproject.municipalities[0]
+        out[f"{subproject_id}-course"] = _course(
+            subproject_id,
+            title=f"Illustrativt forløb, {MUNICIPALITIES[code]}",
+            location=f"Jobcenter {MUNICIPALITIES[code]}",
+            municipality=code,
+            starts_on=subproject.starts_on,
+            ends_on=subproject.ends_on,
+            capacity=15,
         )
-        publish(session, published, source=SOURCE)
-        added += 1
-    return added
+    return out
+
+
+# Courses of the seeds' sub-projects inside their real periods (the course dates themselves are illustrative), and
+# the running course of the illustrative current programme, which the demo's new referrals and the tests use.
+COURSES: dict[str, CourseIn] = {
+    "vet-aarhus-2017": _course(
+        "war-veterans-aarhus",
+        title="Indslusningsforløb for veteraner, Aarhus",
+        location="Veteranhjemmet, Aarhus",
+        municipality="751",
+        starts_on=date(2017, 1, 9),
+        ends_on=date(2018, 12, 14),
+        capacity=25,
+        waiting_list_open=True,
+    ),
+    "flex-odder-2017": _course(
+        "flex-job-odder",
+        title="Fleksjob efter stress og nedslidning, Odder",
+        location="Respektrum, Odder",
+        municipality="727",
+        starts_on=date(2017, 2, 6),
+        ends_on=date(2018, 12, 14),
+        capacity=24,
+        waiting_list_open=True,
+    ),
+    "deaf-hedensted-2017": _course(
+        "deaf-hedensted",
+        title="Døve og hørehæmmede langtidsledige",
+        location="Castberggård, Hedensted",
+        municipality="766",
+        starts_on=date(2017, 3, 6),
+        ends_on=date(2019, 3, 29),
+        capacity=18,
+    ),
+    "psych-odder-2019": _course(
+        "psych-vulnerable-odder",
+        title="Psykisk sårbare i job, Odder",
+        location="SIND, Odder",
+        municipality="727",
+        starts_on=date(2019, 4, 1),
+        ends_on=date(2020, 9, 30),
+        capacity=40,  # the seeds' 40 places
+    ),
+    **_illustrative_courses(),
+    "varig-holbaek-2021": _course(
+        "varig-holbaek",
+        title="Småjob med virksomhedsbuddy, Holbæk",
+        location="Jobcenter Holbæk",
+        municipality="316",
+        starts_on=date(2021, 3, 1),
+        ends_on=date(2023, 3, 31),
+        capacity=30,
+    ),
+    "plus-aarhus-2026": _course(
+        "plus-aarhus",
+        title="Indslusningsforløb, Aarhus (illustrativt)",
+        location="Jobcenter Aarhus",
+        municipality="751",
+        starts_on=date(2026, 1, 5),
+        ends_on=date(2029, 6, 29),
+        capacity=25,
+        waiting_list_open=True,
+    ),
+}
 
 
 async def seed_catalogue(session: AsyncSession) -> list[Rejection]:
@@ -332,7 +382,8 @@ async def seed_catalogue(session: AsyncSession) -> list[Rejection]:
                 check(await catalogue.amend_target(session, target_id, amendment))
     for company_id, company in COMPANIES.items():
         check(await catalogue.put_company(session, company_id, company))
-    await seed_courses(session)
+    for course_id, course in COURSES.items():
+        check(await catalogue.put_course(session, course_id, course))
     return refused
 
 

@@ -115,7 +115,7 @@ class PartnerCompany(SQLModel, table=True):
 
 
 class Course(SQLModel, table=True):
-    """An inclusion course of a sub-project, with a capacity."""
+    """An inclusion course of a sub-project: where and when it runs, its seats, whether its waiting list is open."""
 
     __tablename__ = "course"
 
@@ -124,6 +124,7 @@ class Course(SQLModel, table=True):
     subproject_id: str = Field(max_length=50)
     municipality: str = Field(max_length=3)
     title: str = Field(max_length=200)
+    location: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     starts_on: date
     ends_on: date
     capacity: int

@@ -33,7 +33,7 @@ async def _counts(reporting: httpx.AsyncClient) -> dict[str, int]:
     response = await reporting.get("/report")
     assert response.status_code == 200, response.text
     for programme in response.json()["programmes"]:
-        if programme["programme_id"] == "rummelig-imidt":
+        if programme["programme_id"] == "rummelig-plus":
             return {c: int(programme["counts"][c]) for c in COLUMNS}
     return dict.fromkeys(COLUMNS, 0)
 
@@ -70,7 +70,7 @@ async def journey(
     assert referred.status_code == 201, referred.text
     pid, case_reference = referred.json()["participant_id"], referred.json()["case_reference"]
 
-    enrolled = await _command(intake, pid, "enrolment", {"course_id": "vet-aarhus-2026"})
+    enrolled = await _command(intake, pid, "enrolment", {"course_id": "plus-aarhus-2026"})
     assert enrolled["fact"]["type"] == "enrolment.confirmed"
     assert (await _command(intake, pid, "start", {"started_on": started_on.isoformat()}))["fact"]["type"] == (
         "participation.started"
@@ -143,7 +143,7 @@ async def test_each_reminder_is_sent_once(journey: dict[str, Any], stack: Stack,
     assert referred.status_code == 201, referred.text
     marker, marker_case = referred.json()["participant_id"], referred.json()["case_reference"]
     left_on = add_months(today_in_copenhagen(), -7)  # both checks due at once
-    await _command(intake, marker, "enrolment", {"course_id": "vet-aarhus-2026"})
+    await _command(intake, marker, "enrolment", {"course_id": "plus-aarhus-2026"})
     await _command(intake, marker, "start", {"started_on": (left_on - timedelta(days=60)).isoformat()})
     await _command(intake, marker, "completion", {"completed_on": left_on.isoformat()})
     await eventually(lambda: _async(_reminders_for(stack, marker_case)), timeout=30)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from services.enrolment.main import create_app
-from services.enrolment.seed import COMPANIES, SUBPROJECTS, seed_catalogue
+from services.enrolment.seed import COMPANIES, COURSES, SUBPROJECTS, seed_catalogue
 from services.enrolment.settings import EnrolmentSettings
 from shared.auth import Role, issue_token
 from shared.db import unit_of_work
@@ -22,6 +22,15 @@ from shared.settings import AuthSettings
 from shared.topics import CATALOGUE_EVENTS
 from tests.fixtures.database import Databases
 
+COURSE = {
+    "subproject_id": "war-veterans-aarhus",
+    "title": "Et forløb",
+    "location": "Jobcenter Aarhus",
+    "municipality": "751",
+    "starts_on": "2017-08-07",
+    "ends_on": "2018-06-29",
+    "capacity": 12,
+}
 PROGRAMME = {
     "title": "Testprogram",
     "operator": "Testoperatør",
@@ -206,6 +215,38 @@ BAD: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
         "ends_on",
     ),
     "a 1 MB name": ("put", "/catalogue/programmes/bad-programme", {**PROGRAMME, "title": "x" * 1_000_000}, 413, ""),
+    "a course of an unknown sub-project": (
+        "put",
+        "/catalogue/courses/bad-course",
+        {**COURSE, "subproject_id": "no-such"},
+        422,
+        "subproject_id",
+    ),
+    "a course outside its sub-project's period": (
+        "put",
+        "/catalogue/courses/bad-course",
+        {**COURSE, "ends_on": "2019-04-01"},
+        422,
+        "ends_on",
+    ),
+    "a course in a municipality its sub-project does not serve": (
+        "put",
+        "/catalogue/courses/bad-course",
+        {**COURSE, "municipality": "727"},
+        422,
+        "municipality",
+    ),
+    "capacity -1": ("put", "/catalogue/courses/bad-course", {**COURSE, "capacity": -1}, 422, "capacity"),
+    "capacity 0": ("put", "/catalogue/courses/bad-course", {**COURSE, "capacity": 0}, 422, "capacity"),
+    "a course ending before it starts": (
+        "put",
+        "/catalogue/courses/bad-course",
+        {**COURSE, "starts_on": "2018-01-01", "ends_on": "2017-12-31"},
+        422,
+        "ends_on",
+    ),
+    "a course without a title": ("put", "/catalogue/courses/bad-course", {**COURSE, "title": ""}, 422, "title"),
+    "a course id with markup": ("put", "/catalogue/courses/%3Cscript%3E", COURSE, 422, "course_id"),
     "markup in a title": (
         "put",
         "/catalogue/programmes/bad-programme",
@@ -229,9 +270,9 @@ async def test_each_bad_input_gets_a_problem_and_changes_nothing(app: FastAPI, c
     method, path, body, status, field = BAD[case]
     events = await _catalogue_events(app)
     async with _client(app) as client:
-        before = (await client.get("/catalogue/programmes")).json()
+        before = [(await client.get(p)).json() for p in ("/catalogue/programmes", "/catalogue/courses")]
         response = await client.request(method.upper(), path, json=body)
-        after = (await client.get("/catalogue/programmes")).json()
+        after = [(await client.get(p)).json() for p in ("/catalogue/programmes", "/catalogue/courses")]
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
     if field:
@@ -245,6 +286,7 @@ async def test_only_an_administrator_may_change_or_read_the_catalogue(app: FastA
     async with _client(app, role) as client:
         assert (await client.put("/catalogue/programmes/x", json=PROGRAMME)).status_code == 403
         assert (await client.get("/catalogue/programmes")).status_code == 403
+        assert (await client.put("/catalogue/courses/x", json=COURSE)).status_code == 403
 
 
 async def test_an_extension_is_kept_with_its_reason_and_moves_the_end_in_force(app: FastAPI) -> None:
@@ -262,3 +304,66 @@ async def test_an_extension_is_kept_with_its_reason_and_moves_the_end_in_force(a
     ]
     published = [e for e in await _catalogue_events(app) if e["key"] == "programme/extend-test"]
     assert published[-1]["data"]["ends_on"] == "2023-06-30"
+
+
+async def test_every_seeded_course_lies_inside_its_sub_project_and_the_programmes_real_period(app: FastAPI) -> None:
+    async with _client(app) as client:
+        courses = (await client.get("/catalogue/courses")).json()
+        subprojects = {s["subproject_id"]: s for s in (await client.get("/catalogue/subprojects")).json()}
+        programmes = {p["programme_id"]: p for p in (await client.get("/catalogue/programmes")).json()}
+    assert {c["course_id"] for c in courses} >= set(COURSES)
+    assert {c["subproject_id"] for c in courses} >= set(subprojects)  # every sub-project has a course
+    for course in courses:
+        subproject, programme = subprojects[course["subproject_id"]], programmes[course["programme_id"]]
+        assert subproject["starts_on"] <= course["starts_on"] <= course["ends_on"] <= subproject["ends_on"], course
+        assert programme["starts_on"] <= course["starts_on"] and course["ends_on"] <= programme["ends_in_force_on"]
+        assert course["municipality"] in subproject["municipalities"]
+    rim = [c for c in courses if c["programme_id"] == "rummelig-imidt"]
+    assert rim and all(c["ends_on"] <= "2022-02-28" for c in rim)
+    psych = next(c for c in courses if c["subproject_id"] == "psych-vulnerable-odder")
+    assert (psych["capacity"], psych["ends_on"]) == (40, "2020-09-30")
+
+
+async def test_a_course_is_published_whole_and_changed_in_place(app: FastAPI) -> None:
+    async with _client(app) as client:
+        created = await client.put("/catalogue/courses/course-api-test", json=COURSE)
+        assert created.status_code == 200, created.text
+        assert created.json() | {"course_id": None} == {
+            **COURSE,
+            "course_id": None,
+            "programme_id": "rummelig-imidt",
+            "waiting_list_open": False,
+        }
+        moved = await client.put(
+            "/catalogue/courses/course-api-test", json={**COURSE, "capacity": 14, "waiting_list_open": True}
+        )
+        assert moved.status_code == 200, moved.text
+    published = [e for e in await _catalogue_events(app) if e["key"] == "course-api-test"]
+    assert [e["type"] for e in published] == ["course.published", "course.published"]
+    assert published[-1]["data"] | {"course_id": None} == {
+        **COURSE,
+        "course_id": None,
+        "programme_id": "rummelig-imidt",
+        "capacity": 14,
+        "waiting_list_open": True,
+    }
+
+
+async def test_a_course_keeps_a_seat_for_everyone_who_holds_one(app: FastAPI) -> None:
+    async with _client(app) as client:
+        assert (await client.put("/catalogue/courses/course-held", json=COURSE)).status_code == 200
+    async with unit_of_work(app.state.sessions) as session:
+        connection = await session.connection()
+        for _ in range(3):
+            await connection.execute(
+                text(
+                    "INSERT INTO participation (participant_id, course_id, status, enrolled_on, updated_at)"
+                    " VALUES (gen_random_uuid(), 'course-held', 'enrolled', '2017-09-01', now())"
+                )
+            )
+    async with _client(app) as client:
+        fewer = await client.put("/catalogue/courses/course-held", json={**COURSE, "capacity": 2})
+        assert fewer.status_code == 422 and fewer.json()["type"].endswith("capacity-below-seats-taken")
+        moved = await client.put("/catalogue/courses/course-held", json={**COURSE, "subproject_id": "deaf-hedensted"})
+        assert moved.status_code == 422 and moved.json()["type"].endswith("course-in-use")
+        assert (await client.put("/catalogue/courses/course-held", json={**COURSE, "capacity": 3})).status_code == 200

@@ -106,7 +106,7 @@ async def test_another_municipality_gets_404_and_nothing_is_audited(intake: Fast
 async def test_a_command_not_answered_in_time_is_202_and_pending_on_the_timeline(intake: FastAPI) -> None:
     async with await _client(intake, "caseworker") as client:
         pid = (await client.post("/referrals", json=referral_body(synthetic_citizen(rng)))).json()["participant_id"]
-        response = await client.post(f"/participants/{pid}/enrolment", json={"course_id": "vet-aarhus-2026"})
+        response = await client.post(f"/participants/{pid}/enrolment", json={"course_id": "plus-aarhus-2026"})
         assert response.status_code == 202
         command_id = response.json()["command_id"]
         assert response.headers["location"] == f"/commands/{command_id}"
@@ -208,7 +208,7 @@ async def test_an_enrolment_date_before_the_referral_or_in_the_future_is_refused
         body = referral_body(synthetic_citizen(rng), referred_on="2026-01-05")
         pid = (await client.post("/referrals", json=body)).json()["participant_id"]
         response = await client.post(
-            f"/participants/{pid}/enrolment", json={"course_id": "vet-aarhus-2026", "enrolled_on": enrolled_on}
+            f"/participants/{pid}/enrolment", json={"course_id": "plus-aarhus-2026", "enrolled_on": enrolled_on}
         )
         timeline = (await client.get(f"/participants/{pid}/timeline")).json()
     assert response.status_code == 422, response.text

@@ -110,7 +110,7 @@ async def test_the_services_carry_on_after_postgresql_crashes_and_restarts(
     referred = await intake.post("/referrals", json=referral_body(citizen))
     assert referred.status_code == 201, referred.text
     participant_id, case_reference = referred.json()["participant_id"], referred.json()["case_reference"]
-    enrolled = await intake.post(f"/participants/{participant_id}/enrolment", json={"course_id": "vet-aarhus-2026"})
+    enrolled = await intake.post(f"/participants/{participant_id}/enrolment", json={"course_id": "plus-aarhus-2026"})
     assert enrolled.status_code == 200, enrolled.text
     assert enrolled.json()["fact"]["type"] == "enrolment.confirmed"
     progress_sql = (
@@ -124,12 +124,12 @@ async def test_the_services_carry_on_after_postgresql_crashes_and_restarts(
         return row if row is not None and row["enrolled"] else None  # the referral and the enrolment both applied
 
     progress = await eventually(reported, timeout=60)
-    assert progress == {"programme_id": "rummelig-imidt", "municipality": "751", "referred": True, "enrolled": True}
+    assert progress == {"programme_id": "rummelig-plus", "municipality": "751", "referred": True, "enrolled": True}
     case = await eventually(lambda: _row(stack, "followup", case_sql, participant_id), timeout=60)
     assert case["case_reference"] == case_reference
     # Enrolment committed the participation before it published the fact intake answered with.
     participation = await _row(stack, "enrolment", participation_sql, participant_id)
-    assert participation is not None and participation["course_id"] == "vet-aarhus-2026"
+    assert participation is not None and participation["course_id"] == "plus-aarhus-2026"
     assert participation["status"] == "enrolled"
 
     await asyncio.to_thread(stack.postgres.kill)  # SIGKILL: no shutdown checkpoint, recovery replays the WAL
@@ -151,7 +151,7 @@ async def test_the_services_carry_on_after_postgresql_crashes_and_restarts(
     assert response.status_code == 201, response.text
     new_id = response.json()["participant_id"]
     assert await eventually(lambda: _progress_rows(stack, new_id), timeout=60) == 1
-    enrolled = await intake.post(f"/participants/{new_id}/enrolment", json={"course_id": "vet-aarhus-2026"})
+    enrolled = await intake.post(f"/participants/{new_id}/enrolment", json={"course_id": "plus-aarhus-2026"})
     assert enrolled.status_code == 200, enrolled.text
 
 
@@ -165,7 +165,7 @@ async def test_a_command_the_owner_cannot_answer_in_time_gets_202_and_is_answere
     try:
         response = await intake.post(
             f"/participants/{participant_id}/enrolment",
-            json={"course_id": "vet-aarhus-2026"},
+            json={"course_id": "plus-aarhus-2026"},
             headers={"Prefer": "wait=1"},
         )
         assert response.status_code == 202, response.text

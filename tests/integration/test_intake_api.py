@@ -138,7 +138,7 @@ async def test_another_municipalitys_caseworker_sees_404_and_the_caseworker_who_
     async with httpx.AsyncClient(base_url=stack.url("intake"), headers={"Authorization": f"Bearer {odder}"}) as other:
         _problem(await other.get(f"/participants/{pid}"), 404)
         _problem(await other.get(f"/participants/{pid}/timeline"), 404)
-        _problem(await other.post(f"/participants/{pid}/enrolment", json={"course_id": "vet-aarhus-2026"}), 404)
+        _problem(await other.post(f"/participants/{pid}/enrolment", json={"course_id": "plus-aarhus-2026"}), 404)
     conn = await asyncpg.connect(stack.postgres.dsn("intake"))
     try:
         reads = await conn.fetchval("SELECT count(*) FROM audit_entry WHERE participant_id = $1", pid)

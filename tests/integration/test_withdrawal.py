@@ -17,7 +17,7 @@ from tests.fixtures.kafka_tools import eventually
 
 pytestmark = pytest.mark.stack
 rng = random.Random(61)
-COURSE = "vet-aarhus-2026"
+COURSE = "plus-aarhus-2026"
 
 
 async def _post(intake: httpx.AsyncClient, pid: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +60,7 @@ async def test_a_withdrawal_gives_the_seat_to_the_first_waiting_and_their_timeli
     try:  # a course of the test's own: one seat, waiting list open
         await conn.execute(
             "INSERT INTO course (id, programme_id, subproject_id, municipality, title, starts_on, ends_on, capacity,"
-            " waiting_list_open) VALUES ($1, 'rummelig-imidt', 'war-veterans-aarhus', '751', 'One seat', $2, $3, 1,"
+            " waiting_list_open) VALUES ($1, 'rummelig-plus', 'plus-aarhus', '751', 'One seat', $2, $3, 1,"
             " true)",
             course_id,
             today_in_copenhagen() - timedelta(days=30),

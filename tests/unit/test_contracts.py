@@ -136,5 +136,24 @@ def test_to_event_works_for_a_contract_without_a_participant() -> None:
         capacity=12,
     )
     event = to_event(course, source="rummelig/enrolment")
-    assert (event.type, event.version, event.subject) == ("course.published", 1, "odder-flex-2026")
+    assert (event.type, event.version, event.subject) == ("course.published", 2, "odder-flex-2026")
     assert REGISTRY.parse(event) == course
+
+
+def test_a_v1_course_is_read_as_v2_with_title_place_and_waiting_list_unknown_under_the_same_key() -> None:
+    v1 = {
+        "course_id": "vet-aarhus-2026",
+        "programme_id": "rummelig-imidt",
+        "subproject_id": "war-veterans-aarhus",
+        "municipality": "751",
+        "starts_on": "2026-01-05",
+        "ends_on": "2030-06-30",
+        "capacity": 25,
+    }
+    old = CloudEvent(
+        type="course.published", version=1, source="rummelig/enrolment", subject="vet-aarhus-2026", data=v1
+    )
+    parsed = REGISTRY.parse(old)
+    assert isinstance(parsed, CoursePublished)
+    assert (parsed.title, parsed.location, parsed.waiting_list_open) == (None, None, None)
+    assert parsed.subject() == old.subject  # v2 records replace v1's on the compacted topic

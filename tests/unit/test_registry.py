@@ -74,7 +74,7 @@ def test_an_enrolment_command_of_v1_is_read_as_v2_meaning_the_day_it_is_handled(
         version=1,
         source="rummelig/intake",
         subject=str(pid),
-        data={"participant_id": str(pid), "programme_id": "rummelig-imidt", "course_id": "vet-aarhus-2026"},
+        data={"participant_id": str(pid), "programme_id": "rummelig-imidt", "course_id": "plus-aarhus-2026"},
     )
     command = REGISTRY.parse(v1)
     assert isinstance(command, EnrolParticipant)
@@ -118,7 +118,7 @@ def test_a_v1_enrolment_confirmed_is_read_as_v2_without_saying_whether_it_was_a_
         "participant_id": str(pid),
         "programme_id": "rummelig-imidt",
         "subproject_id": "war-veterans-aarhus",
-        "course_id": "vet-aarhus-2026",
+        "course_id": "plus-aarhus-2026",
         "enrolled_on": "2026-03-02",
     }
     fact = REGISTRY.parse(CloudEvent(type="enrolment.confirmed", version=1, source="s", subject=str(pid), data=data))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command, context
@@ -25,7 +26,7 @@ def upgrade(database_url: str, migrations_dir: Path) -> None:
     command.upgrade(alembic_config(database_url, migrations_dir), "head")
 
 
-def run_env(metadata: MetaData, tables: set[str]) -> None:
+def run_env(metadata: MetaData | Sequence[MetaData], tables: set[str]) -> None:
     """The body of every service's env.py: online migrations over asyncpg, limited to the service's tables."""
 
     def include_object(obj: object, name: str | None, type_: str, _reflected: bool, _compare_to: object) -> bool:

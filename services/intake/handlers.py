@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake import catalogue
 from services.intake.domain import Referral, format_case_reference, referral_registered
 from services.intake.tables import Participant, PendingCommand, TimelineEntry
 from services.intake.vault import Vault
@@ -129,5 +130,6 @@ async def on_fact(session: AsyncSession, fact: AboutParticipant, event: CloudEve
         )
 
 
-# Every fact about a participant goes on the timeline; the list comes from the contract registry.
-HANDLERS: Handlers = dict.fromkeys(REGISTRY.facts(about=AboutParticipant), on_fact)
+# Every fact about a participant goes on the timeline (the list comes from the contract registry); the catalogue's
+# entries go to intake's read model of it.
+HANDLERS: Handlers = {**dict.fromkeys(REGISTRY.facts(about=AboutParticipant), on_fact), **catalogue.HANDLERS}

@@ -1,4 +1,5 @@
-"""Intake's tables: participants (personal data encrypted), pending commands, the timeline and the audit log."""
+"""Intake's tables: participants (personal data encrypted), pending commands, the timeline, the audit log and the
+catalogue as enrolment publishes it."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, Sequence, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, MetaData, Sequence, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.inbox import ProcessedEvent
@@ -97,6 +99,63 @@ class AuditEntry(SQLModel, table=True):
     at: datetime = Field(default_factory=_now, sa_column=_tz())
 
 
+class CatalogueTable(SQLModel, registry=registry()):
+    """The catalogue read model's tables, in a metadata of their own: reporting's read model uses the same names."""
+
+
+class CatalogueProgramme(CatalogueTable, table=True):
+    """A programme as enrolment last published it."""
+
+    __tablename__ = "catalogue_programme"
+
+    id: str = Field(primary_key=True, max_length=50)
+    title: str = Field(max_length=200)
+    starts_on: date
+    ends_on: date  # the end in force, extensions included
+    fund: str = Field(max_length=30)
+
+
+class CatalogueSubproject(CatalogueTable, table=True):
+    """A sub-project as enrolment last published it: where it works and whom it serves (no coordinator email)."""
+
+    __tablename__ = "catalogue_subproject"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50, index=True)
+    municipalities: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    target_groups: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    starts_on: date
+    ends_on: date
+    scope: str = Field(max_length=20)
+
+
+class CatalogueCourse(CatalogueTable, table=True):
+    """A course as enrolment last published it."""
+
+    __tablename__ = "catalogue_course"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50, index=True)
+    subproject_id: str = Field(max_length=50)
+    municipality: str = Field(max_length=3)
+    starts_on: date
+    ends_on: date
+    capacity: int
+
+
 TABLES = {
-    t.__tablename__ for t in (Participant, PendingCommand, TimelineEntry, AuditEntry, OutboxMessage, ProcessedEvent)
+    t.__tablename__
+    for t in (
+        Participant,
+        PendingCommand,
+        TimelineEntry,
+        AuditEntry,
+        OutboxMessage,
+        ProcessedEvent,
+        CatalogueProgramme,
+        CatalogueSubproject,
+        CatalogueCourse,
+    )
 }
+# What the migrations compare with: the tables every service's metadata holds, and the catalogue's own.
+METADATA: tuple[MetaData, ...] = (SQLModel.metadata, CatalogueTable.metadata)

@@ -1,8 +1,12 @@
-"""Reporting's rules, pure: what a person counts as, and how a count is shown without revealing anyone."""
+"""Reporting's rules, pure: what a person counts as, how a count is shown without revealing anyone, and which of a
+target's numbers is in force on a date.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from shared import fund_rules
 from shared.contracts import LeavingOutcomeRecorded, SixMonthResultRecorded
@@ -33,3 +37,23 @@ def suppress(count: int, min_cell: int) -> Cell:
     if 0 < count < min_cell:
         return Cell(f"<{min_cell}", True)
     return Cell(count, False)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A target's number from a date on: the original, or an amendment."""
+
+    number: int
+    effective_on: date
+
+
+def number_in_force(steps: Iterable[Step], on: date) -> int | None:
+    """The number of the last step in effect on the date, None before the first; of two on one date, the later."""
+    in_effect = sorted((s for s in steps if s.effective_on <= on), key=lambda s: s.effective_on)  # stable: list order
+    return in_effect[-1].number if in_effect else None
+
+
+def one_step_a_day(steps: Iterable[Step]) -> list[Step]:
+    """The steps as stored, one per date in date order: of two on one date, the later in the list."""
+    by_date = {s.effective_on: s for s in steps}
+    return [by_date[d] for d in sorted(by_date)]

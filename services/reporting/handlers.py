@@ -1,4 +1,7 @@
-"""The projection: each fact sets a milestone on its participant's row (idempotent by event id in the consumer)."""
+"""The projection: each fact sets a milestone on its participant's row (idempotent by event id in the consumer).
+
+The catalogue's entries go to reporting's read model of it (services.reporting.catalogue).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting import domain
+from services.reporting import catalogue, domain
 from services.reporting.tables import ParticipantProgress
 from shared import contracts
 from shared.consumer import Handlers
@@ -54,6 +57,7 @@ HANDLERS: Handlers = {
     contracts.ParticipationDroppedOut: on_dropped_out,
     contracts.LeavingOutcomeRecorded: on_leaving_outcome,
     contracts.SixMonthResultRecorded: on_six_month,
+    **catalogue.HANDLERS,
 }
 
 

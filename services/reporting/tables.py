@@ -1,11 +1,15 @@
-"""Reporting's projection: one row per participant with the milestones the counts need."""
+"""Reporting's projection (one row per participant with the milestones the counts need) and its read model of the
+catalogue (no personal data, no contact data: the sub-project coordinator's email is not kept).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, ForeignKey, MetaData, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.inbox import ProcessedEvent
@@ -32,4 +36,108 @@ class ParticipantProgress(SQLModel, table=True):
     last_event_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
-TABLES = {t.__tablename__ for t in (ParticipantProgress, OutboxMessage, ProcessedEvent)}
+class CatalogueTable(SQLModel, registry=registry()):
+    """The catalogue read model's tables, in a metadata of their own: intake's read model uses the same names."""
+
+
+class CatalogueProgramme(CatalogueTable, table=True):
+    """A programme as enrolment last published it, with the settings counting depends on."""
+
+    __tablename__ = "catalogue_programme"
+
+    id: str = Field(primary_key=True, max_length=50)
+    title: str = Field(max_length=200)
+    operator: str = Field(max_length=200)
+    region: str = Field(max_length=100)
+    starts_on: date
+    ends_on: date  # the end in force, extensions included
+    fund: str = Field(max_length=30)
+    flex_job_counts_as_employment: bool
+    wage_subsidy_counts_as_employment: bool
+    cr04_reading: str = Field(max_length=30)
+    min_cell: int
+    six_month_result_grace_days: int
+
+
+class CatalogueTarget(CatalogueTable, table=True):
+    """A target of the grant: the figure it counts, for the programme or one sub-project."""
+
+    __tablename__ = "catalogue_target"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50, index=True)
+    subproject_id: str | None = Field(default=None, max_length=50)
+    figure: str = Field(max_length=60)
+
+
+class CatalogueTargetStep(CatalogueTable, table=True):
+    """A target's number from a date on: the original, then each amendment."""
+
+    __tablename__ = "catalogue_target_step"
+
+    target_id: str = Field(
+        sa_column=Column(String(50), ForeignKey("catalogue_target.id", ondelete="CASCADE"), primary_key=True)
+    )
+    effective_on: date = Field(primary_key=True)
+    number: int
+
+
+class CatalogueSubproject(CatalogueTable, table=True):
+    """A sub-project as enrolment last published it, without its coordinator's email."""
+
+    __tablename__ = "catalogue_subproject"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50, index=True)
+    title: str = Field(max_length=200)
+    provider_kind: str = Field(max_length=20)
+    municipalities: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    target_groups: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    starts_on: date
+    ends_on: date
+    scope: str = Field(max_length=20)
+    illustrative: bool
+
+
+class CatalogueCompany(CatalogueTable, table=True):
+    """A partner company, pseudonymous as it travels: its kind, recruitment date and sub-projects."""
+
+    __tablename__ = "catalogue_company"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50, index=True)
+    kind: str = Field(max_length=20)
+    recruited_on: date
+    subproject_ids: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class CatalogueCourse(CatalogueTable, table=True):
+    """A course as enrolment last published it."""
+
+    __tablename__ = "catalogue_course"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50, index=True)
+    subproject_id: str = Field(max_length=50)
+    municipality: str = Field(max_length=3)
+    starts_on: date
+    ends_on: date
+    capacity: int
+
+
+TABLES = {
+    t.__tablename__
+    for t in (
+        ParticipantProgress,
+        OutboxMessage,
+        ProcessedEvent,
+        CatalogueProgramme,
+        CatalogueTarget,
+        CatalogueTargetStep,
+        CatalogueSubproject,
+        CatalogueCompany,
+        CatalogueCourse,
+    )
+}
+# What the migrations compare with: the tables every service's metadata holds, and the catalogue's own.
+METADATA: tuple[MetaData, ...] = (SQLModel.metadata, CatalogueTable.metadata)

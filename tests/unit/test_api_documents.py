@@ -37,7 +37,7 @@ def test_the_committed_asyncapi_document_is_current() -> None:
 def test_every_topic_that_carries_a_contract_has_a_sender_and_a_reader() -> None:
     read = {t for topics in subscriptions().values() for t in topics}
     assert set(SENDERS) == set(REGISTRY.topics())
-    assert read == set(REGISTRY.topics()) - {"enrolment.catalogue.events"}  # the catalogue's readers come later
+    assert read == set(REGISTRY.topics())
 
 
 def test_a_command_topic_is_read_by_its_owner_alone() -> None:

@@ -1,8 +1,6 @@
 """Alembic environment of the reporting database."""
 
-from sqlmodel import SQLModel
-
-from services.reporting.tables import TABLES
+from services.reporting.tables import METADATA, TABLES
 from shared.migrate import run_env
 
-run_env(SQLModel.metadata, TABLES)
+run_env(METADATA, TABLES)

@@ -66,11 +66,16 @@ async def journey(
     left_on = add_months(today, -7)
     started_on = left_on - timedelta(days=60)
 
-    referred = await intake.post("/referrals", json=referral_body(citizen))
+    enrolled_on = started_on - timedelta(days=7)
+    referred = await intake.post(
+        "/referrals", json=referral_body(citizen, referred_on=(enrolled_on - timedelta(days=7)).isoformat())
+    )
     assert referred.status_code == 201, referred.text
     pid, case_reference = referred.json()["participant_id"], referred.json()["case_reference"]
 
-    enrolled = await _command(intake, pid, "enrolment", {"course_id": "plus-aarhus-2026"})
+    enrolled = await _command(
+        intake, pid, "enrolment", {"course_id": "plus-aarhus-2026", "enrolled_on": enrolled_on.isoformat()}
+    )
     assert enrolled["fact"]["type"] == "enrolment.confirmed"
     assert (await _command(intake, pid, "start", {"started_on": started_on.isoformat()}))["fact"]["type"] == (
         "participation.started"
@@ -139,11 +144,15 @@ async def test_each_reminder_is_sent_once(journey: dict[str, Any], stack: Stack,
     # before it claims again, so once a marker participant whose checks fell due only now has been reminded about,
     # every earlier claim has been sent, and a double send would show.
     assert [key for key in stack.services if key.startswith("followup")] == ["followup"]  # one reminder loop
-    referred = await intake.post("/referrals", json=referral_body(synthetic_citizen(random.Random(20261124))))
+    left_on = add_months(today_in_copenhagen(), -7)  # both checks due at once
+    enrolled_on = left_on - timedelta(days=61)
+    body = referral_body(synthetic_citizen(random.Random(20261124)), referred_on=enrolled_on.isoformat())
+    referred = await intake.post("/referrals", json=body)
     assert referred.status_code == 201, referred.text
     marker, marker_case = referred.json()["participant_id"], referred.json()["case_reference"]
-    left_on = add_months(today_in_copenhagen(), -7)  # both checks due at once
-    await _command(intake, marker, "enrolment", {"course_id": "plus-aarhus-2026"})
+    await _command(
+        intake, marker, "enrolment", {"course_id": "plus-aarhus-2026", "enrolled_on": enrolled_on.isoformat()}
+    )
     await _command(intake, marker, "start", {"started_on": (left_on - timedelta(days=60)).isoformat()})
     await _command(intake, marker, "completion", {"completed_on": left_on.isoformat()})
     await eventually(lambda: _async(_reminders_for(stack, marker_case)), timeout=30)

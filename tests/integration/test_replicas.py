@@ -26,7 +26,7 @@ from tests.fixtures.kafka_tools import eventually
 
 pytestmark = pytest.mark.stack
 PARTICIPANTS = 6
-COURSE = "flex-odder-2026"
+COURSE = "plus-aarhus-2026"
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +70,12 @@ async def _make_due(stack: Stack, participant_id: str) -> None:
 
 async def _complete(intake: httpx.AsyncClient, rng: random.Random, left_on: date) -> tuple[str, str]:
     """Refer, enrol, start and complete one participant; returns the participant id and the case reference."""
-    referred = (await intake.post("/referrals", json=referral_body(synthetic_citizen(rng)))).json()
+    referred_on = left_on - timedelta(days=45)
+    body = referral_body(synthetic_citizen(rng), referred_on=referred_on.isoformat())
+    referred = (await intake.post("/referrals", json=body)).json()
     pid = referred["participant_id"]
     for path, body in [
-        ("enrolment", {"course_id": COURSE}),
+        ("enrolment", {"course_id": COURSE, "enrolled_on": (left_on - timedelta(days=40)).isoformat()}),
         ("start", {"started_on": (left_on - timedelta(days=30)).isoformat()}),
         ("completion", {"completed_on": left_on.isoformat()}),
     ]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -49,9 +50,16 @@ async def test_a_v1_referral_kept_from_before_v2_is_consumed_by_every_reader_as_
 
     assert await eventually(reporting_row) == "over-54"
     assert await eventually(followup_case) == "RUM-900001"
+
+    async def enrolment_referral() -> Any:
+        return await fetch(
+            stack, "enrolment", "SELECT target_group FROM referral WHERE participant_id = $1", participant
+        )
+
     assert await eventually(timeline_data) == "55-and-over"  # upcast: the v2 field, derived from v1's band
+    assert await eventually(enrolment_referral) == json.loads(record["value"])["target_group"]
     readers = [service for service, topics in subscriptions().items() if REFERRAL_EVENTS in topics]
-    assert set(readers) == {"intake", "followup", "reporting"}
+    assert set(readers) == {"intake", "enrolment", "followup", "reporting"}
     for service in readers:
         parked = await read_topic(stack.kafka.bootstrap_servers, dead_letter_topic(REFERRAL_EVENTS, service))
         assert [r for r in parked if r.key == participant.encode()] == [], service

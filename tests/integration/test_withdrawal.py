@@ -28,15 +28,17 @@ async def _post(intake: httpx.AsyncClient, pid: str, path: str, body: dict[str, 
 
 async def test_a_withdrawn_participant_is_on_the_timeline_and_never_followed_up(intake: httpx.AsyncClient) -> None:
     today = today_in_copenhagen()
-    pid = (await intake.post("/referrals", json=referral_body(synthetic_citizen(rng)))).json()["participant_id"]
-    await _post(intake, pid, "enrolment", {"course_id": COURSE})
-    withdrawn = await _post(intake, pid, "withdrawal", {"withdrawn_on": today.isoformat(), "reason": "declined"})
+    body = referral_body(synthetic_citizen(rng), referred_on=(today - timedelta(days=10)).isoformat())
+    pid = (await intake.post("/referrals", json=body)).json()["participant_id"]
+    await _post(intake, pid, "enrolment", {"course_id": COURSE, "enrolled_on": (today - timedelta(days=5)).isoformat()})
+    withdrawn_on = (today - timedelta(days=4)).isoformat()
+    withdrawn = await _post(intake, pid, "withdrawal", {"withdrawn_on": withdrawn_on, "reason": "declined"})
     assert withdrawn["fact"]["type"] == "participation.withdrawn"
 
     # The marker: the same participant re-enrols, starts and drops out. Follow-up reads one participant's facts in
     # order, so once it has scheduled the drop-out's checks it has read the withdrawal before them.
     dropped_on = today - timedelta(days=1)
-    await _post(intake, pid, "enrolment", {"course_id": COURSE})
+    await _post(intake, pid, "enrolment", {"course_id": COURSE, "enrolled_on": (today - timedelta(days=3)).isoformat()})
     await _post(intake, pid, "start", {"started_on": (today - timedelta(days=2)).isoformat()})
     await _post(intake, pid, "drop-out", {"dropped_out_on": dropped_on.isoformat(), "reason": "job"})
 

@@ -138,6 +138,13 @@ async def put_target(session: AsyncSession, target_id: str, data: TargetIn) -> T
             return rules.unknown_problem("sub-project", data.subproject_id, "subproject_id")
     row = await session.get(Target, target_id, with_for_update=True)
     before = await target_view(session, row, date.min) if row else None
+    first_amended = min((a.effective_on for a in before.amendments), default=None) if before else None
+    if first_amended is not None and data.set_on >= first_amended:  # else two numbers would start the same day
+        return Rejection(
+            "set-after-amendment",
+            f"the target was amended from {first_amended.isoformat()}: its first number must apply before that",
+            "set_on",
+        )
     if row is None:
         row = Target(id=target_id, **data.model_dump())
         session.add(row)

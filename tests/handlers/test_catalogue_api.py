@@ -255,6 +255,13 @@ BAD: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
         "title",
     ),
     "an unknown field": ("put", "/catalogue/programmes/bad-programme", {**PROGRAMME, "budget": 1}, 422, "budget"),
+    "a target set on or after its amendment": (
+        "put",
+        "/catalogue/targets/rim-completed",
+        {"programme_id": "rummelig-imidt", "figure": "completed", "number": 550, "set_on": "2019-03-01"},
+        422,
+        "set_on",
+    ),
     "an extension that shortens": (
         "post",
         "/catalogue/programmes/rummelig-imidt/extensions",

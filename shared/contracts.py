@@ -64,7 +64,10 @@ Check = Literal["leaving-outcome", "six-month"]
 MUNICIPALITY_PATTERN = r"^\d{3}$"
 Municipality = Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
 CodeItem = Annotated[str, Field(pattern=CODE_PATTERN)]
-TITLE_PATTERN = r"^[^\W_][\w .,'&()/\-]*$"  # a public title: letters, digits, spaces and light punctuation
+# A public title: Latin letters (Danish and other European ones included), digits, spaces and light punctuation.
+# The ranges are spelt out because \w means Unicode letters to Python but ASCII ones to a JSON Schema validator.
+_LETTER_OR_DIGIT = "0-9A-Za-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u024F"
+TITLE_PATTERN = rf"^[{_LETTER_OR_DIGIT}][{_LETTER_OR_DIGIT}_ .,'&()/\-]*$"
 Fund = Literal["esf-2014-2020", "esf-plus-2021-2027"]
 Cr04Reading = Literal["every-participant", "not-employed-at-entry"]
 ProviderKind = Literal["municipality", "ngo"]

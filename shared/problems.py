@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -115,8 +117,7 @@ def _may_answer(operation: dict[str, Any]) -> list[int]:
         statuses.append(404)
     if "requestBody" in operation:
         statuses += [400, 413, 415]
-    if parameters or "requestBody" in operation:
-        statuses.append(422)
+    statuses.append(422)  # at least for a query parameter the operation does not know
     return statuses
 
 
@@ -154,12 +155,39 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def _methods_of(request: Request) -> list[str]:
-    """Every method some route of the app serves at the request's path."""
+    """Every method some operation of the app serves at the request's path (from its OpenAPI document, which sees
+    the routes of included routers too)."""
     methods: set[str] = set()
-    for route in request.app.routes:
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), request.url.path):
+            methods |= {method.upper() for method in operations}
+    for route in request.app.routes:  # and routes left out of the document
         if isinstance(route, APIRoute) and route.path_regex.match(request.url.path) and route.methods:
             methods |= route.methods
     return sorted(methods)
+
+
+async def known_query_parameters(request: Request) -> None:
+    """Refuse a query parameter the operation does not declare: a misspelt filter would be ignored, the answer wrong.
+
+    An app-wide dependency (shared.service.build_app), so it runs once the route is known; access_token is every
+    page's (shared.auth).
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - {"access_token", *_query_names(route.dependant)})
+    if unknown:
+        raise RequestValidationError(
+            [{"type": "extra_forbidden", "loc": ("query", name), "msg": "unknown query parameter"} for name in unknown]
+        )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def _has_body(request: Request) -> bool:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel
@@ -19,7 +19,7 @@ from shared.consumer import Consumer, Handlers
 from shared.db import SessionMaker, asyncpg_dsn, create_engine, create_sessionmaker
 from shared.kafka import create_broker, subscribe_events
 from shared.logging import get_logger
-from shared.problems import install_problem_handlers
+from shared.problems import install_problem_handlers, known_query_parameters
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 
@@ -86,7 +86,9 @@ def build_app(
 
     if settings.environment == "production":  # the API description is for developers, not the public
         fastapi_kwargs |= {"docs_url": None, "redoc_url": None, "openapi_url": None}
-    app = FastAPI(title=f"Rummelig {name}", lifespan=lifespan, **fastapi_kwargs)
+    app = FastAPI(
+        title=f"Rummelig {name}", lifespan=lifespan, dependencies=[Depends(known_query_parameters)], **fastapi_kwargs
+    )
     app.state.auth_settings = settings.auth
     app.state.sessions = sessions
     install_problem_handlers(app)

@@ -4,7 +4,6 @@ partner companies. Administrator role only; every refusal is a problem naming th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -34,12 +33,13 @@ from shared.contracts import CODE_PATTERN
 from shared.db import SessionMaker, unit_of_work
 from shared.problems import refusal
 from shared.rejection import Rejection
+from shared.request_body import IsoDate
 
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 Administrator = Annotated[Principal, Depends(require_role("administrator"))]
 Id = Annotated[str, Path(pattern=CODE_PATTERN, max_length=50)]
 ProgrammeFilter = Annotated[str | None, Query(pattern=CODE_PATTERN, max_length=50)]
-On = Annotated[date | None, Query(description="the date the numbers in force are asked for; today by default")]
+On = Annotated[IsoDate | None, Query(description="the date the numbers in force are asked for; today by default")]
 T = TypeVar("T")
 
 

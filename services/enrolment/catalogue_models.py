@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import EmailStr, Field
 
 from shared.contracts import (
     CODE_PATTERN,
@@ -18,15 +16,14 @@ from shared.contracts import (
     ProviderKind,
     Scope,
 )
+from shared.request_body import Body, IsoDate
 
 Title = Field(min_length=1, max_length=200, pattern=TITLE_PATTERN)
 Reason = Field(min_length=3, max_length=500, description="why: kept in the history")
 
 
-class Strict(BaseModel):
-    """Refuses unknown fields, so a typo is an error rather than silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(Body):
+    """A catalogue request body (strict: see shared.request_body)."""
 
 
 class ProgrammeIn(Strict):
@@ -35,8 +32,8 @@ class ProgrammeIn(Strict):
     title: str = Title
     operator: str = Title
     region: str = Field(min_length=1, max_length=100, pattern=TITLE_PATTERN)
-    starts_on: date
-    ends_on: date = Field(description="the end as granted; extend it with POST …/extensions")
+    starts_on: IsoDate
+    ends_on: IsoDate = Field(description="the end as granted; extend it with POST …/extensions")
     fund: Fund
     flex_job_counts_as_employment: bool = True
     wage_subsidy_counts_as_employment: bool = False
@@ -50,8 +47,8 @@ class ProgrammeIn(Strict):
 class ExtensionIn(Strict):
     """A decision to extend the programme's period."""
 
-    ends_on: date
-    decided_on: date
+    ends_on: IsoDate
+    decided_on: IsoDate
     reason: str = Reason
 
 
@@ -63,7 +60,7 @@ class ProgrammeOut(ProgrammeIn):
     """A programme with its extensions and the end in force."""
 
     programme_id: str
-    ends_in_force_on: date
+    ends_in_force_on: IsoDate
     extensions: list[Extension]
 
 
@@ -74,14 +71,14 @@ class TargetIn(Strict):
     subproject_id: str | None = Field(default=None, pattern=CODE_PATTERN)
     figure: FigureId
     number: int = Field(ge=0, le=1_000_000)
-    set_on: date = Field(description="from when the number applies (usually the programme's start)")
+    set_on: IsoDate = Field(description="from when the number applies (usually the programme's start)")
 
 
 class AmendmentIn(Strict):
     """A new number for a target from a date on."""
 
     number: int = Field(ge=0, le=1_000_000)
-    effective_on: date
+    effective_on: IsoDate
     reason: str = Reason
 
 
@@ -94,7 +91,7 @@ class TargetOut(TargetIn):
 
     target_id: str
     amendments: list[Amendment]
-    in_force_on: date
+    in_force_on: IsoDate
     number_in_force: int | None = Field(description="None before the target was set")
 
 
@@ -108,8 +105,8 @@ class SubprojectIn(Strict):
     municipalities: list[Municipality] = Field(min_length=1, max_length=98)
     target_groups: list[CodeItem] = Field(min_length=1, max_length=50)
     coordinator_email: EmailStr
-    starts_on: date
-    ends_on: date
+    starts_on: IsoDate
+    ends_on: IsoDate
     scope: Scope
     illustrative: bool = False
 
@@ -127,7 +124,7 @@ class CompanyIn(Strict):
     cvr: str = Field(min_length=8, max_length=8, description="the CVR number: eight digits, modulus-11 checked")
     name: str = Title
     kind: CompanyKind
-    recruited_on: date
+    recruited_on: IsoDate
     subproject_ids: list[CodeItem] = Field(default_factory=list, max_length=50)
 
 
@@ -144,8 +141,8 @@ class CourseIn(Strict):
     title: str = Title
     location: str = Field(min_length=1, max_length=200, pattern=TITLE_PATTERN, description="where it takes place")
     municipality: Municipality = Field(description="the municipality it takes place in: one the sub-project serves")
-    starts_on: date
-    ends_on: date
+    starts_on: IsoDate
+    ends_on: IsoDate
     capacity: int = Field(ge=1, le=1000, description="seats; participants beyond it wait if the waiting list is open")
     waiting_list_open: bool = False
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.audit import audit
@@ -31,6 +31,7 @@ from shared.contracts import (
 from shared.db import SessionMaker, unit_of_work
 from shared.problems import problem_responses, refusal
 from shared.rejection import Refused
+from shared.request_body import Body, IsoDate
 
 router = APIRouter()
 Caseworker = Annotated[Principal, Depends(require_role("caseworker"))]
@@ -44,14 +45,12 @@ def _happened(value: date) -> date:
     return value
 
 
-RealDate = Annotated[date, AfterValidator(_happened)]
+RealDate = Annotated[IsoDate, AfterValidator(_happened)]
 """A date something happened: not in the future (Copenhagen time), not before 2000."""
 
 
-class Strict(BaseModel):
-    """Request bodies refuse unknown fields, so a typo is an error rather than silently ignored data."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(Body):
+    """An intake request body (strict: see shared.request_body)."""
 
 
 class ReferralIn(Strict):

@@ -6,15 +6,17 @@ any check fails the test; the few expectations configured here are explained in 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
 from deploy.api_docs import OPENAPI_DIR
-from deploy.stack import Stack
+from deploy.stack import Stack, StackConfig
 
 pytestmark = pytest.mark.stack
 load_all_checks()
@@ -31,6 +33,23 @@ def _schema(service: str) -> Any:
 
 
 INTAKE, ENROLMENT, FOLLOWUP, REPORTING = (_schema(s) for s in ("intake", "enrolment", "followup", "reporting"))
+CATALOGUE = _schema("enrolment").include(path_regex="^/catalogue/")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def catalogue_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """A stack of its own for fuzzing the catalogue as its administrator.
+
+    The entries schemathesis makes up are published on the catalogue topic; here they never reach the topics that
+    the end-to-end test scans for anything shaped like a CPR number (a made-up id of ten digits would look like one).
+    """
+    config = StackConfig.on_free_ports(tmp_path_factory.mktemp("catalogue-stack"), environment="test")
+    running = Stack(config, log=lambda line: print(f"[catalogue stack] {line}"))
+    try:
+        await running.start()
+        yield running
+    finally:
+        running.stop()
 
 
 def _call(case: Any, stack: Stack, service: str, token: str) -> None:
@@ -61,3 +80,10 @@ def test_followup_answers_as_its_document_says(case: Any, stack: Stack, casework
 @EXAMPLES
 def test_reporting_answers_as_its_document_says(case: Any, stack: Stack, operator_token: str) -> None:
     _call(case, stack, "reporting", operator_token)
+
+
+@CATALOGUE.parametrize()
+@EXAMPLES
+def test_the_catalogue_answers_its_administrator_as_its_document_says(case: Any, catalogue_stack: Stack) -> None:
+    token = catalogue_stack.token(role="administrator", email="admin@example.org", subject="fuzz-admin")
+    _call(case, catalogue_stack, "enrolment", token)

@@ -215,3 +215,31 @@ async def test_an_enrolment_date_before_the_referral_or_in_the_future_is_refused
     assert response.json()["type"] == reason
     assert "enrolled_on" in str(response.json()["errors"])
     assert timeline["pending_commands"] == []
+
+
+async def test_a_query_parameter_the_operation_does_not_know_is_refused_naming_it(databases: Databases) -> None:
+    app = enrolment_app(EnrolmentSettings(database_url=databases.url("enrolment"), seed_demo_catalogue=False))
+    async with await _client(app, "administrator", municipality=None) as client:
+        misspelt = await client.get("/catalogue/courses", params={"programme": "rummelig-imidt"})
+        known = await client.get("/catalogue/courses", params={"programme_id": "rummelig-imidt"})
+        wrong_method = await client.delete("/catalogue/courses")
+    assert misspelt.status_code == 422 and misspelt.headers["content-type"] == PROBLEM_JSON
+    assert misspelt.json()["errors"] == [{"location": ["query", "programme"], "message": "unknown query parameter"}]
+    assert known.status_code == 200, known.text
+    assert (wrong_method.status_code, wrong_method.headers["allow"]) == (405, "GET")  # an included router's route
+    await app.state.sessions.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000", "2020-1-1", "yesterday"])
+async def test_a_date_is_an_iso_date_and_nothing_else(databases: Databases, value: str) -> None:
+    app = enrolment_app(EnrolmentSettings(database_url=databases.url("enrolment"), seed_demo_catalogue=False))
+    async with await _client(app, "administrator", municipality=None) as client:
+        response = await client.get("/catalogue/targets/rim-completed", params={"on": value})
+        typed = await client.put(
+            "/catalogue/targets/t-typed",
+            json={"programme_id": "p", "figure": "completed", "number": False, "set_on": 0},
+        )
+    assert response.status_code == 422, response.text
+    assert typed.status_code == 422
+    assert {tuple(e["location"]) for e in typed.json()["errors"]} == {("body", "number"), ("body", "set_on")}
+    await app.state.sessions.kw["bind"].dispose()

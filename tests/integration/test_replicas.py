@@ -71,8 +71,8 @@ async def _make_due(stack: Stack, participant_id: str) -> None:
 async def _complete(intake: httpx.AsyncClient, rng: random.Random, left_on: date) -> tuple[str, str]:
     """Refer, enrol, start and complete one participant; returns the participant id and the case reference."""
     referred_on = left_on - timedelta(days=45)
-    body = referral_body(synthetic_citizen(rng), referred_on=referred_on.isoformat())
-    referred = (await intake.post("/referrals", json=body)).json()
+    referral = referral_body(synthetic_citizen(rng), referred_on=referred_on.isoformat())
+    referred = (await intake.post("/referrals", json=referral)).json()
     pid = referred["participant_id"]
     for path, body in [
         ("enrolment", {"course_id": COURSE, "enrolled_on": (left_on - timedelta(days=40)).isoformat()}),

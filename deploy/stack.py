@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from deploy.kafka import KafkaBroker, ensure_jars
@@ -27,6 +28,7 @@ from deploy.ports import ensure_port_free, free_port, wait_for_port
 from deploy.postgres import PostgresServer
 from deploy.provision import SERVICES as SERVICES
 from deploy.provision import provision
+from services.enrolment.seed import SUBPROJECTS
 from shared.auth import Role, issue_token
 from shared.settings import AuthSettings
 
@@ -134,7 +136,23 @@ class Stack:
         for name in SERVICES:
             self.start_service(name)
         await asyncio.gather(*(self.wait_healthy(name) for name in SERVICES))
+        await self.wait_for_catalogue()
         self.log(f"stack ready in {time.monotonic() - t0:.1f} s")
+
+    async def wait_for_catalogue(self, timeout: float = 60) -> None:
+        """Wait until intake's read model holds the seed catalogue's sub-projects: referrals are checked against it."""
+        expected = set(SUBPROJECTS)
+        deadline = time.monotonic() + timeout
+        connection = await asyncpg.connect(self.postgres.dsn("intake"))
+        try:
+            while time.monotonic() < deadline:
+                rows = await connection.fetch("SELECT id FROM catalogue_subproject WHERE id = ANY($1)", list(expected))
+                if {row["id"] for row in rows} == expected:
+                    return
+                await asyncio.sleep(0.2)
+        finally:
+            await connection.close()
+        raise RuntimeError(f"intake has not read the seed catalogue after {timeout} s:\n{self.log_tail('intake')}")
 
     def start_mailcatcher(self) -> None:
         """The SMTP server that catches mail into .eml files, with a page to read them."""

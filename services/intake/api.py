@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake import catalogue
 from services.intake.audit import audit
 from services.intake.cpr import InvalidCpr, parse_cpr
-from services.intake.domain import NAME_PATTERN, Referral, real_date_problem
+from services.intake.domain import NAME_PATTERN, Referral, birth_date_problem, real_date_problem
 from services.intake.handlers import register_referral
 from services.intake.queries import find_participant, pending_commands, timeline_entries
 from services.intake.tables import Participant
@@ -74,9 +75,13 @@ class ReferralIn(Strict):
     @classmethod
     def _valid_cpr(cls, value: str) -> str:
         try:
-            return parse_cpr(value).digits
+            cpr = parse_cpr(value)
         except InvalidCpr as exc:
             raise ValueError(str(exc)) from exc
+        reason = birth_date_problem(cpr.birth_date, today=today_in_copenhagen())
+        if reason:
+            raise ValueError(reason)
+        return cpr.digits
 
     @model_validator(mode="after")
     def _consent_and_answers(self) -> ReferralIn:
@@ -182,10 +187,17 @@ async def visible_participant(session: AsyncSession, participant_id: UUID, princ
 async def post_referral(referral: ReferralIn, request: Request, principal: Caseworker) -> JSONResponse:
     """Register a referral; the citizen's CPR number and name are stored encrypted and never leave intake."""
     vault: Vault = request.app.state.vault
+    today = today_in_copenhagen()
+    assert principal.municipality is not None  # require_role("caseworker") guarantees it
     try:
         async with unit_of_work(sessions_of(request)) as session:
+            problem = await catalogue.referral_problem(
+                session, referral.to_referral(), municipality=principal.municipality, today=today
+            )
+            if problem:
+                return refusal(problem, 422)
             participant = await register_referral(
-                session, vault=vault, referral=referral.to_referral(), principal=principal, today=today_in_copenhagen()
+                session, vault=vault, referral=referral.to_referral(), principal=principal, today=today
             )
     except Refused as refused:
         return refusal(refused.rejection, 409)

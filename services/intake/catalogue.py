@@ -6,12 +6,16 @@ id. Intake keeps only what it will check referrals against; targets and partner 
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake.domain import Referral, Span, SubprojectReach, catalogue_problem
 from services.intake.tables import CatalogueCourse, CatalogueProgramme, CatalogueSubproject
 from shared import contracts
 from shared.consumer import Handlers
 from shared.envelope import CloudEvent
+from shared.rejection import Rejection
 
 
 async def on_programme_published(session: AsyncSession, fact: contracts.ProgrammePublished, _event: CloudEvent) -> None:
@@ -70,3 +74,29 @@ async def programme(session: AsyncSession, programme_id: str) -> CatalogueProgra
 async def subproject_serving(session: AsyncSession, subproject_id: str) -> CatalogueSubproject | None:
     """The sub-project a referral names, with its municipalities and target groups; None if it is unknown."""
     return await session.get(CatalogueSubproject, subproject_id)
+
+
+async def referral_problem(
+    session: AsyncSession, referral: Referral, *, municipality: str, today: date
+) -> Rejection | None:
+    """What the catalogue says against a referral: unknown or inactive programme or sub-project, or not served."""
+    found = await programme(session, referral.programme_id)
+    sub = await subproject_serving(session, referral.subproject_id)
+    return catalogue_problem(
+        programme_id=referral.programme_id,
+        subproject_id=referral.subproject_id,
+        target_group=referral.target_group,
+        municipality=municipality,
+        referred_on=referral.referred_on or today,
+        programme=Span(found.starts_on, found.ends_on) if found else None,
+        subproject=(
+            SubprojectReach(
+                programme_id=sub.programme_id,
+                period=Span(sub.starts_on, sub.ends_on),
+                municipalities=tuple(sub.municipalities),
+                target_groups=tuple(sub.target_groups),
+            )
+            if sub
+            else None
+        ),
+    )

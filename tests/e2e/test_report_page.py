@@ -12,6 +12,7 @@ from playwright.async_api import Browser, async_playwright
 
 from deploy.stack import Stack
 from deploy.synthetic import referral_body, synthetic_citizen
+from tests.fixtures.kafka_tools import eventually
 
 pytestmark = pytest.mark.stack
 CHROMIUM = "/usr/bin/chromium"
@@ -40,8 +41,14 @@ async def test_the_report_page_shows_each_programme_without_errors(
     browser: Browser, stack: Stack, intake: httpx.AsyncClient, operator_token: str, tmp_path: Path
 ) -> None:
     citizen = synthetic_citizen(random.Random(99))
-    body = referral_body(citizen, programme_id="page-test-programme")
-    assert (await intake.post("/referrals", json=body)).status_code == 201
+    await _programme_of_its_own(stack)
+    body = referral_body(citizen, programme_id="page-test-programme", subproject_id="page-test-aarhus")
+
+    async def referred() -> httpx.Response | None:
+        response = await intake.post("/referrals", json=body)  # 422 until intake has read the new catalogue entries
+        return response if response.status_code != 422 else None
+
+    assert (await eventually(referred, timeout=30)).status_code == 201
     page = await browser.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -60,6 +67,40 @@ async def test_the_report_page_shows_each_programme_without_errors(
     assert citizen.name not in await page.content()
     await page.screenshot(path=str(tmp_path / "report.png"))
     assert errors == []
+
+
+async def _programme_of_its_own(stack: Stack) -> None:
+    """A programme and sub-project set up by the administrator, so the page's row for it counts this test only."""
+    token = stack.token(role="administrator", email="admin@example.org", subject="page-test-admin")
+    async with httpx.AsyncClient(
+        base_url=stack.url("enrolment"), headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as admin:
+        programme = {
+            "title": "Page test programme",
+            "operator": "Tests",
+            "region": "Midtjylland",
+            "starts_on": "2024-01-01",
+            "ends_on": "2029-12-31",
+            "fund": "esf-plus-2021-2027",
+        }
+        subproject = {
+            "programme_id": "page-test-programme",
+            "title": "Page test, Aarhus",
+            "provider_kind": "municipality",
+            "provider": "Aarhus Kommune",
+            "municipalities": ["751"],
+            "target_groups": ["war-veterans"],
+            "coordinator_email": "coordinator@example.org",
+            "starts_on": "2024-01-01",
+            "ends_on": "2029-12-31",
+            "scope": "local",
+        }
+        for path, entry in [
+            ("/catalogue/programmes/page-test-programme", programme),
+            ("/catalogue/subprojects/page-test-aarhus", subproject),
+        ]:
+            response = await admin.put(path, json=entry)
+            assert response.status_code == 200, response.text
 
 
 async def test_the_report_page_refuses_a_visitor_without_a_token(browser: Browser, stack: Stack) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -25,6 +26,8 @@ from services.intake.settings import IntakeSettings
 from services.reporting.main import create_app as reporting_app
 from services.reporting.settings import ReportingSettings
 from shared.auth import Role, issue_token
+from shared.clock import today_in_copenhagen
+from shared.fund_rules import add_months
 from shared.problems import MAX_BODY_BYTES, PROBLEM_JSON
 from shared.settings import AuthSettings
 from tests.fixtures.database import Databases
@@ -47,8 +50,8 @@ async def _client(app: FastAPI, role: Role, municipality: str | None = "751") ->
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def intake(databases: Databases) -> AsyncIterator[FastAPI]:
-    """Intake built by its composition root on the test database; no broker is started."""
+async def intake(databases: Databases, seeded_catalogue: list[str]) -> AsyncIterator[FastAPI]:
+    """Intake built by its composition root on the test database, its catalogue read model seeded; no broker."""
     app = intake_app(
         IntakeSettings(database_url=databases.url("intake"), data_key=KEY, lookup_key=KEY, command_wait_seconds=0)
     )
@@ -243,3 +246,89 @@ async def test_a_date_is_an_iso_date_and_nothing_else(databases: Databases, valu
     assert typed.status_code == 422
     assert {tuple(e["location"]) for e in typed.json()["errors"]} == {("body", "number"), ("body", "set_on")}
     await app.state.sessions.kw["bind"].dispose()
+
+
+def _cpr_born(born: date) -> str:
+    seventh = 4 if born.year >= 2000 else 0  # 4: 2000-2036 for YY <= 36, 1900s otherwise (DOMAIN.md)
+    return f"{born:%d%m%y}-{seventh}{rng.randrange(1000):03d}"
+
+
+REFUSED_BY_THE_CATALOGUE: dict[str, tuple[dict[str, Any], str, str]] = {
+    "a programme with a typo": ({"programme_id": "rummelig-imdt"}, "unknown-programme", "programme_id"),
+    "a date outside the programme": (
+        {"programme_id": "rummelig-imidt", "subproject_id": "war-veterans-aarhus", "referred_on": "2014-06-02"},
+        "outside-programme-period",
+        "referred_on",
+    ),
+    "a sub-project of another programme": (
+        {"subproject_id": "war-veterans-aarhus"},
+        "unknown-sub-project",
+        "subproject_id",
+    ),
+    "a sub-project not active on the date": (
+        {"programme_id": "rummelig-imidt", "subproject_id": "war-veterans-aarhus", "referred_on": "2020-01-06"},
+        "sub-project-not-active",
+        "subproject_id",
+    ),
+    "a target group the sub-project does not serve": (
+        {"target_group": "young-neet"},
+        "target-group-not-served",
+        "target_group",
+    ),
+    "a sub-project that does not serve the caseworker's municipality": (
+        {
+            "programme_id": "rummelig-imidt",
+            "subproject_id": "flex-job-odder",
+            "referred_on": "2017-03-01",
+            "target_group": "stress-depression-strain-injuries",
+        },
+        "municipality-not-served",
+        "subproject_id",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_BY_THE_CATALOGUE, ids=list(REFUSED_BY_THE_CATALOGUE))
+async def test_a_referral_the_catalogue_does_not_allow_is_a_422_naming_the_field_and_stores_nothing(
+    intake: FastAPI, case: str
+) -> None:
+    changes, reason, field = REFUSED_BY_THE_CATALOGUE[case]
+    before = (await _count(intake, "participant"), await _count(intake, "outbox_message"))
+    async with await _client(intake, "caseworker") as client:
+        response = await client.post("/referrals", json=referral_body(synthetic_citizen(rng), **changes))
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == f"urn:rummelig:problem:{reason}"
+    assert field in str(response.json()["errors"])
+    assert (await _count(intake, "participant"), await _count(intake, "outbox_message")) == before
+
+
+async def test_a_paper_referral_from_an_earlier_year_is_accepted_inside_the_programmes_period(intake: FastAPI) -> None:
+    body = referral_body(
+        synthetic_citizen(rng),
+        programme_id="rummelig-imidt",
+        subproject_id="war-veterans-aarhus",
+        referred_on="2017-03-01",
+    )
+    async with await _client(intake, "caseworker") as client:
+        response = await client.post("/referrals", json=body)
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("born", "accepted"),
+    [
+        (date(2000, 2, 29), True),  # a leap day of the 2000s (seventh digit 4)
+        (add_months(today_in_copenhagen(), -110 * 12) + timedelta(days=1), True),  # 110 tomorrow
+        (add_months(today_in_copenhagen(), -110 * 12), False),  # 110 today: a typing error, not a citizen
+        (today_in_copenhagen() + timedelta(days=1), False),  # born tomorrow
+    ],
+)
+async def test_a_birth_date_in_the_future_or_over_110_years_back_is_refused(
+    intake: FastAPI, born: date, accepted: bool
+) -> None:
+    body = referral_body(synthetic_citizen(rng), cpr=_cpr_born(born))
+    async with await _client(intake, "caseworker") as client:
+        response = await client.post("/referrals", json=body)
+    assert (response.status_code == 201) is accepted, response.text
+    if not accepted:
+        assert response.status_code == 422 and "cpr" in str(response.json()["errors"])

@@ -37,10 +37,12 @@ def referral_body(citizen: SyntheticCitizen, **overrides: object) -> dict[str, o
         "cpr": citizen.cpr,
         "name": citizen.name,
         "consent": True,
+        "consent_text_version": "samtykke-2024-1",
         "programme_id": "rummelig-plus",
         "subproject_id": "plus-aarhus",
         "target_group": "war-veterans",
-        "labour_market_status": "long-term-unemployed",
+        "labour_market_status": "unemployed",
+        "months_unemployed": 14,
         "education_level": "isced-3-4",
         "benefit": "kontanthjaelp",
     }

@@ -32,10 +32,14 @@ CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,49}$"
 Gender = Literal["female", "male", "non-binary"]
 AgeBand = Literal["under-25", "25-54", "over-54"]
 AgeBandEsfPlus = Literal["under-18", "18-29", "30-54", "55-and-over"]
-LabourMarketStatus = Literal["unemployed", "long-term-unemployed", "inactive", "employed"]
-EducationLevel = Literal["isced-0-2", "isced-3-4", "isced-5-8"]
+LabourMarketStatusV2 = Literal["unemployed", "long-term-unemployed", "inactive", "employed"]
+# v3: the status as stated; whether unemployment is long-term is derived from its months (fund_rules).
+LabourMarketStatus = Literal["employed", "self-employed", "unemployed", "inactive", "inactive-not-in-education"]
+EducationLevelV2 = Literal["isced-0-2", "isced-3-4", "isced-5-8"]
+EducationLevel = Literal["isced-0-2", "isced-3-4", "isced-5-8", "unknown"]
+Answer = Literal["yes", "no", "refused", "not-asked"]  # a sensitive characteristic, as the citizen answered
 Disadvantage = Literal["disability", "migrant-or-minority", "other-disadvantage"]
-Benefit = Literal[
+BenefitV2 = Literal[
     "kontanthjaelp",
     "uddannelseshjaelp",
     "dagpenge",
@@ -44,6 +48,22 @@ Benefit = Literal[
     "ressourceforloebsydelse",
     "foertidspension",
     "none",
+]
+# v3 adds the benefits the seeds' target groups receive, and "unknown".
+Benefit = Literal[
+    "kontanthjaelp",
+    "uddannelseshjaelp",
+    "dagpenge",
+    "sygedagpenge",
+    "ledighedsydelse",
+    "ressourceforloebsydelse",
+    "revalideringsydelse",
+    "selvforsoergelses-og-hjemrejseydelse",
+    "overgangsydelse",
+    "su",
+    "foertidspension",
+    "none",
+    "unknown",
 ]
 Situation = Literal[
     "ordinary-employment",
@@ -98,6 +118,17 @@ class AboutParticipant(Contract):
 
 
 # --- intake -----------------------------------------------------------------------------------------------------
+class DisadvantagesAtEntry(BaseModel):
+    """Each disadvantage characteristic as the citizen answered it: yes, no, refused to say, or not asked."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    disability: Answer = "not-asked"
+    migrant_or_foreign_background: Answer = "not-asked"
+    minority: Answer = "not-asked"
+    homeless_or_housing_exclusion: Answer = "not-asked"
+    other_disadvantage: Answer = "not-asked"
+
+
 class ReferralRegisteredV1(AboutParticipant):
     """A caseworker referred a citizen to a programme (pseudonymous: no CPR, no name)."""
 
@@ -112,19 +143,45 @@ class ReferralRegisteredV1(AboutParticipant):
     age_band: AgeBand
     under_25: bool
     over_54: bool
-    labour_market_status: LabourMarketStatus
-    education_level: EducationLevel
-    benefit: Benefit
+    labour_market_status: LabourMarketStatusV2
+    education_level: EducationLevelV2
+    benefit: BenefitV2
     disadvantages: list[Disadvantage] = Field(max_length=3)
     disadvantages_refused: bool
 
 
-@event("referral.registered", 2, topics=REFERRAL_EVENTS)
-class ReferralRegistered(ReferralRegisteredV1):
+class ReferralRegisteredV2(ReferralRegisteredV1):
     """A caseworker referred a citizen to a programme (pseudonymous: no CPR, no name)."""
 
     # v2: the ESF+ band (2021-27 output indicators); None where a v1 record did not allow telling it.
     age_band_esf_plus: AgeBandEsfPlus | None
+
+
+@event("referral.registered", 3, topics=REFERRAL_EVENTS)
+class ReferralRegistered(AboutParticipant):
+    """A caseworker referred a citizen to a programme (pseudonymous: no CPR, no name, no contact details)."""
+
+    case_reference: str = Field(pattern=r"^RUM-\d{6,}$")
+    programme_id: Code = Field(pattern=CODE_PATTERN)
+    subproject_id: Code = Field(pattern=CODE_PATTERN)
+    municipality: str = Field(pattern=r"^\d{3}$")
+    caseworker_email: EmailStr = Field(description="the responsible caseworker's work email")
+    referred_on: date
+    target_group: Code = Field(pattern=CODE_PATTERN)
+    gender: Gender
+    # The age bands on the referral date (the fund judges age on the start date: see the intake issue).
+    age_band: AgeBand
+    under_25: bool
+    over_54: bool
+    age_band_esf_plus: AgeBandEsfPlus | None
+    # v3: the status as stated, with the months of unemployment, and long-term derived from them (over 12 months,
+    # over 6 for under-25s); the fund's benefits; education "unknown"; each disadvantage answered one by one.
+    labour_market_status: LabourMarketStatus
+    months_unemployed: int | None = Field(ge=0, le=600)
+    long_term_unemployed: bool = Field(description="v2 records said it without the months")
+    education_level: EducationLevel
+    benefit: Benefit
+    disadvantages: DisadvantagesAtEntry
 
 
 class EnrolParticipantV1(AboutParticipant):
@@ -500,6 +557,38 @@ def upcast_referral_registered_v1(data: dict[str, Any]) -> dict[str, Any]:
 
 
 REGISTRY.old_version("referral.registered", 1, ReferralRegisteredV1, upcast_referral_registered_v1)
+V2_DISADVANTAGE_TO_V3 = {
+    "disability": "disability",
+    "migrant-or-minority": "migrant_or_foreign_background",  # v2 did not tell a migrant from a minority
+    "other-disadvantage": "other_disadvantage",
+}
+
+
+def upcast_referral_registered_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 to v3: long-term unemployment becomes a flag beside the status; the list of disadvantages one answer each.
+
+    v2 knew only "given" or "all refused": a characteristic it did not list was answered no (or refused), except a
+    minority, which v2 folded into migrant-or-minority and so never asked apart.
+    """
+    status = data.get("labour_market_status")
+    listed = {V2_DISADVANTAGE_TO_V3[d] for d in data.get("disadvantages", []) if d in V2_DISADVANTAGE_TO_V3}
+    refused = bool(data.get("disadvantages_refused"))
+    answers = {
+        name: "refused" if refused else ("yes" if name in listed else "no") for name in V2_DISADVANTAGE_TO_V3.values()
+    }
+    for never_asked in ("minority", "homeless_or_housing_exclusion"):  # v2 had no question of its own for these
+        answers[never_asked] = "refused" if refused else "not-asked"
+    rest = {k: v for k, v in data.items() if k not in ("disadvantages", "disadvantages_refused")}
+    return {
+        **rest,
+        "labour_market_status": "unemployed" if status == "long-term-unemployed" else status,
+        "months_unemployed": None,
+        "long_term_unemployed": status == "long-term-unemployed",
+        "disadvantages": answers,
+    }
+
+
+REGISTRY.old_version("referral.registered", 2, ReferralRegisteredV2, upcast_referral_registered_v2)
 
 
 # enrolment.enrol-participant v1 (EnrolParticipantV1, above) had no date: enrolment used the day it handled it.

@@ -62,3 +62,8 @@ def age_band_esf_plus(age: int) -> AgeBandEsfPlus:
     if age < 30:
         return "18-29"
     return "55-and-over" if age >= 55 else "30-54"
+
+
+def long_term_unemployed(months_unemployed: int, age: int) -> bool:
+    """Long-term unemployed: more than 12 months without work, or more than 6 for someone under 25 (the fund's)."""
+    return months_unemployed > (6 if age < 25 else 12)

@@ -8,13 +8,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake import catalogue
 from services.intake.audit import audit
 from services.intake.cpr import InvalidCpr, parse_cpr
-from services.intake.domain import NAME_PATTERN, Referral, birth_date_problem, real_date_problem
+from services.intake.domain import (
+    ADDRESS_PATTERN,
+    NAME_PATTERN,
+    Contact,
+    LegalBasis,
+    Referral,
+    birth_date_problem,
+    real_date_problem,
+)
 from services.intake.handlers import register_referral
 from services.intake.queries import find_participant, pending_commands, timeline_entries
 from services.intake.tables import Participant
@@ -23,8 +31,9 @@ from shared.auth import Principal, require_role
 from shared.clock import today_in_copenhagen
 from shared.contracts import (
     CODE_PATTERN,
+    Answer,
     Benefit,
-    Disadvantage,
+    DisadvantagesAtEntry,
     EducationLevel,
     Gender,
     LabourMarketStatus,
@@ -54,22 +63,53 @@ class Strict(Body):
     """An intake request body (strict: see shared.request_body)."""
 
 
+class DisadvantagesIn(Strict):
+    """Each disadvantage characteristic as the citizen answered: yes, no, refused to say, or not asked (default)."""
+
+    disability: Answer = "not-asked"
+    migrant_or_foreign_background: Answer = "not-asked"
+    minority: Answer = "not-asked"
+    homeless_or_housing_exclusion: Answer = "not-asked"
+    other_disadvantage: Answer = "not-asked"
+
+
+class ContactIn(Strict):
+    """How to reach the citizen (personal data: stored encrypted, never leaves intake)."""
+
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ]{6,18}[0-9]$")
+    email: EmailStr | None = None
+    address: str | None = Field(default=None, min_length=3, max_length=200, pattern=ADDRESS_PATTERN)
+
+
 class ReferralIn(Strict):
     """What a caseworker submits to refer a citizen."""
 
     cpr: str = Field(min_length=10, max_length=11, description="DDMMYY-SSSS, hyphen optional")
     name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
-    consent: bool = Field(description="the citizen consented to the processing of their data")
+    contact: ContactIn = Field(default_factory=ContactIn)
+    legal_basis: LegalBasis = Field(default="consent", description="consent, or a public authority's task")
+    consent: bool | None = Field(default=None, description="for the consent basis: the citizen consented (true)")
+    consent_text_version: str | None = Field(
+        default=None, pattern=CODE_PATTERN, description="for the consent basis: the version of the text shown"
+    )
+    consent_given_on: RealDate | None = Field(
+        default=None, description="for the consent basis; the referral date if not given"
+    )
     programme_id: str = Field(pattern=CODE_PATTERN)
     subproject_id: str = Field(pattern=CODE_PATTERN)
     target_group: str = Field(pattern=CODE_PATTERN)
     labour_market_status: LabourMarketStatus
+    months_unemployed: int | None = Field(
+        default=None, ge=0, le=600, description="for the unemployed: how long (long-term is derived from it)"
+    )
     education_level: EducationLevel
     benefit: Benefit
     gender: Gender | None = Field(default=None, description="defaults to the legal sex in the CPR number")
-    disadvantages: list[Disadvantage] = Field(default_factory=list, max_length=3)
-    disadvantages_refused: bool = False
+    disadvantages: DisadvantagesIn = Field(default_factory=DisadvantagesIn)
     referred_on: RealDate | None = None
+    responsible_caseworker_email: EmailStr | None = Field(
+        default=None, description="the caseworker responsible for the case; the one registering it if not given"
+    )
 
     @field_validator("cpr")
     @classmethod
@@ -84,13 +124,16 @@ class ReferralIn(Strict):
         return cpr.digits
 
     @model_validator(mode="after")
-    def _consent_and_answers(self) -> ReferralIn:
-        if not self.consent:
-            raise ValueError("the citizen's consent is required before a referral can be registered")
-        if self.disadvantages_refused and self.disadvantages:
-            raise ValueError("disadvantages cannot be both refused and given")
-        if len(set(self.disadvantages)) != len(self.disadvantages):
-            raise ValueError("disadvantages are listed more than once")
+    def _legal_basis_and_status(self) -> ReferralIn:
+        if self.legal_basis == "consent":
+            if self.consent is not True:
+                raise ValueError("on the consent basis the citizen's consent is required before a referral")
+            if self.consent_text_version is None:
+                raise ValueError("on the consent basis the version of the consent text shown is required")
+        elif self.consent is not None or self.consent_text_version is not None or self.consent_given_on is not None:
+            raise ValueError("consent is given only on the consent basis")
+        if (self.labour_market_status == "unemployed") != (self.months_unemployed is not None):
+            raise ValueError("months_unemployed is given for the unemployed, and only for them")
         return self
 
     def to_referral(self) -> Referral:
@@ -102,12 +145,17 @@ class ReferralIn(Strict):
             subproject_id=self.subproject_id,
             target_group=self.target_group,
             labour_market_status=self.labour_market_status,
+            months_unemployed=self.months_unemployed,
             education_level=self.education_level,
             benefit=self.benefit,
             gender=self.gender,
-            disadvantages=tuple(self.disadvantages),
-            disadvantages_refused=self.disadvantages_refused,
+            disadvantages=DisadvantagesAtEntry(**self.disadvantages.model_dump()),
             referred_on=self.referred_on,
+            legal_basis=self.legal_basis,
+            consent_text_version=self.consent_text_version,
+            consent_given_on=self.consent_given_on,
+            contact=Contact(**self.contact.model_dump()),
+            responsible_caseworker_email=self.responsible_caseworker_email,
         )
 
 
@@ -133,6 +181,10 @@ class ParticipantOut(BaseModel):
     case_reference: str
     cpr: str
     name: str
+    contact: ContactIn
+    legal_basis: LegalBasis
+    consent_text_version: str | None
+    consent_given_on: date | None
     status: str
     referred_on: date
     characteristics: dict[str, Any] = Field(description="the characteristics at entry that the indicators use")
@@ -224,6 +276,12 @@ async def get_participant(participant_id: UUID, request: Request, principal: Cas
             case_reference=participant.case_reference,
             cpr=vault.decrypt(participant.id, participant.cpr_encrypted),
             name=vault.decrypt(participant.id, participant.name_encrypted),
+            contact=ContactIn.model_validate_json(vault.decrypt(participant.id, participant.contact_encrypted))
+            if participant.contact_encrypted
+            else ContactIn(),
+            legal_basis=participant.legal_basis,
+            consent_text_version=participant.consent_text_version,
+            consent_given_on=participant.consent_given_on,
             status=participant.status,
             referred_on=participant.referred_on,
             characteristics=participant.characteristics,

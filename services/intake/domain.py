@@ -5,15 +5,16 @@ Nothing here reads the clock: today is passed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 from uuid import UUID
 
 from services.intake.cpr import Cpr
 from shared import fund_rules
 from shared.contracts import (
     Benefit,
-    Disadvantage,
+    DisadvantagesAtEntry,
     EducationLevel,
     Gender,
     LabourMarketStatus,
@@ -25,6 +26,9 @@ EARLIEST = date(2000, 1, 1)
 OLDEST_YEARS = 110  # a birth date further back is a typing error, not a citizen
 # Names: letters (any script), spaces, hyphens, apostrophes and dots; nothing that could carry markup or code.
 NAME_PATTERN = r"^[^\W\d_](?:[^\W\d_]|[ .'\-])*$"
+# An address: letters, digits, spaces and the punctuation of Danish addresses ("Vestergade 12, 2. th., 8000 Aarhus C").
+ADDRESS_PATTERN = r"^[^\W_][\w .,'/\-]*$"
+LegalBasis = Literal["consent", "public-task"]
 
 
 def real_date_problem(day: date, *, today: date) -> str | None:
@@ -123,6 +127,15 @@ def catalogue_problem(
 
 
 @dataclass(frozen=True)
+class Contact:
+    """How to reach the citizen: personal data, kept encrypted in intake only."""
+
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
 class Referral:
     """What a caseworker states when referring a citizen, validated (the CPR number and name stay in intake)."""
 
@@ -135,9 +148,14 @@ class Referral:
     education_level: EducationLevel
     benefit: Benefit
     gender: Gender | None
-    disadvantages: tuple[Disadvantage, ...]
-    disadvantages_refused: bool
+    disadvantages: DisadvantagesAtEntry
     referred_on: date | None
+    months_unemployed: int | None = None
+    legal_basis: LegalBasis = "consent"
+    consent_text_version: str | None = None
+    consent_given_on: date | None = None
+    contact: Contact = field(default_factory=Contact)
+    responsible_caseworker_email: str | None = None
 
 
 def format_case_reference(number: int) -> str:
@@ -158,13 +176,14 @@ def referral_registered(
     referred_on = referral.referred_on or today
     age = fund_rules.age_on(referral.cpr.birth_date, referred_on)
     band = fund_rules.age_band(age)
+    months = referral.months_unemployed
     return ReferralRegistered(
         participant_id=participant_id,
         case_reference=case_reference,
         programme_id=referral.programme_id,
         subproject_id=referral.subproject_id,
         municipality=municipality,
-        caseworker_email=caseworker_email,
+        caseworker_email=referral.responsible_caseworker_email or caseworker_email,
         referred_on=referred_on,
         target_group=referral.target_group,
         gender=referral.gender or referral.cpr.sex,
@@ -172,9 +191,10 @@ def referral_registered(
         under_25=band == "under-25",
         over_54=band == "over-54",
         labour_market_status=referral.labour_market_status,
+        months_unemployed=months,
+        long_term_unemployed=fund_rules.long_term_unemployed(months, age) if months is not None else False,
         education_level=referral.education_level,
         benefit=referral.benefit,
-        disadvantages=list(referral.disadvantages),
-        disadvantages_refused=referral.disadvantages_refused,
+        disadvantages=referral.disadvantages,
         age_band_esf_plus=fund_rules.age_band_esf_plus(age),
     )

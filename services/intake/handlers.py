@@ -5,6 +5,8 @@ Every function takes the caller's session and never commits: the caller's unit o
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
@@ -70,11 +72,16 @@ async def register_referral(
         subproject_id=fact.subproject_id,
         municipality=fact.municipality,
         caseworker_subject=principal.subject,
-        caseworker_email=principal.email,
+        caseworker_email=fact.caseworker_email,
         cpr_hash=cpr_hash,
         cpr_encrypted=vault.encrypt(participant_id, referral.cpr.digits),
         name_encrypted=vault.encrypt(participant_id, referral.name),
-        consent_given_on=today,
+        contact_encrypted=vault.encrypt(participant_id, json.dumps(asdict(referral.contact)))
+        if any(asdict(referral.contact).values())
+        else None,
+        legal_basis=referral.legal_basis,
+        consent_text_version=referral.consent_text_version,
+        consent_given_on=(referral.consent_given_on or fact.referred_on) if referral.legal_basis == "consent" else None,
         referred_on=fact.referred_on,
         characteristics=fact.model_dump(mode="json", exclude={"participant_id", "case_reference", "caseworker_email"}),
     )

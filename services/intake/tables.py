@@ -27,7 +27,7 @@ def _tz(nullable: bool = False) -> Any:
 
 
 class Participant(SQLModel, table=True):
-    """A referred citizen. CPR and name only encrypted; the CPR hash finds an active referral."""
+    """A referred citizen. CPR number, name and contact details only encrypted; the CPR hash finds a referral."""
 
     __tablename__ = "participant"
     __table_args__ = (
@@ -52,7 +52,10 @@ class Participant(SQLModel, table=True):
     cpr_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     cpr_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     name_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    consent_given_on: date
+    contact_encrypted: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    legal_basis: str = Field(default="consent", max_length=20, sa_column_kwargs={"server_default": "consent"})
+    consent_text_version: str | None = Field(default=None, max_length=50)
+    consent_given_on: date | None
     referred_on: date
     characteristics: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     created_at: datetime = Field(default_factory=_now, sa_column=_tz())

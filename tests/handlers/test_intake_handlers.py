@@ -23,6 +23,7 @@ from services.intake.vault import Vault
 from shared.auth import Principal
 from shared.contracts import (
     AboutParticipant,
+    DisadvantagesAtEntry,
     EnrolmentConfirmed,
     EnrolParticipant,
     ParticipationStarted,
@@ -65,13 +66,14 @@ def referral_of(cpr: str, programme_id: str) -> Referral:
         programme_id=programme_id,
         subproject_id="war-veterans-aarhus",
         target_group="war-veterans",
-        labour_market_status="long-term-unemployed",
+        labour_market_status="unemployed",
+        months_unemployed=14,
         education_level="isced-3-4",
         benefit="kontanthjaelp",
         gender=None,
-        disadvantages=(),
-        disadvantages_refused=False,
+        disadvantages=DisadvantagesAtEntry(),
         referred_on=None,
+        consent_text_version="samtykke-2024-1",
     )
 
 
@@ -223,7 +225,7 @@ async def test_registering_a_referral_stores_the_personal_data_only_encrypted(db
     )
 
 
-async def test_registering_a_referral_publishes_a_pseudonymous_referral_registered_v2(
+async def test_registering_a_referral_publishes_a_pseudonymous_referral_registered_v3(
     db: SessionMaker, vault: Vault
 ) -> None:
     programme = a_programme()
@@ -234,7 +236,7 @@ async def test_registering_a_referral_publishes_a_pseudonymous_referral_register
         REFERRAL_EVENTS,
         str(participant.id),
         "referral.registered",
-        2,
+        3,
     )
     assert set(staged.data) == set(ReferralRegistered.model_fields)
     assert {k: staged.data[k] for k in ("case_reference", "programme_id", "referred_on", "gender")} == {

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from shared.contracts import (
+    DisadvantagesAtEntry,
     EnrolmentConfirmed,
     LeavingOutcomeRecorded,
     ParticipationCompleted,
@@ -46,8 +47,10 @@ def referral(pid: UUID) -> ReferralRegistered:
         age_band="under-25",
         under_25=True,
         labour_market_status="inactive",
+        months_unemployed=None,
+        long_term_unemployed=False,
         benefit="uddannelseshjaelp",
-        disadvantages=["disability"],
+        disadvantages=DisadvantagesAtEntry(disability="yes"),
         age_band_esf_plus="18-29",
     )
 

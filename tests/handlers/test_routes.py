@@ -72,7 +72,7 @@ async def test_a_referral_is_registered_and_its_event_waits_in_the_outbox(intake
                     params={"k": body["participant_id"]},
                 )
             ).all()
-        assert [tuple(r) for r in rows] == [("referral.registered", "2")]
+        assert [tuple(r) for r in rows] == [("referral.registered", "3")]
 
 
 async def test_the_same_citizen_referred_twice_gets_409_naming_the_case(intake: FastAPI) -> None:
@@ -94,6 +94,20 @@ async def test_reading_a_participant_decrypts_and_is_audited(intake: FastAPI) ->
     assert response.status_code == 200
     assert (response.json()["cpr"], response.json()["name"]) == (citizen.cpr.replace("-", ""), citizen.name)
     assert await _audited(intake, pid) == ["read-personal-data"]
+
+
+async def test_contact_details_are_stored_encrypted_and_shown_with_the_legal_basis(intake: FastAPI) -> None:
+    contact = {"phone": "+45 20 30 40 50", "email": "borger@example.org", "address": "Vestergade 12, 8000 Aarhus C"}
+    async with await _client(intake, "caseworker") as client:
+        created = await client.post("/referrals", json=referral_body(synthetic_citizen(rng), contact=contact))
+        pid = created.json()["participant_id"]
+        shown = (await client.get(f"/participants/{pid}")).json()
+    assert shown["contact"] == contact
+    assert (shown["legal_basis"], shown["consent_text_version"]) == ("consent", "samtykke-2024-1")
+    async with intake.state.sessions() as session:
+        stored = (await session.exec(_sql(f"SELECT participant::text FROM participant WHERE id = '{pid}'"))).one()
+    for value in contact.values():
+        assert value not in stored[0] and value.encode().hex() not in stored[0]
 
 
 async def test_another_municipality_gets_404_and_nothing_is_audited(intake: FastAPI) -> None:

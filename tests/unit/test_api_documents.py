@@ -47,6 +47,6 @@ def test_a_command_topic_is_read_by_its_owner_alone() -> None:
             assert readers == [topic.split(".")[0]], topic
 
 
-def test_both_versions_of_the_upcast_referral_event_are_documented_on_its_channel() -> None:
+def test_every_version_of_the_upcast_referral_event_is_documented_on_its_channel() -> None:
     messages = asyncapi()["channels"]["intake_referral_events"]["messages"]
-    assert set(messages) == {"referral_registered_v1", "referral_registered_v2"}
+    assert set(messages) == {"referral_registered_v1", "referral_registered_v2", "referral_registered_v3"}

@@ -52,6 +52,7 @@ def test_the_only_emails_in_any_event_are_work_emails() -> None:
     assert emails == {
         ("referral.registered.v1", "caseworker_email"),
         ("referral.registered.v2", "caseworker_email"),
+        ("referral.registered.v3", "caseworker_email"),
         ("subproject.published.v1", "coordinator_email"),
     }
 

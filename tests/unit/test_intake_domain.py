@@ -27,14 +27,15 @@ def body(**changes: Any) -> dict[str, Any]:
         "cpr": "150670-1233",
         "name": NAME,
         "consent": True,
+        "consent_text_version": "samtykke-2024-1",
         "programme_id": "rummelig-imidt",
         "subproject_id": "veterans-aarhus",
         "target_group": "war-veterans",
-        "labour_market_status": "long-term-unemployed",
+        "labour_market_status": "unemployed",
+        "months_unemployed": 14,
         "education_level": "isced-3-4",
         "benefit": "kontanthjaelp",
-        "disadvantages": ["disability"],
-        "disadvantages_refused": False,
+        "disadvantages": {"disability": "yes", "minority": "refused"},
         "referred_on": REFERRED_ON.isoformat(),
     }
     for key, value in changes.items():
@@ -74,8 +75,7 @@ def test_a_complete_referral_is_accepted_and_keeps_the_cpr_as_ten_digits() -> No
 
 
 def test_a_referral_without_consent_is_refused() -> None:
-    error = refusal(body(consent=None))
-    assert any(e["loc"] == ("consent",) and e["type"] == "missing" for e in error.errors())
+    assert "consent is required" in str(refusal(body(consent=None)))
 
 
 def test_a_referral_with_consent_false_is_refused() -> None:
@@ -150,25 +150,120 @@ def test_a_referral_dated_before_2000_is_refused() -> None:
     assert "before 2000" in str(refusal(body(referred_on="1999-12-31")))
 
 
-def test_disadvantages_cannot_be_both_refused_and_given() -> None:
-    error = refusal(body(disadvantages=["disability"], disadvantages_refused=True))
-    assert "both refused and given" in str(error)
+def test_each_disadvantage_is_answered_on_its_own_and_an_unanswered_one_was_not_asked() -> None:
+    answers = ReferralIn.model_validate(body()).disadvantages
+    assert answers.model_dump() == {
+        "disability": "yes",
+        "migrant_or_foreign_background": "not-asked",
+        "minority": "refused",
+        "homeless_or_housing_exclusion": "not-asked",
+        "other_disadvantage": "not-asked",
+    }
 
 
-def test_refused_disadvantages_with_none_given_are_accepted() -> None:
-    referral = ReferralIn.model_validate(body(disadvantages=[], disadvantages_refused=True))
-    assert referral.disadvantages == []
-    assert referral.disadvantages_refused is True
-
-
-def test_a_disadvantage_listed_twice_is_refused() -> None:
-    error = refusal(body(disadvantages=["disability", "disability"]))
-    assert "more than once" in str(error)
-
-
-def test_an_unknown_disadvantage_is_refused() -> None:
-    error = refusal(body(disadvantages=["left-handed"]))
+@pytest.mark.parametrize(
+    "disadvantages",
+    [{"left_handed": "yes"}, {"disability": "maybe"}, {"disability": True}, ["disability"], "disability"],
+)
+def test_an_unknown_disadvantage_or_answer_is_refused(disadvantages: object) -> None:
+    error = refusal(body(disadvantages=disadvantages))
     assert any(e["loc"][0] == "disadvantages" for e in error.errors())
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"consent_text_version": None},  # consent without the text it was given to
+        {"legal_basis": "public-task"},  # consent given on another basis
+        {"legal_basis": "public-task", "consent": None},  # still a text version
+        {"legal_basis": "contract", "consent": None, "consent_text_version": None},
+    ],
+)
+def test_the_legal_basis_decides_whether_consent_is_recorded(changes: dict[str, Any]) -> None:
+    refusal(body(**changes))
+
+
+def test_on_a_public_authoritys_task_no_consent_is_needed() -> None:
+    referral = ReferralIn.model_validate(body(legal_basis="public-task", consent=None, consent_text_version=None))
+    assert (referral.legal_basis, referral.consent) == ("public-task", None)
+
+
+@pytest.mark.parametrize(
+    ("status", "months", "accepted"),
+    [
+        ("unemployed", 14, True),
+        ("unemployed", None, False),  # how long is needed to tell long-term
+        ("unemployed", -1, False),
+        ("inactive", 3, False),  # months only for the unemployed
+        ("inactive-not-in-education", None, True),
+        ("self-employed", None, True),
+        ("long-term-unemployed", None, False),  # derived now, no longer stated
+    ],
+)
+def test_months_of_unemployment_are_given_for_the_unemployed_only(
+    status: str, months: int | None, accepted: bool
+) -> None:
+    data = body(labour_market_status=status, months_unemployed=months)  # None removes the field
+    if accepted:
+        ReferralIn.model_validate(data)
+    else:
+        refusal(data)
+
+
+@pytest.mark.parametrize(
+    ("cpr", "months", "long_term"),
+    [
+        ("160600-4232", 7, True),  # 24 on the referral date: over 6 months is long-term
+        ("160600-4232", 6, False),
+        ("150600-4231", 7, False),  # 25 that day: over 12 months
+        ("150600-4231", 13, True),
+        ("150670-1233", 12, False),
+    ],
+)
+def test_long_term_unemployment_is_derived_from_the_months_and_the_age(cpr: str, months: int, long_term: bool) -> None:
+    fact = registered(ReferralIn.model_validate(body(cpr=cpr, months_unemployed=months)))
+    assert (fact.labour_market_status, fact.months_unemployed, fact.long_term_unemployed) == (
+        "unemployed",
+        months,
+        long_term,
+    )
+
+
+@pytest.mark.parametrize(
+    "benefit", ["selvforsoergelses-og-hjemrejseydelse", "overgangsydelse", "revalideringsydelse", "su", "unknown"]
+)
+def test_the_benefits_of_the_seeds_target_groups_are_accepted(benefit: str) -> None:
+    assert registered(ReferralIn.model_validate(body(benefit=benefit))).benefit == benefit
+
+
+@pytest.mark.parametrize(
+    ("contact", "accepted"),
+    [
+        (
+            {
+                "phone": "+45 12 34 56 78",
+                "email": "borger@example.org",
+                "address": "Vestergade 12, 2. th., 8000 Aarhus C",
+            },
+            True,
+        ),
+        ({"phone": "12345678"}, True),
+        ({"phone": "call me"}, False),
+        ({"email": "not-an-email"}, False),
+        ({"address": "<script>alert(1)</script>"}, False),
+        ({"fax": "12345678"}, False),
+    ],
+)
+def test_contact_details_are_checked(contact: dict[str, str], accepted: bool) -> None:
+    if accepted:
+        ReferralIn.model_validate(body(contact=contact))
+    else:
+        assert any(e["loc"][0] == "contact" for e in refusal(body(contact=contact)).errors())
+
+
+def test_the_responsible_caseworker_may_be_another_than_the_one_registering() -> None:
+    fact = registered(ReferralIn.model_validate(body(responsible_caseworker_email="kollega@kommune.dk")))
+    assert fact.caseworker_email == "kollega@kommune.dk"
 
 
 # --- the fact it yields -------------------------------------------------------------------------------------------
@@ -243,21 +338,22 @@ def test_the_fact_carries_the_characteristics_for_the_indicators() -> None:
         "veterans-aarhus",
         "war-veterans",
     )
-    assert fact.labour_market_status == "long-term-unemployed"
+    assert (fact.labour_market_status, fact.months_unemployed, fact.long_term_unemployed) == ("unemployed", 14, True)
     assert fact.education_level == "isced-3-4"
     assert fact.benefit == "kontanthjaelp"
-    assert fact.disadvantages == ["disability"]
-    assert fact.disadvantages_refused is False
+    assert (fact.disadvantages.disability, fact.disadvantages.minority) == ("yes", "refused")
 
 
 def test_the_fact_holds_neither_the_cpr_number_nor_the_name() -> None:
-    fact = registered(ReferralIn.model_validate(body(cpr="150670-1233")))
+    contact = {"phone": "12345678", "email": "borger@example.org", "address": "Vestergade 12"}
+    fact = registered(ReferralIn.model_validate(body(cpr="150670-1233", contact=contact)))
     dumped = json.dumps(fact.model_dump(mode="json"), ensure_ascii=False)
     as_json = fact.model_dump_json()
     for text in (dumped, as_json, repr(fact)):
-        for forbidden in ("1506701233", "150670-1233", "150670", NAME, "Testa", "Østergård", "Personsen"):
+        for forbidden in ("1506701233", "150670-1233", "150670", NAME, "Testa", "Østergård", "Personsen", "Vestergade"):
             assert forbidden not in text
-    assert not {"cpr", "name"} & set(fact.model_dump())
+    assert not {"cpr", "name", "contact"} & set(fact.model_dump())
+    assert "12345678" not in as_json and "borger@example.org" not in as_json
 
 
 @pytest.mark.parametrize(

@@ -41,8 +41,11 @@ from shared.contracts import (
     ParticipationDroppedOut,
     ParticipationStarted,
     ParticipationWithdrawn,
+    ProgrammePublished,
+    ProgrammeSettings,
     SixMonthResultRecorded,
     StartCorrected,
+    SubprojectPublished,
 )
 from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
@@ -140,8 +143,54 @@ class Referred:
 async def office(intake: FastAPI) -> AsyncIterator[Office]:
     """A municipality of the test's own, with a caseworker's client."""
     municipality, subject = str(next(MUNICIPALITIES)), f"cw-{uuid4().hex[:8]}"
+    programme = f"cl-{uuid4().hex[:10]}"
+    await _in_the_catalogue(intake, programme, municipality)
     async with _client(intake, municipality=municipality, subject=subject) as client:
-        yield Office(intake, municipality, f"cl-{uuid4().hex[:10]}", subject, client)
+        yield Office(intake, municipality, programme, subject, client)
+
+
+async def _in_the_catalogue(
+    intake: FastAPI, programme: str, *municipalities: str, subprojects: tuple[str, ...] = ("sub-a", "sub-b")
+) -> None:
+    """The office's programme and its sub-projects sub-a and sub-b in intake's read model, as enrolment publishes."""
+    settings = ProgrammeSettings(
+        flex_job_counts_as_employment=True,
+        wage_subsidy_counts_as_employment=False,
+        cr04_reading="every-participant",
+        min_cell=5,
+        six_month_result_grace_days=90,
+    )
+    period = {"starts_on": date(2015, 1, 1), "ends_on": date(2030, 12, 31)}
+    await deliver(
+        intake.state.sessions,
+        "intake",
+        ProgrammePublished(
+            programme_id=programme,
+            title="Caseload tests",
+            operator="Tests",
+            region="Midtjylland",
+            fund="esf-plus-2021-2027",
+            settings=settings,
+            **period,
+        ),
+    )
+    for subproject in subprojects:
+        await deliver(
+            intake.state.sessions,
+            "intake",
+            SubprojectPublished(
+                subproject_id=subproject,
+                programme_id=programme,
+                title="Caseload tests",
+                provider_kind="municipality",
+                municipalities=list(municipalities),
+                target_groups=["war-veterans"],
+                coordinator_email="coordinator@example.org",
+                scope="local",
+                illustrative=True,
+                **period,
+            ),
+        )
 
 
 def _enrolled(who: Referred, course: str = "course-a", *, on: date = TODAY) -> EnrolmentConfirmed:
@@ -182,7 +231,9 @@ async def test_only_the_callers_municipality_is_listed_and_without_personal_data
     intake: FastAPI, office: Office
 ) -> None:
     ours = [await office.refer(), await office.refer()]
-    async with _client(intake, municipality=str(next(MUNICIPALITIES))) as other_client:
+    elsewhere = str(next(MUNICIPALITIES))
+    await _in_the_catalogue(intake, office.programme, office.municipality, elsewhere)
+    async with _client(intake, municipality=elsewhere) as other_client:
         other = Office(intake, "", office.programme, "", other_client)
         theirs = await other.refer()
         answer = await office.caseload()
@@ -271,10 +322,11 @@ async def test_status_and_course_follow_the_latest_participation_fact(office: Of
     assert await office.references(course_id="course-a", status="started") == [started.case_reference]
 
 
-async def test_case_reference_programme_and_subproject_filter(office: Office) -> None:
+async def test_case_reference_programme_and_subproject_filter(intake: FastAPI, office: Office) -> None:
     first = await office.refer()
     second = await office.refer(subproject_id="sub-b")
-    third = await office.refer(programme_id=f"{office.programme}-other")
+    await _in_the_catalogue(intake, f"{office.programme}-other", office.municipality, subprojects=("sub-c",))
+    third = await office.refer(programme_id=f"{office.programme}-other", subproject_id="sub-c")
     assert await office.references(case_reference=second.case_reference) == [second.case_reference]
     assert await office.references(programme_id=office.programme, sort="case_reference") == [
         first.case_reference,

@@ -28,7 +28,7 @@ from deploy.ports import ensure_port_free, free_port, wait_for_port
 from deploy.postgres import PostgresServer
 from deploy.provision import SERVICES as SERVICES
 from deploy.provision import provision
-from services.enrolment.seed import SUBPROJECTS
+from services.enrolment.seed import PROGRAMMES, SUBPROJECTS
 from shared.auth import Role, issue_token
 from shared.settings import AuthSettings
 
@@ -275,9 +275,21 @@ class Stack:
         municipality: str | None = None,
         email: str = "caseworker@aarhus.example.dk",
         subject: str = "demo-user",
+        subprojects: list[str] | None = None,
+        programmes: list[str] | None = None,
     ) -> str:
-        """A signed bearer token for this stack."""
-        return issue_token(self.auth, subject=subject, email=email, roles=[role], municipality=municipality)
+        """A signed bearer token for this stack (an operator's covers the seed's programmes unless told otherwise)."""
+        if role == "operator" and programmes is None:
+            programmes = list(PROGRAMMES)
+        return issue_token(
+            self.auth,
+            subject=subject,
+            email=email,
+            roles=[role],
+            municipality=municipality,
+            subprojects=subprojects,
+            programmes=programmes,
+        )
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         """The end of a part's log."""

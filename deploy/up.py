@@ -56,6 +56,12 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         role="caseworker", municipality="751", email="caseworker@aarhus.example.dk", subject="demo-caseworker"
     )
     operator = stack.token(role="operator", email="operator@example.org", subject="demo-operator")
+    team_lead = stack.token(
+        role="team-lead", municipality="751", email="teamleder@aarhus.example.dk", subject="demo-team-lead"
+    )
+    provider = stack.token(
+        role="provider-staff", subprojects=["plus-aarhus"], email="underviser@example.org", subject="demo-provider"
+    )
     administrator = stack.token(role="administrator", email="admin@example.org", subject="demo-administrator")
     lines = [
         f"Rummelig is running (ready in {elapsed:.0f} s). Ctrl-C stops everything.",
@@ -71,10 +77,15 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         "",
         "A caseworker token (Aarhus, municipality 751):",
         f"  export TOKEN={caseworker}",
-        "An operator token:",
+        "A team lead of Aarhus (every caseworker's cases):",
+        f"  export TEAM_LEAD={team_lead}",
+        "Provider staff of the sub-project plus-aarhus (its courses' participants, no CPR numbers):",
+        f"  export PROVIDER={provider}",
+        "An operator token (the seed's programmes):",
         f"  export OPERATOR_TOKEN={operator}",
         "An administrator token (the catalogue on enrolment, /catalogue/...):",
         f"  export ADMIN={administrator}",
+        "More, for any role and scope: python -m deploy.tokens --help",
     ]
     return "\n".join(lines)
 

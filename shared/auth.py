@@ -1,4 +1,12 @@
-"""JWT bearer authentication: issuer, audience and expiry checked; roles and municipality come from the token."""
+"""JWT bearer authentication: issuer, audience and expiry checked; roles and their scope come from the token.
+
+The roles and what each may reach:
+- caseworker: the participants of one municipality (token claim `municipality`);
+- team-lead: the same, and every caseworker's caseload of it;
+- provider-staff: the participants on the courses of their sub-projects (`subprojects`), never a CPR number;
+- operator: the figures of the programmes they operate (`programmes`), never personal data;
+- administrator: the catalogue.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +22,10 @@ from pydantic import BaseModel, EmailStr, Field, ValidationError
 
 from shared.settings import AuthSettings
 
-Role = Literal["caseworker", "operator", "administrator"]
+Role = Literal["caseworker", "team-lead", "provider-staff", "operator", "administrator"]
+ROLES: tuple[Role, ...] = ("caseworker", "team-lead", "provider-staff", "operator", "administrator")
+MUNICIPAL: tuple[Role, ...] = ("caseworker", "team-lead")  # roles scoped to one municipality
+CODE = r"^[a-z0-9][a-z0-9-]{0,49}$"
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -25,6 +36,8 @@ class Claims(BaseModel):
     email: EmailStr
     roles: list[Role] = Field(min_length=1)
     municipality: str | None = Field(default=None, pattern=r"^\d{3}$")
+    subprojects: list[Annotated[str, Field(pattern=CODE)]] = Field(default_factory=list, max_length=100)
+    programmes: list[Annotated[str, Field(pattern=CODE)]] = Field(default_factory=list, max_length=100)
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,12 @@ class Principal:
     email: str
     roles: frozenset[str]
     municipality: str | None
+    subprojects: frozenset[str] = frozenset()
+    programmes: frozenset[str] = frozenset()
+
+    def has(self, *roles: Role) -> bool:
+        """True if the user holds one of the roles."""
+        return bool(self.roles & set(roles))
 
 
 def issue_token(
@@ -44,6 +63,8 @@ def issue_token(
     email: str,
     roles: list[Role],
     municipality: str | None = None,
+    subprojects: list[str] | None = None,
+    programmes: list[str] | None = None,
     ttl: timedelta = timedelta(hours=12),
 ) -> str:
     """A signed token, for the local launcher, the demo and the tests."""
@@ -59,6 +80,10 @@ def issue_token(
     }
     if municipality:
         claims["municipality"] = municipality
+    if subprojects:
+        claims["subprojects"] = subprojects
+    if programmes:
+        claims["programmes"] = programmes
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
@@ -76,11 +101,19 @@ def verify_token(settings: AuthSettings, token: str) -> Principal:
         claims = Claims.model_validate(raw)
     except (jwt.InvalidTokenError, ValidationError) as exc:
         raise HTTPException(401, "invalid bearer token", headers={"WWW-Authenticate": "Bearer"}) from exc
-    return Principal(claims.sub, str(claims.email), frozenset(claims.roles), claims.municipality)
+    return Principal(
+        claims.sub,
+        str(claims.email),
+        frozenset(claims.roles),
+        claims.municipality,
+        frozenset(claims.subprojects),
+        frozenset(claims.programmes),
+    )
 
 
-def require_role(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """A FastAPI dependency: the request's principal, who must hold the role."""
+def require_role(role: Role, *more: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A FastAPI dependency: the request's principal, who must hold one of the roles, with the scope it needs."""
+    allowed = (role, *more)
 
     async def dependency(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -90,10 +123,15 @@ def require_role(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
         if not token:
             raise HTTPException(401, "bearer token required", headers={"WWW-Authenticate": "Bearer"})
         principal = verify_token(request.app.state.auth_settings, token)
-        if role not in principal.roles:
-            raise HTTPException(403, f"role {role!r} required")
-        if role == "caseworker" and principal.municipality is None:
-            raise HTTPException(403, "a caseworker token must name a municipality")
+        held = [r for r in allowed if r in principal.roles]
+        if not held:
+            raise HTTPException(403, f"one of the roles {', '.join(allowed)} is required")
+        if any(r in MUNICIPAL for r in held) and principal.municipality is None:
+            raise HTTPException(403, "a caseworker's or team lead's token must name a municipality")
+        if "provider-staff" in held and not principal.subprojects and not principal.has(*MUNICIPAL):
+            raise HTTPException(403, "a provider's token must name its sub-projects")
+        if "operator" in held and not principal.programmes:
+            raise HTTPException(403, "an operator's token must name the programmes operated")
         return principal
 
     return dependency

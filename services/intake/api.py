@@ -44,7 +44,7 @@ from shared.rejection import Refused
 from shared.request_body import Body, IsoDate
 
 router = APIRouter()
-Caseworker = Annotated[Principal, Depends(require_role("caseworker"))]
+Caseworker = Annotated[Principal, Depends(require_role("caseworker", "team-lead"))]
 
 
 def _happened(value: date) -> date:

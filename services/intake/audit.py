@@ -12,4 +12,5 @@ from shared.auth import Principal
 
 def audit(session: AsyncSession, *, principal: Principal, participant_id: UUID, action: str) -> None:
     """Record who read which participant's data, and how."""
-    session.add(AuditEntry(actor=principal.subject, action=action, participant_id=participant_id))
+    roles = ",".join(sorted(principal.roles))
+    session.add(AuditEntry(actor=principal.subject, role=roles, action=action, participant_id=participant_id))

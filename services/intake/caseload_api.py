@@ -7,10 +7,10 @@ GET /participants/{id}. Listing is therefore not audited, except a search by CPR
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
 from services.intake.api import sessions_of
@@ -24,7 +24,7 @@ from shared.contracts import CODE_PATTERN
 from shared.db import unit_of_work
 
 router = APIRouter(tags=["participants"])
-Caseworker = Annotated[Principal, Depends(require_role("caseworker"))]
+Caseworker = Annotated[Principal, Depends(require_role("caseworker", "team-lead"))]
 MAX_PAGE = 100_000  # far beyond any municipality's caseload; keeps the offset a number PostgreSQL can hold
 SEARCHED_BY_CPR = "search-by-cpr"
 NO_PARTICIPANT = UUID(int=0)  # the audit entry of a CPR search that found nobody (the column cannot be empty)
@@ -82,7 +82,13 @@ def asked_filter(
     programme_id: CodeQuery = None,
     subproject_id: CodeQuery = None,
     course_id: CodeQuery = None,
-    caseworker: Annotated[Literal["me"] | None, Query(description="only the caller's own cases")] = None,
+    caseworker: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._@:-]{0,199}$",
+            description="me: the caller's own cases; a team lead may name any caseworker (their token subject)",
+        ),
+    ] = None,
     due: Annotated[
         Due | None,
         Query(description="due: an open follow-up check due within 14 days; overdue: one due before today"),
@@ -97,9 +103,18 @@ def asked_filter(
         programme_id=programme_id,
         subproject_id=subproject_id,
         course_id=course_id,
-        caseworker_subject=principal.subject if caseworker == "me" else None,
+        caseworker_subject=_caseworker_asked(caseworker, principal),
         due=due,
     )
+
+
+def _caseworker_asked(caseworker: str | None, principal: Principal) -> str | None:
+    """Whose cases: me is the caller; another caseworker's caseload is a team lead's to see."""
+    if caseworker is None or caseworker == "me":
+        return principal.subject if caseworker else None
+    if not principal.has("team-lead"):
+        raise HTTPException(403, "only a team lead lists another caseworker's cases")
+    return caseworker
 
 
 def asked_page(

@@ -30,7 +30,9 @@ from shared.problems import problem, problem_responses, refusal
 from shared.rejection import Refused
 
 router = APIRouter()
-Caseworker = Annotated[Principal, Depends(require_role("caseworker"))]
+Caseworker = Annotated[Principal, Depends(require_role("caseworker", "team-lead"))]
+# Provider staff running a course record its participants' start, completion and drop-out.
+CourseRecorder = Annotated[Principal, Depends(require_role("caseworker", "team-lead", "provider-staff"))]
 POLL_SECONDS = 0.05
 PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d{1,3})(?:$|[,;\s])")
 
@@ -145,7 +147,7 @@ def command_answer(command: PendingCommand) -> CommandAnswer:
 
 
 @router.get("/commands/{command_id}", tags=["commands"], response_model_exclude_none=True)
-async def get_command(command_id: UUID, request: Request, principal: Caseworker) -> CommandAnswer:
+async def get_command(command_id: UUID, request: Request, principal: CourseRecorder) -> CommandAnswer:
     """What became of a command: pending, accepted (with the fact) or rejected (with the reason)."""
     async with unit_of_work(sessions_of(request)) as session:
         command = await session.get(PendingCommand, command_id)
@@ -156,9 +158,13 @@ async def get_command(command_id: UUID, request: Request, principal: Caseworker)
 
 
 def _command_endpoint(
-    path: str, body_model: type[BaseModel], build: Callable[[Participant, Any], contracts.AboutParticipant]
+    path: str,
+    body_model: type[BaseModel],
+    build: Callable[[Participant, Any], contracts.AboutParticipant],
+    *,
+    by_provider: bool = False,
 ) -> None:
-    async def endpoint(participant_id: UUID, body: Any, request: Request, principal: Caseworker) -> JSONResponse:
+    async def endpoint(participant_id: UUID, body: Any, request: Request, principal: Any) -> JSONResponse:
         try:
             async with unit_of_work(sessions_of(request)) as session:
                 participant = await visible_participant(session, participant_id, principal)
@@ -168,6 +174,7 @@ def _command_endpoint(
         return _command_response(await _wait_for_answer(request, event.id))
 
     endpoint.__annotations__["body"] = body_model
+    endpoint.__annotations__["principal"] = CourseRecorder if by_provider else Caseworker
     endpoint.__doc__ = f"Send {body_model.__doc__ or path} to the owning service and wait briefly for its answer."
     router.add_api_route(
         f"/participants/{{participant_id}}/{path}",
@@ -198,16 +205,23 @@ def _enrolment(participant: Participant, body: EnrolIn) -> contracts.EnrolPartic
 
 
 _command_endpoint("enrolment", EnrolIn, _enrolment)
-_command_endpoint("start", StartIn, lambda p, b: contracts.RecordStart(participant_id=p.id, started_on=b.started_on))
+_command_endpoint(
+    "start",
+    StartIn,
+    lambda p, b: contracts.RecordStart(participant_id=p.id, started_on=b.started_on),
+    by_provider=True,
+)
 _command_endpoint(
     "completion",
     CompletionIn,
     lambda p, b: contracts.RecordCompletion(participant_id=p.id, completed_on=b.completed_on),
+    by_provider=True,
 )
 _command_endpoint(
     "drop-out",
     DropOutIn,
     lambda p, b: contracts.RecordDropOut(participant_id=p.id, dropped_out_on=b.dropped_out_on, reason=b.reason),
+    by_provider=True,
 )
 _command_endpoint(
     "withdrawal",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import api, caseload_api, command_api
+from services.intake import api, caseload_api, command_api, provider_api
 from services.intake.handlers import HANDLERS
 from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault
@@ -21,4 +21,5 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(command_api.router)
     app.include_router(caseload_api.router)
+    app.include_router(provider_api.router)
     return app

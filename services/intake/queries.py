@@ -4,19 +4,53 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.tables import Participant, PendingCommand, TimelineEntry
-from shared.auth import Principal
+from shared.auth import MUNICIPAL, Principal
 
 
 async def find_participant(session: AsyncSession, participant_id: UUID, *, principal: Principal) -> Participant | None:
-    """The participant, if the caseworker's municipality may see it (others get None, answered as 404)."""
+    """The participant, if the user may reach it (others get None, answered as 404).
+
+    A caseworker or team lead reaches their municipality's participants; provider staff those whose current course
+    belongs to one of their sub-projects.
+    """
     participant = await session.get(Participant, participant_id)
-    if participant is None or participant.municipality != principal.municipality:
+    if participant is None:
         return None
-    return participant
+    if principal.has(*MUNICIPAL) and participant.municipality == principal.municipality:
+        return participant
+    if principal.has("provider-staff") and await current_subproject(session, participant_id) in principal.subprojects:
+        return participant
+    return None
+
+
+# The facts that place a participant on a course; the latest one says where they are.
+PLACING_FACTS = (
+    "enrolment.confirmed",
+    "enrolment.waitlisted",
+    "participation.started",
+    "participation.completed",
+    "participation.dropped-out",
+    "participation.withdrawn",
+)
+
+
+async def current_subproject(session: AsyncSession, participant_id: UUID) -> str | None:
+    """The sub-project of the course the participant's latest participation fact names, per the catalogue."""
+    row = (
+        await session.exec(  # type: ignore[call-overload]
+            text(
+                "SELECT c.subproject_id FROM timeline_entry t JOIN catalogue_course c ON c.id = t.data->>'course_id'"
+                " WHERE t.participant_id = :p AND t.event_type = ANY(:types) ORDER BY t.id DESC LIMIT 1"
+            ),
+            params={"p": participant_id, "types": list(PLACING_FACTS)},
+        )
+    ).first()
+    return str(row[0]) if row else None
 
 
 async def timeline_entries(session: AsyncSession, participant_id: UUID) -> list[TimelineEntry]:

@@ -81,6 +81,8 @@ class TimelineEntry(SQLModel, table=True):
     """One fact on a participant's path, as the timeline shows it."""
 
     __tablename__ = "timeline_entry"
+    # a participant's latest fact of some types (status, course, open checks): the caseload and the provider's list
+    __table_args__ = (Index("ix_timeline_participant_type", "participant_id", "event_type", "id"),)
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     participant_id: UUID = Field(index=True)
@@ -91,12 +93,13 @@ class TimelineEntry(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Who read which participant's personal data, when."""
+    """Who (with which roles) read which participant's personal data, how and when."""
 
     __tablename__ = "audit_entry"
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     actor: str = Field(max_length=200)
+    role: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})  # the roles held
     action: str = Field(max_length=50)
     participant_id: UUID = Field(index=True)
     at: datetime = Field(default_factory=_now, sa_column=_tz())

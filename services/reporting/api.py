@@ -54,21 +54,22 @@ class Report(BaseModel):
     programmes: list[ProgrammeCounts]
 
 
-async def _report(request: Request) -> Report:
+async def _report(request: Request, principal: Principal) -> Report:
     sessions: SessionMaker = request.app.state.sessions
     async with sessions() as session:
-        return Report.model_validate(await programme_counts(session, min_cell=request.app.state.min_cell))
+        counts = await programme_counts(session, min_cell=request.app.state.min_cell, programmes=principal.programmes)
+        return Report.model_validate(counts)
 
 
 @router.get("/report", tags=["report"])
-async def report_json(request: Request, _: Operator) -> Report:
-    """Counts per programme: referred, enrolled, completed, employed upon leaving and six months after."""
-    return await _report(request)
+async def report_json(request: Request, principal: Operator) -> Report:
+    """Counts per programme the operator operates: referred, enrolled, completed, employed upon leaving and after."""
+    return await _report(request, principal)
 
 
 @router.get("/", response_class=HTMLResponse, tags=["report"])
-async def report_html(request: Request, _: Operator) -> HTMLResponse:
+async def report_html(request: Request, principal: Operator) -> HTMLResponse:
     """The same counts as a page."""
-    report = (await _report(request)).model_dump(mode="json")
+    report = (await _report(request, principal)).model_dump(mode="json")
     page = _templates.get_template("report.html").render(report=report, columns=COLUMNS, labels=LABELS)
     return HTMLResponse(page)

@@ -514,7 +514,7 @@ async def test_a_cpr_search_that_finds_nobody_is_audited_and_a_plain_listing_is_
         {"programme_id": "x' OR '1'='1"},
         {"status": "active"},
         {"due": "soon"},
-        {"caseworker": "someone-else"},
+        {"caseworker": "'; DROP TABLE participant;--"},
         {"municipality": "101"},
     ],
     ids=lambda p: "-".join(p),
@@ -558,3 +558,19 @@ def test_values_travel_as_parameters_never_in_the_sql() -> None:
 def test_the_facts_the_query_reads_are_registered() -> None:
     names = {*STATUS_OF_FACT, "followup.check-scheduled", "leaving-outcome.recorded", "six-month-result.recorded"}
     assert names <= {t for t, _, _ in REGISTRY.versions()}
+
+
+async def test_a_team_lead_lists_any_caseworkers_cases_and_a_caseworker_only_their_own(
+    intake: FastAPI, office: Office
+) -> None:
+    mine = await office.refer()
+    async with _client(intake, municipality=office.municipality) as colleague_client:
+        colleague = Office(intake, office.municipality, office.programme, "", colleague_client)
+        theirs = await colleague.refer()
+        refused = await colleague_client.get("/participants", params={"caseworker": office.subject})
+    async with _client(intake, role="team-lead", municipality=office.municipality) as lead:
+        listed = await lead.get("/participants", params={"caseworker": office.subject})
+        everyone = await lead.get("/participants")
+    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM_JSON
+    assert [i["case_reference"] for i in listed.json()["items"]] == [mine.case_reference]
+    assert {i["case_reference"] for i in everyone.json()["items"]} == {mine.case_reference, theirs.case_reference}

@@ -38,7 +38,14 @@ rng = random.Random(77)
 
 
 def _token(role: Role, municipality: str | None = "751") -> str:
-    return issue_token(AUTH, subject=f"{role}-1", email=f"{role}@example.dk", roles=[role], municipality=municipality)
+    return issue_token(
+        AUTH,
+        subject=f"{role}-1",
+        email=f"{role}@example.dk",
+        roles=[role],
+        municipality=municipality,
+        programmes=["rummelig-imidt", "report-tests"] if role == "operator" else None,
+    )
 
 
 async def _client(app: FastAPI, role: Role, municipality: str | None = "751") -> httpx.AsyncClient:

@@ -17,6 +17,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 
 from deploy.api_docs import OPENAPI_DIR
 from deploy.stack import Stack, StackConfig
+from shared.auth import MUNICIPAL, ROLES, Role
 
 pytestmark = pytest.mark.stack
 load_all_checks()
@@ -58,10 +59,17 @@ def _call(case: Any, stack: Stack, service: str, token: str) -> None:
     )
 
 
+@pytest.mark.parametrize("role", ROLES)
 @INTAKE.parametrize()
 @EXAMPLES
-def test_intake_answers_as_its_document_says(case: Any, stack: Stack, caseworker_token: str) -> None:
-    _call(case, stack, "intake", caseworker_token)
+def test_intake_answers_each_role_as_its_document_says(case: Any, stack: Stack, role: Role) -> None:
+    token = stack.token(
+        role=role,
+        subject=f"fuzz-{role}",
+        municipality="751" if role in MUNICIPAL else None,
+        subprojects=["plus-aarhus"] if role == "provider-staff" else None,
+    )
+    _call(case, stack, "intake", token)
 
 
 @ENROLMENT.parametrize()

@@ -196,3 +196,41 @@ def test_a_token_signed_for_another_deployment_is_401_through_the_app(client: Te
     other = AuthSettings(issuer=SETTINGS.issuer, audience=SETTINGS.audience, jwt_secret=SecretStr("x" * 64))
     token = issue_token(other, subject="c", email=EMAIL, roles=["caseworker"], municipality="751")
     assert client.get("/cases", headers=bearer(token)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [
+        ({"roles": ["team-lead"]}, 403),  # a team lead without a municipality
+        ({"roles": ["team-lead"], "municipality": "751"}, 200),
+        ({"roles": ["provider-staff"]}, 403),  # a provider without sub-projects
+        ({"roles": ["provider-staff"], "subprojects": ["plus-aarhus"]}, 200),
+        ({"roles": ["operator"]}, 403),  # an operator without programmes
+        ({"roles": ["operator"], "programmes": ["rummelig-plus"]}, 200),
+        ({"roles": ["provider-staff"], "subprojects": ["Not A Code"]}, 401),
+    ],
+)
+def test_each_role_needs_its_scope_in_the_token(claims: dict[str, Any], status: int) -> None:
+    app = FastAPI()
+    app.state.auth_settings = SETTINGS
+
+    @app.get("/anyone")
+    async def anyone(
+        _: Annotated[Principal, Depends(require_role("team-lead", "provider-staff", "operator"))],
+    ) -> dict[str, str]:
+        return {}
+
+    token = jwt.encode(
+        {
+            "iss": SETTINGS.issuer,
+            "aud": SETTINGS.audience,
+            "exp": datetime.now(UTC) + timedelta(minutes=5),
+            "sub": "someone",
+            "email": "someone@example.org",
+            **claims,
+        },
+        SETTINGS.jwt_secret.get_secret_value(),
+        algorithm="HS256",
+    )
+    response = TestClient(app).get("/anyone", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == status, response.text

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.intake import catalogue
+from services.intake import catalogue, idempotency
 from services.intake.audit import audit
 from services.intake.cpr import InvalidCpr, parse_cpr
 from services.intake.domain import (
@@ -24,6 +24,7 @@ from services.intake.domain import (
     real_date_problem,
 )
 from services.intake.handlers import register_referral
+from services.intake.idempotency import IdempotencyKey
 from services.intake.queries import find_participant, pending_commands, timeline_entries
 from services.intake.tables import Participant
 from services.intake.vault import Vault
@@ -236,13 +237,19 @@ async def visible_participant(session: AsyncSession, participant_id: UUID, princ
     response_model=ReferralCreated,
     responses=problem_responses(409),
 )
-async def post_referral(referral: ReferralIn, request: Request, principal: Caseworker) -> JSONResponse:
+async def post_referral(
+    referral: ReferralIn, request: Request, principal: Caseworker, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """Register a referral; the citizen's CPR number and name are stored encrypted and never leave intake."""
     vault: Vault = request.app.state.vault
     today = today_in_copenhagen()
     assert principal.municipality is not None  # require_role("caseworker") guarantees it
+    asked = idempotency.fingerprint("POST", "/referrals", referral.model_dump(mode="json"))
     try:
         async with unit_of_work(sessions_of(request)) as session:
+            first = await idempotency.earlier(session, principal, idempotency_key, asked)
+            if first is not None and first.answer is not None:
+                return _created(first.answer)  # the same referral again: the first answer, nothing new
             problem = await catalogue.referral_problem(
                 session, referral.to_referral(), municipality=principal.municipality, today=today
             )
@@ -251,17 +258,20 @@ async def post_referral(referral: ReferralIn, request: Request, principal: Casew
             participant = await register_referral(
                 session, vault=vault, referral=referral.to_referral(), principal=principal, today=today
             )
+            created = ReferralCreated(
+                participant_id=participant.id,
+                case_reference=participant.case_reference,
+                programme_id=participant.programme_id,
+                links=ReferralLinks(timeline=f"/participants/{participant.id}/timeline"),
+            ).model_dump(mode="json")
+            await idempotency.remember(session, principal, idempotency_key, asked, answer=created)
     except Refused as refused:
-        return refusal(refused.rejection, 409)
-    created = ReferralCreated(
-        participant_id=participant.id,
-        case_reference=participant.case_reference,
-        programme_id=participant.programme_id,
-        links=ReferralLinks(timeline=f"/participants/{participant.id}/timeline"),
-    )
-    return JSONResponse(
-        created.model_dump(mode="json"), status_code=201, headers={"Location": f"/participants/{participant.id}"}
-    )
+        return refusal(refused.rejection, 422 if refused.rejection.field == "Idempotency-Key" else 409)
+    return _created(created)
+
+
+def _created(created: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(created, status_code=201, headers={"Location": f"/participants/{created['participant_id']}"})
 
 
 @router.get("/participants/{participant_id}", tags=["participants"])

@@ -17,9 +17,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from services.intake import idempotency
 from services.intake.api import RealDate, Strict, sessions_of, visible_participant
 from services.intake.domain import enrolment_date_problem
 from services.intake.handlers import issue_command
+from services.intake.idempotency import IdempotencyKey
 from services.intake.tables import Participant, PendingCommand
 from shared import contracts
 from shared.auth import Principal, require_role
@@ -164,14 +166,24 @@ def _command_endpoint(
     *,
     by_provider: bool = False,
 ) -> None:
-    async def endpoint(participant_id: UUID, body: Any, request: Request, principal: Any) -> JSONResponse:
+    async def endpoint(
+        participant_id: UUID, body: Any, request: Request, principal: Any, idempotency_key: IdempotencyKey = None
+    ) -> JSONResponse:
+        asked = idempotency.fingerprint("POST", f"/participants/{participant_id}/{path}", body.model_dump(mode="json"))
         try:
             async with unit_of_work(sessions_of(request)) as session:
                 participant = await visible_participant(session, participant_id, principal)
-                event = await issue_command(session, command=build(participant, body), principal=principal)
+                first = await idempotency.earlier(session, principal, idempotency_key, asked)
+                if first is not None and first.command_id is not None:
+                    command_id = first.command_id  # the same command again: its answer, not a second command
+                else:
+                    command_id = (
+                        await issue_command(session, command=build(participant, body), principal=principal)
+                    ).id
+                    await idempotency.remember(session, principal, idempotency_key, asked, command_id=command_id)
         except Refused as refused:  # refused by intake itself, from what it knows of the participant
             return refusal(refused.rejection)
-        return _command_response(await _wait_for_answer(request, event.id))
+        return _command_response(await _wait_for_answer(request, command_id))
 
     endpoint.__annotations__["body"] = body_model
     endpoint.__annotations__["principal"] = CourseRecorder if by_provider else Caseworker

@@ -92,6 +92,19 @@ class TimelineEntry(SQLModel, table=True):
     data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
 
 
+class IdempotentRequest(SQLModel, table=True):
+    """The first request a user made with an Idempotency-Key: its fingerprint, and its answer or its command."""
+
+    __tablename__ = "idempotent_request"
+
+    subject: str = Field(primary_key=True, max_length=200)
+    key: str = Field(primary_key=True, max_length=200)
+    fingerprint: str = Field(max_length=64)
+    answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    command_id: UUID | None = None
+    created_at: datetime = Field(default_factory=_now, sa_column=_tz())
+
+
 class AuditEntry(SQLModel, table=True):
     """Who (with which roles) read which participant's personal data, how and when."""
 
@@ -156,6 +169,7 @@ TABLES = {
         PendingCommand,
         TimelineEntry,
         AuditEntry,
+        IdempotentRequest,
         OutboxMessage,
         ProcessedEvent,
         CatalogueProgramme,

@@ -353,3 +353,50 @@ async def test_a_birth_date_in_the_future_or_over_110_years_back_is_refused(
     assert (response.status_code == 201) is accepted, response.text
     if not accepted:
         assert response.status_code == 422 and "cpr" in str(response.json()["errors"])
+
+
+async def test_a_referral_repeated_with_its_idempotency_key_has_one_effect_and_the_first_answer(
+    intake: FastAPI,
+) -> None:
+    body = referral_body(synthetic_citizen(rng))
+    key = {"Idempotency-Key": f"ref-{uuid4()}"}
+    before = (await _count(intake, "participant"), await _count(intake, "outbox_message"))
+    async with await _client(intake, "caseworker") as client:
+        first = await client.post("/referrals", json=body, headers=key)
+        again = await client.post("/referrals", json=body, headers=key)
+        other = await client.post("/referrals", json=referral_body(synthetic_citizen(rng)), headers=key)
+        malformed = await client.post("/referrals", json=body, headers={"Idempotency-Key": "two words"})
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.json() == first.json() and again.headers["location"] == first.headers["location"]
+    assert (await _count(intake, "participant"), await _count(intake, "outbox_message")) == (
+        before[0] + 1,
+        before[1] + 1,
+    )
+    assert other.status_code == 422 and other.json()["type"] == "urn:rummelig:problem:idempotency-key-reused"
+    assert malformed.status_code == 422
+    async with await _client(intake, "caseworker", municipality="751") as client:
+        # keys are each user's own: the same key from another user is another request
+        theirs = await client.post(
+            "/referrals",
+            json=referral_body(synthetic_citizen(rng)),
+            headers={**key, "Authorization": f"Bearer {_other_caseworker()}"},
+        )
+    assert theirs.status_code == 201 and theirs.json()["participant_id"] != first.json()["participant_id"]
+
+
+async def test_a_command_repeated_with_its_idempotency_key_is_sent_once(intake: FastAPI) -> None:
+    key = {"Idempotency-Key": f"cmd-{uuid4()}"}
+    async with await _client(intake, "caseworker") as client:
+        pid = (await client.post("/referrals", json=referral_body(synthetic_citizen(rng)))).json()["participant_id"]
+        before = await _count(intake, "pending_command")
+        first = await client.post(f"/participants/{pid}/start", json={"started_on": "2026-02-02"}, headers=key)
+        again = await client.post(f"/participants/{pid}/start", json={"started_on": "2026-02-02"}, headers=key)
+        changed = await client.post(f"/participants/{pid}/start", json={"started_on": "2026-02-03"}, headers=key)
+    assert (first.status_code, again.status_code) == (202, 202)  # no broker here: pending
+    assert again.json()["command_id"] == first.json()["command_id"]
+    assert await _count(intake, "pending_command") == before + 1
+    assert changed.status_code == 422 and changed.json()["type"] == "urn:rummelig:problem:idempotency-key-reused"
+
+
+def _other_caseworker() -> str:
+    return issue_token(AUTH, subject="caseworker-2", email="cw2@example.dk", roles=["caseworker"], municipality="751")

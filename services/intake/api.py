@@ -41,7 +41,7 @@ from shared.contracts import (
 )
 from shared.db import SessionMaker, unit_of_work
 from shared.problems import problem_responses, refusal
-from shared.rejection import Refused
+from shared.rejection import Refused, Rejection
 from shared.request_body import Body, IsoDate
 
 router = APIRouter()
@@ -255,18 +255,21 @@ async def post_referral(
             )
             if problem:
                 return refusal(problem, 422)
-            participant = await register_referral(
+            outcome = await register_referral(
                 session, vault=vault, referral=referral.to_referral(), principal=principal, today=today
             )
-            created = ReferralCreated(
-                participant_id=participant.id,
-                case_reference=participant.case_reference,
-                programme_id=participant.programme_id,
-                links=ReferralLinks(timeline=f"/participants/{participant.id}/timeline"),
-            ).model_dump(mode="json")
-            await idempotency.remember(session, principal, idempotency_key, asked, answer=created)
+            if not isinstance(outcome, Rejection):
+                created = ReferralCreated(
+                    participant_id=outcome.id,
+                    case_reference=outcome.case_reference,
+                    programme_id=outcome.programme_id,
+                    links=ReferralLinks(timeline=f"/participants/{outcome.id}/timeline"),
+                ).model_dump(mode="json")
+                await idempotency.remember(session, principal, idempotency_key, asked, answer=created)
     except Refused as refused:
         return refusal(refused.rejection, 422 if refused.rejection.field == "Idempotency-Key" else 409)
+    if isinstance(outcome, Rejection):  # committed all the same: a look-up in another municipality is audited
+        return refusal(outcome, 409)
     return _created(created)
 
 

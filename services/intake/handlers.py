@@ -16,7 +16,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake import catalogue
+from services.intake.audit import audit
 from services.intake.domain import Referral, format_case_reference, referral_registered
+from services.intake.queries import case_ended
 from services.intake.tables import Participant, PendingCommand, TimelineEntry
 from services.intake.vault import Vault
 from shared.auth import Principal
@@ -29,18 +31,21 @@ from shared.rejection import Refused, Rejection
 SOURCE = "rummelig/intake"
 
 
-def already_referred(case_reference: str | None) -> Refused:
-    """The citizen already has an active referral to this programme; its reference only for its own municipality."""
+def already_referred(case_reference: str | None) -> Rejection:
+    """The citizen already has an open case in this programme; its reference only for its own municipality."""
     known = f" ({case_reference})" if case_reference else ""
-    return Refused(
-        Rejection("already-referred", f"the citizen already has an active referral to this programme{known}")
-    )
+    return Rejection("already-referred", f"the citizen already has an open case in this programme{known}")
 
 
 async def register_referral(
     session: AsyncSession, *, vault: Vault, referral: Referral, principal: Principal, today: date
-) -> Participant:
-    """Store the participant (personal data encrypted) and publish referral.registered through the outbox."""
+) -> Participant | Rejection:
+    """Store the participant (personal data encrypted) and publish referral.registered through the outbox.
+
+    A citizen whose case in the programme has ended is referred again as the same participant. One whose case is
+    open is refused: by its case reference in the same municipality, neutrally elsewhere, where the look-up is
+    audited (so the caller commits even a refusal; nothing else has been written then).
+    """
     cpr_hash = vault.lookup_hash(referral.cpr.digits)
     existing = (
         await session.exec(
@@ -51,16 +56,25 @@ async def register_referral(
             )
         )
     ).first()
-    if existing is not None:
-        # Another municipality's caseworker learns that the citizen is in the programme, not which case it is.
-        raise already_referred(existing.case_reference if existing.municipality == principal.municipality else None)
-    participant_id = uuid4()
-    number = (await session.exec(text("SELECT nextval('case_reference_seq')"))).scalar_one()  # type: ignore[call-overload]
     assert principal.municipality is not None  # require_role("caseworker") guarantees it
+    if existing is not None and existing.municipality != principal.municipality:
+        # Another municipality's caseworker learns that the citizen is in the programme, not which case it is; the
+        # look-up itself is recorded, as it touched that participant's data.
+        audit(session, principal=principal, participant_id=existing.id, action="duplicate-lookup")
+        return already_referred(None)
+    if existing is not None and not await case_ended(session, existing.id):
+        return already_referred(existing.case_reference)
+    if existing is not None:  # referred again after the case ended: the same participant, one record for the fund
+        await session.delete(existing)
+        await session.flush()
+        participant_id, case_reference = existing.id, existing.case_reference
+    else:
+        number = (await session.exec(text("SELECT nextval('case_reference_seq')"))).scalar_one()  # type: ignore[call-overload]
+        participant_id, case_reference = uuid4(), format_case_reference(number)
     fact = referral_registered(
         referral,
         participant_id=participant_id,
-        case_reference=format_case_reference(number),
+        case_reference=case_reference,
         municipality=principal.municipality,
         caseworker_email=principal.email,
         today=today,
@@ -88,8 +102,8 @@ async def register_referral(
     session.add(participant)
     try:
         await session.flush()
-    except IntegrityError as exc:  # a concurrent referral of the same citizen won the race
-        raise already_referred(None) from exc
+    except IntegrityError as exc:  # a concurrent referral of the same citizen won the race: one participant
+        raise Refused(already_referred(None)) from exc
     publish(session, fact, source=SOURCE)
     return participant
 

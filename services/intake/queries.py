@@ -67,3 +67,41 @@ async def pending_commands(session: AsyncSession, participant_id: UUID) -> list[
         .order_by(col(PendingCommand.created_at))
     )
     return list((await session.exec(query)).all())
+
+
+_CASE_STATE = text(
+    """
+WITH latest AS (
+    SELECT event_type, data->>'left_on' AS left_on FROM timeline_entry
+    WHERE participant_id = :p AND event_type = ANY(:placing) ORDER BY id DESC LIMIT 1
+)
+SELECT latest.event_type,
+       EXISTS (
+           SELECT 1 FROM timeline_entry s
+           WHERE s.participant_id = :p AND s.event_type = 'followup.check-scheduled'
+             AND s.data->>'left_on' = latest.left_on
+             AND NOT EXISTS (
+                 SELECT 1 FROM timeline_entry r
+                 WHERE r.participant_id = :p AND r.data->>'left_on' = s.data->>'left_on'
+                   AND r.event_type = CASE s.data->>'check' WHEN 'leaving-outcome' THEN 'leaving-outcome.recorded'
+                                                            ELSE 'six-month-result.recorded' END)
+       ) AS open_checks
+FROM latest
+"""
+)
+
+
+async def case_ended(session: AsyncSession, participant_id: UUID) -> bool:
+    """The case is over: the participant withdrew, or left and every follow-up check of that exit is recorded."""
+    row = (
+        await session.exec(  # type: ignore[call-overload]
+            _CASE_STATE, params={"p": participant_id, "placing": list(PLACING_FACTS)}
+        )
+    ).first()
+    if row is None:
+        return False  # referred and never placed on a course: the case is open
+    latest, open_checks = row
+    return bool(latest == "participation.withdrawn" or (latest in LEAVING_FACTS and not open_checks))
+
+
+LEAVING_FACTS = ("participation.completed", "participation.dropped-out")

@@ -1,0 +1,181 @@
+"""A citizen referred again: after the case ended it is the same participant; while it is open, or elsewhere, not."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from services.intake.cpr import parse_cpr
+from services.intake.domain import Referral
+from services.intake.handlers import register_referral
+from services.intake.tables import Participant
+from services.intake.vault import Vault
+from shared.auth import Principal
+from shared.contracts import (
+    CheckScheduled,
+    DisadvantagesAtEntry,
+    EnrolmentConfirmed,
+    LeavingOutcomeRecorded,
+    ParticipationCompleted,
+    ParticipationWithdrawn,
+    SixMonthResultRecorded,
+)
+from shared.db import SessionMaker, unit_of_work
+from shared.rejection import Rejection
+from shared.topics import REFERRAL_EVENTS
+from tests.fixtures.handlers import deliver, rows
+
+AARHUS = Principal("caseworker-1", "caseworker@aarhus.example.dk", frozenset({"caseworker"}), "751")
+ODDER = Principal("caseworker-9", "caseworker@odder.example.dk", frozenset({"caseworker"}), "727")
+CPR = "150670-1233"  # synthetic
+LEFT = date(2025, 6, 30)
+
+
+@pytest.fixture
+def db(service_sessions: Callable[[str], SessionMaker]) -> SessionMaker:
+    """Sessions on intake's database."""
+    return service_sessions("intake")
+
+
+@pytest.fixture
+def vault() -> Vault:
+    """A vault with fresh keys for one test, so its CPR hash meets no other test's."""
+    return Vault(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(os.urandom(32)).decode())
+
+
+def referral(programme: str, referred_on: date) -> Referral:
+    return Referral(
+        cpr=parse_cpr(CPR),
+        name="Asta Testesen",
+        programme_id=programme,
+        subproject_id="sub",
+        target_group="war-veterans",
+        labour_market_status="inactive",
+        education_level="isced-3-4",
+        benefit="kontanthjaelp",
+        gender=None,
+        disadvantages=DisadvantagesAtEntry(),
+        referred_on=referred_on,
+        consent_text_version="samtykke-2024-1",
+    )
+
+
+async def attempt(
+    db: SessionMaker, vault: Vault, programme: str, on: date = date(2025, 1, 6), by: Principal = AARHUS
+) -> Participant | Rejection:
+    async with unit_of_work(db) as session:  # committed even when refused, as the API does
+        return await register_referral(
+            session, vault=vault, referral=referral(programme, on), principal=by, today=date(2026, 1, 5)
+        )
+
+
+async def refer(db: SessionMaker, vault: Vault, programme: str, on: date = date(2025, 1, 6)) -> Participant:
+    outcome = await attempt(db, vault, programme, on)
+    assert isinstance(outcome, Participant), outcome
+    return outcome
+
+
+async def refused(db: SessionMaker, vault: Vault, programme: str, **kwargs: Any) -> Rejection:
+    outcome = await attempt(db, vault, programme, **kwargs)
+    assert isinstance(outcome, Rejection), outcome
+    assert outcome.reason == "already-referred"
+    return outcome
+
+
+async def referrals_published(db: SessionMaker, programme: str) -> list[str]:
+    found = await rows(
+        db,
+        "SELECT key FROM outbox_message WHERE topic = :t AND payload::jsonb ->> 'programme_id' = :p ORDER BY id",
+        t=REFERRAL_EVENTS,
+        p=programme,
+    )
+    return [str(r["key"]) for r in found]
+
+
+async def completed_with_checks(db: SessionMaker, pid: UUID, programme: str) -> None:
+    facts = [
+        EnrolmentConfirmed(
+            participant_id=pid,
+            programme_id=programme,
+            subproject_id="sub",
+            course_id="c",
+            enrolled_on=date(2025, 1, 13),
+            re_entry=False,
+        ),
+        ParticipationCompleted(participant_id=pid, course_id="c", left_on=LEFT),
+        CheckScheduled(participant_id=pid, check="leaving-outcome", left_on=LEFT, due_on=date(2025, 7, 28)),
+        CheckScheduled(participant_id=pid, check="six-month", left_on=LEFT, due_on=date(2025, 12, 30)),
+    ]
+    for fact in facts:
+        await deliver(db, "intake", fact)
+
+
+async def test_after_a_withdrawal_the_citizen_is_referred_again_as_the_same_participant(
+    db: SessionMaker, vault: Vault
+) -> None:
+    programme = f"re-{uuid4().hex[:10]}"
+    first = await refer(db, vault, programme)
+    await deliver(
+        db,
+        "intake",
+        ParticipationWithdrawn(
+            participant_id=first.id, course_id="c", withdrawn_on=date(2025, 1, 20), reason="declined"
+        ),
+    )
+    again = await refer(db, vault, programme, on=date(2025, 9, 1))
+
+    assert (again.id, again.case_reference) == (first.id, first.case_reference)  # one record for the fund
+    assert again.referred_on == date(2025, 9, 1)
+    assert await referrals_published(db, programme) == [str(first.id), str(first.id)]
+    assert len(await rows(db, "SELECT id FROM participant WHERE id = :p", p=first.id)) == 1
+
+
+async def test_while_the_case_is_open_a_second_referral_is_refused_naming_the_case(
+    db: SessionMaker, vault: Vault
+) -> None:
+    programme = f"re-{uuid4().hex[:10]}"
+    first = await refer(db, vault, programme)
+    await completed_with_checks(db, first.id, programme)
+
+    open_case = await refused(db, vault, programme, on=date(2025, 9, 1))  # left, but the checks are still open
+    assert first.case_reference in open_case.detail
+
+    await deliver(
+        db,
+        "intake",
+        LeavingOutcomeRecorded(
+            participant_id=first.id, situation="job-seeking", employed=False, observed_on=LEFT, left_on=LEFT
+        ),
+    )
+    await refused(db, vault, programme, on=date(2025, 9, 1))  # the six-month check is still open
+    await deliver(
+        db,
+        "intake",
+        SixMonthResultRecorded(
+            participant_id=first.id,
+            situation="ordinary-employment",
+            employed=True,
+            observed_on=date(2025, 12, 30),
+            left_on=LEFT,
+        ),
+    )
+    again = await refer(db, vault, programme, on=date(2026, 1, 5))
+    assert again.id == first.id
+
+
+async def test_a_citizen_referred_in_another_municipality_gets_a_neutral_refusal_and_the_look_up_is_audited(
+    db: SessionMaker, vault: Vault
+) -> None:
+    programme = f"re-{uuid4().hex[:10]}"
+    first = await refer(db, vault, programme)
+
+    elsewhere = await refused(db, vault, programme, by=ODDER)
+    assert first.case_reference not in elsewhere.detail
+    audited = await rows(db, "SELECT actor, action FROM audit_entry WHERE participant_id = :p", p=first.id)
+    assert audited == [{"actor": "caseworker-9", "action": "duplicate-lookup"}]

@@ -8,7 +8,9 @@ import re
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
+from uuid import UUID
 
+import asyncpg
 import httpx
 import jsonschema
 import pytest
@@ -26,6 +28,8 @@ from tests.fixtures.stack import CASEWORKER_EMAIL
 from tests.schema_files import schema_for
 
 pytestmark = pytest.mark.stack
+# Synthetic contact details: they must never leave intake's encrypted column either.
+CONTACT = {"phone": "+45 71 72 73 74", "email": "journey.citizen@example.org", "address": "Journeyvej 7, 8000 Aarhus C"}
 COLUMNS = ("referred", "enrolled", "completed", "employed_upon_leaving", "employed_six_months")
 
 
@@ -68,7 +72,8 @@ async def journey(
 
     enrolled_on = started_on - timedelta(days=7)
     referred = await intake.post(
-        "/referrals", json=referral_body(citizen, referred_on=(enrolled_on - timedelta(days=7)).isoformat())
+        "/referrals",
+        json=referral_body(citizen, referred_on=(enrolled_on - timedelta(days=7)).isoformat(), contact=CONTACT),
     )
     assert referred.status_code == 201, referred.text
     pid, case_reference = referred.json()["participant_id"], referred.json()["case_reference"]
@@ -104,6 +109,8 @@ async def journey(
         return after if after["employed_six_months"] > before["employed_six_months"] else None
 
     after = await eventually(counted, timeout=30)
+    read = await intake.get(f"/participants/{pid}")  # the journey's one read of personal data
+    assert read.status_code == 200 and read.json()["contact"] == CONTACT
     return {
         "pid": pid,
         "case_reference": case_reference,
@@ -181,7 +188,7 @@ async def test_the_timeline_shows_every_step_in_order(journey: dict[str, Any], i
 async def test_no_record_on_any_topic_carries_a_cpr_number_or_a_name(
     journey: dict[str, Any], stack: Stack, citizen: SyntheticCitizen
 ) -> None:
-    forbidden = [citizen.cpr, citizen.cpr.replace("-", ""), citizen.name, *citizen.name.split()]
+    forbidden = [citizen.cpr, citizen.cpr.replace("-", ""), citizen.name, *citizen.name.split(), *CONTACT.values()]
     # a CPR number standing alone: not part of a longer token such as a UUID, whose hex groups can be all digits
     cpr_like = re.compile(rb"(?<![0-9A-Za-z-])\d{6}-?\d{4}(?![0-9A-Za-z-])")
     scanned = 0
@@ -223,5 +230,41 @@ async def test_no_log_line_of_any_part_carries_the_cpr_number_or_the_name(
     assert len(logs) >= 6  # four services, the mail catcher, PostgreSQL, Kafka
     for path in logs:
         text = path.read_text(errors="replace")
-        for value in (citizen.cpr, citizen.cpr.replace("-", ""), citizen.name):
+        for value in (citizen.cpr, citizen.cpr.replace("-", ""), citizen.name, *CONTACT.values()):
             assert value not in text, f"{value!r} in {path.name}"
+
+
+async def test_no_table_of_any_service_holds_the_citizens_personal_data_in_the_clear(
+    journey: dict[str, Any], stack: Stack, citizen: SyntheticCitizen
+) -> None:
+    forbidden = [citizen.cpr, citizen.cpr.replace("-", ""), citizen.name, *CONTACT.values()]
+    scanned = 0
+    for database in ("intake", "enrolment", "followup", "reporting"):
+        connection = await asyncpg.connect(stack.postgres.dsn(database))
+        try:
+            tables = await connection.fetch(
+                "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'"
+            )
+            for table in tables:
+                # every row as text; bytea (the encrypted columns) shows as hex, so a plaintext would stand out
+                for row in await connection.fetch(f"SELECT t::text AS line FROM {table['name']} t"):
+                    scanned += 1
+                    for value in forbidden:
+                        assert value not in row["line"], f"{value!r} in {database}.{table['name']}"
+        finally:
+            await connection.close()
+    assert scanned > 50
+
+
+async def test_the_audit_log_has_exactly_one_entry_for_the_journeys_one_read_of_personal_data(
+    journey: dict[str, Any], stack: Stack
+) -> None:
+    connection = await asyncpg.connect(stack.postgres.dsn("intake"))
+    try:
+        entries = await connection.fetch(
+            "SELECT actor, role, action FROM audit_entry WHERE participant_id = $1", UUID(journey["pid"])
+        )
+    finally:
+        await connection.close()
+    personal = [tuple(e) for e in entries if e["action"] != "read-timeline"]  # the timeline test reads that too
+    assert personal == [("cw-aarhus", "caseworker", "read-personal-data")]

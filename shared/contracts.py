@@ -184,6 +184,13 @@ class ReferralRegistered(AboutParticipant):
     disadvantages: DisadvantagesAtEntry
 
 
+@event("consent.withdrawn", 1, topics=REFERRAL_EVENTS)
+class ConsentWithdrawn(AboutParticipant):
+    """The citizen withdrew the consent their data were processed on (the personal-data issue erases them later)."""
+
+    withdrawn_on: date
+
+
 class EnrolParticipantV1(AboutParticipant):
     """Command: enrol a referred participant on a course."""
 

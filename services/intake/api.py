@@ -21,9 +21,10 @@ from services.intake.domain import (
     LegalBasis,
     Referral,
     birth_date_problem,
+    consent_withdrawal_problem,
     real_date_problem,
 )
-from services.intake.handlers import register_referral
+from services.intake.handlers import SOURCE, register_referral
 from services.intake.idempotency import IdempotencyKey
 from services.intake.queries import find_participant, pending_commands, timeline_entries
 from services.intake.tables import Participant
@@ -34,12 +35,14 @@ from shared.contracts import (
     CODE_PATTERN,
     Answer,
     Benefit,
+    ConsentWithdrawn,
     DisadvantagesAtEntry,
     EducationLevel,
     Gender,
     LabourMarketStatus,
 )
 from shared.db import SessionMaker, unit_of_work
+from shared.outbox import publish
 from shared.problems import problem_responses, refusal
 from shared.rejection import Refused, Rejection
 from shared.request_body import Body, IsoDate
@@ -160,6 +163,15 @@ class ReferralIn(Strict):
         )
 
 
+class ParticipantConsent(BaseModel):
+    """The legal basis of a participant's data and their consent."""
+
+    participant_id: UUID
+    legal_basis: LegalBasis
+    consent_given_on: date | None
+    consent_withdrawn_on: date | None
+
+
 class ReferralLinks(BaseModel):
     """Where to go next."""
 
@@ -186,6 +198,7 @@ class ParticipantOut(BaseModel):
     legal_basis: LegalBasis
     consent_text_version: str | None
     consent_given_on: date | None
+    consent_withdrawn_on: date | None
     status: str
     referred_on: date
     characteristics: dict[str, Any] = Field(description="the characteristics at entry that the indicators use")
@@ -295,6 +308,7 @@ async def get_participant(participant_id: UUID, request: Request, principal: Cas
             legal_basis=participant.legal_basis,
             consent_text_version=participant.consent_text_version,
             consent_given_on=participant.consent_given_on,
+            consent_withdrawn_on=participant.consent_withdrawn_on,
             status=participant.status,
             referred_on=participant.referred_on,
             characteristics=participant.characteristics,
@@ -319,3 +333,40 @@ async def get_timeline(participant_id: UUID, request: Request, principal: Casewo
                 for c in await pending_commands(session, participant.id)
             ],
         )
+
+
+class ConsentWithdrawalIn(Strict):
+    """The citizen withdrew their consent."""
+
+    withdrawn_on: RealDate
+
+
+@router.post(
+    "/participants/{participant_id}/consent-withdrawal",
+    tags=["participants"],
+    response_model=ParticipantConsent,
+    responses=problem_responses(409),
+)
+async def withdraw_consent(
+    participant_id: UUID, body: ConsentWithdrawalIn, request: Request, principal: Caseworker
+) -> JSONResponse:
+    """Record that the citizen withdrew the consent their data rest on; the other services are told by an event."""
+    async with unit_of_work(sessions_of(request)) as session:
+        participant = await visible_participant(session, participant_id, principal)
+        refused = consent_withdrawal_problem(
+            legal_basis=participant.legal_basis,
+            given_on=participant.consent_given_on,
+            already_withdrawn_on=participant.consent_withdrawn_on,
+            withdrawn_on=body.withdrawn_on,
+        )
+        if refused:
+            return refusal(refused, 409)
+        participant.consent_withdrawn_on = body.withdrawn_on
+        publish(session, ConsentWithdrawn(participant_id=participant.id, withdrawn_on=body.withdrawn_on), source=SOURCE)
+        answer = ParticipantConsent(
+            participant_id=participant.id,
+            legal_basis=participant.legal_basis,
+            consent_given_on=participant.consent_given_on,
+            consent_withdrawn_on=participant.consent_withdrawn_on,
+        )
+    return JSONResponse(answer.model_dump(mode="json"))

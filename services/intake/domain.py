@@ -51,6 +51,19 @@ def enrolment_date_problem(enrolled_on: date, *, referred_on: date) -> Rejection
     return None
 
 
+def consent_withdrawal_problem(
+    *, legal_basis: str, given_on: date | None, already_withdrawn_on: date | None, withdrawn_on: date
+) -> Rejection | None:
+    """Consent can be withdrawn once, when it is what the data rest on, and not before it was given."""
+    if legal_basis != "consent":
+        return Rejection("not-on-consent", "the data rest on a public authority's task, not on consent")
+    if already_withdrawn_on is not None:
+        return Rejection("already-withdrawn", f"consent was withdrawn on {already_withdrawn_on.isoformat()}")
+    if given_on is not None and withdrawn_on < given_on:
+        return Rejection("before-consent", "the withdrawal is dated before the consent was given", "withdrawn_on")
+    return None
+
+
 def birth_date_problem(born: date, *, today: date) -> str | None:
     """Why a CPR number's date of birth cannot be a living citizen's (in the future, or over 110 years ago)."""
     if born > today:

@@ -56,6 +56,7 @@ class Participant(SQLModel, table=True):
     legal_basis: str = Field(default="consent", max_length=20, sa_column_kwargs={"server_default": "consent"})
     consent_text_version: str | None = Field(default=None, max_length=50)
     consent_given_on: date | None
+    consent_withdrawn_on: date | None = None
     referred_on: date
     characteristics: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     created_at: datetime = Field(default_factory=_now, sa_column=_tz())

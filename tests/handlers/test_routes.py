@@ -6,6 +6,7 @@ A command's answer needs the owning service, so commands are only tested here up
 from __future__ import annotations
 
 import base64
+import json
 import random
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -400,3 +401,33 @@ async def test_a_command_repeated_with_its_idempotency_key_is_sent_once(intake: 
 
 def _other_caseworker() -> str:
     return issue_token(AUTH, subject="caseworker-2", email="cw2@example.dk", roles=["caseworker"], municipality="751")
+
+
+async def test_consent_withdrawn_is_recorded_once_and_told_by_an_event(intake: FastAPI) -> None:
+    async with await _client(intake, "caseworker") as client:
+        body = referral_body(synthetic_citizen(rng), referred_on="2026-01-12")
+        pid = (await client.post("/referrals", json=body)).json()["participant_id"]
+        early = await client.post(f"/participants/{pid}/consent-withdrawal", json={"withdrawn_on": "2026-01-11"})
+        withdrawn = await client.post(f"/participants/{pid}/consent-withdrawal", json={"withdrawn_on": "2026-03-02"})
+        again = await client.post(f"/participants/{pid}/consent-withdrawal", json={"withdrawn_on": "2026-03-03"})
+        public = referral_body(
+            synthetic_citizen(rng), legal_basis="public-task", consent=None, consent_text_version=None
+        )
+        public_pid = (await client.post("/referrals", json=public)).json()["participant_id"]
+        not_on_consent = await client.post(
+            f"/participants/{public_pid}/consent-withdrawal", json={"withdrawn_on": "2026-03-02"}
+        )
+        shown = (await client.get(f"/participants/{pid}")).json()
+    assert early.status_code == 409 and early.json()["type"].endswith("before-consent")
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["consent_withdrawn_on"] == "2026-03-02" == shown["consent_withdrawn_on"]
+    assert again.status_code == 409 and again.json()["type"].endswith("already-withdrawn")
+    assert not_on_consent.status_code == 409 and not_on_consent.json()["type"].endswith("not-on-consent")
+    async with intake.state.sessions() as session:
+        told = (
+            await session.exec(
+                _sql("SELECT payload FROM outbox_message WHERE key = :k AND headers->>'ce_type' = 'consent.withdrawn'"),
+                params={"k": pid},
+            )
+        ).all()
+    assert [json.loads(t[0]) for t in told] == [{"participant_id": pid, "withdrawn_on": "2026-03-02"}]

@@ -49,4 +49,4 @@ def test_a_command_topic_is_read_by_its_owner_alone() -> None:
 
 def test_every_version_of_the_upcast_referral_event_is_documented_on_its_channel() -> None:
     messages = asyncapi()["channels"]["intake_referral_events"]["messages"]
-    assert set(messages) == {"referral_registered_v1", "referral_registered_v2", "referral_registered_v3"}
+    assert {"referral_registered_v1", "referral_registered_v2", "referral_registered_v3"} <= set(messages)

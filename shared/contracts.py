@@ -184,6 +184,20 @@ class ReferralRegistered(AboutParticipant):
     disadvantages: DisadvantagesAtEntry
 
 
+@event("participant.entered", 1, topics=REFERRAL_EVENTS)
+class ParticipantEntered(AboutParticipant):
+    """The participant's characteristics at entry, judged on the first start date (the fund's entry), not on the
+    referral date; published again if that start date is corrected. A re-entry keeps the first entry's."""
+
+    programme_id: Code = Field(pattern=CODE_PATTERN)
+    entered_on: date
+    age_band: AgeBand
+    age_band_esf_plus: AgeBandEsfPlus
+    under_25: bool
+    over_54: bool
+    long_term_unemployed: bool = Field(description="months unemployed at referral plus the months until entry")
+
+
 @event("consent.withdrawn", 1, topics=REFERRAL_EVENTS)
 class ConsentWithdrawn(AboutParticipant):
     """The citizen withdrew the consent their data were processed on (the personal-data issue erases them later)."""

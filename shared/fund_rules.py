@@ -67,3 +67,9 @@ def age_band_esf_plus(age: int) -> AgeBandEsfPlus:
 def long_term_unemployed(months_unemployed: int, age: int) -> bool:
     """Long-term unemployed: more than 12 months without work, or more than 6 for someone under 25 (the fund's)."""
     return months_unemployed > (6 if age < 25 else 12)
+
+
+def whole_months_between(earlier: date, later: date) -> int:
+    """Whole calendar months from one date to a later one (0 if the later is not a month on)."""
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    return max(0, months - (1 if later.day < earlier.day else 0))

@@ -18,6 +18,7 @@ from shared.contracts import (
     EducationLevel,
     Gender,
     LabourMarketStatus,
+    ParticipantEntered,
     ReferralRegistered,
 )
 from shared.rejection import Rejection
@@ -210,4 +211,33 @@ def referral_registered(
         benefit=referral.benefit,
         disadvantages=referral.disadvantages,
         age_band_esf_plus=fund_rules.age_band_esf_plus(age),
+    )
+
+
+def participant_entered(
+    *,
+    participant_id: UUID,
+    programme_id: str,
+    born: date,
+    entered_on: date,
+    referred_on: date,
+    months_unemployed_at_referral: int | None,
+) -> ParticipantEntered:
+    """The characteristics the fund judges at entry: ages on the start date, unemployment lasting until then."""
+    age = fund_rules.age_on(born, entered_on)
+    band = fund_rules.age_band(age)
+    months = (
+        months_unemployed_at_referral + fund_rules.whole_months_between(referred_on, entered_on)
+        if months_unemployed_at_referral is not None
+        else None
+    )
+    return ParticipantEntered(
+        participant_id=participant_id,
+        programme_id=programme_id,
+        entered_on=entered_on,
+        age_band=band,
+        age_band_esf_plus=fund_rules.age_band_esf_plus(age),
+        under_25=band == "under-25",
+        over_54=band == "over-54",
+        long_term_unemployed=months is not None and fund_rules.long_term_unemployed(months, age),
     )

@@ -99,6 +99,8 @@ async def register_referral(
         referred_on=fact.referred_on,
         characteristics=fact.model_dump(mode="json", exclude={"participant_id", "case_reference", "caseworker_email"}),
     )
+    if existing is not None:
+        participant.entered_on = existing.entered_on  # a re-entry keeps the first entry (one record for the fund)
     session.add(participant)
     try:
         await session.flush()

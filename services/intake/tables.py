@@ -57,6 +57,7 @@ class Participant(SQLModel, table=True):
     consent_text_version: str | None = Field(default=None, max_length=50)
     consent_given_on: date | None
     consent_withdrawn_on: date | None = None
+    entered_on: date | None = None  # the first start: the fund's entry, whose characteristics intake published
     referred_on: date
     characteristics: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     created_at: datetime = Field(default_factory=_now, sa_column=_tz())

@@ -24,6 +24,11 @@ async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered,
     row.gender, row.age_band = fact.gender, fact.age_band
 
 
+async def on_entered(session: AsyncSession, fact: contracts.ParticipantEntered, event: CloudEvent) -> None:
+    """The age at entry, judged on the first start date, replaces the one on the referral date."""
+    (await _row(session, event, fact.participant_id)).age_band = fact.age_band
+
+
 async def on_enrolled(session: AsyncSession, fact: contracts.EnrolmentConfirmed, event: CloudEvent) -> None:
     """Enrolled on a course."""
     (await _row(session, event, fact.participant_id)).enrolled = True
@@ -52,6 +57,7 @@ async def on_six_month(session: AsyncSession, fact: contracts.SixMonthResultReco
 
 HANDLERS: Handlers = {
     contracts.ReferralRegistered: on_referral,
+    contracts.ParticipantEntered: on_entered,
     contracts.EnrolmentConfirmed: on_enrolled,
     contracts.ParticipationCompleted: on_completed,
     contracts.ParticipationDroppedOut: on_dropped_out,

@@ -5,10 +5,11 @@ A command's answer needs the owning service, so commands are only tested here up
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
@@ -28,10 +29,13 @@ from services.reporting.main import create_app as reporting_app
 from services.reporting.settings import ReportingSettings
 from shared.auth import Role, issue_token
 from shared.clock import today_in_copenhagen
+from shared.db import SessionMaker
 from shared.fund_rules import add_months
 from shared.problems import MAX_BODY_BYTES, PROBLEM_JSON
 from shared.settings import AuthSettings
 from tests.fixtures.database import Databases
+from tests.fixtures.events import referral as fixture_referral
+from tests.fixtures.handlers import deliver
 
 KEY = base64.b64encode(bytes(range(32))).decode()
 AUTH = AuthSettings()
@@ -431,3 +435,29 @@ async def test_consent_withdrawn_is_recorded_once_and_told_by_an_event(intake: F
             )
         ).all()
     assert [json.loads(t[0]) for t in told] == [{"participant_id": pid, "withdrawn_on": "2026-03-02"}]
+
+
+async def test_an_operator_sees_only_the_programmes_in_their_token(
+    databases: Databases, service_sessions: Callable[[str], SessionMaker]
+) -> None:
+    for programme in ("operated-here", "operated-elsewhere"):
+        await deliver(service_sessions("reporting"), "reporting", fixture_referral(uuid4(), programme_id=programme))
+    app = reporting_app(ReportingSettings(database_url=databases.url("reporting"), min_cell=1))
+    token = issue_token(AUTH, subject="op", email="op@example.dk", roles=["operator"], programmes=["operated-here"])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        shown = {p["programme_id"] for p in (await client.get("/report")).json()["programmes"]}
+        page = (await client.get("/")).text
+    assert shown == {"operated-here"}
+    assert "operated-elsewhere" not in page
+    await app.state.sessions.kw["bind"].dispose()
+
+
+async def test_two_simultaneous_referrals_of_one_citizen_make_one_participant(intake: FastAPI) -> None:
+    citizen = synthetic_citizen(rng)
+    before = await _count(intake, "participant")
+    async with await _client(intake, "caseworker") as client:
+        answers = await asyncio.gather(*(client.post("/referrals", json=referral_body(citizen)) for _ in range(4)))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
+    assert await _count(intake, "participant") == before + 1

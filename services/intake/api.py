@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake import catalogue, idempotency
@@ -33,7 +33,6 @@ from shared.auth import Principal, require_role
 from shared.clock import today_in_copenhagen
 from shared.contracts import (
     CODE_PATTERN,
-    Answer,
     Benefit,
     ConsentWithdrawn,
     DisadvantagesAtEntry,
@@ -67,14 +66,10 @@ class Strict(Body):
     """An intake request body (strict: see shared.request_body)."""
 
 
-class DisadvantagesIn(Strict):
+class DisadvantagesIn(Strict, DisadvantagesAtEntry):
     """Each disadvantage characteristic as the citizen answered: yes, no, refused to say, or not asked (default)."""
 
-    disability: Answer = "not-asked"
-    migrant_or_foreign_background: Answer = "not-asked"
-    minority: Answer = "not-asked"
-    homeless_or_housing_exclusion: Answer = "not-asked"
-    other_disadvantage: Answer = "not-asked"
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)  # the event's model ignores extras; a body not
 
 
 class ContactIn(Strict):

@@ -1,6 +1,7 @@
 """Intake's POST /referrals under load beside a bare FastAPI endpoint doing one INSERT, measured in one run.
 
-    .venv/bin/python -m bench.intake [--seconds 20] [--connections 32] [--client raw|httpx] [--profile FILE.svg|.txt]
+    .venv/bin/python -m bench.intake [--seconds 20] [--connections 32] [--client raw|httpx] [--alone]
+                                     [--profile FILE.svg|FILE.txt]
 
 Starts the real stack (Kafka, PostgreSQL, the mail catcher, the four services) on free ports in a temporary folder,
 intake as the launcher runs it (shared.run: one uvicorn process). Then puts the same load on two endpoints: a fixed
@@ -12,8 +13,9 @@ running today, generated before anything is timed:
      `bench` on the same PostgreSQL, through the same engine factory (asyncpg, pool, pre-ping), served by uvicorn
      with intake's worker count and settings;
   2. intake's POST /referrals with a caseworker token.
-Only 201 answers count as successes. --profile records intake's measured phase with py-spy (flame graph for .svg,
-collapsed stacks for .txt).
+Only 201 answers count as successes. On two cores the other services, consuming intake's events while it is
+measured, take most of the CPU: --alone stops them for intake's phase to show intake's own capacity. --profile
+records intake's measured phase with py-spy (flame graph for .svg, collapsed stacks for .txt).
 """
 
 from __future__ import annotations
@@ -378,7 +380,7 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}), {platform.platform()}, Python {platform.python_version()}"
 
 
-async def main(seconds: float, connections: int, profile: Path | None, client: str) -> None:
+async def main(seconds: float, connections: int, profile: Path | None, client: str, alone: bool) -> None:
     """Start the stack and the bare app, load the reference and then intake, print the comparison."""
     configure_logging("bench", level=logging.WARNING)
     started = datetime.now().astimezone()
@@ -422,6 +424,10 @@ async def main(seconds: float, connections: int, profile: Path | None, client: s
         bare_proc.wait(timeout=20)
         intake_pid = stack.services["intake"].pid
         groups["server under test"] = [(intake_pid, True)]
+        if alone:  # their events wait in Kafka; intake gets the cores the bare app had
+            for name in ("enrolment", "followup", "reporting"):
+                stack.stop_service(name)
+            groups["enrolment, followup, reporting"] = []
         spy: list[subprocess.Popen[bytes]] = []
 
         def profile_intake() -> None:
@@ -456,7 +462,8 @@ async def main(seconds: float, connections: int, profile: Path | None, client: s
     print(f"date: {started:%Y-%m-%d %H:%M %Z}; load average (1 min) before the run: {load_before:.2f}")
     print(
         f"load: {connections} connections ({client} client), {seconds:.0f} s measured after {WARM_UP_SECONDS:.0f} s "
-        f"warm-up, distinct synthetic referrals; intake and the bare app each one uvicorn process\n"
+        f"warm-up, distinct synthetic referrals; intake and the bare app each one uvicorn process"
+        + ("; enrolment, followup and reporting stopped during intake's phase\n" if alone else "\n")
     )
     print("\n".join(report(bare, intake)))
     print(f"\nCPU seconds used during the measured phase ({os.cpu_count()} cores):")
@@ -475,6 +482,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--client", choices=["raw", "httpx"], default="raw", help="the load generator (see RawConnection)"
     )
+    parser.add_argument(
+        "--alone", action="store_true", help="stop enrolment, followup and reporting during intake's phase"
+    )
     parser.add_argument("--profile", type=Path, help="record intake's measured phase with py-spy into this file")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
@@ -482,4 +492,4 @@ if __name__ == "__main__":
     if args.serve_bare:
         serve_bare(args.database_url, args.serve_bare)
     else:
-        asyncio.run(main(args.seconds, args.connections, args.profile, args.client))
+        asyncio.run(main(args.seconds, args.connections, args.profile, args.client, args.alone))

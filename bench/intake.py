@@ -386,8 +386,9 @@ async def main(seconds: float, connections: int, profile: Path | None, client: s
     started = datetime.now().astimezone()
     load_before = os.getloadavg()[0]
     bodies = distinct_bodies(int(BODIES_PER_SECOND * (seconds + WARM_UP_SECONDS)))
+    state = Path(tempfile.mkdtemp(prefix="rummelig-bench-intake-"))
     stack = Stack(
-        StackConfig.on_free_ports(Path(tempfile.mkdtemp(prefix="rummelig-bench-intake-")), environment="test"),
+        StackConfig.on_free_ports(state, environment="test"),
         log=lambda line: print(f"[stack] {line}", file=sys.stderr),
     )
     bare_proc: subprocess.Popen[bytes] | None = None
@@ -453,11 +454,16 @@ async def main(seconds: float, connections: int, profile: Path | None, client: s
             stored = await conn.fetchval("SELECT count(*) FROM participant")
         finally:
             await conn.close()
+    except BaseException:
+        print(f"[bench] failed; logs kept in {state / 'logs'}", file=sys.stderr)
+        raise
     finally:
         if bare_proc is not None and bare_proc.poll() is None:
             bare_proc.terminate()
             bare_proc.wait(timeout=20)
         stack.stop()
+    # Every run leaves a database and Kafka's log, over 100 MB; kept only when something failed.
+    shutil.rmtree(state, ignore_errors=True)
     print(f"\nmachine: {machine()}")
     print(f"date: {started:%Y-%m-%d %H:%M %Z}; load average (1 min) before the run: {load_before:.2f}")
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -234,3 +235,19 @@ def test_each_role_needs_its_scope_in_the_token(claims: dict[str, Any], status: 
     )
     response = TestClient(app).get("/anyone", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == status, response.text
+
+
+def test_a_cached_token_is_checked_again_once_it_has_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = issue_token(SETTINGS, subject="cached", email="c@example.dk", roles=["operator"], ttl=timedelta(minutes=1))
+    assert verify_token(SETTINGS, token).subject == "cached"
+
+    def refuse(*_: object) -> None:
+        raise HTTPException(401, "expired")
+
+    monkeypatch.setattr("shared.auth._verify", refuse)
+    assert verify_token(SETTINGS, token).subject == "cached"  # from the cache: not checked again
+    later = time.time() + 120
+    monkeypatch.setattr("shared.auth.time.time", lambda: later)
+    with pytest.raises(HTTPException) as refused:  # past its expiry the cache no longer answers
+        verify_token(SETTINGS, token)
+    assert refused.value.status_code == 401

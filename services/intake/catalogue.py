@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.domain import Referral, Span, SubprojectReach, catalogue_problem
@@ -80,23 +81,36 @@ async def referral_problem(
     session: AsyncSession, referral: Referral, *, municipality: str, today: date
 ) -> Rejection | None:
     """What the catalogue says against a referral: unknown or inactive programme or sub-project, or not served."""
-    found = await programme(session, referral.programme_id)
-    sub = await subproject_serving(session, referral.subproject_id)
+    # one round trip for both entries: this runs on every referral (bench/intake.py)
+    found = (
+        await session.exec(  # type: ignore[call-overload]
+            _REACH, params={"programme": referral.programme_id, "subproject": referral.subproject_id}
+        )
+    ).one()
     return catalogue_problem(
         programme_id=referral.programme_id,
         subproject_id=referral.subproject_id,
         target_group=referral.target_group,
         municipality=municipality,
         referred_on=referral.referred_on or today,
-        programme=Span(found.starts_on, found.ends_on) if found else None,
+        programme=Span(found.p_starts_on, found.p_ends_on) if found.p_starts_on else None,
         subproject=(
             SubprojectReach(
-                programme_id=sub.programme_id,
-                period=Span(sub.starts_on, sub.ends_on),
-                municipalities=tuple(sub.municipalities),
-                target_groups=tuple(sub.target_groups),
+                programme_id=found.s_programme_id,
+                period=Span(found.s_starts_on, found.s_ends_on),
+                municipalities=tuple(found.municipalities),
+                target_groups=tuple(found.target_groups),
             )
-            if sub
+            if found.s_programme_id
             else None
         ),
     )
+
+
+_REACH = text(
+    "SELECT p.starts_on AS p_starts_on, p.ends_on AS p_ends_on, s.programme_id AS s_programme_id,"
+    " s.starts_on AS s_starts_on, s.ends_on AS s_ends_on, s.municipalities, s.target_groups"
+    " FROM (SELECT 1) AS one"
+    " LEFT JOIN catalogue_programme p ON p.id = :programme"
+    " LEFT JOIN catalogue_subproject s ON s.id = :subproject"
+)

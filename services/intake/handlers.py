@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake import catalogue
@@ -37,6 +37,13 @@ def already_referred(case_reference: str | None) -> Rejection:
     return Rejection("already-referred", f"the citizen already has an open case in this programme{known}")
 
 
+_EXISTING_OR_NEXT_NUMBER = text(
+    "SELECT p.id, CASE WHEN p.id IS NULL THEN nextval('case_reference_seq') END AS number"
+    " FROM (SELECT 1) AS one"
+    " LEFT JOIN participant p ON p.cpr_hash = :cpr_hash AND p.programme_id = :programme AND p.status = 'active'"
+)
+
+
 async def register_referral(
     session: AsyncSession, *, vault: Vault, referral: Referral, principal: Principal, today: date
 ) -> Participant | Rejection:
@@ -47,15 +54,13 @@ async def register_referral(
     audited (so the caller commits even a refusal; nothing else has been written then).
     """
     cpr_hash = vault.lookup_hash(referral.cpr.digits)
-    existing = (
-        await session.exec(
-            select(Participant).where(
-                Participant.cpr_hash == cpr_hash,
-                Participant.programme_id == referral.programme_id,
-                Participant.status == "active",
-            )
+    # One round trip: the citizen's case in the programme if there is one, else the next case number (bench/intake.py)
+    known_id, number = (
+        await session.exec(  # type: ignore[call-overload]
+            _EXISTING_OR_NEXT_NUMBER, params={"cpr_hash": cpr_hash, "programme": referral.programme_id}
         )
-    ).first()
+    ).one()
+    existing = await session.get(Participant, known_id) if known_id else None
     assert principal.municipality is not None  # require_role("caseworker") guarantees it
     if existing is not None and existing.municipality != principal.municipality:
         # Another municipality's caseworker learns that the citizen is in the programme, not which case it is; the
@@ -69,7 +74,6 @@ async def register_referral(
         await session.flush()
         participant_id, case_reference = existing.id, existing.case_reference
     else:
-        number = (await session.exec(text("SELECT nextval('case_reference_seq')"))).scalar_one()  # type: ignore[call-overload]
         participant_id, case_reference = uuid4(), format_case_reference(number)
     fact = referral_registered(
         referral,

@@ -258,14 +258,13 @@ async def post_referral(
             first = await idempotency.earlier(session, principal, idempotency_key, asked)
             if first is not None and first.answer is not None:
                 return _created(first.answer)  # the same referral again: the first answer, nothing new
+            stated = referral.to_referral()
             problem = await catalogue.referral_problem(
-                session, referral.to_referral(), municipality=principal.municipality, today=today
+                session, stated, municipality=principal.municipality, today=today
             )
             if problem:
                 return refusal(problem, 422)
-            outcome = await register_referral(
-                session, vault=vault, referral=referral.to_referral(), principal=principal, today=today
-            )
+            outcome = await register_referral(session, vault=vault, referral=stated, principal=principal, today=today)
             if not isinstance(outcome, Rejection):
                 created = ReferralCreated(
                     participant_id=outcome.id,

@@ -49,15 +49,19 @@ def publish(
 
 def add_to_outbox(session: AsyncSession, event: CloudEvent, *, topic: str, key: str | None = None) -> None:
     """Stage an event in the caller's transaction; key defaults to the subject (the participant id)."""
-    session.add(
-        OutboxMessage(
-            event_id=str(event.id),
-            topic=topic,
-            key=key or event.subject,
-            headers=event.headers(),
-            payload=event.value().decode(),
-        )
-    )
+    session.add(OutboxMessage(**outbox_values(event, topic=topic, key=key)))
+
+
+def outbox_values(event: CloudEvent, *, topic: str, key: str | None = None) -> dict[str, Any]:
+    """The outbox row of an event, as column values (for a caller that writes it with a statement of its own)."""
+    return {
+        "event_id": str(event.id),
+        "topic": topic,
+        "key": key or event.subject,
+        "headers": event.headers(),
+        "payload": event.value().decode(),
+        "created_at": datetime.now(UTC),
+    }
 
 
 # Used by every service's first migration: wake the relay on commit instead of waiting for its next poll.

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake.caseload import STATUS_OF_FACT
 from services.intake.tables import Participant, PendingCommand, TimelineEntry
 from shared.auth import MUNICIPAL, Principal
 
@@ -28,15 +29,8 @@ async def find_participant(session: AsyncSession, participant_id: UUID, *, princ
     return None
 
 
-# The facts that place a participant on a course; the latest one says where they are.
-PLACING_FACTS = (
-    "enrolment.confirmed",
-    "enrolment.waitlisted",
-    "participation.started",
-    "participation.completed",
-    "participation.dropped-out",
-    "participation.withdrawn",
-)
+# The facts that place a participant on a course (the caseload's status facts); the latest one says where they are.
+PLACING_FACTS = tuple(STATUS_OF_FACT)
 
 
 async def current_subproject(session: AsyncSession, participant_id: UUID) -> str | None:

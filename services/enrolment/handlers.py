@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import func
@@ -20,6 +20,8 @@ from shared.rejection import Rejection
 from shared.topics import PARTICIPATION_EVENTS
 
 SOURCE = "rummelig/enrolment"
+# How long an enrolment waits for its participant's referral, which intake published first on the referral topic.
+REFERRAL_GRACE = timedelta(minutes=10)
 
 
 async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
@@ -38,9 +40,13 @@ async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered,
 async def on_enrol(session: AsyncSession, cmd: contracts.EnrolParticipant, event: CloudEvent) -> None:
     """Handle enrolment.enrol-participant: a seat on the course, if the participant is free and there is room."""
     referral = await session.get(Referral, cmd.participant_id)
-    if referral is None:
+    if referral is None and datetime.now(UTC) - event.time < REFERRAL_GRACE:
         # intake published the referral before the command, on another topic: it is on its way
         raise AwaitingFact(f"no referral of participant {cmd.participant_id} yet")
+    if referral is None:  # long past any delay between the topics: nobody referred this participant
+        unknown = Rejection("unknown-participant", f"no referral of participant {cmd.participant_id} is known")
+        publish(session, unknown.answering(event), source=SOURCE, cause=event, topic=PARTICIPATION_EVENTS)
+        return
     row, state = await _state(session, cmd.participant_id)
     known = domain.Referral(
         programme_id=referral.programme_id,

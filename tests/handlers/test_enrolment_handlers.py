@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.enrolment.handlers import REFERRAL_GRACE
 from shared.clock import today_in_copenhagen
 from shared.consumer import AwaitingFact
 from shared.contracts import (
@@ -398,3 +399,15 @@ async def test_a_correction_that_breaks_a_rule_is_rejected_and_changes_nothing(d
     assert rejection_reason(staged, early_leaving) == "before-start"
     assert rejection_reason(staged, not_a_drop_out) == "not-dropped-out"
     assert await participation(db, pid) == before
+
+
+async def test_an_enrolment_whose_participant_nobody_referred_is_rejected_once_the_wait_is_long_past(
+    db: SessionMaker,
+) -> None:
+    pid, course_id = uuid4(), await a_course(db)
+    command = to_event(EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=course_id), source="t")
+    stale = command.model_copy(update={"time": command.time - REFERRAL_GRACE - timedelta(seconds=1)})
+
+    assert await apply(db, SERVICE, stale)  # not waited for for ever: the partition goes on
+    assert rejection_reason(await outbox_rows(db, pid), stale) == "unknown-participant"
+    assert await participation(db, pid) is None

@@ -22,6 +22,7 @@ from shared.auth import Principal, require_role
 from shared.clock import today_in_copenhagen
 from shared.contracts import CODE_PATTERN
 from shared.db import unit_of_work
+from shared.request_body import Body
 
 router = APIRouter(tags=["participants"])
 Caseworker = Annotated[Principal, Depends(require_role("caseworker", "team-lead"))]
@@ -39,12 +40,17 @@ def _cpr_number(value: str | None) -> str | None:
         raise ValueError(str(exc)) from exc
 
 
-# [0-9] rather than \d: to a JSON Schema validator \d is ASCII, to Python's and pydantic's regexes any script's digits.
-CprQuery = Annotated[
-    str | None,
-    Query(pattern=r"^[0-9]{6}-?[0-9]{4}$", description="exact CPR number, DDMMYY-SSSS, the hyphen optional"),
-    AfterValidator(_cpr_number),
-]
+class CprSearchIn(Body):
+    """A search by exact CPR number: in the body, so the number never stands in a URL, a proxy's log or a history."""
+
+    # [0-9] rather than \d: to a JSON Schema validator \d is ASCII, to Python's and pydantic's regexes any digits.
+    cpr: Annotated[
+        str,
+        Field(pattern=r"^[0-9]{6}-?[0-9]{4}$", description="DDMMYY-SSSS, the hyphen optional"),
+        AfterValidator(_cpr_number),
+    ]
+
+
 CaseReferenceQuery = Annotated[str | None, Query(pattern=r"^RUM-[0-9]{6,}$", max_length=20)]
 CodeQuery = Annotated[str | None, Query(pattern=CODE_PATTERN, max_length=50)]
 
@@ -77,7 +83,6 @@ def asked_filter(
     request: Request,
     principal: Caseworker,
     case_reference: CaseReferenceQuery = None,
-    cpr: CprQuery = None,
     status: Annotated[Status | None, Query(description="the participation status the timeline says")] = None,
     programme_id: CodeQuery = None,
     subproject_id: CodeQuery = None,
@@ -94,11 +99,9 @@ def asked_filter(
         Query(description="due: an open follow-up check due within 14 days; overdue: one due before today"),
     ] = None,
 ) -> CaseloadFilter:
-    """The filters asked for; a CPR number is turned into its keyed hash at once and goes no further."""
-    vault: Vault = request.app.state.vault
+    """The filters asked for (a search by CPR number is POST /participants/search)."""
     return CaseloadFilter(
         case_reference=case_reference,
-        cpr_hash=vault.lookup_hash(cpr) if cpr is not None else None,
         status=status,
         programme_id=programme_id,
         subproject_id=subproject_id,
@@ -133,7 +136,20 @@ async def list_participants(
     wanted: Annotated[CaseloadFilter, Depends(asked_filter)],
     paging: Annotated[Paging, Depends(asked_page)],
 ) -> CaseloadPage:
-    """The caller's municipality's participants, without personal data; a search by CPR number is audited."""
+    """The caller's municipality's participants, without personal data."""
+    return await _caseload(request, principal, wanted, paging)
+
+
+@router.post("/participants/search")
+async def search_participants(
+    body: CprSearchIn, request: Request, principal: Caseworker, paging: Annotated[Paging, Depends(asked_page)]
+) -> CaseloadPage:
+    """The caller's municipality's cases of one citizen, found by the CPR number's keyed hash; audited."""
+    vault: Vault = request.app.state.vault  # the number is turned into its keyed hash at once and goes no further
+    return await _caseload(request, principal, CaseloadFilter(cpr_hash=vault.lookup_hash(body.cpr)), paging)
+
+
+async def _caseload(request: Request, principal: Principal, wanted: CaseloadFilter, paging: Paging) -> CaseloadPage:
     assert principal.municipality is not None  # require_role("caseworker") guarantees it
     async with unit_of_work(sessions_of(request)) as session:
         rows, total = await find_caseload(session, principal.municipality, wanted, paging, today=today_in_copenhagen())

@@ -125,6 +125,12 @@ class Office:
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
+    async def search(self, cpr: str) -> dict[str, Any]:
+        """A search by CPR number (200 expected)."""
+        response = await self.client.post("/participants/search", json={"cpr": cpr})
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
     async def references(self, **params: Any) -> list[str]:
         """The case references of one page, in the order answered."""
         return [item["case_reference"] for item in (await self.caseload(**params))["items"]]
@@ -471,8 +477,8 @@ async def test_a_cpr_search_finds_the_participant_by_hash_and_is_audited(
         raise AssertionError("a search must not decrypt")
 
     monkeypatch.setattr(Vault, "decrypt", no_decrypting)
-    with_hyphen = await office.caseload(cpr=wanted.cpr)
-    without_hyphen = await office.caseload(cpr=wanted.cpr.replace("-", ""))
+    with_hyphen = await office.search(wanted.cpr)
+    without_hyphen = await office.search(wanted.cpr.replace("-", ""))
     assert [i["participant_id"] for i in with_hyphen["items"]] == [str(wanted.id)]
     assert without_hyphen["items"] == with_hyphen["items"] and with_hyphen["total"] == 1
     assert other.case_reference not in str(with_hyphen)
@@ -487,11 +493,11 @@ async def test_a_cpr_search_that_finds_nobody_is_audited_and_a_plain_listing_is_
     await office.caseload(status="referred", sort="case_reference")
     assert await _audit_of(intake, office.subject) == []
     nobody = "010101-0001"  # valid, never referred
-    assert (await office.caseload(cpr=nobody))["items"] == []
+    assert (await office.search(nobody))["items"] == []
     assert await _audit_of(intake, office.subject) == [("search-by-cpr", NO_PARTICIPANT)]
     # another municipality's caseworker does not find the citizen either; the search is audited all the same
     async with _client(intake, municipality=str(next(MUNICIPALITIES)), subject="elsewhere") as elsewhere:
-        response = await elsewhere.get("/participants", params={"cpr": referred.cpr})
+        response = await elsewhere.post("/participants/search", json={"cpr": referred.cpr})
     assert response.json()["items"] == [] and response.json()["total"] == 0
     assert await _audit_of(intake, "elsewhere") == [("search-by-cpr", NO_PARTICIPANT)]
 
@@ -500,9 +506,7 @@ async def test_a_cpr_search_that_finds_nobody_is_audited_and_a_plain_listing_is_
 @pytest.mark.parametrize(
     "params",
     [
-        {"cpr": "320190-1235"},
-        {"cpr": "abc"},
-        {"cpr": "0101901235 OR 1=1"},
+        {"cpr": "0101901235"},  # not in a URL: POST /participants/search
         {"page": "0"},
         {"page": "-1"},
         {"page_size": "0"},
@@ -529,6 +533,26 @@ async def test_bad_input_is_a_422_problem_and_changes_nothing(
     assert response.headers["content-type"] == PROBLEM_JSON
     assert response.json()["errors"][0]["location"] == ["query", *params]
     assert "cpr" not in params or params["cpr"] not in response.text  # a CPR number is never echoed
+    after = (await _scalar(intake, "SELECT count(*) FROM participant"), await _audit_of(intake, office.subject))
+    assert after == before
+    assert (await office.caseload())["total"] == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"cpr": "320190-1235"}, {"cpr": "abc"}, {"cpr": "0101901235 OR 1=1"}, {}, {"cpr": 101901235}, {"cpr": None}],
+    ids=str,
+)
+async def test_a_bad_cpr_search_is_a_422_problem_that_never_echoes_the_number(
+    intake: FastAPI, office: Office, body: dict[str, Any]
+) -> None:
+    await office.refer()
+    before = (await _scalar(intake, "SELECT count(*) FROM participant"), await _audit_of(intake, office.subject))
+    response = await office.client.post("/participants/search", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["errors"][0]["location"][:2] == ["body", "cpr"]
+    assert str(body.get("cpr")) not in response.text
     after = (await _scalar(intake, "SELECT count(*) FROM participant"), await _audit_of(intake, office.subject))
     assert after == before
     assert (await office.caseload())["total"] == 1

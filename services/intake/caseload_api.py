@@ -99,7 +99,7 @@ def asked_filter(
         Query(description="due: an open follow-up check due within 14 days; overdue: one due before today"),
     ] = None,
 ) -> CaseloadFilter:
-    """The filters asked for (a search by CPR number is POST /participants/search)."""
+    """The filters asked for (a search by CPR number is POST /search/participants)."""
     return CaseloadFilter(
         case_reference=case_reference,
         status=status,
@@ -140,7 +140,7 @@ async def list_participants(
     return await _caseload(request, principal, wanted, paging)
 
 
-@router.post("/participants/search")
+@router.post("/search/participants")
 async def search_participants(
     body: CprSearchIn, request: Request, principal: Caseworker, paging: Annotated[Paging, Depends(asked_page)]
 ) -> CaseloadPage:

@@ -41,7 +41,7 @@ COMMANDS = ("enrolment", "withdrawal", "corrections/start", "corrections/leaving
 ADMITS: dict[tuple[str, str, str], set[Role]] = {
     ("intake", "POST", "/referrals"): MUNICIPAL,
     ("intake", "GET", "/participants"): MUNICIPAL,
-    ("intake", "POST", "/participants/search"): MUNICIPAL,
+    ("intake", "POST", "/search/participants"): MUNICIPAL,
     ("intake", "GET", "/participants/{participant_id}"): MUNICIPAL,
     ("intake", "GET", "/participants/{participant_id}/timeline"): MUNICIPAL,
     ("intake", "POST", "/participants/{participant_id}/consent-withdrawal"): MUNICIPAL,

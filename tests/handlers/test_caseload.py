@@ -127,7 +127,7 @@ class Office:
 
     async def search(self, cpr: str) -> dict[str, Any]:
         """A search by CPR number (200 expected)."""
-        response = await self.client.post("/participants/search", json={"cpr": cpr})
+        response = await self.client.post("/search/participants", json={"cpr": cpr})
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
@@ -497,7 +497,7 @@ async def test_a_cpr_search_that_finds_nobody_is_audited_and_a_plain_listing_is_
     assert await _audit_of(intake, office.subject) == [("search-by-cpr", NO_PARTICIPANT)]
     # another municipality's caseworker does not find the citizen either; the search is audited all the same
     async with _client(intake, municipality=str(next(MUNICIPALITIES)), subject="elsewhere") as elsewhere:
-        response = await elsewhere.post("/participants/search", json={"cpr": referred.cpr})
+        response = await elsewhere.post("/search/participants", json={"cpr": referred.cpr})
     assert response.json()["items"] == [] and response.json()["total"] == 0
     assert await _audit_of(intake, "elsewhere") == [("search-by-cpr", NO_PARTICIPANT)]
 
@@ -506,7 +506,7 @@ async def test_a_cpr_search_that_finds_nobody_is_audited_and_a_plain_listing_is_
 @pytest.mark.parametrize(
     "params",
     [
-        {"cpr": "0101901235"},  # not in a URL: POST /participants/search
+        {"cpr": "0101901235"},  # not in a URL: POST /search/participants
         {"page": "0"},
         {"page": "-1"},
         {"page_size": "0"},
@@ -548,7 +548,7 @@ async def test_a_bad_cpr_search_is_a_422_problem_that_never_echoes_the_number(
 ) -> None:
     await office.refer()
     before = (await _scalar(intake, "SELECT count(*) FROM participant"), await _audit_of(intake, office.subject))
-    response = await office.client.post("/participants/search", json=body)
+    response = await office.client.post("/search/participants", json=body)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
     assert response.json()["errors"][0]["location"][:2] == ["body", "cpr"]

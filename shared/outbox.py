@@ -52,6 +52,9 @@ def add_to_outbox(session: AsyncSession, event: CloudEvent, *, topic: str, key: 
     session.add(OutboxMessage(**outbox_values(event, topic=topic, key=key)))
 
 
+OUTBOX_COLUMNS = ("event_id", "topic", "key", "headers", "payload", "created_at")
+
+
 def outbox_values(event: CloudEvent, *, topic: str, key: str | None = None) -> dict[str, Any]:
     """The outbox row of an event, as column values (for a caller that writes it with a statement of its own)."""
     return {

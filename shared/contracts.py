@@ -7,7 +7,7 @@ ids, codes, dates and the caseworker's work email.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
@@ -65,7 +65,7 @@ Benefit = Literal[
     "none",
     "unknown",
 ]
-Situation = Literal[
+SituationV1 = Literal[
     "ordinary-employment",
     "social-economy-employment",
     "flex-job",
@@ -76,6 +76,36 @@ Situation = Literal[
     "pension",
     "unknown",
 ]
+# v2: a wage-subsidy job (løntilskud) apart; whether it, or a flex-job, counts as employment is the programme's setting.
+Situation = Literal[
+    "ordinary-employment",
+    "social-economy-employment",
+    "flex-job",
+    "wage-subsidy-job",
+    "self-employed",
+    "education",
+    "job-seeking",
+    "inactive",
+    "pension",
+    "unknown",
+]
+# Six months after leaving: the kinds of employment, education, job-seeking, inactive, or the person not reached.
+SixMonthSituation = Literal[
+    "ordinary-employment",
+    "social-economy-employment",
+    "flex-job",
+    "wage-subsidy-job",
+    "self-employed",
+    "education",
+    "job-seeking",
+    "inactive",
+    "unreachable",
+]
+# CR07, for a participant employed at entry: how the situation improved six months after leaving, or "none".
+Improvement = Literal[
+    "precarious-to-stable", "under-employment-to-full-employment", "higher-skills-job", "promotion", "none"
+]
+CheckClosedReason = Literal["recorded", "lapsed", "left-again", "re-enrolled", "withdrawn"]
 DropOutReason = Literal["job", "education", "illness", "moved", "no-show", "other"]
 DropOutReasonV1 = Literal["job", "education", "illness", "personal", "other"]
 WithdrawalReason = Literal["declined", "illness", "moved", "job", "education", "no-show", "other"]
@@ -281,19 +311,35 @@ class CorrectDropOutReason(AboutParticipant):
     correction_reason: CorrectionReason
 
 
-@event("followup.record-leaving-outcome", 1, topics=FOLLOWUP_COMMANDS, kind="command")
-class RecordLeavingOutcome(AboutParticipant):
+class RecordLeavingOutcomeV1(AboutParticipant):
     """Command: the participant's situation upon leaving (within four weeks)."""
 
-    situation: Situation
+    situation: SituationV1
     observed_on: date
 
 
-@event("followup.record-six-month-result", 1, topics=FOLLOWUP_COMMANDS, kind="command")
-class RecordSixMonthResult(AboutParticipant):
-    """Command: the participant's situation six months after leaving."""
+@event("followup.record-leaving-outcome", 2, topics=FOLLOWUP_COMMANDS, kind="command")
+class RecordLeavingOutcome(AboutParticipant):
+    """Command: the participant's situation upon leaving, and whether a qualification was gained (CR03)."""
 
     situation: Situation
+    qualification_gained: bool | None = Field(default=None, description="None: not known")
+    observed_on: date
+
+
+class RecordSixMonthResultV1(AboutParticipant):
+    """Command: the participant's situation six months after leaving."""
+
+    situation: SituationV1
+    observed_on: date
+
+
+@event("followup.record-six-month-result", 2, topics=FOLLOWUP_COMMANDS, kind="command")
+class RecordSixMonthResult(AboutParticipant):
+    """Command: the participant's situation six months after leaving, and for one employed at entry, the change."""
+
+    situation: SixMonthSituation
+    improvement: Improvement | None = Field(default=None, description="only for a participant employed at entry")
     observed_on: date
 
 
@@ -526,8 +572,7 @@ class CompanyPublished(CatalogueEntry):
 
 
 # --- follow-up --------------------------------------------------------------------------------------------------
-@event("followup.check-scheduled", 1, topics=FOLLOWUP_EVENTS)
-class CheckScheduled(AboutParticipant):
+class CheckScheduledV1(AboutParticipant):
     """A follow-up deadline was set from the leaving date."""
 
     check: Check
@@ -535,24 +580,86 @@ class CheckScheduled(AboutParticipant):
     due_on: date
 
 
-@event("leaving-outcome.recorded", 1, topics=FOLLOWUP_EVENTS)
-class LeavingOutcomeRecorded(AboutParticipant):
+@event("followup.check-scheduled", 2, topics=FOLLOWUP_EVENTS)
+class CheckScheduled(AboutParticipant):
+    """A follow-up check was set (or moved) from an exit: asked for from due_on, counting until counts_until."""
+
+    check: Check
+    exit_number: int | None = Field(ge=1, description="the participant's nth exit; None in a v1 fact")
+    left_on: date
+    due_on: date
+    counts_until: date = Field(description="the last day a recorded result still counts")
+    proposed_situation: Situation | None = Field(default=None, description="proposed by a drop-out's reason")
+
+
+@event("followup.check-closed", 1, topics=FOLLOWUP_EVENTS)
+class CheckClosed(AboutParticipant):
+    """A follow-up check needs nothing more: recorded, past its limit, or superseded by a later exit or enrolment."""
+
+    check: Check
+    exit_number: int = Field(ge=1)
+    left_on: date
+    reason: CheckClosedReason
+
+
+@event("followup.check-overdue", 1, topics=FOLLOWUP_EVENTS)
+class CheckOverdue(AboutParticipant):
+    """A check went unanswered after its reminders: the sub-project's coordinator is told."""
+
+    check: Check
+    exit_number: int = Field(ge=1)
+    left_on: date
+    due_on: date
+    counts_until: date
+
+
+class LeavingOutcomeRecordedV1(AboutParticipant):
     """The situation upon leaving was recorded."""
 
-    situation: Situation
+    situation: SituationV1
     employed: bool
     observed_on: date
     left_on: date
 
 
-@event("six-month-result.recorded", 1, topics=FOLLOWUP_EVENTS)
-class SixMonthResultRecorded(AboutParticipant):
+@event("leaving-outcome.recorded", 2, topics=FOLLOWUP_EVENTS)
+class LeavingOutcomeRecorded(AboutParticipant):
+    """The situation upon leaving was recorded; within four weeks the last observation counts, later ones are late."""
+
+    situation: Situation
+    employed: bool = Field(description="employment by the programme's settings (flex-job, wage subsidy)")
+    qualification_gained: bool | None
+    observed_on: date
+    left_on: date
+    exit_number: int | None = Field(ge=1, description="None in a v1 fact")
+    counts: bool = Field(description="this is now the participant's outcome upon leaving")
+    late: bool = Field(description="observed after the four weeks: kept, never counted")
+    supersedes: UUID | None = Field(description="the recorded fact whose outcome this one replaces")
+
+
+class SixMonthResultRecordedV1(AboutParticipant):
     """The situation six months after leaving was recorded."""
 
-    situation: Situation
+    situation: SituationV1
     employed: bool
     observed_on: date
     left_on: date
+
+
+@event("six-month-result.recorded", 2, topics=FOLLOWUP_EVENTS)
+class SixMonthResultRecorded(AboutParticipant):
+    """The situation six months after leaving was recorded; it counts up to the programme's limit for late results."""
+
+    situation: SixMonthSituation
+    employed: bool = Field(description="employment by the programme's settings (flex-job, wage subsidy)")
+    improvement: Improvement | None
+    observed_on: date
+    left_on: date
+    exit_number: int | None = Field(ge=1, description="None in a v1 fact")
+    due_on: date
+    counts: bool = Field(description="this is now the participant's six-month result")
+    late: bool = Field(description="observed after the programme's limit for late results: kept, never counted")
+    supersedes: UUID | None = Field(description="the recorded fact whose result this one replaces")
 
 
 @event("reminder.sent", 1, topics=FOLLOWUP_EVENTS)
@@ -646,3 +753,71 @@ def upcast_course_published_v1(data: dict[str, Any]) -> dict[str, Any]:
 REGISTRY.old_version("course.published", 1, CoursePublishedV1, upcast_course_published_v1)
 REGISTRY.old_version("participation.record-drop-out", 1, RecordDropOutV1, upcast_drop_out_reason_v1)
 REGISTRY.old_version("participation.dropped-out", 1, ParticipationDroppedOutV1, upcast_drop_out_reason_v1)
+
+
+# followup.record-leaving-outcome and followup.record-six-month-result v1 (the V1 models above) had neither
+# qualification nor improvement, and no wage-subsidy job.
+def upcast_record_leaving_outcome_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: whether a qualification was gained is not known (None)."""
+    return {**data, "qualification_gained": None}
+
+
+V1_SIX_MONTH_SITUATION = {"pension": "inactive", "unknown": "unreachable"}  # v2's list has neither
+
+
+def upcast_record_six_month_result_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: pension is inactive, unknown is unreachable; no improvement asked."""
+    situation = str(data.get("situation"))
+    return {**data, "situation": V1_SIX_MONTH_SITUATION.get(situation, situation), "improvement": None}
+
+
+REGISTRY.old_version("followup.record-leaving-outcome", 1, RecordLeavingOutcomeV1, upcast_record_leaving_outcome_v1)
+REGISTRY.old_version("followup.record-six-month-result", 1, RecordSixMonthResultV1, upcast_record_six_month_result_v1)
+
+# The follow-up facts v1 (the V1 models above) did not know the exit, the counting window or what they superseded.
+V1_LATE_RESULT_DAYS = 56  # the default limit for late six-month results, read into v1 facts that had none
+
+
+def upcast_check_scheduled_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: a v1 leaving-outcome check was due on its last counting day; a six-month one counts 8 weeks on."""
+    due = date.fromisoformat(str(data["due_on"]))
+    counts_until = due if data.get("check") == "leaving-outcome" else due + timedelta(days=V1_LATE_RESULT_DAYS)
+    return {**data, "exit_number": None, "counts_until": counts_until.isoformat(), "proposed_situation": None}
+
+
+def upcast_leaving_outcome_recorded_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: it counts if observed within the four weeks (v1 recorded one outcome per exit)."""
+    left, observed = date.fromisoformat(str(data["left_on"])), date.fromisoformat(str(data["observed_on"]))
+    counts = left <= observed <= left + timedelta(days=28)
+    return {
+        **data,
+        "qualification_gained": None,
+        "exit_number": None,
+        "counts": counts,
+        "late": observed > left + timedelta(days=28),
+        "supersedes": None,
+    }
+
+
+def upcast_six_month_result_recorded_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 to v2: due six calendar months after leaving; it counts if observed within the default limit."""
+    from shared.fund_rules import six_months_after  # fund_rules imports this module's types
+
+    due = six_months_after(date.fromisoformat(str(data["left_on"])))
+    late = date.fromisoformat(str(data["observed_on"])) > due + timedelta(days=V1_LATE_RESULT_DAYS)
+    situation = str(data.get("situation"))
+    return {
+        **data,
+        "situation": V1_SIX_MONTH_SITUATION.get(situation, situation),
+        "improvement": None,
+        "exit_number": None,
+        "due_on": due.isoformat(),
+        "counts": not late,
+        "late": late,
+        "supersedes": None,
+    }
+
+
+REGISTRY.old_version("followup.check-scheduled", 1, CheckScheduledV1, upcast_check_scheduled_v1)
+REGISTRY.old_version("leaving-outcome.recorded", 1, LeavingOutcomeRecordedV1, upcast_leaving_outcome_recorded_v1)
+REGISTRY.old_version("six-month-result.recorded", 1, SixMonthResultRecordedV1, upcast_six_month_result_recorded_v1)

@@ -13,7 +13,7 @@ from shared.contracts import AgeBand, AgeBandEsfPlus
 
 UPON_LEAVING = timedelta(days=28)  # "upon leaving": within four weeks after the exit date
 SIX_MONTHS = 6  # the longer-term result: calendar months after the exit date
-EMPLOYED: frozenset[str] = frozenset({"ordinary-employment", "social-economy-employment", "flex-job", "self-employed"})
+EMPLOYED: frozenset[str] = frozenset({"ordinary-employment", "social-economy-employment", "self-employed"})
 
 
 def add_months(day: date, months: int) -> date:
@@ -38,9 +38,13 @@ def six_months_after(left_on: date) -> date:
     return add_months(left_on, SIX_MONTHS)
 
 
-def is_employed(situation: str) -> bool:
-    """Employment in the ILO sense, flex-job and self-employment included."""
-    return situation in EMPLOYED
+def is_employed(situation: str, *, flex_job: bool = True, wage_subsidy: bool = False) -> bool:
+    """Employment in the ILO sense, self-employment included; a flex-job or wage-subsidy job as the programme says."""
+    return (
+        situation in EMPLOYED
+        or (situation == "flex-job" and flex_job)
+        or (situation == "wage-subsidy-job" and wage_subsidy)
+    )
 
 
 def age_on(born: date, day: date) -> int:

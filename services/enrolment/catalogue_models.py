@@ -40,7 +40,7 @@ class ProgrammeIn(Strict):
     cr04_reading: Cr04Reading = "every-participant"
     min_cell: int = Field(default=5, ge=1, le=100, description="the smallest count shown to the operator")
     six_month_result_grace_days: int = Field(
-        default=90, ge=0, le=366, description="how many days after it falls due a six-month result still counts"
+        default=56, ge=0, le=366, description="how many days after it falls due a six-month result still counts"
     )
 
 

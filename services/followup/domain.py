@@ -1,62 +1,75 @@
-"""Follow-up rules, pure: deadlines from the leaving date, and when an outcome may be recorded."""
+"""Follow-up's rules of recording, pure: when a result may be recorded, and whether it counts, is late or is passed.
+
+The fund's rules (DOMAIN.md): upon leaving, within the four weeks the last observation counts and a later record
+is kept but never counted; six months after, a result counts from its due date to the programme's limit for late
+results; a re-entry's final exit is the one followed up.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
+from uuid import UUID
 
-from shared import fund_rules
-from shared.clock import COPENHAGEN
-from shared.contracts import Check
+from services.followup.schedule import Window
+from shared.contracts import Check, DropOutReason, Situation
 from shared.rejection import Rejection
 
-REMINDER_HOUR = time(8, 0)  # reminders go out at the start of a Danish working day
-REPEAT_EVERY = timedelta(days=7)
-ESCALATE_AFTER = 3  # the reminder number from which the email says the check is overdue
-
-
-def due_on(check: Check, left_on: date) -> date:
-    """When a check falls due."""
-    return fund_rules.upon_leaving_ends(left_on) if check == "leaving-outcome" else fund_rules.six_months_after(left_on)
-
-
-def first_reminder_at(due: date) -> datetime:
-    """The first reminder: the due date's morning in Copenhagen (at once, if that has passed)."""
-    return datetime.combine(due, REMINDER_HOUR, tzinfo=COPENHAGEN)
-
-
-def may_record(
-    check: Check, *, left_on: date | None, due: date | None, fulfilled: bool, observed_on: date
-) -> Rejection | None:
-    """None if the outcome may be recorded now, else the reason."""
-    if left_on is None or due is None:
-        return Rejection("not-left", "the participant has not left a course, so there is nothing to follow up")
-    if fulfilled:
-        return Rejection("already-recorded", f"the {check} result is already recorded")
-    if observed_on < left_on:
-        return Rejection("before-leaving", "the observation date is before the leaving date")
-    if check == "six-month" and observed_on < due:
-        return Rejection("too-early", f"the six-month check is due on {due.isoformat()}")
-    return None
+PROPOSED_BY_DROP_OUT: dict[DropOutReason, Situation] = {"job": "ordinary-employment", "education": "education"}
 
 
 @dataclass(frozen=True)
-class ReminderText:
-    """A reminder email without any of the citizen's personal data."""
+class Counted:
+    """The result that counts now for a check: the fact that recorded it and the day it was observed."""
 
-    subject: str
-    body: str
+    event_id: UUID
+    observed_on: date
 
 
-def reminder_text(*, check: Check, case_reference: str, due: date, number: int, link: str) -> ReminderText:
-    """What the caseworker reads: the case reference, what to record, by when, and where."""
-    what = "the outcome upon leaving" if check == "leaving-outcome" else "the six-month follow-up result"
-    overdue = number >= ESCALATE_AFTER
-    subject = f"{'OVERDUE: ' if overdue else ''}Rummelig {case_reference}: record {what} (due {due.isoformat()})"
-    body = (
-        f"Case {case_reference} needs {what}.\n"
-        f"Due: {due.isoformat()}{' - this is now overdue' if overdue else ''}.\n"
-        f"Record it here: {link}\n\n"
-        f"Reminder {number}. This email holds no personal data; open the case in Rummelig to see who it concerns.\n"
-    )
-    return ReminderText(subject, body)
+@dataclass(frozen=True)
+class Judgement:
+    """What a new record is: the one that counts now (replacing another), a late one, or an earlier observation."""
+
+    counts: bool
+    late: bool
+    supersedes: UUID | None
+
+
+def proposed_outcome(reason: DropOutReason | None) -> Situation | None:
+    """The outcome a drop-out's reason proposes (a job: ordinary employment), for the caseworker to confirm."""
+    return PROPOSED_BY_DROP_OUT.get(reason) if reason is not None else None
+
+
+def may_record(
+    check: Check,
+    *,
+    left_on: date | None,
+    on_course: bool,
+    window: Window | None,
+    observed_on: date,
+    improvement_given: bool = False,
+    employed_at_entry: bool | None = None,
+) -> Rejection | None:
+    """None if the result may be recorded now, else the reason."""
+    if left_on is None or window is None:
+        return Rejection("not-left", "the participant has not left a course, so there is nothing to follow up")
+    if on_course:
+        return Rejection("not-left", "the participant is enrolled on a course again: the final exit is followed up")
+    if observed_on < left_on:
+        return Rejection("before-leaving", "the observation date is before the leaving date")
+    if check == "six-month" and observed_on < window.due_on:
+        return Rejection("too-early", f"the six-month result can be recorded from {window.due_on.isoformat()}")
+    if improvement_given and employed_at_entry is False:
+        return Rejection(
+            "improvement-not-asked", "an improved situation is recorded only for a participant employed at entry"
+        )
+    return None
+
+
+def judge(observed_on: date, window: Window, counted: Counted | None) -> Judgement:
+    """Late after the window; inside it, the latest observation counts (the earlier one stays in the history)."""
+    if observed_on > window.counts_until:
+        return Judgement(counts=False, late=True, supersedes=None)
+    if counted is not None and counted.observed_on > observed_on:
+        return Judgement(counts=False, late=False, supersedes=None)
+    return Judgement(counts=True, late=False, supersedes=counted.event_id if counted else None)

@@ -1,36 +1,39 @@
-"""Follow-up's event and command handlers: where deadlines are scheduled and outcomes recorded.
+"""Follow-up's event and command handlers: where checks are scheduled, moved and closed, and results recorded.
 
-Reminders for the scheduled deadlines are claimed, sent and recorded in reminders.py.
+An exit (completion or drop-out) schedules its two checks; a re-enrolment or a later exit supersedes them; a
+corrected leaving date moves them. When each check is reminded and escalated is schedule.py; the reminders are
+claimed, sent and recorded in reminders.py, the coordinators' digests in digests.py.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.followup import domain
-from services.followup.tables import Deadline, FollowupCase
+from services.followup import catalogue, domain, schedule
+from services.followup.schedule import Window
+from services.followup.tables import CatalogueProgramme, Deadline, FollowupCase
 from shared import contracts, fund_rules
 from shared.consumer import Handlers
-from shared.contracts import Check
+from shared.contracts import Check, CheckClosedReason
 from shared.envelope import CloudEvent
 from shared.outbox import publish
-from shared.rejection import Rejection
 from shared.topics import FOLLOWUP_EVENTS
 
 SOURCE = "rummelig/followup"
 CHECKS: tuple[Check, ...] = ("leaving-outcome", "six-month")
+EMPLOYED_AT_ENTRY = ("employed", "self-employed")
 
 
 async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
-    """Remember who the responsible caseworker is and the case reference the reminders quote."""
+    """Remember whom to remind, where the case belongs, and whether the participant was employed at entry."""
     case = await _case(session, fact.participant_id)
-    case.case_reference = fact.case_reference
-    case.caseworker_email = str(fact.caseworker_email)
+    case.case_reference, case.caseworker_email = fact.case_reference, str(fact.caseworker_email)
+    case.programme_id, case.subproject_id = fact.programme_id, fact.subproject_id
+    case.employed_at_entry = fact.labour_market_status in EMPLOYED_AT_ENTRY
 
 
 async def on_left(
@@ -38,58 +41,275 @@ async def on_left(
     fact: contracts.ParticipationCompleted | contracts.ParticipationDroppedOut,
     event: CloudEvent,
 ) -> None:
-    """A participant completed or dropped out: schedule the outcome upon leaving and the six-month check."""
+    """An exit: it supersedes an earlier exit's open checks and schedules its own two (the final exit counts)."""
     case = await _case(session, fact.participant_id)
-    case.left_on = fact.left_on
-    # A re-entry's final exit replaces earlier open deadlines (one record per participant).
-    await session.exec(
-        update(Deadline)
-        .where(col(Deadline.participant_id) == fact.participant_id, col(Deadline.status) == "open")
-        .values(status="superseded")
-    )
+    await _close_open(session, event, case, "left-again")
+    case.exits, case.left_on, case.on_course = case.exits + 1, fact.left_on, False
+    late_days = await _late_result_days(session, case)
+    reason = fact.reason if isinstance(fact, contracts.ParticipationDroppedOut) else None
     for check in CHECKS:
-        due = domain.due_on(check, fact.left_on)
-        session.add(
-            Deadline(
-                participant_id=fact.participant_id,
-                check_kind=check,
-                left_on=fact.left_on,
-                due_on=due,
-                next_reminder_at=domain.first_reminder_at(due),
-            )
+        window = schedule.window(check, fact.left_on, late_days)
+        deadline = Deadline(
+            participant_id=case.participant_id,
+            check_kind=check,
+            exit_number=case.exits,
+            left_on=fact.left_on,
+            due_on=window.due_on,
+            counts_until=window.counts_until,
+            late_result_days=late_days,
+            proposed_situation=domain.proposed_outcome(reason) if check == "leaving-outcome" else None,
+            next_at=schedule.steps(check, fact.left_on, late_days)[0].at,
         )
-        _publish(
-            session,
-            contracts.CheckScheduled(participant_id=fact.participant_id, check=check, left_on=fact.left_on, due_on=due),
-            event,
-        )
+        session.add(deadline)
+        _announce(session, event, deadline)
+
+
+async def on_enrolled(session: AsyncSession, fact: contracts.EnrolmentConfirmed, event: CloudEvent) -> None:
+    """Enrolled again after an exit (a re-entry): that exit's open checks are superseded until the next exit."""
+    case = await _case(session, fact.participant_id)
+    if case.exits > 0:
+        case.on_course = True
+        await _close_open(session, event, case, "re-enrolled")
+
+
+async def on_withdrawn(session: AsyncSession, fact: contracts.ParticipationWithdrawn, event: CloudEvent) -> None:
+    """Withdrawn before starting: nothing new to follow up; a re-entry that never started leaves the exit before it
+    the final one, so its checks that were superseded by the re-enrolment are open again."""
+    case = await _case(session, fact.participant_id)
+    if not case.on_course:
+        return
+    case.on_course = False
+    for deadline in await _deadlines_of_exit(session, case):
+        if deadline.closed_reason == "re-enrolled":
+            deadline.status, deadline.closed_reason = "open", None
+            deadline.next_at = _next_at(deadline)
+            _announce(session, event, deadline)
+
+
+async def on_leaving_date_corrected(
+    session: AsyncSession, fact: contracts.LeavingDateCorrected, event: CloudEvent
+) -> None:
+    """The latest exit's date was corrected: its open checks move with it (an earlier exit's date changes nothing)."""
+    case = await _case(session, fact.participant_id)
+    if case.exits == 0 or case.left_on != fact.previous_left_on:
+        return
+    case.left_on = fact.left_on
+    for deadline in await _deadlines_of_exit(session, case):
+        window = schedule.window(deadline.check_kind, fact.left_on, deadline.late_result_days)  # type: ignore[arg-type]
+        deadline.left_on, deadline.due_on, deadline.counts_until = fact.left_on, window.due_on, window.counts_until
+        if deadline.status == "open":
+            deadline.step, deadline.attempts = 0, 0
+            deadline.next_at = _next_at(deadline)
+        _announce(session, event, deadline)
+
+
+async def on_drop_out_reason_corrected(
+    session: AsyncSession, fact: contracts.DropOutReasonCorrected, event: CloudEvent
+) -> None:
+    """The drop-out's reason was corrected: the outcome it proposes follows."""
+    case = await _case(session, fact.participant_id)
+    for deadline in await _deadlines_of_exit(session, case):
+        if deadline.check_kind == "leaving-outcome" and deadline.status == "open":
+            deadline.proposed_situation = domain.proposed_outcome(fact.drop_out_reason)
+            _announce(session, event, deadline)
 
 
 async def on_record_leaving_outcome(
     session: AsyncSession, cmd: contracts.RecordLeavingOutcome, event: CloudEvent
 ) -> None:
-    """Handle followup.record-leaving-outcome."""
-    await _record(session, event, cmd.participant_id, "leaving-outcome", cmd.situation, cmd.observed_on)
+    """Record the situation upon leaving: the latest observation inside the four weeks counts."""
+    found = await _recordable(session, event, cmd.participant_id, "leaving-outcome", cmd.observed_on)
+    if found is None:
+        return
+    deadline, judgement, programme = found
+    fact = publish(
+        session,
+        contracts.LeavingOutcomeRecorded(
+            participant_id=cmd.participant_id,
+            situation=cmd.situation,
+            employed=_employed(cmd.situation, programme),
+            qualification_gained=cmd.qualification_gained,
+            observed_on=cmd.observed_on,
+            left_on=deadline.left_on,
+            exit_number=deadline.exit_number,
+            counts=judgement.counts,
+            late=judgement.late,
+            supersedes=judgement.supersedes,
+        ),
+        source=SOURCE,
+        cause=event,
+        topic=FOLLOWUP_EVENTS,
+    )
+    _recorded(session, event, deadline, judgement, fact.id, cmd.observed_on)
 
 
 async def on_record_six_month_result(
     session: AsyncSession, cmd: contracts.RecordSixMonthResult, event: CloudEvent
 ) -> None:
-    """Handle followup.record-six-month-result."""
-    await _record(session, event, cmd.participant_id, "six-month", cmd.situation, cmd.observed_on)
+    """Record the situation six months after leaving: it counts from its due date to the limit for late results."""
+    found = await _recordable(
+        session, event, cmd.participant_id, "six-month", cmd.observed_on, improvement_given=cmd.improvement is not None
+    )
+    if found is None:
+        return
+    deadline, judgement, programme = found
+    fact = publish(
+        session,
+        contracts.SixMonthResultRecorded(
+            participant_id=cmd.participant_id,
+            situation=cmd.situation,
+            employed=_employed(cmd.situation, programme),
+            improvement=cmd.improvement,
+            observed_on=cmd.observed_on,
+            left_on=deadline.left_on,
+            exit_number=deadline.exit_number,
+            due_on=deadline.due_on,
+            counts=judgement.counts,
+            late=judgement.late,
+            supersedes=judgement.supersedes,
+        ),
+        source=SOURCE,
+        cause=event,
+        topic=FOLLOWUP_EVENTS,
+    )
+    _recorded(session, event, deadline, judgement, fact.id, cmd.observed_on)
 
 
 HANDLERS: Handlers = {
     contracts.ReferralRegistered: on_referral,
+    contracts.EnrolmentConfirmed: on_enrolled,
+    contracts.ParticipationWithdrawn: on_withdrawn,
     contracts.ParticipationCompleted: on_left,
     contracts.ParticipationDroppedOut: on_left,
+    contracts.LeavingDateCorrected: on_leaving_date_corrected,
+    contracts.DropOutReasonCorrected: on_drop_out_reason_corrected,
     contracts.RecordLeavingOutcome: on_record_leaving_outcome,
     contracts.RecordSixMonthResult: on_record_six_month_result,
+    **catalogue.HANDLERS,
 }
 
 
-def _publish(session: AsyncSession, data: contracts.AboutParticipant, cause: CloudEvent) -> None:
-    publish(session, data, source=SOURCE, cause=cause, topic=FOLLOWUP_EVENTS)
+def _announce(session: AsyncSession, cause: CloudEvent, deadline: Deadline) -> None:
+    """followup.check-scheduled for a check as it now stands (set, moved or open again)."""
+    publish(
+        session,
+        contracts.CheckScheduled(
+            participant_id=deadline.participant_id,
+            check=deadline.check_kind,
+            exit_number=deadline.exit_number,
+            left_on=deadline.left_on,
+            due_on=deadline.due_on,
+            counts_until=deadline.counts_until,
+            proposed_situation=deadline.proposed_situation,
+        ),
+        source=SOURCE,
+        cause=cause,
+    )
+
+
+def close(session: AsyncSession, cause: CloudEvent | None, deadline: Deadline, reason: CheckClosedReason) -> None:
+    """Close a check: no more reminders; followup.check-closed says why."""
+    deadline.status, deadline.closed_reason, deadline.next_at, deadline.locked_until = "closed", reason, None, None
+    publish(
+        session,
+        contracts.CheckClosed(
+            participant_id=deadline.participant_id,
+            check=deadline.check_kind,
+            exit_number=deadline.exit_number,
+            left_on=deadline.left_on,
+            reason=reason,
+        ),
+        source=SOURCE,
+        cause=cause,
+    )
+
+
+async def _close_open(session: AsyncSession, cause: CloudEvent, case: FollowupCase, reason: CheckClosedReason) -> None:
+    for deadline in await _deadlines_of_exit(session, case):
+        if deadline.status == "open":
+            close(session, cause, deadline, reason)
+
+
+async def _deadlines_of_exit(session: AsyncSession, case: FollowupCase) -> list[Deadline]:
+    """The latest exit's checks, locked."""
+    found = await session.exec(
+        select(Deadline)
+        .where(Deadline.participant_id == case.participant_id, Deadline.exit_number == case.exits)
+        .order_by(col(Deadline.check_kind))
+        .with_for_update()
+    )
+    return list(found.all())
+
+
+def _next_at(deadline: Deadline) -> datetime:
+    planned = schedule.steps(deadline.check_kind, deadline.left_on, deadline.late_result_days)  # type: ignore[arg-type]
+    return planned[min(deadline.step, len(planned) - 1)].at
+
+
+async def _recordable(
+    session: AsyncSession,
+    command: CloudEvent,
+    participant_id: UUID,
+    check: Check,
+    observed_on: date,
+    *,
+    improvement_given: bool = False,
+) -> tuple[Deadline, domain.Judgement, CatalogueProgramme | None] | None:
+    """The latest exit's check and how the new record is judged; None once a rejection is published."""
+    case = await _case(session, participant_id)
+    deadline = next((d for d in await _deadlines_of_exit(session, case) if d.check_kind == check), None)
+    window = Window(deadline.due_on, deadline.counts_until) if deadline else None
+    rejection = domain.may_record(
+        check,
+        left_on=deadline.left_on if deadline else None,
+        on_course=case.on_course,
+        window=window,
+        observed_on=observed_on,
+        improvement_given=improvement_given,
+        employed_at_entry=case.employed_at_entry,
+    )
+    if rejection is not None or deadline is None or window is None:
+        assert rejection is not None
+        publish(session, rejection.answering(command), source=SOURCE, cause=command, topic=FOLLOWUP_EVENTS)
+        return None
+    counted = (
+        domain.Counted(deadline.counted_event_id, deadline.counted_observed_on)
+        if deadline.counted_event_id and deadline.counted_observed_on
+        else None
+    )
+    programme = await session.get(CatalogueProgramme, case.programme_id) if case.programme_id else None
+    return deadline, domain.judge(observed_on, window, counted), programme
+
+
+def _recorded(
+    session: AsyncSession,
+    command: CloudEvent,
+    deadline: Deadline,
+    judgement: domain.Judgement,
+    fact_id: UUID,
+    observed_on: date,
+) -> None:
+    """Keep the record that counts now, and stop the check's reminders."""
+    if judgement.counts:
+        deadline.counted_event_id, deadline.counted_observed_on = fact_id, observed_on
+    if deadline.status == "open":
+        close(session, command, deadline, "recorded")
+
+
+def _employed(situation: str, programme: CatalogueProgramme | None) -> bool:
+    """Employment by the programme's settings (the fund's defaults before the catalogue has told)."""
+    if programme is None:
+        return fund_rules.is_employed(situation)
+    return fund_rules.is_employed(
+        situation,
+        flex_job=programme.flex_job_counts_as_employment,
+        wage_subsidy=programme.wage_subsidy_counts_as_employment,
+    )
+
+
+async def _late_result_days(session: AsyncSession, case: FollowupCase) -> int:
+    programme = await session.get(CatalogueProgramme, case.programme_id) if case.programme_id else None
+    return programme.late_result_days if programme else schedule.DEFAULT_LATE_RESULT_DAYS
 
 
 async def _case(session: AsyncSession, participant_id: UUID) -> FollowupCase:
@@ -98,44 +318,3 @@ async def _case(session: AsyncSession, participant_id: UUID) -> FollowupCase:
         case = FollowupCase(participant_id=participant_id)
         session.add(case)
     return case
-
-
-async def _record(
-    session: AsyncSession, command: CloudEvent, participant_id: UUID, check: Check, situation: str, observed_on: date
-) -> None:
-    deadline = (
-        await session.exec(
-            select(Deadline)
-            .where(
-                Deadline.participant_id == participant_id,
-                Deadline.check_kind == check,
-                col(Deadline.status).in_(("open", "fulfilled")),
-            )
-            .order_by(col(Deadline.left_on).desc())
-            .with_for_update()
-        )
-    ).first()
-    rejection = domain.may_record(
-        check,
-        left_on=deadline.left_on if deadline else None,
-        due=deadline.due_on if deadline else None,
-        fulfilled=deadline is not None and deadline.status == "fulfilled",
-        observed_on=observed_on,
-    )
-    if isinstance(rejection, Rejection) or deadline is None:
-        assert rejection is not None
-        _publish(session, rejection.answering(command), command)
-        return
-    deadline.status, deadline.situation, deadline.observed_on = "fulfilled", situation, observed_on
-    model = contracts.LeavingOutcomeRecorded if check == "leaving-outcome" else contracts.SixMonthResultRecorded
-    _publish(
-        session,
-        model(
-            participant_id=participant_id,
-            situation=situation,
-            employed=fund_rules.is_employed(situation),
-            observed_on=observed_on,
-            left_on=deadline.left_on,
-        ),
-        command,
-    )

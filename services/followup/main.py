@@ -1,11 +1,12 @@
-"""Follow-up's composition root: create_app(settings) wires database, broker, handlers and the reminder sender."""
+"""Follow-up's composition root: create_app(settings) wires database, broker, handlers, reminders and digests."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.followup.digests import DigestSender
 from services.followup.handlers import HANDLERS
-from services.followup.mailer import Mailer
+from services.followup.mailer import mailer_from
 from services.followup.reminders import ReminderSender
 from services.followup.settings import FollowupSettings
 from shared.service import build_app, wire
@@ -16,11 +17,8 @@ SERVICE = "followup"
 def create_app(settings: FollowupSettings) -> FastAPI:
     """The follow-up service."""
     wiring = wire(SERVICE, settings, handlers=HANDLERS)
-    mailer = Mailer(host=settings.smtp_host, port=settings.smtp_port, sender=str(settings.mail_from))
-    reminders = ReminderSender(
-        sessions=wiring.sessions,
-        mailer=mailer,
-        intake_url=settings.intake_public_url,
-        poll_seconds=settings.reminder_poll_seconds,
-    )
-    return build_app(name=SERVICE, settings=settings, wiring=wiring, background=(reminders.run,))
+    mailer = mailer_from(settings)
+    timing = {"poll_seconds": settings.reminder_poll_seconds, "lease_seconds": settings.reminder_lease_seconds}
+    reminders = ReminderSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
+    digests = DigestSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
+    return build_app(name=SERVICE, settings=settings, wiring=wiring, background=(reminders.run, digests.run))

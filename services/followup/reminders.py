@@ -1,21 +1,25 @@
-"""Where reminders are sent: due deadlines are claimed with a lease, emailed, and the sending recorded.
+"""Where reminders are sent: due steps of open checks are claimed with a lease, carried out, and recorded.
 
-Replicas claim with FOR UPDATE SKIP LOCKED and a lease, so each reminder has one sender; the record of a sent
-reminder and its reminder.sent event are written in one transaction after the SMTP server accepted the mail.
+A step is a reminder to the caseworker, an escalation (the check goes to the coordinator's next digest), or giving
+the check up once nothing recorded can count. Replicas claim with FOR UPDATE SKIP LOCKED and a lease, so each step
+has one sender; a reminder is recorded, with its reminder.sent event, in one transaction after the SMTP server
+accepted it. A failed send is tried again with a growing pause. The one possible duplicate: a crash between the
+server's acceptance and that commit sends the reminder again once the lease expires, with the same Message-ID.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-from typing import Any, cast
-from uuid import UUID
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.followup import domain
-from services.followup.handlers import SOURCE
+from services.followup import messages, schedule
+from services.followup.handlers import SOURCE, close
 from services.followup.mailer import Mailer
+from services.followup.tables import CatalogueSubproject, Deadline, FollowupCase, OverdueCase
 from shared import contracts
 from shared.contracts import Check
 from shared.db import SessionMaker, unit_of_work
@@ -23,44 +27,49 @@ from shared.logging import get_logger
 from shared.outbox import publish
 
 log = get_logger(__name__)
-LEASE_SECONDS = 120
 BATCH = 20
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+NO_CASEWORKER_YET = timedelta(minutes=10)  # the referral has not reached follow-up yet: look again later
 
 CLAIM_DUE = text(
     """
-UPDATE deadline d SET locked_until = now() + make_interval(secs => :lease)
-FROM followup_case c
-WHERE d.participant_id = c.participant_id AND d.id IN (
-    SELECT d2.id FROM deadline d2 JOIN followup_case c2 ON c2.participant_id = d2.participant_id
-    WHERE d2.status = 'open' AND d2.next_reminder_at <= :now AND c2.caseworker_email IS NOT NULL
-      AND (d2.locked_until IS NULL OR d2.locked_until < now())
-    ORDER BY d2.next_reminder_at LIMIT :batch
-    FOR UPDATE OF d2 SKIP LOCKED)
-RETURNING d.id, d.participant_id, d.check_kind, d.due_on, d.reminders_sent, c.case_reference, c.caseworker_email
+UPDATE deadline SET locked_until = now() + make_interval(secs => :lease)
+WHERE id IN (
+    SELECT id FROM deadline
+    WHERE status = 'open' AND next_at <= :now AND (locked_until IS NULL OR locked_until < now())
+    ORDER BY next_at LIMIT :batch
+    FOR UPDATE SKIP LOCKED)
+RETURNING id
 """
 )
 
-RECORD_SENT = text(
-    """
-UPDATE deadline SET reminders_sent = reminders_sent + 1, next_reminder_at = :next, locked_until = NULL
-WHERE id = :id AND reminders_sent = :sent AND status = 'open'
-"""
-)
+
+def retry_after(attempts: int) -> timedelta:
+    """The pause before the next try of a failed send: one minute, doubling, at most an hour."""
+    pause: timedelta = FIRST_RETRY * 2 ** max(0, min(attempts - 1, 10))
+    return min(pause, LONGEST_RETRY)
+
+
+def message_id(deadline: Deadline, step: int) -> str:
+    """The same Message-ID for every try of one reminder, so a receiver can drop a resend."""
+    return (
+        f"<reminder-{deadline.participant_id}-{deadline.check_kind}-{deadline.exit_number}"
+        f"-{deadline.left_on.isoformat()}-{step}@rummelig.invalid>"
+    )
 
 
 class ReminderSender:
-    """Sends the reminders that have fallen due."""
+    """Carries out the due steps of open checks: remind, escalate, give up."""
 
-    def __init__(self, *, sessions: SessionMaker, mailer: Mailer, intake_url: str, poll_seconds: float) -> None:
-        self._sessions, self._mailer, self._intake_url, self._poll = (
-            sessions,
-            mailer,
-            intake_url.rstrip("/"),
-            poll_seconds,
-        )
+    def __init__(
+        self, *, sessions: SessionMaker, mailer: Mailer, intake_url: str, poll_seconds: float, lease_seconds: float
+    ) -> None:
+        self._sessions, self._mailer, self._poll, self._lease = sessions, mailer, poll_seconds, lease_seconds
+        self._intake_url = intake_url.rstrip("/")
 
     async def run(self) -> None:
-        """Send due reminders until cancelled."""
+        """Carry out due steps until cancelled."""
         while True:
             try:
                 await self.send_due()
@@ -71,54 +80,148 @@ class ReminderSender:
             await asyncio.sleep(self._poll)
 
     async def send_due(self, now: datetime | None = None) -> int:
-        """Claim, send and record every due reminder once; returns how many were sent."""
-        async with unit_of_work(self._sessions) as session:
-            claimed = (
-                (
-                    await session.exec(
-                        CLAIM_DUE.bindparams(lease=LEASE_SECONDS, now=now or datetime.now(UTC), batch=BATCH)
-                    )  # type: ignore[call-overload]
-                )
-                .mappings()
-                .all()
-            )
+        """Claim and carry out every due step once; returns how many reminders were sent."""
+        now = now or datetime.now(UTC)
         sent = 0
-        for row in claimed:
-            try:
-                await self._send_one(row)
-                sent += 1
-            except Exception as exc:  # noqa: BLE001 - one bad address must not stop the others
-                log.warning("reminder not sent", deadline=row["id"], error=repr(exc))
-        return sent
+        while True:
+            async with unit_of_work(self._sessions) as session:
+                claimed = (
+                    await session.exec(CLAIM_DUE.bindparams(lease=self._lease, now=now, batch=BATCH))  # type: ignore[call-overload]
+                ).scalars()
+                ids = [int(i) for i in claimed]
+            for deadline_id in ids:
+                try:
+                    sent += await self._carry_out(deadline_id, now)
+                except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                    log.warning("reminder step failed", deadline=deadline_id, error=repr(exc))
+            if len(ids) < BATCH:
+                return sent
 
-    async def _send_one(self, row: Any) -> None:
-        number = int(row["reminders_sent"]) + 1
-        check = cast(Check, row["check_kind"])
-        path = "leaving-outcome" if check == "leaving-outcome" else "six-month-result"
-        message = domain.reminder_text(
-            check=check,
-            case_reference=row["case_reference"] or "(pending)",
-            due=row["due_on"],
+    async def _carry_out(self, deadline_id: int, now: datetime) -> int:
+        async with self._sessions() as session:
+            deadline = await session.get(Deadline, deadline_id)
+            case = await session.get(FollowupCase, deadline.participant_id) if deadline else None
+        if deadline is None or case is None or deadline.status != "open":
+            return 0
+        check = cast(Check, deadline.check_kind)
+        planned = schedule.steps(check, deadline.left_on, deadline.late_result_days)
+        index = schedule.step_due(planned, deadline.step, now)
+        if index is None:  # moved since it was claimed (a corrected leaving date): wait for its next step
+            await self._postpone(deadline, planned[min(deadline.step, len(planned) - 1)].at)
+            return 0
+        step = planned[index]
+        if step.kind == "lapse":
+            await self._lapse(deadline)
+            return 0
+        if step.kind == "overdue":
+            await self._escalate(deadline, case, index, planned, now)
+            return 0
+        if case.caseworker_email is None:
+            await self._postpone(deadline, now + NO_CASEWORKER_YET)
+            return 0
+        return await self._remind(deadline, case, index, planned, now)
+
+    async def _remind(
+        self, deadline: Deadline, case: FollowupCase, index: int, planned: tuple[schedule.Step, ...], now: datetime
+    ) -> int:
+        number = sum(1 for s in planned[: index + 1] if s.kind == "reminder")
+        reference = case.case_reference or "(pending)"
+        email = messages.reminder(
+            check=cast(Check, deadline.check_kind),
+            case_reference=reference,
+            left_on=deadline.left_on,
+            record_by=deadline.counts_until,
             number=number,
-            link=f"{self._intake_url}/participants/{row['participant_id']}/{path}",
+            of=schedule.reminders_in(planned),
+            link=f"{self._intake_url}/cases/{reference}",
+            proposed_situation=deadline.proposed_situation,
         )
-        await self._mailer.send(
-            to=row["caseworker_email"],
-            subject=message.subject,
-            body=message.body,
-            message_id=f"<reminder-{row['id']}-{number}@rummelig.invalid>",
-        )
+        try:
+            await self._mailer.send(to=str(case.caseworker_email), email=email, message_id=message_id(deadline, index))
+        except Exception as exc:  # noqa: BLE001 - any SMTP or network failure: try again later, nothing is lost
+            attempts = deadline.attempts + 1
+            log.warning("reminder not sent, will retry", deadline=deadline.id, attempts=attempts, error=repr(exc))
+            await self._postpone(deadline, now + retry_after(attempts), attempts=attempts)
+            return 0
         async with unit_of_work(self._sessions) as session:
-            await session.exec(
-                RECORD_SENT.bindparams(  # type: ignore[call-overload]
-                    id=row["id"], sent=number - 1, next=datetime.now(UTC) + domain.REPEAT_EVERY
+            if not await self._advanced(session, deadline, index, planned):
+                return 0  # closed meanwhile (a result was recorded): the email went out, nothing more to record
+            publish(
+                session,
+                contracts.ReminderSent(
+                    participant_id=deadline.participant_id,
+                    check=cast(Check, deadline.check_kind),
+                    due_on=deadline.due_on,
+                    reminder_number=number,
+                ),
+                source=SOURCE,
+            )
+        log.info("reminder sent", deadline=deadline.id, check=deadline.check_kind, number=number)
+        return 1
+
+    async def _escalate(
+        self, deadline: Deadline, case: FollowupCase, index: int, planned: tuple[schedule.Step, ...], now: datetime
+    ) -> None:
+        """Overdue: a followup.check-overdue event, and the case on its coordinator's next digest."""
+        async with unit_of_work(self._sessions) as session:
+            if not await self._advanced(session, deadline, index, planned):
+                return
+            publish(
+                session,
+                contracts.CheckOverdue(
+                    participant_id=deadline.participant_id,
+                    check=cast(Check, deadline.check_kind),
+                    exit_number=deadline.exit_number,
+                    left_on=deadline.left_on,
+                    due_on=deadline.due_on,
+                    counts_until=deadline.counts_until,
+                ),
+                source=SOURCE,
+            )
+            coordinator = await session.get(CatalogueSubproject, case.subproject_id) if case.subproject_id else None
+            if coordinator is None:
+                log.warning("overdue check has no coordinator to tell", deadline=deadline.id)
+                return
+            session.add(
+                OverdueCase(
+                    deadline_id=current_id(deadline),
+                    coordinator_email=coordinator.coordinator_email,
+                    case_reference=case.case_reference or "(pending)",
+                    check_kind=deadline.check_kind,
+                    left_on=deadline.left_on,
+                    due_on=deadline.due_on,
+                    counts_until=deadline.counts_until,
                 )
             )
-            fact = contracts.ReminderSent(
-                participant_id=UUID(str(row["participant_id"])),
-                check=check,
-                due_on=row["due_on"],
-                reminder_number=number,
-            )
-            publish(session, fact, source=SOURCE)
-        log.info("reminder sent", deadline=row["id"], check=check, number=number)
+
+    async def _lapse(self, deadline: Deadline) -> None:
+        """Past the last counting day: no more reminders (a result recorded later is kept and flagged late)."""
+        async with unit_of_work(self._sessions) as session:
+            current = await session.get(Deadline, deadline.id, with_for_update=True)
+            if current is not None and current.status == "open" and current.step == deadline.step:
+                close(session, None, current, "lapsed")
+
+    async def _advanced(
+        self, session: AsyncSession, deadline: Deadline, index: int, planned: tuple[schedule.Step, ...]
+    ) -> bool:
+        """Move the check past step `index` if it is still open where it was claimed; False if it moved meanwhile."""
+        current = await session.get(Deadline, deadline.id, with_for_update=True)
+        if current is None or current.status != "open" or current.step != deadline.step:
+            return False
+        current.step, current.attempts, current.locked_until = index + 1, 0, None
+        current.next_at = planned[index + 1].at if index + 1 < len(planned) else None
+        return True
+
+    async def _postpone(self, deadline: Deadline, until: datetime, *, attempts: int | None = None) -> None:
+        async with unit_of_work(self._sessions) as session:
+            current = await session.get(Deadline, deadline.id, with_for_update=True)
+            if current is not None and current.status == "open" and current.step == deadline.step:
+                current.next_at, current.locked_until = until, None
+                if attempts is not None:
+                    current.attempts = attempts
+
+
+def current_id(deadline: Deadline) -> int:
+    """A stored deadline's id."""
+    assert deadline.id is not None
+    return deadline.id

@@ -1,8 +1,9 @@
-"""Follow-up's tables: what it knows of each case, and the deadlines with their reminder schedule."""
+"""Follow-up's tables: each case, its deadlines with their reminder schedule, overdue cases and coordinator digests."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
@@ -12,34 +13,115 @@ from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
 
+def _moment(*, index: bool = False, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+
+
 class FollowupCase(SQLModel, table=True):
-    """The responsible caseworker and the leaving date of one participant."""
+    """What follow-up knows of one participant: whom to remind, where the case belongs, and its latest exit."""
 
     __tablename__ = "followup_case"
 
     participant_id: UUID = Field(primary_key=True)
     case_reference: str | None = Field(default=None, max_length=20)
     caseworker_email: str | None = Field(default=None, max_length=320)
-    left_on: date | None = None
+    programme_id: str | None = Field(default=None, max_length=50)
+    subproject_id: str | None = Field(default=None, max_length=50)
+    employed_at_entry: bool | None = None
+    exits: int = 0  # completions and drop-outs so far: the latest is the one that counts
+    left_on: date | None = None  # the latest exit's date
+    on_course: bool = False  # enrolled again after the latest exit (a re-entry)
 
 
 class Deadline(SQLModel, table=True):
-    """A check that falls due, its reminders and, once recorded, its result."""
+    """One check of one exit: when it is asked for, until when a result counts, where its reminders stand."""
 
     __tablename__ = "deadline"
-    __table_args__ = (UniqueConstraint("participant_id", "check_kind", "left_on", name="uq_deadline_dedup"),)
+    __table_args__ = (UniqueConstraint("participant_id", "check_kind", "exit_number", name="uq_deadline_of_exit"),)
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     participant_id: UUID = Field(index=True)
     check_kind: str = Field(max_length=20)
+    exit_number: int
     left_on: date
     due_on: date
-    status: str = Field(default="open", max_length=20)  # open | fulfilled
-    situation: str | None = Field(default=None, max_length=40)
-    observed_on: date | None = None
-    reminders_sent: int = 0
-    next_reminder_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
-    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    counts_until: date
+    late_result_days: int
+    proposed_situation: str | None = Field(default=None, max_length=40)
+    status: str = Field(default="open", max_length=20)  # open | closed
+    closed_reason: str | None = Field(default=None, max_length=20)
+    # The result that counts now (the latest observation inside the window), once one is recorded.
+    counted_event_id: UUID | None = None
+    counted_observed_on: date | None = None
+    step: int = 0  # the next step of schedule.steps() not yet done
+    next_at: datetime | None = _moment(index=True)  # when that step falls due; None once closed
+    attempts: int = 0  # failed sends of the current step, for the backoff
+    locked_until: datetime | None = _moment()
 
 
-TABLES = {t.__tablename__ for t in (FollowupCase, Deadline, OutboxMessage, ProcessedEvent)}
+class OverdueCase(SQLModel, table=True):
+    """A check that went unanswered, waiting for its coordinator's next daily digest."""
+
+    __tablename__ = "overdue_case"
+    __table_args__ = (UniqueConstraint("deadline_id", name="uq_overdue_case_deadline"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    deadline_id: int
+    coordinator_email: str = Field(max_length=320, index=True)
+    case_reference: str = Field(max_length=20)
+    check_kind: str = Field(max_length=20)
+    left_on: date
+    due_on: date
+    counts_until: date
+    digest_id: int | None = Field(default=None, index=True)
+
+
+class CoordinatorDigest(SQLModel, table=True):
+    """One coordinator's email of overdue cases for one day: at most one a day."""
+
+    __tablename__ = "coordinator_digest"
+    __table_args__ = (UniqueConstraint("coordinator_email", "day", name="uq_digest_a_day"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    coordinator_email: str = Field(max_length=320)
+    day: date
+    sent_at: datetime | None = _moment()
+    next_at: datetime | None = _moment(index=True)
+    attempts: int = 0
+    locked_until: datetime | None = _moment()
+
+
+class CatalogueProgramme(SQLModel, table=True):
+    """The programme settings follow-up judges by (the catalogue topic)."""
+
+    __tablename__ = "programme_setting"
+
+    id: str = Field(primary_key=True, max_length=50)
+    late_result_days: int
+    flex_job_counts_as_employment: bool
+    wage_subsidy_counts_as_employment: bool
+
+
+class CatalogueSubproject(SQLModel, table=True):
+    """Whom follow-up escalates a sub-project's overdue checks to (the catalogue topic)."""
+
+    __tablename__ = "subproject_coordinator"
+
+    id: str = Field(primary_key=True, max_length=50)
+    programme_id: str = Field(max_length=50)
+    coordinator_email: str = Field(max_length=320)
+
+
+TABLES = {
+    t.__tablename__
+    for t in (
+        FollowupCase,
+        Deadline,
+        OverdueCase,
+        CoordinatorDigest,
+        CatalogueProgramme,
+        CatalogueSubproject,
+        OutboxMessage,
+        ProcessedEvent,
+    )
+}

@@ -69,8 +69,9 @@ latest AS (
     JOIN status_of s ON s.event_type = t.event_type
     ORDER BY t.participant_id, t.id DESC
 ),
--- A scheduled check is open until its outcome is recorded for the same leaving date, or a later enrolment (a
--- re-entry) supersedes the exit it followed up.
+-- A scheduled check is open until follow-up closes it (recorded, given up, superseded by a re-enrolment or a later
+-- exit) or announces it anew (moved, or open again); facts from before check-closed existed close it by a recorded
+-- result for the same leaving date, or a later enrolment.
 open_check AS (
     SELECT s.participant_id,
            min(CAST(s.data ->> 'due_on' AS date)) AS next_due_on,
@@ -83,7 +84,9 @@ open_check AS (
           WHERE r.participant_id = s.participant_id
             AND r.id > s.id
             AND (
-                r.event_type = 'enrolment.confirmed'
+                (r.event_type IN ('followup.check-closed', 'followup.check-scheduled')
+                 AND r.data ->> 'check' = s.data ->> 'check')
+                OR r.event_type = 'enrolment.confirmed'
                 OR (
                     r.event_type = CASE s.data ->> 'check'
                         WHEN 'leaving-outcome' THEN 'leaving-outcome.recorded'

@@ -26,7 +26,15 @@ from services.intake.tables import Participant, PendingCommand
 from shared import contracts
 from shared.auth import Principal, require_role
 from shared.clock import today_in_copenhagen
-from shared.contracts import CODE_PATTERN, CorrectionReason, DropOutReason, Situation, WithdrawalReason
+from shared.contracts import (
+    CODE_PATTERN,
+    CorrectionReason,
+    DropOutReason,
+    Improvement,
+    Situation,
+    SixMonthSituation,
+    WithdrawalReason,
+)
 from shared.db import unit_of_work
 from shared.problems import problem, problem_responses, refusal
 from shared.rejection import Refused
@@ -93,10 +101,19 @@ class DropOutReasonCorrectionIn(Strict):
     correction_reason: CorrectionReason
 
 
-class OutcomeIn(Strict):
-    """The participant's situation, upon leaving or six months after."""
+class LeavingOutcomeIn(Strict):
+    """The participant's situation upon leaving (the last observation within four weeks counts)."""
 
     situation: Situation
+    qualification_gained: bool | None = Field(default=None, description="a qualification gained (CR03); null: unknown")
+    observed_on: RealDate
+
+
+class SixMonthResultIn(Strict):
+    """The participant's situation six months after leaving; for one employed at entry, how it improved (CR07)."""
+
+    situation: SixMonthSituation
+    improvement: Improvement | None = Field(default=None, description="only for a participant employed at entry")
     observed_on: RealDate
 
 
@@ -128,7 +145,21 @@ class CommandAnswer(BaseModel):
     status: Literal["pending", "accepted", "rejected"]
     links: CommandLinks
     fact: Fact | None = None
+    notice: str | None = Field(default=None, description="what the caseworker should know about an accepted result")
     rejection: RejectionOut | None = None
+
+
+RESULT_FACTS = {"leaving-outcome.recorded": "upon leaving", "six-month-result.recorded": "as the six-month result"}
+
+
+def result_notice(fact_type: str | None, data: dict[str, Any]) -> str | None:
+    """Tell the caseworker when a recorded result will not count, and why."""
+    counted_as = RESULT_FACTS.get(fact_type or "")
+    if counted_as is None or data.get("counts", True):
+        return None
+    if data.get("late"):
+        return f"Recorded late: observed after the last day that counts, so it will not count {counted_as}."
+    return f"Recorded: a later observation inside the period already counts {counted_as}; this one is kept as history."
 
 
 def command_answer(command: PendingCommand) -> CommandAnswer:
@@ -140,6 +171,7 @@ def command_answer(command: PendingCommand) -> CommandAnswer:
         status=command.status,
         links=CommandLinks(self=f"/commands/{command.id}"),
         fact=Fact(type=command.answer_type or "", data=answer) if command.status == "accepted" else None,
+        notice=result_notice(command.answer_type, answer) if command.status == "accepted" else None,
         rejection=(
             RejectionOut(reason=answer.get("reason"), detail=answer.get("detail"))
             if command.status == "rejected"
@@ -263,13 +295,20 @@ _command_endpoint(
 )
 _command_endpoint(
     "leaving-outcome",
-    OutcomeIn,
-    lambda p, b: contracts.RecordLeavingOutcome(participant_id=p.id, situation=b.situation, observed_on=b.observed_on),
+    LeavingOutcomeIn,
+    lambda p, b: contracts.RecordLeavingOutcome(
+        participant_id=p.id,
+        situation=b.situation,
+        qualification_gained=b.qualification_gained,
+        observed_on=b.observed_on,
+    ),
 )
 _command_endpoint(
     "six-month-result",
-    OutcomeIn,
-    lambda p, b: contracts.RecordSixMonthResult(participant_id=p.id, situation=b.situation, observed_on=b.observed_on),
+    SixMonthResultIn,
+    lambda p, b: contracts.RecordSixMonthResult(
+        participant_id=p.id, situation=b.situation, improvement=b.improvement, observed_on=b.observed_on
+    ),
 )
 
 

@@ -8,20 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from shared import fund_rules
-from shared.contracts import LeavingOutcomeRecorded, SixMonthResultRecorded
-
 COLUMNS = ("referred", "enrolled", "completed", "employed_upon_leaving", "employed_six_months")
 
 
-def employed_upon_leaving(fact: LeavingOutcomeRecorded) -> bool:
-    """Employed upon leaving counts only if the situation was observed within four weeks of the exit."""
-    return fact.employed and fund_rules.counts_upon_leaving(fact.left_on, fact.observed_on)
-
-
-def employed_six_months_after(fact: SixMonthResultRecorded) -> bool:
-    """Employed six months after leaving."""
-    return fact.employed
+def counts_for(exit_number: int, *, exits_seen: int, counted: int | None) -> bool:
+    """A result counts if it is of the latest exit seen (or a later one, whose fact is on its way), and not older
+    than the result already counted."""
+    return exit_number >= exits_seen and (counted is None or exit_number >= counted)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ The catalogue's entries go to reporting's read model of it (services.reporting.c
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,24 +36,39 @@ async def on_enrolled(session: AsyncSession, fact: contracts.EnrolmentConfirmed,
 
 
 async def on_completed(session: AsyncSession, fact: contracts.ParticipationCompleted, event: CloudEvent) -> None:
-    """Completed the course."""
-    row = await _row(session, event, fact.participant_id)
-    row.completed, row.left_on = True, fact.left_on
+    """Completed the course: the latest exit is the one that counts."""
+    _left(await _row(session, event, fact.participant_id), fact.left_on, completed=True)
 
 
 async def on_dropped_out(session: AsyncSession, fact: contracts.ParticipationDroppedOut, event: CloudEvent) -> None:
     """Left early: a leaving all the same, for the indicators."""
-    (await _row(session, event, fact.participant_id)).left_on = fact.left_on
+    _left(await _row(session, event, fact.participant_id), fact.left_on, completed=False)
 
 
 async def on_leaving_outcome(session: AsyncSession, fact: contracts.LeavingOutcomeRecorded, event: CloudEvent) -> None:
-    """The situation upon leaving, counted by the four-week rule."""
-    (await _row(session, event, fact.participant_id)).employed_upon_leaving = domain.employed_upon_leaving(fact)
+    """The situation upon leaving, if follow-up says it counts (the last observation in 4 weeks) for the final exit."""
+    row = await _row(session, event, fact.participant_id)
+    exit_number = fact.exit_number or max(row.exits, 1)
+    if domain.counts_for(exit_number, exits_seen=row.exits, counted=row.upon_leaving_exit) and fact.counts:
+        row.employed_upon_leaving, row.upon_leaving_exit = fact.employed, exit_number
 
 
 async def on_six_month(session: AsyncSession, fact: contracts.SixMonthResultRecorded, event: CloudEvent) -> None:
-    """The situation six months after leaving."""
-    (await _row(session, event, fact.participant_id)).employed_six_months = domain.employed_six_months_after(fact)
+    """The situation six months after leaving, if it counts (before the limit for late results) for the final exit."""
+    row = await _row(session, event, fact.participant_id)
+    exit_number = fact.exit_number or max(row.exits, 1)
+    if domain.counts_for(exit_number, exits_seen=row.exits, counted=row.six_months_exit) and fact.counts:
+        row.employed_six_months, row.six_months_exit = fact.employed, exit_number
+
+
+def _left(row: ParticipantProgress, left_on: date, *, completed: bool) -> None:
+    """A new exit replaces the earlier one's results, unless follow-up's result for this exit came first."""
+    row.exits += 1
+    row.completed, row.left_on = completed, left_on
+    if row.upon_leaving_exit is not None and row.upon_leaving_exit < row.exits:
+        row.employed_upon_leaving, row.upon_leaving_exit = False, None
+    if row.six_months_exit is not None and row.six_months_exit < row.exits:
+        row.employed_six_months, row.six_months_exit = False, None
 
 
 HANDLERS: Handlers = {

@@ -33,6 +33,10 @@ class ParticipantProgress(SQLModel, table=True):
     left_on: date | None = None
     employed_upon_leaving: bool = False
     employed_six_months: bool = False
+    # A re-entry's final exit counts: exits seen, and which exit each counted result belongs to.
+    exits: int = 0
+    upon_leaving_exit: int | None = None
+    six_months_exit: int | None = None
     last_event_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 

@@ -1,19 +1,20 @@
-"""Follow-up rules: deadlines from the leaving date, when an outcome may be recorded, and the reminder text."""
+"""Follow-up rules, pure: the calendar of each check (Europe/Copenhagen), when a result may be recorded, and which
+record counts by the fund's rules."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from typing import get_args
+from uuid import uuid4
 
 import pytest
 
-from services.followup.domain import due_on, first_reminder_at, may_record, reminder_text
+from services.followup.domain import Counted, Judgement, judge, may_record, proposed_outcome
+from services.followup.schedule import Step, Window, morning_of, reminders_in, step_due, steps, window
 from shared.clock import COPENHAGEN
 from shared.contracts import Check, Situation
 from shared.fund_rules import add_months, is_employed
 
-CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 LEFT_ON = date(2026, 8, 31)
 SIX_MONTHS_DUE = date(2027, 2, 28)
 
@@ -44,151 +45,219 @@ def test_add_months_counts_calendar_months_clamped_to_the_month_end(day: date, m
     assert add_months(day, months) == expected
 
 
-def test_the_leaving_outcome_falls_due_four_weeks_after_leaving() -> None:
-    assert due_on("leaving-outcome", LEFT_ON) == date(2026, 9, 28)
-    assert due_on("leaving-outcome", date(2026, 12, 20)) == date(2027, 1, 17)
+# --- each check's window ---------------------------------------------------------------------------------------
 
 
-def test_the_six_month_check_falls_due_six_calendar_months_after_leaving() -> None:
-    assert due_on("six-month", LEFT_ON) == SIX_MONTHS_DUE
-    assert due_on("six-month", date(2027, 8, 31)) == date(2028, 2, 29)
-    assert due_on("six-month", date(2026, 1, 15)) == date(2026, 7, 15)
+def test_the_leaving_outcome_is_asked_for_on_day_14_and_counts_until_day_28() -> None:
+    assert window("leaving-outcome", LEFT_ON) == Window(date(2026, 9, 14), date(2026, 9, 28))
+    assert window("leaving-outcome", date(2026, 12, 20)).counts_until == date(2027, 1, 17)  # across the new year
 
 
-# --- the first reminder -------------------------------------------------------------------------------------------
+def test_the_six_month_result_falls_due_six_calendar_months_after_leaving_and_counts_for_eight_weeks() -> None:
+    assert window("six-month", LEFT_ON) == Window(SIX_MONTHS_DUE, SIX_MONTHS_DUE + timedelta(weeks=8))
+    assert window("six-month", date(2027, 8, 31)).due_on == date(2028, 2, 29)  # a leap year's end of February
+    assert window("six-month", date(2026, 1, 15)).due_on == date(2026, 7, 15)
 
 
-def test_the_first_reminder_is_at_eight_in_the_morning_copenhagen_time_in_winter() -> None:
-    at = first_reminder_at(date(2027, 1, 15))
-    assert (at.date(), at.hour, at.minute) == (date(2027, 1, 15), 8, 0)
-    assert at.tzinfo is not None
-    assert at.utcoffset() == timedelta(hours=1)
-    assert at.astimezone(UTC) == datetime(2027, 1, 15, 7, 0, tzinfo=UTC)
+def test_the_programme_sets_the_limit_for_late_six_month_results() -> None:
+    assert window("six-month", LEFT_ON, 14).counts_until == date(2027, 3, 14)
+    assert window("six-month", LEFT_ON, 0).counts_until == SIX_MONTHS_DUE
 
 
-def test_the_first_reminder_is_at_eight_in_the_morning_copenhagen_time_in_summer() -> None:
-    at = first_reminder_at(date(2026, 7, 15))
-    assert (at.date(), at.hour, at.minute) == (date(2026, 7, 15), 8, 0)
-    assert at.utcoffset() == timedelta(hours=2)
-    assert at.astimezone(UTC) == datetime(2026, 7, 15, 6, 0, tzinfo=UTC)
+# --- the steps: reminders while a result can still count, then the coordinator, then nothing --------------------
 
 
-def test_the_first_reminder_uses_the_copenhagen_zone() -> None:
-    at = first_reminder_at(date(2026, 10, 25))  # the day summer time ends, after the change at 03:00
+def test_the_leaving_outcome_is_reminded_on_days_14_and_24_escalated_on_day_26_and_given_up_after_day_28() -> None:
+    assert steps("leaving-outcome", LEFT_ON) == (
+        Step("reminder", date(2026, 9, 14)),
+        Step("reminder", date(2026, 9, 24)),
+        Step("overdue", date(2026, 9, 26)),
+        Step("lapse", date(2026, 9, 29)),
+    )
+
+
+def test_both_leaving_outcome_reminders_come_while_a_record_still_counts() -> None:
+    w = window("leaving-outcome", LEFT_ON)
+    assert all(s.on <= w.counts_until for s in steps("leaving-outcome", LEFT_ON) if s.kind == "reminder")
+
+
+def test_the_six_month_result_is_reminded_when_due_and_a_week_later_then_escalated_then_given_up() -> None:
+    assert steps("six-month", LEFT_ON) == (
+        Step("reminder", date(2027, 2, 28)),
+        Step("reminder", date(2027, 3, 7)),
+        Step("overdue", date(2027, 3, 14)),
+        Step("lapse", date(2027, 4, 26)),
+    )
+    assert reminders_in(steps("six-month", LEFT_ON)) == 2
+
+
+def test_a_short_limit_for_late_results_drops_the_steps_after_it() -> None:
+    assert steps("six-month", LEFT_ON, 10) == (
+        Step("reminder", date(2027, 2, 28)),
+        Step("reminder", date(2027, 3, 7)),
+        Step("lapse", date(2027, 3, 11)),
+    )
+
+
+# --- Copenhagen mornings, right across both changes of clocks ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "utc_hour"),
+    [
+        (date(2027, 1, 15), 7),  # winter: UTC+1
+        (date(2026, 7, 15), 6),  # summer: UTC+2
+        (date(2026, 3, 28), 7),  # the Saturday before summer time begins
+        (date(2026, 3, 29), 6),  # summer time began at 02:00 that night
+        (date(2026, 10, 24), 6),  # the Saturday before summer time ends
+        (date(2026, 10, 25), 7),  # summer time ended at 03:00 that night
+    ],
+)
+def test_every_step_is_at_eight_in_the_morning_in_copenhagen(day: date, utc_hour: int) -> None:
+    at = morning_of(day)
+    assert at == datetime(day.year, day.month, day.day, utc_hour, 0, tzinfo=UTC)
     assert at.astimezone(COPENHAGEN).hour == 8
-    assert at.utcoffset() == timedelta(hours=1)
 
 
-# --- may an outcome be recorded -----------------------------------------------------------------------------------
+def test_a_weekly_repeat_across_the_end_of_summer_time_stays_at_eight_local_time() -> None:
+    left_on = add_months(date(2026, 10, 20), -6)  # due on 20 October (summer), repeated on 27 October (winter)
+    first, second = (s.at for s in steps("six-month", left_on)[:2])
+    assert [first.astimezone(COPENHAGEN).hour, second.astimezone(COPENHAGEN).hour] == [8, 8]
+    assert second - first == timedelta(days=7, hours=1)  # 169 hours apart in UTC, not 168
+
+
+def test_a_weekly_repeat_across_the_start_of_summer_time_stays_at_eight_local_time() -> None:
+    left_on = add_months(date(2027, 3, 25), -6)
+    first, second = (s.at for s in steps("six-month", left_on)[:2])
+    assert second.astimezone(COPENHAGEN).hour == 8
+    assert second - first == timedelta(days=7, hours=-1)
+
+
+# --- which step is due: only the latest missed one -----------------------------------------------------------------
+
+
+def test_no_step_is_due_before_the_first_morning() -> None:
+    planned = steps("six-month", LEFT_ON)
+    assert step_due(planned, 0, planned[0].at - timedelta(seconds=1)) is None
+    assert step_due(planned, 0, planned[0].at) == 0
+
+
+def test_missed_steps_are_not_caught_up_one_by_one() -> None:
+    planned = steps("six-month", LEFT_ON)
+    assert step_due(planned, 0, planned[1].at + timedelta(hours=1)) == 1  # one reminder, not two
+    assert step_due(planned, 0, planned[-1].at + timedelta(days=900)) == len(planned) - 1  # an old case: given up
+
+
+def test_a_step_already_done_is_not_due_again() -> None:
+    planned = steps("leaving-outcome", LEFT_ON)
+    assert step_due(planned, 1, planned[0].at + timedelta(hours=1)) is None
+
+
+# --- may a result be recorded ---------------------------------------------------------------------------------------
+
+LEAVING = window("leaving-outcome", LEFT_ON)
+SIX = window("six-month", LEFT_ON)
 
 
 @pytest.mark.parametrize("check", ["leaving-outcome", "six-month"])
 def test_nothing_can_be_recorded_for_a_participant_who_has_not_left(check: Check) -> None:
-    refusal = may_record(check, left_on=None, due=None, fulfilled=False, observed_on=date(2026, 9, 1))
-    assert refusal is not None
-    assert refusal.reason == "not-left"
+    refusal = may_record(check, left_on=None, on_course=False, window=None, observed_on=date(2026, 9, 1))
+    assert refusal is not None and refusal.reason == "not-left"
 
 
-def test_an_outcome_cannot_be_recorded_twice() -> None:
+def test_nothing_can_be_recorded_for_an_exit_while_the_participant_is_back_on_a_course() -> None:
     refusal = may_record(
-        "leaving-outcome", left_on=LEFT_ON, due=date(2026, 9, 28), fulfilled=True, observed_on=date(2026, 9, 10)
+        "leaving-outcome", left_on=LEFT_ON, on_course=True, window=LEAVING, observed_on=date(2026, 9, 10)
     )
-    assert refusal is not None
-    assert refusal.reason == "already-recorded"
+    assert refusal is not None and refusal.reason == "not-left"
 
 
-@pytest.mark.parametrize(("check", "due"), [("leaving-outcome", date(2026, 9, 28)), ("six-month", SIX_MONTHS_DUE)])
-def test_an_observation_before_the_leaving_date_is_refused(check: Check, due: date) -> None:
-    refusal = may_record(check, left_on=LEFT_ON, due=due, fulfilled=False, observed_on=date(2026, 8, 30))
-    assert refusal is not None
-    assert refusal.reason == "before-leaving"
+@pytest.mark.parametrize(("check", "w"), [("leaving-outcome", LEAVING), ("six-month", SIX)])
+def test_an_observation_before_the_leaving_date_is_refused(check: Check, w: object) -> None:
+    refusal = may_record(check, left_on=LEFT_ON, on_course=False, window=SIX, observed_on=date(2026, 8, 30))
+    assert refusal is not None and refusal.reason == "before-leaving"
 
 
-def test_a_six_month_result_observed_before_it_is_due_is_refused() -> None:
-    refusal = may_record(
-        "six-month", left_on=LEFT_ON, due=SIX_MONTHS_DUE, fulfilled=False, observed_on=date(2027, 2, 27)
-    )
-    assert refusal is not None
-    assert refusal.reason == "too-early"
+def test_a_six_month_result_observed_before_it_is_due_is_refused_as_too_early() -> None:
+    refusal = may_record("six-month", left_on=LEFT_ON, on_course=False, window=SIX, observed_on=date(2027, 2, 27))
+    assert refusal is not None and refusal.reason == "too-early"
     assert "2027-02-28" in refusal.detail
 
 
-@pytest.mark.parametrize("observed_on", [SIX_MONTHS_DUE, date(2027, 3, 15)])
-def test_a_six_month_result_observed_on_or_after_the_due_date_is_accepted(observed_on: date) -> None:
-    assert (
-        may_record("six-month", left_on=LEFT_ON, due=SIX_MONTHS_DUE, fulfilled=False, observed_on=observed_on) is None
-    )
+@pytest.mark.parametrize("observed_on", [SIX_MONTHS_DUE, date(2027, 3, 15), date(2030, 1, 1)])
+def test_a_six_month_result_on_or_after_its_due_date_is_accepted_however_late(observed_on: date) -> None:
+    assert may_record("six-month", left_on=LEFT_ON, on_course=False, window=SIX, observed_on=observed_on) is None
 
 
-@pytest.mark.parametrize("observed_on", [LEFT_ON, date(2026, 9, 10), date(2026, 9, 28)])
-def test_a_leaving_outcome_observed_from_the_leaving_date_is_accepted(observed_on: date) -> None:
-    assert (
-        may_record("leaving-outcome", left_on=LEFT_ON, due=date(2026, 9, 28), fulfilled=False, observed_on=observed_on)
-        is None
-    )
+def test_an_improvement_is_refused_for_a_participant_not_employed_at_entry() -> None:
+    args = {"left_on": LEFT_ON, "on_course": False, "window": SIX, "observed_on": SIX_MONTHS_DUE}
+    refusal = may_record("six-month", **args, improvement_given=True, employed_at_entry=False)  # type: ignore[arg-type]
+    assert refusal is not None and refusal.reason == "improvement-not-asked"
+    assert may_record("six-month", **args, improvement_given=True, employed_at_entry=True) is None  # type: ignore[arg-type]
 
 
-# --- employment ---------------------------------------------------------------------------------------------------
+# --- which record counts --------------------------------------------------------------------------------------------
+
+
+def day(n: int) -> date:
+    return LEFT_ON + timedelta(days=n)
+
+
+def test_job_seeking_on_day_3_then_employed_on_day_20_counts_the_employment() -> None:
+    first = judge(day(3), LEAVING, None)
+    assert (first.counts, first.late, first.supersedes) == (True, False, None)
+    earlier = Counted(uuid4(), day(3))
+    second = judge(day(20), LEAVING, earlier)
+    assert (second.counts, second.late, second.supersedes) == (True, False, earlier.event_id)
+
+
+def test_an_observation_earlier_than_the_one_counting_is_kept_but_does_not_count() -> None:
+    later = Counted(uuid4(), day(20))
+    assert judge(day(3), LEAVING, later) == Judgement(counts=False, late=False, supersedes=None)
+
+
+@pytest.mark.parametrize("n", [0, 27, 28])
+def test_a_leaving_outcome_observed_from_day_0_to_day_28_counts(n: int) -> None:
+    assert judge(day(n), LEAVING, None).counts
+
+
+def test_a_leaving_outcome_observed_on_day_29_is_late_and_does_not_count() -> None:
+    found = judge(day(29), LEAVING, Counted(uuid4(), day(3)))
+    assert (found.counts, found.late, found.supersedes) == (False, True, None)
+
+
+def test_a_six_month_result_nine_weeks_late_does_not_count_with_the_default_limit() -> None:
+    found = judge(SIX_MONTHS_DUE + timedelta(weeks=9), SIX, None)
+    assert (found.counts, found.late) == (False, True)
+    assert judge(SIX_MONTHS_DUE + timedelta(weeks=8), SIX, None).counts
+
+
+def test_a_six_month_result_three_years_late_does_not_count() -> None:
+    assert not judge(SIX_MONTHS_DUE + timedelta(days=3 * 365), SIX, None).counts
+
+
+# --- a drop-out's proposal, and employment ---------------------------------------------------------------------------
+
+
+def test_a_drop_out_for_a_job_or_education_proposes_the_matching_outcome() -> None:
+    assert proposed_outcome("job") == "ordinary-employment"
+    assert proposed_outcome("education") == "education"
+    assert [proposed_outcome(r) for r in ("illness", "moved", "no-show", "other", None)] == [None] * 5
+
 
 EMPLOYED_SITUATIONS = {"ordinary-employment", "social-economy-employment", "flex-job", "self-employed"}
 
 
-def test_the_employed_situations_are_all_known_situations() -> None:
-    assert EMPLOYED_SITUATIONS.issubset(get_args(Situation))
-
-
 @pytest.mark.parametrize("situation", get_args(Situation))
-def test_employment_includes_ordinary_social_economy_flex_job_and_self_employment_only(situation: str) -> None:
+def test_by_default_employment_includes_flex_jobs_but_not_wage_subsidy_jobs(situation: str) -> None:
     assert is_employed(situation) is (situation in EMPLOYED_SITUATIONS)
 
 
+def test_the_programme_decides_whether_flex_jobs_and_wage_subsidy_jobs_are_employment() -> None:
+    assert not is_employed("flex-job", flex_job=False)
+    assert is_employed("wage-subsidy-job", wage_subsidy=True)
+
+
 @pytest.mark.parametrize("situation", ["education", "job-seeking", "inactive", "pension", "unknown", "", "employed"])
-def test_not_employed_situations_and_unknown_words_are_not_employment(situation: str) -> None:
-    assert is_employed(situation) is False
-
-
-# --- the reminder -------------------------------------------------------------------------------------------------
-
-LINK = "https://rummelig.example.dk/cases/RUM-000042"
-
-
-@pytest.mark.parametrize("check", ["leaving-outcome", "six-month"])
-@pytest.mark.parametrize("number", [1, 2, 3, 4])
-def test_a_reminder_names_the_case_the_due_date_and_the_link(check: Check, number: int) -> None:
-    text = reminder_text(check=check, case_reference="RUM-000042", due=SIX_MONTHS_DUE, number=number, link=LINK)
-    assert "RUM-000042" in text.subject
-    assert "RUM-000042" in text.body
-    assert "2027-02-28" in text.subject
-    assert "2027-02-28" in text.body
-    assert LINK in text.body
-
-
-def test_the_two_checks_ask_for_different_things() -> None:
-    leaving = reminder_text(check="leaving-outcome", case_reference="RUM-000042", due=LEFT_ON, number=1, link=LINK)
-    six = reminder_text(check="six-month", case_reference="RUM-000042", due=LEFT_ON, number=1, link=LINK)
-    assert "upon leaving" in leaving.body
-    assert "six-month" in six.body
-    assert leaving.subject != six.subject
-
-
-@pytest.mark.parametrize("number", [1, 2])
-def test_the_first_two_reminders_are_not_marked_overdue(number: int) -> None:
-    text = reminder_text(check="six-month", case_reference="RUM-000042", due=SIX_MONTHS_DUE, number=number, link=LINK)
-    assert "OVERDUE" not in text.subject
-    assert "overdue" not in text.body.lower()
-
-
-@pytest.mark.parametrize("number", [3, 4, 10])
-def test_from_the_third_reminder_on_the_email_says_overdue(number: int) -> None:
-    text = reminder_text(check="six-month", case_reference="RUM-000042", due=SIX_MONTHS_DUE, number=number, link=LINK)
-    assert text.subject.startswith("OVERDUE")
-    assert "overdue" in text.body
-
-
-@pytest.mark.parametrize("check", ["leaving-outcome", "six-month"])
-@pytest.mark.parametrize("number", [1, 3])
-def test_a_reminder_holds_no_cpr_like_number(check: Check, number: int) -> None:
-    text = reminder_text(check=check, case_reference="RUM-000042", due=SIX_MONTHS_DUE, number=number, link=LINK)
-    assert not CPR_LIKE.search(text.subject)
-    assert not CPR_LIKE.search(text.body)
-    assert not re.search(r"\d{10}", text.subject + text.body)
+def test_other_situations_and_unknown_words_are_not_employment(situation: str) -> None:
+    assert is_employed(situation, flex_job=True, wage_subsidy=True) is False

@@ -1,0 +1,209 @@
+"""Reminder and digest emails, pure: Danish first with English alongside, and never a citizen's personal data.
+
+No function here takes a name, CPR number or contact detail, so none can reach an email. Every value put into the
+HTML is escaped with html.escape; dates are 28.09.2026 in Danish text and 2026-09-28 in English text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+
+from shared.contracts import Check
+
+SUBJECT_MAX = 199  # characters; a subject is kept under 200
+
+# What is missing: (Danish in a subject, Danish in the body, English).
+WHAT: dict[Check, tuple[str, str, str]] = {
+    "leaving-outcome": (
+        "situationen ved afslutning",
+        "borgerens situation ved afslutning",
+        "the outcome upon leaving",
+    ),
+    "six-month": (
+        "resultatet seks måneder efter afslutning",
+        "resultatet seks måneder efter afslutning",
+        "the six-month result",
+    ),
+}
+
+# Labels of the situation codes a drop-out may propose: (Danish, English).
+SITUATIONS: dict[str, tuple[str, str]] = {
+    "ordinary-employment": ("ordinær beskæftigelse", "ordinary employment"),
+    "social-economy-employment": ("beskæftigelse i en socialøkonomisk virksomhed", "social-economy employment"),
+    "flex-job": ("fleksjob", "flex job"),
+    "wage-subsidy-job": ("job med løntilskud", "wage-subsidy job"),
+    "self-employed": ("selvstændig erhvervsdrivende", "self-employed"),
+    "education": ("uddannelse", "education"),
+    "job-seeking": ("jobsøgende", "job-seeking"),
+    "inactive": ("uden for arbejdsstyrken", "inactive"),
+    "pension": ("pension", "pension"),
+    "unknown": ("ukendt", "unknown"),
+    "unreachable": ("kunne ikke kontaktes", "could not be reached"),
+}
+
+NO_PERSONAL_DATA = (
+    "Mailen indeholder ingen personoplysninger: åbn sagen i Rummelig for at se, hvem den drejer sig om.",
+    "This email holds no personal data: open the case in Rummelig to see who it concerns.",
+)
+
+
+@dataclass(frozen=True)
+class Email:
+    """An email without any of the citizen's personal data: subject, plain text and HTML."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    """One overdue check in a coordinator's digest."""
+
+    case_reference: str
+    check: Check
+    left_on: date
+    due_on: date
+    counts_until: date  # last day a record still counts
+
+
+def reminder(
+    *,
+    check: Check,
+    case_reference: str,
+    left_on: date,
+    record_by: date,
+    number: int,
+    of: int,
+    link: str,
+    proposed_situation: str | None = None,
+) -> Email:
+    """The caseworker's reminder: the case reference, what to record, by when, and where."""
+    subject_da, what_da, what_en = WHAT[check]
+    da = [
+        f"Sag {case_reference} mangler {what_da}.",
+        f"Borgeren afsluttede forløbet {_da(left_on)}. Registrér det senest {_da(record_by)}.",
+    ]
+    en = (
+        f"Case {case_reference} needs {what_en} (left on {_iso(left_on)}); record it by {_iso(record_by)}."
+        f" Reminder {number} of {of}."
+    )
+    if proposed_situation is not None:
+        label_da, label_en = SITUATIONS.get(proposed_situation, (proposed_situation, proposed_situation))
+        da.append(f"Afbrydelsen foreslår situationen »{label_da}«; du skal bekræfte den, når du registrerer.")
+        en += f' The drop-out proposes "{label_en}"; you must confirm it when you record.'
+    counter = f"Påmindelse {number} af {of}."
+    subject = _subject(f"Rummelig {case_reference}: registrér {subject_da} senest {_da(record_by)} (record {what_en})")
+    text = "\n".join(
+        [*da, f"Registrér her: {link}", counter, "", en, f"Record it here: {link}", "", *NO_PERSONAL_DATA, ""]
+    )
+    body = (
+        "".join(f"<p>{escape(line)}</p>\n" for line in da)
+        + f"<p>Registrér her: {_a(link)}</p>\n<p>{escape(counter)}</p>\n"
+        + f'<p lang="en">{escape(en)} Record it here: {_a(link)}</p>\n'
+        + _footer()
+    )
+    return Email(subject, text, _document(subject, body))
+
+
+def digest(*, cases: Sequence[OverdueCase], day: date, link_base: str) -> Email:
+    """A coordinator's daily list of overdue checks, by due date then case reference; refuses an empty list."""
+    if not cases:
+        raise ValueError("a digest lists at least one overdue case")
+    ordered = sorted(cases, key=lambda c: (c.due_on, c.case_reference))
+    count = len(ordered)
+    da_count = f"{count} {'opfølgning' if count == 1 else 'opfølgninger'} er overskredet"
+    en_count = f"{count} {'follow-up' if count == 1 else 'follow-ups'} overdue"
+    subject = _subject(f"Rummelig: {da_count} ({en_count}) {_da(day)}")
+    intro_da = f"{da_count} pr. {_da(day)}. Registrér dem, mens de stadig tæller med."
+    intro_en = f"{en_count} as of {_iso(day)}: record them while they still count."
+    links = [f"{link_base.rstrip('/')}/cases/{c.case_reference}" for c in ordered]
+    text = "\n".join(
+        [
+            intro_da,
+            intro_en,
+            "",
+            *(_digest_lines(c, link) for c, link in zip(ordered, links, strict=True)),
+            *NO_PERSONAL_DATA,
+            "",
+        ]
+    )
+    body = (
+        f'<p>{escape(intro_da)}</p>\n<p lang="en">{escape(intro_en)}</p>\n' + _digest_table(ordered, links) + _footer()
+    )
+    return Email(subject, text, _document(subject, body))
+
+
+def _digest_lines(case: OverdueCase, link: str) -> str:
+    """One overdue case in the plain text, followed by a blank line."""
+    _, what_da, what_en = WHAT[case.check]
+    return (
+        f"{case.case_reference}: mangler {what_da} ({what_en})\n"
+        f"  Afsluttet (left): {_da(case.left_on)}; frist (due): {_da(case.due_on)};"
+        f" tæller med til og med (counts until): {_da(case.counts_until)}\n"
+        f"  {link}\n"
+    )
+
+
+HEADINGS = (
+    ("Sag", "case"),
+    ("Mangler", "missing"),
+    ("Afsluttet", "left"),
+    ("Frist", "due"),
+    ("Tæller med til og med", "counts until"),
+)
+
+
+def _digest_table(cases: Sequence[OverdueCase], links: Sequence[str]) -> str:
+    """The overdue cases as an HTML table with column headings in Danish and English."""
+    head = "".join(f'<th scope="col">{escape(da)} <span lang="en">({escape(en)})</span></th>' for da, en in HEADINGS)
+    rows = "".join(
+        f"<tr><td>{_a(link, c.case_reference)}</td>"
+        f'<td>{escape(WHAT[c.check][1])} <span lang="en">({escape(WHAT[c.check][2])})</span></td>'
+        f"<td>{_time(c.left_on)}</td><td>{_time(c.due_on)}</td><td>{_time(c.counts_until)}</td></tr>\n"
+        for c, link in zip(cases, links, strict=True)
+    )
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n"
+
+
+def _subject(subject: str) -> str:
+    """One line, under 200 characters."""
+    line = " ".join(subject.split())
+    return line if len(line) <= SUBJECT_MAX else line[: SUBJECT_MAX - 1] + "…"
+
+
+def _da(day: date) -> str:
+    """A date as Danes write it: 28.09.2026."""
+    return f"{day:%d.%m.%Y}"
+
+
+def _iso(day: date) -> str:
+    """A date for the English text: 2026-09-28."""
+    return day.isoformat()
+
+
+def _time(day: date) -> str:
+    """A date in the HTML: Danish to read, ISO in the datetime attribute."""
+    return f'<time datetime="{escape(_iso(day))}">{escape(_da(day))}</time>'
+
+
+def _a(url: str, label: str | None = None) -> str:
+    """A link; the URL is shown unless a label is given."""
+    return f'<a href="{escape(url)}">{escape(url if label is None else label)}</a>'
+
+
+def _footer() -> str:
+    """The closing lines saying the email holds no personal data."""
+    da, en = NO_PERSONAL_DATA
+    return f'<p>{escape(da)}</p>\n<p lang="en">{escape(en)}</p>\n'
+
+
+def _document(subject: str, body: str) -> str:
+    """A minimal HTML document around a body: Danish, UTF-8, no external resources."""
+    return (
+        '<!doctype html>\n<html lang="da">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(subject)}</title>\n</head>\n<body>\n{body}</body>\n</html>\n"
+    )

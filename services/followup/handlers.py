@@ -140,7 +140,7 @@ async def on_record_leaving_outcome(
         cause=event,
         topic=FOLLOWUP_EVENTS,
     )
-    _recorded(session, event, deadline, judgement, fact.id, cmd.observed_on)
+    _recorded(session, fact, deadline, judgement, cmd.observed_on)
 
 
 async def on_record_six_month_result(
@@ -172,7 +172,7 @@ async def on_record_six_month_result(
         cause=event,
         topic=FOLLOWUP_EVENTS,
     )
-    _recorded(session, event, deadline, judgement, fact.id, cmd.observed_on)
+    _recorded(session, fact, deadline, judgement, cmd.observed_on)
 
 
 HANDLERS: Handlers = {
@@ -283,17 +283,17 @@ async def _recordable(
 
 def _recorded(
     session: AsyncSession,
-    command: CloudEvent,
+    fact: CloudEvent,
     deadline: Deadline,
     judgement: domain.Judgement,
-    fact_id: UUID,
     observed_on: date,
 ) -> None:
-    """Keep the record that counts now, and stop the check's reminders."""
+    """Keep the record that counts now, and stop the check's reminders (the fact is the cause, so that the command
+    is answered by the fact alone)."""
     if judgement.counts:
-        deadline.counted_event_id, deadline.counted_observed_on = fact_id, observed_on
+        deadline.counted_event_id, deadline.counted_observed_on = fact.id, observed_on
     if deadline.status == "open":
-        close(session, command, deadline, "recorded")
+        close(session, fact, deadline, "recorded")
 
 
 def _employed(situation: str, programme: CatalogueProgramme | None) -> bool:

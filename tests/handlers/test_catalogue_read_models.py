@@ -22,9 +22,6 @@ from shared.contracts import (
     CompanyPublished,
     CoursePublished,
     FigureId,
-    ProgrammePublished,
-    ProgrammeSettings,
-    SubprojectPublished,
     TargetPublished,
     TargetStep,
     to_event,
@@ -32,16 +29,8 @@ from shared.contracts import (
 from shared.db import SessionMaker
 from shared.registry import Contract
 from shared.topics import CATALOGUE_EVENTS
+from tests.fixtures.events import SETTINGS, programme, subproject
 from tests.fixtures.handlers import apply, deliver, processed, row, rows
-
-COORDINATOR = "koordinator@aarhus.example.dk"
-SETTINGS = ProgrammeSettings(
-    flex_job_counts_as_employment=True,
-    wage_subsidy_counts_as_employment=False,
-    cr04_reading="every-participant",
-    min_cell=5,
-    six_month_result_grace_days=90,
-)
 
 
 @pytest.fixture
@@ -59,37 +48,6 @@ def reporting(service_sessions: Callable[[str], SessionMaker]) -> SessionMaker:
 def an_id(kind: str) -> str:
     """An id of its own for one test: the session's databases are shared by every test."""
     return f"{kind}-{uuid4().hex[:12]}"
-
-
-def programme(programme_id: str, **changes: Any) -> ProgrammePublished:
-    fields: dict[str, Any] = {
-        "programme_id": programme_id,
-        "title": "Rummelig test",
-        "operator": "Testkommune",
-        "region": "Midtjylland",
-        "starts_on": date(2017, 9, 1),
-        "ends_on": date(2020, 12, 31),
-        "fund": "esf-2014-2020",
-        "settings": SETTINGS,
-    }
-    return ProgrammePublished(**(fields | changes))
-
-
-def subproject(subproject_id: str, programme_id: str, **changes: Any) -> SubprojectPublished:
-    fields: dict[str, Any] = {
-        "subproject_id": subproject_id,
-        "programme_id": programme_id,
-        "title": "Veje til job",
-        "provider_kind": "municipality",
-        "municipalities": ["751", "727"],
-        "target_groups": ["long-term-unemployed"],
-        "coordinator_email": COORDINATOR,
-        "starts_on": date(2017, 9, 1),
-        "ends_on": date(2020, 12, 31),
-        "scope": "regional",
-        "illustrative": False,
-    }
-    return SubprojectPublished(**(fields | changes))
 
 
 def course(course_id: str, programme_id: str, subproject_id: str, **changes: Any) -> CoursePublished:

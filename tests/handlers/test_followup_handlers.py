@@ -1,6 +1,7 @@
-"""Follow-up's handlers through its consumer, on a real migrated PostgreSQL, without Kafka.
+"""Follow-up's handlers through its consumer, on a real migrated PostgreSQL, without Kafka: hand-built histories.
 
-Leaving facts schedule the two deadlines by the fund's rules; outcome commands fulfil them or are rejected.
+An exit schedules its two checks; a re-enrolment, a later exit or a recorded result closes them; within the four
+weeks the last observation counts; a result after its limit is kept and flagged late.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import pytest
 
 from shared import fund_rules
 from shared.contracts import (
+    EnrolmentConfirmed,
     EnrolParticipant,
+    LeavingDateCorrected,
     ParticipationCompleted,
     ParticipationDroppedOut,
     ParticipationWithdrawn,
@@ -24,13 +27,22 @@ from shared.contracts import (
     RecordSixMonthResult,
     RecordStart,
     ReferralRegistered,
-    to_event,
 )
 from shared.db import SessionMaker
 from shared.envelope import CloudEvent
 from shared.topics import FOLLOWUP_EVENTS
+from tests.fixtures.events import programme, subproject
 from tests.fixtures.events import referral as fixture_referral
-from tests.fixtures.handlers import add_course, answer_to, apply, deliver, outbox_rows, rejection_reason, row, rows
+from tests.fixtures.handlers import (
+    add_course,
+    answer_to,
+    deliver,
+    outbox_rows,
+    refer_to_course,
+    rejection_reason,
+    row,
+    rows,
+)
 
 SERVICE = "followup"
 LEFT = date(2026, 8, 31)  # six calendar months later is 28 February, not 3 March
@@ -58,40 +70,59 @@ def referral(pid: UUID, case_reference: str) -> ReferralRegistered:
 async def deadlines(db: SessionMaker, pid: UUID) -> list[dict[str, Any]]:
     return await rows(
         db,
-        "SELECT check_kind, left_on, due_on, status, situation, observed_on FROM deadline"
-        " WHERE participant_id = :p ORDER BY left_on, check_kind",
+        "SELECT check_kind, exit_number, left_on, due_on, counts_until, status, closed_reason, proposed_situation"
+        " FROM deadline WHERE participant_id = :p ORDER BY exit_number, check_kind",
         p=pid,
     )
 
 
-def open_deadlines(left_on: date) -> list[dict[str, Any]]:
-    """The two open deadlines a leaving on left_on schedules, in (left_on, check_kind) order."""
+def open_deadlines(left_on: date, exit_number: int = 1, proposed: str | None = None) -> list[dict[str, Any]]:
+    """The two open checks an exit on left_on schedules, in (exit, check) order."""
+    six_months = fund_rules.six_months_after(left_on)
+    common = {"exit_number": exit_number, "left_on": left_on, "status": "open", "closed_reason": None}
     return [
         {
+            **common,
             "check_kind": "leaving-outcome",
-            "left_on": left_on,
-            "due_on": fund_rules.upon_leaving_ends(left_on),
-            "status": "open",
-            "situation": None,
-            "observed_on": None,
+            "due_on": left_on + timedelta(days=14),
+            "counts_until": left_on + timedelta(days=28),
+            "proposed_situation": proposed,
         },
         {
+            **common,
             "check_kind": "six-month",
-            "left_on": left_on,
-            "due_on": fund_rules.six_months_after(left_on),
-            "status": "open",
-            "situation": None,
-            "observed_on": None,
+            "due_on": six_months,
+            "counts_until": six_months + timedelta(weeks=8),
+            "proposed_situation": None,
         },
     ]
 
 
-def scheduled(left_on: date) -> list[dict[str, str]]:
-    """The data of the two followup.check-scheduled facts a leaving on left_on publishes."""
-    return [
-        {"check": d["check_kind"], "left_on": left_on.isoformat(), "due_on": d["due_on"].isoformat()}
-        for d in open_deadlines(left_on)
-    ]
+def closed(deadlines: list[dict[str, Any]], reason: str) -> list[dict[str, Any]]:
+    return [{**d, "status": "closed", "closed_reason": reason} for d in deadlines]
+
+
+def day(n: int, left_on: date = LEFT) -> date:
+    return left_on + timedelta(days=n)
+
+
+def leaving_outcome(pid: UUID, situation: str, observed_on: date, **more: Any) -> RecordLeavingOutcome:
+    return RecordLeavingOutcome(participant_id=pid, situation=situation, observed_on=observed_on, **more)
+
+
+def re_enrolled(pid: UUID, on: date) -> EnrolmentConfirmed:
+    return EnrolmentConfirmed(
+        participant_id=pid,
+        programme_id="handler-tests",
+        subproject_id="sub-handler-tests",
+        course_id="handler-tests",
+        enrolled_on=on,
+        re_entry=True,
+    )
+
+
+def facts_of(staged: list[Any], cause_id: UUID) -> list[tuple[str, dict[str, Any]]]:
+    return [(r.type, r.data) for r in staged if r.causation == cause_id]
 
 
 async def test_a_completion_schedules_the_leaving_outcome_and_the_six_month_check(db: SessionMaker) -> None:
@@ -99,125 +130,276 @@ async def test_a_completion_schedules_the_leaving_outcome_and_the_six_month_chec
     fact = await deliver(db, SERVICE, completed(pid))
 
     assert await deadlines(db, pid) == open_deadlines(LEFT)
-    assert [d["due_on"] for d in await deadlines(db, pid)] == [date(2026, 9, 28), date(2027, 2, 28)]
+    assert [(d["due_on"], d["counts_until"]) for d in await deadlines(db, pid)] == [
+        (date(2026, 9, 14), date(2026, 9, 28)),
+        (date(2027, 2, 28), date(2027, 4, 25)),  # 31 August + 6 months is 28 February
+    ]
     staged = await outbox_rows(db, pid)
     assert {(r.topic, r.type, r.causation) for r in staged} == {(FOLLOWUP_EVENTS, "followup.check-scheduled", fact.id)}
-    assert len(staged) == 2
-    assert [{k: r.data[k] for k in ("check", "left_on", "due_on")} for r in staged] == scheduled(LEFT)
-    case = await row(db, "SELECT left_on, case_reference FROM followup_case WHERE participant_id = :p", p=pid)
-    assert case == {"left_on": LEFT, "case_reference": None}
+    assert [r.data for r in staged] == [
+        {
+            "participant_id": str(pid),
+            "check": d["check_kind"],
+            "exit_number": 1,
+            "left_on": LEFT.isoformat(),
+            "due_on": d["due_on"].isoformat(),
+            "counts_until": d["counts_until"].isoformat(),
+            "proposed_situation": None,
+        }
+        for d in open_deadlines(LEFT)
+    ]
 
 
-async def test_a_drop_out_schedules_the_same_two_checks(db: SessionMaker) -> None:
+@pytest.mark.parametrize(("reason", "proposed"), [("job", "ordinary-employment"), ("education", "education")])
+async def test_a_drop_out_for_a_job_or_education_proposes_the_matching_outcome(
+    db: SessionMaker, reason: str, proposed: str
+) -> None:
     pid, left_on = uuid4(), date(2026, 3, 16)
-    dropped_out = ParticipationDroppedOut(participant_id=pid, course_id="handler-tests", left_on=left_on, reason="job")
-    await deliver(db, SERVICE, dropped_out)
-
-    assert await deadlines(db, pid) == open_deadlines(left_on)
-    staged = await outbox_rows(db, pid)
-    assert [r.type for r in staged] == ["followup.check-scheduled"] * 2
-    assert [{k: r.data[k] for k in ("check", "left_on", "due_on")} for r in staged] == scheduled(left_on)
-
-
-async def test_a_re_entrys_second_exit_supersedes_the_first_exits_open_deadlines(db: SessionMaker) -> None:
-    pid, first_exit, final_exit = uuid4(), date(2026, 3, 16), date(2026, 8, 31)
     await deliver(
         db,
         SERVICE,
-        ParticipationDroppedOut(participant_id=pid, course_id="handler-tests", left_on=first_exit, reason="illness"),
+        ParticipationDroppedOut(participant_id=pid, course_id="handler-tests", left_on=left_on, reason=reason),
     )
+
+    assert await deadlines(db, pid) == open_deadlines(left_on, proposed=proposed)
+    staged = await outbox_rows(db, pid)
+    assert [r.data["proposed_situation"] for r in staged] == [proposed, None]
+
+
+async def test_job_seeking_on_day_3_then_employed_on_day_20_counts_as_employed(db: SessionMaker) -> None:
+    pid = uuid4()
+    await deliver(db, SERVICE, completed(pid))
+    first = await deliver(db, SERVICE, leaving_outcome(pid, "job-seeking", day(3)))
+    second = await deliver(db, SERVICE, leaving_outcome(pid, "ordinary-employment", day(20), qualification_gained=True))
+
+    staged = await outbox_rows(db, pid)
+    first_fact = answer_to(staged, first)
+    assert first_fact.type == "leaving-outcome.recorded"
+    assert (first_fact.data["counts"], first_fact.data["employed"], first_fact.data["supersedes"]) == (
+        True,
+        False,
+        None,
+    )
+    assert facts_of(staged, first_fact.event_id)[0] == (
+        "followup.check-closed",
+        {
+            "participant_id": str(pid),
+            "check": "leaving-outcome",
+            "exit_number": 1,
+            "left_on": LEFT.isoformat(),
+            "reason": "recorded",
+        },
+    )
+    assert facts_of(staged, second.id) == [
+        (
+            "leaving-outcome.recorded",
+            {
+                "participant_id": str(pid),
+                "situation": "ordinary-employment",
+                "employed": True,
+                "qualification_gained": True,
+                "observed_on": day(20).isoformat(),
+                "left_on": LEFT.isoformat(),
+                "exit_number": 1,
+                "counts": True,
+                "late": False,
+                "supersedes": str(first_fact.event_id),
+            },
+        )
+    ]
+    leaving, six_month = await deadlines(db, pid)
+    assert leaving == closed(open_deadlines(LEFT), "recorded")[0]
+    assert six_month == open_deadlines(LEFT)[1]
+
+
+async def test_an_observation_older_than_the_one_counting_is_kept_without_counting(db: SessionMaker) -> None:
+    pid = uuid4()
+    await deliver(db, SERVICE, completed(pid))
+    await deliver(db, SERVICE, leaving_outcome(pid, "ordinary-employment", day(20)))
+    older = await deliver(db, SERVICE, leaving_outcome(pid, "job-seeking", day(3)))
+
+    data = answer_to(await outbox_rows(db, pid), older).data
+    assert (data["counts"], data["late"], data["supersedes"]) == (False, False, None)
+
+
+async def test_a_leaving_outcome_observed_on_day_29_is_kept_flagged_late_and_stops_the_reminders(
+    db: SessionMaker,
+) -> None:
+    pid = uuid4()
+    await deliver(db, SERVICE, completed(pid))
+    late = await deliver(db, SERVICE, leaving_outcome(pid, "ordinary-employment", day(29)))
+
+    answer = answer_to(await outbox_rows(db, pid), late)
+    assert answer.type == "leaving-outcome.recorded"
+    assert (answer.data["counts"], answer.data["late"], answer.data["employed"]) == (False, True, True)
+    assert (await deadlines(db, pid))[0] == closed(open_deadlines(LEFT), "recorded")[0]
+
+
+async def test_a_six_month_result_nine_weeks_late_does_not_count_with_the_default_limit(db: SessionMaker) -> None:
+    pid = uuid4()
+    await deliver(db, SERVICE, completed(pid))
+    due = fund_rules.six_months_after(LEFT)
+    command = await deliver(
+        db,
+        SERVICE,
+        RecordSixMonthResult(participant_id=pid, situation="flex-job", observed_on=due + timedelta(weeks=9)),
+    )
+
+    data = answer_to(await outbox_rows(db, pid), command).data
+    assert (data["counts"], data["late"], data["due_on"]) == (False, True, due.isoformat())
+
+
+async def test_the_programmes_limit_for_late_results_decides_what_counts(db: SessionMaker) -> None:
+    pid, programme_id = uuid4(), f"late-{uuid4().hex[:8]}"
+    lenient = programme(programme_id).settings.model_copy(update={"six_month_result_grace_days": 90})
+    await deliver(db, SERVICE, programme(programme_id, settings=lenient))
+    await deliver(db, SERVICE, fixture_referral(pid, programme_id=programme_id, case_reference="RUM-700009"))
+    await deliver(db, SERVICE, completed(pid))
+    due = fund_rules.six_months_after(LEFT)
+    command = await deliver(
+        db,
+        SERVICE,
+        RecordSixMonthResult(participant_id=pid, situation="ordinary-employment", observed_on=due + timedelta(weeks=9)),
+    )
+
+    data = answer_to(await outbox_rows(db, pid), command).data
+    assert (data["counts"], data["late"]) == (True, False)
+    assert (await deadlines(db, pid))[1]["counts_until"] == due + timedelta(days=90)
+
+
+async def test_a_re_entry_then_a_drop_out_for_illness_follows_up_the_final_exit_only(db: SessionMaker) -> None:
+    pid, first_exit, final_exit = uuid4(), date(2026, 3, 16), date(2026, 8, 31)
+    await deliver(db, SERVICE, completed(pid, first_exit))
+    await deliver(db, SERVICE, leaving_outcome(pid, "ordinary-employment", day(5, first_exit)))
+    again = await deliver(db, SERVICE, re_enrolled(pid, date(2026, 5, 1)))
+    while_on_course = await deliver(db, SERVICE, leaving_outcome(pid, "job-seeking", day(6, first_exit)))
+    await deliver(
+        db,
+        SERVICE,
+        ParticipationDroppedOut(participant_id=pid, course_id="handler-tests", left_on=final_exit, reason="illness"),
+    )
+
+    first_checks = open_deadlines(first_exit)
+    assert await deadlines(db, pid) == [
+        closed(first_checks, "recorded")[0],
+        closed(first_checks, "re-enrolled")[1],
+        *open_deadlines(final_exit, exit_number=2),
+    ]
+    staged = await outbox_rows(db, pid)
+    assert [t for t, _ in facts_of(staged, again.id)] == ["followup.check-closed"]
+    assert rejection_reason(staged, while_on_course) == "not-left"
+    case = await row(db, "SELECT exits, left_on, on_course FROM followup_case WHERE participant_id = :p", p=pid)
+    assert case == {"exits": 2, "left_on": final_exit, "on_course": False}
+
+
+async def test_a_second_exit_supersedes_the_first_exits_open_checks(db: SessionMaker) -> None:
+    pid, first_exit, final_exit = uuid4(), date(2026, 3, 16), date(2026, 8, 31)
+    await deliver(db, SERVICE, completed(pid, first_exit))
     second = await deliver(db, SERVICE, completed(pid, final_exit))
 
-    superseded = [{**d, "status": "superseded"} for d in open_deadlines(first_exit)]
-    assert await deadlines(db, pid) == superseded + open_deadlines(final_exit)
-    staged = await outbox_rows(db, pid)
-    assert [r.type for r in staged] == ["followup.check-scheduled"] * 4
-    assert [r.data["left_on"] for r in staged if r.causation == second.id] == [final_exit.isoformat()] * 2
-    case = await row(db, "SELECT left_on FROM followup_case WHERE participant_id = :p", p=pid)
-    assert case == {"left_on": final_exit}
+    assert await deadlines(db, pid) == closed(open_deadlines(first_exit), "left-again") + open_deadlines(
+        final_exit, exit_number=2
+    )
+    assert [t for t, _ in facts_of(await outbox_rows(db, pid), second.id)] == ["followup.check-closed"] * 2 + [
+        "followup.check-scheduled"
+    ] * 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8: a second exit on the date of the first violates uq_deadline_dedup and is never followed up",
-)
 async def test_a_re_entrys_exit_on_the_same_day_as_the_first_exit_is_followed_up_all_the_same(
     db: SessionMaker, service_sessions: Callable[[str], SessionMaker]
 ) -> None:
-    """Enrolment accepts a re-entry that ends on the day the first participation ended; follow-up must schedule it.
-
-    Today the second exit fact fails with a unique violation on uq_deadline_dedup (participant, check, left_on), so
-    the consumer retries it until it goes to the dead-letter topic and the final exit is never followed up.
-    """
-    enrolment, pid, day = service_sessions("enrolment"), uuid4(), date(2026, 3, 16)
+    """Enrolment accepts a re-entry that ends on the day the first participation ended; follow-up schedules it."""
+    enrolment, pid, on = service_sessions("enrolment"), uuid4(), date(2026, 3, 16)
     course_id = await add_course(enrolment, programme_id="handler-tests")
+    await refer_to_course(enrolment, pid, course_id, referred_on=on - timedelta(days=30))
     for command in (
-        EnrolParticipant(participant_id=pid, programme_id="handler-tests", course_id=course_id),
-        RecordDropOut(participant_id=pid, dropped_out_on=day, reason="illness"),
-        EnrolParticipant(participant_id=pid, programme_id="handler-tests", course_id=course_id),
-        RecordStart(participant_id=pid, started_on=day),
-        RecordCompletion(participant_id=pid, completed_on=day),
+        EnrolParticipant(participant_id=pid, programme_id="handler-tests", course_id=course_id, enrolled_on=on),
+        RecordDropOut(participant_id=pid, dropped_out_on=on, reason="illness"),
+        EnrolParticipant(participant_id=pid, programme_id="handler-tests", course_id=course_id, enrolled_on=on),
+        RecordStart(participant_id=pid, started_on=on),
+        RecordCompletion(participant_id=pid, completed_on=on),
     ):
         await deliver(enrolment, "enrolment", command)
-    exits = [
+    facts = [
         r
         for r in await outbox_rows(enrolment, pid)
-        if r.type in ("participation.dropped-out", "participation.completed")
+        if r.type in ("participation.dropped-out", "participation.completed", "enrolment.confirmed")
     ]
-    assert [(r.type, r.data["left_on"]) for r in exits] == [
-        ("participation.dropped-out", day.isoformat()),
-        ("participation.completed", day.isoformat()),
+    assert [r.type for r in facts] == [
+        "enrolment.confirmed",
+        "participation.dropped-out",
+        "enrolment.confirmed",
+        "participation.completed",
     ]
 
-    for fact in exits:  # as the follow-up subscriber receives them from enrolment's relay
+    for fact in facts:  # as the follow-up subscriber receives them from enrolment's relay
         await deliver(db, SERVICE, CloudEvent.from_kafka(fact.headers, fact.payload.encode()))
 
-    assert [d for d in await deadlines(db, pid) if d["status"] == "open"] == open_deadlines(day)
+    assert [d for d in await deadlines(db, pid) if d["status"] == "open"] == open_deadlines(on, exit_number=2)
 
 
-async def test_recording_the_leaving_outcome_fulfils_its_deadline_and_counts_employment(db: SessionMaker) -> None:
-    pid, observed = uuid4(), LEFT + timedelta(days=7)
-    await deliver(db, SERVICE, completed(pid))
-    command = await deliver(
-        db, SERVICE, RecordLeavingOutcome(participant_id=pid, situation="ordinary-employment", observed_on=observed)
-    )
-
-    leaving, six_month = await deadlines(db, pid)
-    assert leaving == {
-        **open_deadlines(LEFT)[0],
-        "status": "fulfilled",
-        "situation": "ordinary-employment",
-        "observed_on": observed,
-    }
-    assert six_month == open_deadlines(LEFT)[1]
-    answer = answer_to(await outbox_rows(db, pid), command)
-    assert (answer.topic, answer.type) == (FOLLOWUP_EVENTS, "leaving-outcome.recorded")
-    assert answer.data == {
-        "participant_id": str(pid),
-        "situation": "ordinary-employment",
-        "employed": True,
-        "observed_on": observed.isoformat(),
-        "left_on": LEFT.isoformat(),
-    }
-
-
-async def test_recording_the_leaving_outcome_again_is_rejected_as_already_recorded(db: SessionMaker) -> None:
+async def test_a_withdrawal_before_start_schedules_nothing(db: SessionMaker) -> None:
     pid = uuid4()
-    await deliver(db, SERVICE, completed(pid))
-    await deliver(
-        db, SERVICE, RecordLeavingOutcome(participant_id=pid, situation="education", observed_on=LEFT + timedelta(1))
+    withdrawn = ParticipationWithdrawn(
+        participant_id=pid, course_id="handler-tests", withdrawn_on=date(2026, 3, 16), reason="declined"
     )
-    again = await deliver(
+    await deliver(db, SERVICE, withdrawn)
+    assert await deadlines(db, pid) == []
+    assert await outbox_rows(db, pid) == []
+
+
+async def test_a_re_entry_withdrawn_before_its_start_opens_the_earlier_exits_checks_again(db: SessionMaker) -> None:
+    pid, first_exit = uuid4(), date(2026, 3, 16)
+    await deliver(db, SERVICE, completed(pid, first_exit))
+    await deliver(db, SERVICE, re_enrolled(pid, date(2026, 4, 1)))
+    withdrawn = await deliver(
         db,
         SERVICE,
-        RecordLeavingOutcome(participant_id=pid, situation="ordinary-employment", observed_on=LEFT + timedelta(2)),
+        ParticipationWithdrawn(
+            participant_id=pid, course_id="handler-tests", withdrawn_on=date(2026, 4, 2), reason="declined"
+        ),
     )
 
+    assert await deadlines(db, pid) == open_deadlines(first_exit)
+    assert [t for t, _ in facts_of(await outbox_rows(db, pid), withdrawn.id)] == ["followup.check-scheduled"] * 2
+
+
+async def test_a_corrected_leaving_date_moves_the_open_checks(db: SessionMaker) -> None:
+    pid, corrected_to = uuid4(), date(2026, 9, 4)
+    await deliver(db, SERVICE, completed(pid))
+    correction = await deliver(
+        db,
+        SERVICE,
+        LeavingDateCorrected(
+            participant_id=pid,
+            course_id="handler-tests",
+            left_on=corrected_to,
+            previous_left_on=LEFT,
+            correction_reason="entered-wrong",
+        ),
+    )
+
+    assert await deadlines(db, pid) == open_deadlines(corrected_to)
+    moved = [d for t, d in facts_of(await outbox_rows(db, pid), correction.id)]
+    assert [(d["check"], d["left_on"]) for d in moved] == [
+        ("leaving-outcome", corrected_to.isoformat()),
+        ("six-month", corrected_to.isoformat()),
+    ]
+
+
+async def test_recording_the_leaving_outcome_counts_employment_by_the_programmes_settings(db: SessionMaker) -> None:
+    pid, programme_id = uuid4(), f"wage-{uuid4().hex[:8]}"
+    counts_wage_subsidy = programme(programme_id).settings.model_copy(
+        update={"wage_subsidy_counts_as_employment": True, "flex_job_counts_as_employment": False}
+    )
+    await deliver(db, SERVICE, programme(programme_id, settings=counts_wage_subsidy))
+    await deliver(db, SERVICE, fixture_referral(pid, programme_id=programme_id, case_reference="RUM-700010"))
+    await deliver(db, SERVICE, completed(pid))
+    wage = await deliver(db, SERVICE, leaving_outcome(pid, "wage-subsidy-job", day(7)))
+    flex = await deliver(db, SERVICE, leaving_outcome(pid, "flex-job", day(8)))
+
     staged = await outbox_rows(db, pid)
-    assert rejection_reason(staged, again) == "already-recorded"
-    assert answer_to(staged, again).topic == FOLLOWUP_EVENTS
-    leaving = (await deadlines(db, pid))[0]
-    assert (leaving["status"], leaving["situation"]) == ("fulfilled", "education")
+    assert [answer_to(staged, c).data["employed"] for c in (wage, flex)] == [True, False]
 
 
 async def test_a_six_month_result_observed_before_it_is_due_is_rejected_as_too_early(db: SessionMaker) -> None:
@@ -232,11 +414,28 @@ async def test_a_six_month_result_observed_before_it_is_due_is_rejected_as_too_e
     assert await deadlines(db, pid) == open_deadlines(LEFT)
 
 
+async def test_an_improvement_is_refused_for_a_participant_not_employed_at_entry(db: SessionMaker) -> None:
+    pid = uuid4()
+    await deliver(db, SERVICE, referral(pid, "RUM-700011"))  # unemployed at entry
+    await deliver(db, SERVICE, completed(pid))
+    command = await deliver(
+        db,
+        SERVICE,
+        RecordSixMonthResult(
+            participant_id=pid,
+            situation="ordinary-employment",
+            improvement="promotion",
+            observed_on=fund_rules.six_months_after(LEFT),
+        ),
+    )
+
+    assert rejection_reason(await outbox_rows(db, pid), command) == "improvement-not-asked"
+    assert await deadlines(db, pid) == open_deadlines(LEFT)
+
+
 async def test_an_outcome_for_someone_who_never_left_is_rejected_as_not_left(db: SessionMaker) -> None:
     pid = uuid4()
-    command = await deliver(
-        db, SERVICE, RecordLeavingOutcome(participant_id=pid, situation="job-seeking", observed_on=date(2026, 5, 1))
-    )
+    command = await deliver(db, SERVICE, leaving_outcome(pid, "job-seeking", date(2026, 5, 1)))
 
     staged = await outbox_rows(db, pid)
     assert [r.type for r in staged] == ["command.rejected"]
@@ -244,14 +443,23 @@ async def test_an_outcome_for_someone_who_never_left_is_rejected_as_not_left(db:
     assert await deadlines(db, pid) == []
 
 
-async def test_a_referral_names_the_case_reference_and_the_caseworker_of_the_case(db: SessionMaker) -> None:
+async def test_a_referral_names_the_case_its_caseworker_sub_project_and_status_at_entry(db: SessionMaker) -> None:
     pid = uuid4()
     await deliver(db, SERVICE, referral(pid, "RUM-700001"))
 
     case = await row(
-        db, "SELECT case_reference, caseworker_email, left_on FROM followup_case WHERE participant_id = :p", p=pid
+        db,
+        "SELECT case_reference, caseworker_email, programme_id, employed_at_entry, left_on FROM followup_case"
+        " WHERE participant_id = :p",
+        p=pid,
     )
-    assert case == {"case_reference": "RUM-700001", "caseworker_email": "caseworker@aarhus.example.dk", "left_on": None}
+    assert case == {
+        "case_reference": "RUM-700001",
+        "caseworker_email": "caseworker@aarhus.example.dk",
+        "programme_id": "handler-tests",
+        "employed_at_entry": False,
+        "left_on": None,
+    }
     assert await outbox_rows(db, pid) == []
 
 
@@ -267,11 +475,8 @@ async def test_a_referral_arriving_after_the_exit_keeps_the_leaving_date(db: Ses
     assert await deadlines(db, pid) == open_deadlines(LEFT)
 
 
-async def test_a_withdrawal_before_start_is_not_a_leaving_and_schedules_nothing(db: SessionMaker) -> None:
-    pid = uuid4()
-    withdrawn = ParticipationWithdrawn(
-        participant_id=pid, course_id="handler-tests", withdrawn_on=date(2026, 3, 16), reason="declined"
-    )
-    assert await apply(db, SERVICE, to_event(withdrawn, source="tests")) is False  # not follow-up's business
-    assert await deadlines(db, pid) == []
-    assert await outbox_rows(db, pid) == []
+async def test_the_catalogue_tells_follow_up_each_sub_projects_coordinator(db: SessionMaker) -> None:
+    programme_id = f"coord-{uuid4().hex[:8]}"
+    await deliver(db, SERVICE, subproject(f"sub-{programme_id}", programme_id, coordinator_email="k@example.dk"))
+    found = await row(db, "SELECT coordinator_email FROM subproject_coordinator WHERE id = :s", s=f"sub-{programme_id}")
+    assert found == {"coordinator_email": "k@example.dk"}

@@ -144,7 +144,7 @@ class ReminderSender:
             await self._postpone(deadline, now + retry_after(attempts), attempts=attempts)
             return 0
         async with unit_of_work(self._sessions) as session:
-            if not await self._advanced(session, deadline, index, planned):
+            if not await self._advanced(session, deadline, index, planned, now):
                 return 0  # closed meanwhile (a result was recorded): the email went out, nothing more to record
             publish(
                 session,
@@ -164,7 +164,7 @@ class ReminderSender:
     ) -> None:
         """Overdue: a followup.check-overdue event, and the case on its coordinator's next digest."""
         async with unit_of_work(self._sessions) as session:
-            if not await self._advanced(session, deadline, index, planned):
+            if not await self._advanced(session, deadline, index, planned, now):
                 return
             publish(
                 session,
@@ -202,14 +202,19 @@ class ReminderSender:
                 close(session, None, current, "lapsed")
 
     async def _advanced(
-        self, session: AsyncSession, deadline: Deadline, index: int, planned: tuple[schedule.Step, ...]
+        self,
+        session: AsyncSession,
+        deadline: Deadline,
+        index: int,
+        planned: tuple[schedule.Step, ...],
+        now: datetime,
     ) -> bool:
         """Move the check past step `index` if it is still open where it was claimed; False if it moved meanwhile."""
         current = await session.get(Deadline, deadline.id, with_for_update=True)
         if current is None or current.status != "open" or current.step != deadline.step:
             return False
         current.step, current.attempts, current.locked_until = index + 1, 0, None
-        current.next_at = planned[index + 1].at if index + 1 < len(planned) else None
+        current.next_at = schedule.next_moment(planned, index, now)
         return True
 
     async def _postpone(self, deadline: Deadline, until: datetime, *, attempts: int | None = None) -> None:

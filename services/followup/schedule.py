@@ -23,6 +23,7 @@ LEAVING_OVERDUE_DAY = 26  # two days left to record something that counts
 SIX_MONTH_REPEAT = timedelta(days=7)
 SIX_MONTH_OVERDUE = timedelta(days=14)
 DEFAULT_LATE_RESULT_DAYS = 56  # the fund's default limit for a late six-month result: 8 weeks
+ESCALATION_GRACE = timedelta(days=2)  # after a reminder sent late, before the coordinator hears of the case
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,29 @@ def reminders_in(planned: tuple[Step, ...]) -> int:
 
 
 def step_due(planned: tuple[Step, ...], after: int, now: datetime) -> int | None:
-    """The index of the latest step due by now from index `after` on, or None if none is due yet.
+    """The index of the step to take now, from index `after` on, or None if none is due yet.
 
     Steps that were missed (a process was down, or a case was loaded from an earlier year) are not caught up one by
     one: only the latest due one is taken, so nobody gets three reminders at once or one for a check long given up.
+    An escalation is never the first thing to happen, though: the caseworker is reminded once before it.
     """
     due = [i for i in range(after, len(planned)) if planned[i].at <= now]
-    return due[-1] if due else None
+    if not due:
+        return None
+    latest = due[-1]
+    if planned[latest].kind == "overdue":
+        missed = [i for i in due if planned[i].kind == "reminder"]
+        reminded_before = any(planned[i].kind == "reminder" for i in range(after))
+        if missed and not reminded_before:
+            return missed[-1]
+    return latest
+
+
+def next_moment(planned: tuple[Step, ...], index: int, now: datetime) -> datetime | None:
+    """When the step after `index` is due; an escalation leaves the caseworker two days after a late reminder."""
+    if index + 1 >= len(planned):
+        return None
+    following = planned[index + 1]
+    if following.kind == "overdue" and planned[index].kind == "reminder":
+        return max(following.at, now + ESCALATION_GRACE)
+    return following.at

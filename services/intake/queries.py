@@ -74,7 +74,11 @@ SELECT latest.event_type,
            SELECT 1 FROM timeline_entry s
            WHERE s.participant_id = :p AND s.event_type = 'followup.check-scheduled'
              AND s.data->>'left_on' = latest.left_on
-             AND NOT EXISTS (
+             AND NOT EXISTS (  -- closed, or announced anew, since (as the caseload query reads it)
+                 SELECT 1 FROM timeline_entry r
+                 WHERE r.participant_id = :p AND r.id > s.id AND r.data->>'check' = s.data->>'check'
+                   AND r.event_type IN ('followup.check-closed', 'followup.check-scheduled'))
+             AND NOT EXISTS (  -- facts from before check-closed: a result recorded for the same exit
                  SELECT 1 FROM timeline_entry r
                  WHERE r.participant_id = :p AND r.data->>'left_on' = s.data->>'left_on'
                    AND r.event_type = CASE s.data->>'check' WHEN 'leaving-outcome' THEN 'leaving-outcome.recorded'
@@ -86,7 +90,7 @@ FROM latest
 
 
 async def case_ended(session: AsyncSession, participant_id: UUID) -> bool:
-    """The case is over: the participant withdrew, or left and every follow-up check of that exit is recorded."""
+    """The case is over: the participant withdrew, or left and follow-up closed every check of that exit."""
     row = (
         await session.exec(  # type: ignore[call-overload]
             _CASE_STATE, params={"p": participant_id, "placing": list(PLACING_FACTS)}

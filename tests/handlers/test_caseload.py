@@ -43,13 +43,13 @@ from shared.contracts import (
     ParticipationWithdrawn,
     ProgrammePublished,
     ProgrammeSettings,
-    SixMonthResultRecorded,
     StartCorrected,
     SubprojectPublished,
 )
 from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
 from tests.fixtures.database import Databases
+from tests.fixtures.events import check_scheduled, leaving_outcome_recorded, six_month_result_recorded
 from tests.fixtures.handlers import deliver
 
 KEY = base64.b64encode(bytes(range(32))).decode()
@@ -210,13 +210,11 @@ def _completed(who: Referred, left_on: date, course: str = "course-a") -> Partic
 
 
 def _check(who: Referred, due_on: date, *, left_on: date, check: str = "leaving-outcome") -> CheckScheduled:
-    return CheckScheduled(participant_id=who.id, check=check, left_on=left_on, due_on=due_on)
+    return check_scheduled(who.id, check, left_on=left_on, due_on=due_on)  # type: ignore[arg-type]
 
 
 def _outcome(who: Referred, left_on: date) -> LeavingOutcomeRecorded:
-    return LeavingOutcomeRecorded(
-        participant_id=who.id, situation="job-seeking", employed=False, observed_on=TODAY, left_on=left_on
-    )
+    return leaving_outcome_recorded(who.id, "job-seeking", observed_on=TODAY, left_on=left_on)
 
 
 async def _scalar(app: FastAPI, sql: str, **params: Any) -> Any:
@@ -377,11 +375,7 @@ async def test_due_and_overdue_count_only_checks_not_yet_recorded(office: Office
         six_month.case_reference,
     }
     assert await office.references(due="overdue") == [overdue.case_reference]
-    await office.fact(
-        SixMonthResultRecorded(
-            participant_id=six_month.id, situation="job-seeking", employed=False, observed_on=TODAY, left_on=left
-        )
-    )
+    await office.fact(six_month_result_recorded(six_month.id, "job-seeking", observed_on=TODAY, left_on=left))
     items = {i["case_reference"]: (i["next_due_on"], i["overdue"]) for i in (await office.caseload())["items"]}
     assert items == {
         due.case_reference: ((TODAY + timedelta(days=14)).isoformat(), False),

@@ -18,17 +18,15 @@ from services.intake.tables import Participant
 from services.intake.vault import Vault
 from shared.auth import Principal
 from shared.contracts import (
-    CheckScheduled,
     DisadvantagesAtEntry,
     EnrolmentConfirmed,
-    LeavingOutcomeRecorded,
     ParticipationCompleted,
     ParticipationWithdrawn,
-    SixMonthResultRecorded,
 )
 from shared.db import SessionMaker, unit_of_work
 from shared.rejection import Rejection
 from shared.topics import REFERRAL_EVENTS
+from tests.fixtures.events import check_scheduled, leaving_outcome_recorded, six_month_result_recorded
 from tests.fixtures.handlers import deliver, rows
 
 AARHUS = Principal("caseworker-1", "caseworker@aarhus.example.dk", frozenset({"caseworker"}), "751")
@@ -109,8 +107,8 @@ async def completed_with_checks(db: SessionMaker, pid: UUID, programme: str) -> 
             re_entry=False,
         ),
         ParticipationCompleted(participant_id=pid, course_id="c", left_on=LEFT),
-        CheckScheduled(participant_id=pid, check="leaving-outcome", left_on=LEFT, due_on=date(2025, 7, 28)),
-        CheckScheduled(participant_id=pid, check="six-month", left_on=LEFT, due_on=date(2025, 12, 30)),
+        check_scheduled(pid, "leaving-outcome", left_on=LEFT, due_on=date(2025, 7, 28)),
+        check_scheduled(pid, "six-month", left_on=LEFT, due_on=date(2025, 12, 30)),
     ]
     for fact in facts:
         await deliver(db, "intake", fact)
@@ -149,21 +147,13 @@ async def test_while_the_case_is_open_a_second_referral_is_refused_naming_the_ca
     await deliver(
         db,
         "intake",
-        LeavingOutcomeRecorded(
-            participant_id=first.id, situation="job-seeking", employed=False, observed_on=LEFT, left_on=LEFT
-        ),
+        leaving_outcome_recorded(first.id, "job-seeking", observed_on=LEFT, left_on=LEFT),
     )
     await refused(db, vault, programme, on=date(2025, 9, 1))  # the six-month check is still open
     await deliver(
         db,
         "intake",
-        SixMonthResultRecorded(
-            participant_id=first.id,
-            situation="ordinary-employment",
-            employed=True,
-            observed_on=date(2025, 12, 30),
-            left_on=LEFT,
-        ),
+        six_month_result_recorded(first.id, "ordinary-employment", observed_on=date(2025, 12, 30), left_on=LEFT),
     )
     again = await refer(db, vault, programme, on=date(2026, 1, 5))
     assert again.id == first.id

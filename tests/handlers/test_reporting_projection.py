@@ -23,6 +23,7 @@ from shared.contracts import (
 )
 from shared.db import SessionMaker
 from shared.envelope import CloudEvent
+from tests.fixtures.events import leaving_outcome_recorded
 from tests.fixtures.events import referral as fixture_referral
 from tests.fixtures.handlers import apply, deliver, execute, outbox_rows, processed, row, rows
 from tests.fixtures.records import recorded
@@ -66,12 +67,8 @@ def completed(pid: UUID) -> ParticipationCompleted:
 
 
 def employed_on_day(pid: UUID, days_after_leaving: int) -> LeavingOutcomeRecorded:
-    return LeavingOutcomeRecorded(
-        participant_id=pid,
-        situation="ordinary-employment",
-        employed=True,
-        observed_on=LEFT + timedelta(days=days_after_leaving),
-        left_on=LEFT,
+    return leaving_outcome_recorded(
+        pid, "ordinary-employment", observed_on=LEFT + timedelta(days=days_after_leaving), left_on=LEFT
     )
 
 

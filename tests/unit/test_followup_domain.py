@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from services.followup.domain import Counted, Judgement, judge, may_record, proposed_outcome
-from services.followup.schedule import Step, Window, morning_of, reminders_in, step_due, steps, window
+from services.followup.schedule import Step, Window, morning_of, next_moment, reminders_in, step_due, steps, window
 from shared.clock import COPENHAGEN
 from shared.contracts import Check, Situation
 from shared.fund_rules import add_months, is_employed
@@ -146,6 +146,16 @@ def test_missed_steps_are_not_caught_up_one_by_one() -> None:
     planned = steps("six-month", LEFT_ON)
     assert step_due(planned, 0, planned[1].at + timedelta(hours=1)) == 1  # one reminder, not two
     assert step_due(planned, 0, planned[-1].at + timedelta(days=900)) == len(planned) - 1  # an old case: given up
+
+
+def test_the_coordinator_is_never_told_before_the_caseworker_was_reminded_once() -> None:
+    planned = steps("six-month", LEFT_ON)
+    late = planned[2].at + timedelta(hours=1)  # the escalation is due, and no reminder went out yet
+    assert step_due(planned, 0, late) == 1
+    assert step_due(planned, 2, late) == 2  # once reminded, the escalation follows
+    assert next_moment(planned, 1, late) == late + timedelta(days=2)  # ... two days after the late reminder
+    assert next_moment(planned, 1, planned[1].at) == planned[2].at  # a reminder on time keeps the schedule
+    assert next_moment(planned, len(planned) - 1, late) is None
 
 
 def test_a_step_already_done_is_not_due_again() -> None:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -77,10 +78,16 @@ class Followup:
         )
         return pid
 
-    def mail_about(self, case: str) -> list[Any]:
-        return [
-            m for m in read_messages(self.mail_dir) if case in str(m["Subject"]) or case in m.get_body().get_content()
-        ]
+    def mail_about(self, case: str) -> list[EmailMessage]:
+        """Every caught message naming the case, to its caseworker or in a digest."""
+        return [m for m in read_messages(self.mail_dir) if case in str(m["Subject"]) or case in part(m, "plain")]
+
+
+def part(message: EmailMessage, kind: str) -> str:
+    """The text of a message's plain or HTML part."""
+    body = message.get_body((kind,))
+    assert body is not None, f"no {kind} part"
+    return str(body.get_content())
 
 
 @pytest.fixture
@@ -120,8 +127,8 @@ async def test_a_participant_who_left_seven_months_ago_gets_one_reminder_then_th
     assert await reminders.send_due(now=now) == 0
     assert await digests.send_due(now=now) == 0
     [mail] = followup.mail_about(case)
-    assert "seks måneder" in str(mail["Subject"]) and "six-month result" in mail.get_body(("plain",)).get_content()
-    assert f"https://intake.example/cases/{case}" in mail.get_body(("html",)).get_content()
+    assert "seks måneder" in str(mail["Subject"]) and "six-month result" in part(mail, "plain")
+    assert f"https://intake.example/cases/{case}" in part(mail, "html")
     assert str(mail["To"]) == CASEWORKER
 
     # two days later nobody has answered: the coordinator's digest names the case, once that day
@@ -130,7 +137,7 @@ async def test_a_participant_who_left_seven_months_ago_gets_one_reminder_then_th
     assert await digests.send_due(now=later) == 1
     assert await digests.send_due(now=later + timedelta(hours=1)) == 0
     digest = [m for m in followup.mail_about(case) if str(m["To"]) == COORDINATOR]
-    assert len(digest) == 1 and case in digest[0].get_body(("plain",)).get_content()
+    assert len(digest) == 1 and case in part(digest[0], "plain")
     assert str(digest[0]["Message-ID"]).startswith("<digest-")
     checks = await rows(followup.sessions, "SELECT check_kind, status, closed_reason FROM deadline ORDER BY check_kind")
     assert checks == [

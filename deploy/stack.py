@@ -215,11 +215,15 @@ class Stack:
         """Start one service process."""
         self.services[name] = self._spawn(name, [sys.executable, "-m", f"services.{name}"], self.service_env(name))
 
-    def start_replica(self, name: str, port: int) -> str:
-        """Another process of a service on another port: same database, same consumer group. Returns its key."""
+    def start_replica(self, name: str, port: int, settings: dict[str, str] | None = None) -> str:
+        """Another process of a service on another port: same database, same consumer group. Returns its key.
+
+        `settings` overrides some of its settings, by name without the service's prefix (e.g. SMTP_PORT).
+        """
         key = f"{name}-replica-{port}"
         self.config.service_ports[key] = port
-        env = self.service_env(name) | {f"{name.upper()}_HTTP_PORT": str(port)}
+        overrides = {f"{name.upper()}_{k}": v for k, v in (settings or {}).items()}
+        env = self.service_env(name) | {f"{name.upper()}_HTTP_PORT": str(port)} | overrides
         self.services[key] = self._spawn(key, [sys.executable, "-m", f"services.{name}"], env)
         return key
 

@@ -27,7 +27,7 @@ from shared.logging import get_logger
 from shared.outbox import publish
 
 log = get_logger(__name__)
-BATCH = 20
+BATCH = 5  # a claim is sent within its lease even when each send waits for the SMTP timeout
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 NO_CASEWORKER_YET = timedelta(minutes=10)  # the referral has not reached follow-up yet: look again later

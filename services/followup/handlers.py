@@ -7,7 +7,7 @@ claimed, sent and recorded in reminders.py, the coordinators' digests in digests
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from sqlmodel import col, select
@@ -17,7 +17,7 @@ from services.followup import catalogue, domain, schedule
 from services.followup.schedule import Window
 from services.followup.tables import CatalogueProgramme, Deadline, FollowupCase
 from shared import contracts, fund_rules
-from shared.consumer import Handlers
+from shared.consumer import AwaitingFact, Handlers
 from shared.contracts import Check, CheckClosedReason
 from shared.envelope import CloudEvent
 from shared.outbox import publish
@@ -26,6 +26,8 @@ from shared.topics import FOLLOWUP_EVENTS
 SOURCE = "rummelig/followup"
 CHECKS: tuple[Check, ...] = ("leaving-outcome", "six-month")
 EMPLOYED_AT_ENTRY = ("employed", "self-employed")
+# How long a result waits for the exit it follows up, which enrolment published on its own topic before it.
+EXIT_GRACE = timedelta(seconds=30)
 
 
 async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
@@ -257,6 +259,9 @@ async def _recordable(
 ) -> tuple[Deadline, domain.Judgement, CatalogueProgramme | None] | None:
     """The latest exit's check and how the new record is judged; None once a rejection is published."""
     case = await _case(session, participant_id)
+    if case.exits == 0 and datetime.now(UTC) - command.time < EXIT_GRACE:
+        # the caseworker records right after the exit, whose fact is on enrolment's topic: it is on its way
+        raise AwaitingFact(f"no exit of participant {participant_id} yet")
     deadline = next((d for d in await _deadlines_of_exit(session, case) if d.check_kind == check), None)
     window = Window(deadline.due_on, deadline.counts_until) if deadline else None
     rejection = domain.may_record(

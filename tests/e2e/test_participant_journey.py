@@ -138,11 +138,30 @@ async def test_the_six_month_reminder_reaches_the_caseworker_without_personal_da
     due = journey["left_on"]
     text = reminder.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert journey["case_reference"] in text
-    assert add_months(due, 6).isoformat() in text
-    assert f"/participants/{journey['pid']}/six-month-result" in text
+    assert due.isoformat() in text  # the leaving date
+    assert (add_months(due, 6) + timedelta(weeks=8)).isoformat() in text  # the last day a result counts
+    assert f"/cases/{journey['case_reference']}" in text
     whole = reminder.as_string()
     assert citizen.cpr not in whole and citizen.cpr.replace("-", "") not in whole
     assert citizen.name not in whole
+
+
+async def test_no_caught_email_holds_a_cpr_number_a_name_or_contact_details(
+    journey: dict[str, Any], stack: Stack, citizen: SyntheticCitizen
+) -> None:
+    forbidden = [citizen.cpr, citizen.cpr.replace("-", ""), citizen.name, *CONTACT.values()]
+    cpr_like = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+    caught = read_messages(stack.mail_dir)
+    assert caught  # the journey's reminders at least
+    for message in caught:
+        whole = message.as_string()  # headers and every part, as sent
+        parts = [p.get_content() for p in message.walk() if p.get_content_maintype() == "text"]
+        for text in (whole, *parts):
+            for value in forbidden:
+                assert value not in text, f"{value!r} in an email to {message['To']}"
+            assert not cpr_like.search(str(message["Subject"]) + "".join(parts)), (
+                f"a CPR-like number to {message['To']}"
+            )
 
 
 async def test_each_reminder_is_sent_once(journey: dict[str, Any], stack: Stack, intake: httpx.AsyncClient) -> None:

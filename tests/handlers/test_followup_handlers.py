@@ -13,7 +13,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.followup.handlers import EXIT_GRACE
 from shared import fund_rules
+from shared.consumer import AwaitingFact
 from shared.contracts import (
     EnrolmentConfirmed,
     EnrolParticipant,
@@ -27,6 +29,7 @@ from shared.contracts import (
     RecordSixMonthResult,
     RecordStart,
     ReferralRegistered,
+    to_event,
 )
 from shared.db import SessionMaker
 from shared.envelope import CloudEvent
@@ -36,6 +39,7 @@ from tests.fixtures.events import referral as fixture_referral
 from tests.fixtures.handlers import (
     add_course,
     answer_to,
+    apply,
     deliver,
     outbox_rows,
     refer_to_course,
@@ -433,9 +437,23 @@ async def test_an_improvement_is_refused_for_a_participant_not_employed_at_entry
     assert await deadlines(db, pid) == open_deadlines(LEFT)
 
 
-async def test_an_outcome_for_someone_who_never_left_is_rejected_as_not_left(db: SessionMaker) -> None:
+async def test_a_result_that_overtakes_its_exit_waits_for_it(db: SessionMaker) -> None:
     pid = uuid4()
-    command = await deliver(db, SERVICE, leaving_outcome(pid, "job-seeking", date(2026, 5, 1)))
+    command = to_event(leaving_outcome(pid, "job-seeking", day(3)), source="tests")
+    with pytest.raises(AwaitingFact):  # retried like an outage: the exit is on enrolment's topic already
+        await apply(db, SERVICE, command)
+    await deliver(db, SERVICE, completed(pid))
+    assert await apply(db, SERVICE, command)
+    assert answer_to(await outbox_rows(db, pid), command).type == "leaving-outcome.recorded"
+
+
+async def test_a_result_for_someone_who_never_left_is_rejected_as_not_left_once_no_exit_can_be_on_its_way(
+    db: SessionMaker,
+) -> None:
+    pid = uuid4()
+    fresh = to_event(leaving_outcome(pid, "job-seeking", date(2026, 5, 1)), source="tests")
+    command = fresh.model_copy(update={"time": fresh.time - EXIT_GRACE - timedelta(seconds=1)})
+    assert await apply(db, SERVICE, command)
 
     staged = await outbox_rows(db, pid)
     assert [r.type for r in staged] == ["command.rejected"]

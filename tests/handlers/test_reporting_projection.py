@@ -196,3 +196,38 @@ async def test_a_kept_v1_referral_record_is_upcast_and_projected(db: SessionMake
         "employed_upon_leaving": False,
         "employed_six_months": False,
     }
+
+
+async def test_after_a_re_entry_only_the_final_exit_counts(db: SessionMaker) -> None:
+    pid, final_exit = uuid4(), LEFT + timedelta(days=90)
+    await the_whole_path(db, pid, outcome_on_day=5)  # completed, employed upon leaving
+    dropped_out = ParticipationDroppedOut(participant_id=pid, course_id="c1", left_on=final_exit, reason="illness")
+    await deliver(db, SERVICE, dropped_out)
+
+    found = await progress(db, pid)
+    assert found is not None
+    assert (found["completed"], found["left_on"], found["employed_upon_leaving"]) == (False, final_exit, False)
+
+
+async def test_a_result_of_the_final_exit_that_arrives_before_its_exit_fact_is_kept(db: SessionMaker) -> None:
+    pid, final_exit = uuid4(), LEFT + timedelta(days=90)
+    await the_whole_path(db, pid, outcome_on_day=5)
+    early = leaving_outcome_recorded(
+        pid, "ordinary-employment", observed_on=final_exit + timedelta(days=3), left_on=final_exit, exit_number=2
+    )
+    await deliver(db, SERVICE, early)  # on follow-up's topic, ahead of the exit on enrolment's
+    await deliver(db, SERVICE, completed(pid).model_copy(update={"left_on": final_exit}))
+
+    found = await progress(db, pid)
+    assert found is not None
+    assert (found["completed"], found["left_on"], found["employed_upon_leaving"]) == (True, final_exit, True)
+
+
+async def test_a_result_follow_up_says_does_not_count_changes_nothing(db: SessionMaker) -> None:
+    pid = uuid4()
+    await the_whole_path(db, pid, outcome_on_day=5)
+    older = leaving_outcome_recorded(pid, "job-seeking", observed_on=LEFT + timedelta(days=2), left_on=LEFT)
+    await deliver(db, SERVICE, older.model_copy(update={"counts": False}))  # an earlier observation, kept as history
+
+    found = await progress(db, pid)
+    assert found is not None and found["employed_upon_leaving"] is True

@@ -9,8 +9,13 @@ import pytest
 
 from shared.contracts import (
     REGISTRY,
+    CheckScheduled,
     EnrolParticipant,
+    LeavingOutcomeRecorded,
+    RecordLeavingOutcome,
+    RecordSixMonthResult,
     ReferralRegistered,
+    SixMonthResultRecorded,
     upcast_referral_registered_v1,
     upcast_referral_registered_v2,
 )
@@ -154,3 +159,80 @@ def test_a_v2_referral_is_read_as_v3_with_long_term_unemployment_and_one_answer_
     refused = upcast_referral_registered_v2({**v2, "disadvantages": [], "disadvantages_refused": True})
     assert set(refused["disadvantages"].values()) == {"refused"}
     assert upcast_referral_registered_v2({**v2, "labour_market_status": "inactive"})["long_term_unemployed"] is False
+
+
+# --- follow-up's v1 facts and commands, read as v2 -----------------------------------------------------------------
+def _parse(type_: str, data: dict[str, object]) -> object:
+    pid = str(data["participant_id"])
+    return REGISTRY.parse(CloudEvent(type=type_, version=1, source="s", subject=pid, data=data))
+
+
+PID = "00000000-0000-4000-8000-000000000010"
+
+
+@pytest.mark.parametrize(("observed_on", "counts", "late"), [("2026-09-28", True, False), ("2026-09-29", False, True)])
+def test_a_v1_leaving_outcome_counts_if_observed_within_four_weeks(observed_on: str, counts: bool, late: bool) -> None:
+    data = {
+        "participant_id": PID,
+        "situation": "ordinary-employment",
+        "employed": True,
+        "observed_on": observed_on,
+        "left_on": "2026-08-31",
+    }
+    fact = _parse("leaving-outcome.recorded", data)
+    assert isinstance(fact, LeavingOutcomeRecorded)
+    assert (fact.counts, fact.late, fact.exit_number, fact.supersedes, fact.qualification_gained) == (
+        counts,
+        late,
+        None,
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("situation", "read_as", "observed_on", "counts"),
+    [
+        ("pension", "inactive", "2027-04-25", True),  # due 28 February (31 August + 6 months), 8 weeks to count
+        ("unknown", "unreachable", "2027-04-26", False),
+        ("flex-job", "flex-job", "2027-03-01", True),
+    ],
+)
+def test_a_v1_six_month_result_gets_its_due_date_the_default_limit_and_v2s_situations(
+    situation: str, read_as: str, observed_on: str, counts: bool
+) -> None:
+    data = {"participant_id": PID, "situation": situation, "employed": False, "observed_on": observed_on}
+    fact = _parse("six-month-result.recorded", {**data, "left_on": "2026-08-31"})
+    assert isinstance(fact, SixMonthResultRecorded)
+    assert (fact.situation, fact.due_on.isoformat(), fact.counts, fact.late) == (
+        read_as,
+        "2027-02-28",
+        counts,
+        not counts,
+    )
+
+
+def test_a_v1_check_scheduled_counts_until_its_due_date_upon_leaving_and_eight_weeks_on_after_six_months() -> None:
+    leaving = _parse(
+        "followup.check-scheduled",
+        {"participant_id": PID, "check": "leaving-outcome", "left_on": "2026-08-31", "due_on": "2026-09-28"},
+    )
+    six = _parse(
+        "followup.check-scheduled",
+        {"participant_id": PID, "check": "six-month", "left_on": "2026-08-31", "due_on": "2027-02-28"},
+    )
+    assert isinstance(leaving, CheckScheduled) and isinstance(six, CheckScheduled)
+    assert (leaving.counts_until.isoformat(), six.counts_until.isoformat()) == ("2026-09-28", "2027-04-25")
+    assert leaving.exit_number is None and leaving.proposed_situation is None
+
+
+def test_v1_result_commands_are_read_as_v2() -> None:
+    leaving = _parse(
+        "followup.record-leaving-outcome",
+        {"participant_id": PID, "situation": "education", "observed_on": "2026-09-01"},
+    )
+    six = _parse(
+        "followup.record-six-month-result", {"participant_id": PID, "situation": "unknown", "observed_on": "2027-03-01"}
+    )
+    assert isinstance(leaving, RecordLeavingOutcome) and leaving.qualification_gained is None
+    assert isinstance(six, RecordSixMonthResult) and (six.situation, six.improvement) == ("unreachable", None)

@@ -287,3 +287,33 @@ async def test_the_audit_log_has_exactly_one_entry_for_the_journeys_one_read_of_
         await connection.close()
     personal = [tuple(e) for e in entries if e["action"] != "read-timeline"]  # the timeline test reads that too
     assert personal == [("cw-aarhus", "caseworker", "read-personal-data")]
+
+
+async def test_a_leaving_outcome_observed_after_four_weeks_is_kept_and_the_caseworker_told_it_will_not_count(
+    journey: dict[str, Any], intake: httpx.AsyncClient
+) -> None:
+    left_on = today_in_copenhagen() - timedelta(days=40)
+    enrolled_on = left_on - timedelta(days=61)
+    body = referral_body(synthetic_citizen(random.Random(20261125)), referred_on=enrolled_on.isoformat())
+    referred = await intake.post("/referrals", json=body)
+    assert referred.status_code == 201, referred.text
+    pid = referred.json()["participant_id"]
+    await _command(intake, pid, "enrolment", {"course_id": "plus-aarhus-2026", "enrolled_on": enrolled_on.isoformat()})
+    await _command(intake, pid, "start", {"started_on": (left_on - timedelta(days=60)).isoformat()})
+    await _command(intake, pid, "completion", {"completed_on": left_on.isoformat()})
+
+    late = await _command(
+        intake,
+        pid,
+        "leaving-outcome",
+        {"situation": "ordinary-employment", "observed_on": today_in_copenhagen().isoformat()},
+    )
+    assert (late["fact"]["data"]["counts"], late["fact"]["data"]["late"]) == (False, True)
+    assert "will not count upon leaving" in late["notice"]
+    in_time = await _command(
+        intake,
+        pid,
+        "leaving-outcome",
+        {"situation": "job-seeking", "observed_on": (left_on + timedelta(days=3)).isoformat()},
+    )
+    assert in_time["fact"]["data"]["counts"] is True and "notice" not in in_time

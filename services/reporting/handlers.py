@@ -1,5 +1,6 @@
-"""The projection: each fact sets a milestone on its participant's row (idempotent by event id in the consumer).
+"""The projection: each fact sets what it says on its participant's row (idempotent by event id in the consumer).
 
+A re-entry is one record for the fund: entry data from the first entry, exit and results from the final exit.
 The catalogue's entries go to reporting's read model of it (services.reporting.catalogue).
 """
 
@@ -18,21 +19,56 @@ from shared.envelope import CloudEvent
 
 
 async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
-    """Referred, with the characteristics of the breakdowns."""
+    """Referred, with the characteristics of the indicators and breakdowns (age: until the start says better)."""
     row = await _row(session, event, fact.participant_id)
+    first = not row.referred
     row.referred = True
     row.programme_id, row.subproject_id, row.municipality = fact.programme_id, fact.subproject_id, fact.municipality
-    row.gender, row.age_band = fact.gender, fact.age_band
+    row.target_group, row.gender = fact.target_group, fact.gender
+    if first or row.referred_on is None:
+        row.referred_on = fact.referred_on
+    if row.entered_on is None:  # a re-referral does not change the characteristics at the first entry
+        row.age_band, row.age_band_esf_plus = fact.age_band, fact.age_band_esf_plus
+        row.labour_market_status, row.long_term_unemployed = fact.labour_market_status, fact.long_term_unemployed
+        row.education_level = fact.education_level
+        answers = fact.disadvantages
+        row.disability, row.migrant, row.minority = (
+            answers.disability,
+            answers.migrant_or_foreign_background,
+            answers.minority,
+        )
+        row.homeless, row.other_disadvantage = answers.homeless_or_housing_exclusion, answers.other_disadvantage
 
 
 async def on_entered(session: AsyncSession, fact: contracts.ParticipantEntered, event: CloudEvent) -> None:
-    """The age at entry, judged on the first start date, replaces the one on the referral date."""
-    (await _row(session, event, fact.participant_id)).age_band = fact.age_band
+    """The characteristics judged on the first start date (the fund's entry) replace those of the referral date."""
+    row = await _row(session, event, fact.participant_id)
+    row.entered_on, row.started = fact.entered_on, True
+    row.age_band, row.age_band_esf_plus = fact.age_band, fact.age_band_esf_plus
+    row.long_term_unemployed = fact.long_term_unemployed
 
 
 async def on_enrolled(session: AsyncSession, fact: contracts.EnrolmentConfirmed, event: CloudEvent) -> None:
     """Enrolled on a course."""
     (await _row(session, event, fact.participant_id)).enrolled = True
+
+
+async def on_waitlisted(session: AsyncSession, fact: contracts.EnrolmentWaitlisted, event: CloudEvent) -> None:
+    """Put on a waiting list."""
+    (await _row(session, event, fact.participant_id)).waitlisted = True
+
+
+async def on_withdrawn(session: AsyncSession, fact: contracts.ParticipationWithdrawn, event: CloudEvent) -> None:
+    """Withdrew before starting."""
+    (await _row(session, event, fact.participant_id)).withdrawn = True
+
+
+async def on_started(session: AsyncSession, fact: contracts.ParticipationStarted, event: CloudEvent) -> None:
+    """Started: a participant in the fund's sense (the entry date comes with participant.entered)."""
+    row = await _row(session, event, fact.participant_id)
+    row.started = True
+    if row.entered_on is None:
+        row.entered_on = fact.started_on
 
 
 async def on_completed(session: AsyncSession, fact: contracts.ParticipationCompleted, event: CloudEvent) -> None:
@@ -42,45 +78,109 @@ async def on_completed(session: AsyncSession, fact: contracts.ParticipationCompl
 
 async def on_dropped_out(session: AsyncSession, fact: contracts.ParticipationDroppedOut, event: CloudEvent) -> None:
     """Left early: a leaving all the same, for the indicators."""
-    _left(await _row(session, event, fact.participant_id), fact.left_on, completed=False)
+    row = await _row(session, event, fact.participant_id)
+    _left(row, fact.left_on, completed=False)
+    row.drop_out_reason = fact.reason
+
+
+async def on_leaving_date_corrected(
+    session: AsyncSession, fact: contracts.LeavingDateCorrected, event: CloudEvent
+) -> None:
+    """The final exit's date was corrected."""
+    row = await _row(session, event, fact.participant_id)
+    if row.left_on == fact.previous_left_on:
+        row.left_on = fact.left_on
+
+
+async def on_drop_out_reason_corrected(
+    session: AsyncSession, fact: contracts.DropOutReasonCorrected, event: CloudEvent
+) -> None:
+    """The final drop-out's reason was corrected."""
+    row = await _row(session, event, fact.participant_id)
+    if row.dropped_out:
+        row.drop_out_reason = fact.drop_out_reason
 
 
 async def on_leaving_outcome(session: AsyncSession, fact: contracts.LeavingOutcomeRecorded, event: CloudEvent) -> None:
     """The situation upon leaving, if follow-up says it counts (the last observation in 4 weeks) for the final exit."""
     row = await _row(session, event, fact.participant_id)
     exit_number = fact.exit_number or max(row.exits, 1)
-    if domain.counts_for(exit_number, exits_seen=row.exits, counted=row.upon_leaving_exit) and fact.counts:
+    if not domain.counts_for(exit_number, exits_seen=row.exits, counted=row.upon_leaving_exit):
+        return
+    if fact.late:
+        row.upon_leaving_late = True
+    if fact.counts:
         row.employed_upon_leaving, row.upon_leaving_exit = fact.employed, exit_number
+        row.upon_leaving_situation, row.qualification_gained = fact.situation, fact.qualification_gained
 
 
 async def on_six_month(session: AsyncSession, fact: contracts.SixMonthResultRecorded, event: CloudEvent) -> None:
     """The situation six months after leaving, if it counts (before the limit for late results) for the final exit."""
     row = await _row(session, event, fact.participant_id)
     exit_number = fact.exit_number or max(row.exits, 1)
-    if domain.counts_for(exit_number, exits_seen=row.exits, counted=row.six_months_exit) and fact.counts:
+    if not domain.counts_for(exit_number, exits_seen=row.exits, counted=row.six_months_exit):
+        return
+    if fact.late:
+        row.six_months_late = True
+    if fact.counts:
         row.employed_six_months, row.six_months_exit = fact.employed, exit_number
+        row.six_months_situation, row.improvement = fact.situation, fact.improvement
 
 
-def _left(row: ParticipantProgress, left_on: date, *, completed: bool) -> None:
-    """A new exit replaces the earlier one's results, unless follow-up's result for this exit came first."""
-    row.exits += 1
-    row.completed, row.left_on = completed, left_on
-    if row.upon_leaving_exit is not None and row.upon_leaving_exit < row.exits:
-        row.employed_upon_leaving, row.upon_leaving_exit = False, None
-    if row.six_months_exit is not None and row.six_months_exit < row.exits:
-        row.employed_six_months, row.six_months_exit = False, None
+async def on_check_scheduled(session: AsyncSession, fact: contracts.CheckScheduled, event: CloudEvent) -> None:
+    """A follow-up check of the final exit is open."""
+    _set_check(await _row(session, event, fact.participant_id), fact.check, "open")
+
+
+async def on_check_overdue(session: AsyncSession, fact: contracts.CheckOverdue, event: CloudEvent) -> None:
+    """A follow-up check went unanswered after its reminders."""
+    _set_check(await _row(session, event, fact.participant_id), fact.check, "overdue")
+
+
+async def on_check_closed(session: AsyncSession, fact: contracts.CheckClosed, event: CloudEvent) -> None:
+    """A follow-up check needs nothing more."""
+    _set_check(await _row(session, event, fact.participant_id), fact.check, "closed")
 
 
 HANDLERS: Handlers = {
     contracts.ReferralRegistered: on_referral,
     contracts.ParticipantEntered: on_entered,
     contracts.EnrolmentConfirmed: on_enrolled,
+    contracts.EnrolmentWaitlisted: on_waitlisted,
+    contracts.ParticipationWithdrawn: on_withdrawn,
+    contracts.ParticipationStarted: on_started,
     contracts.ParticipationCompleted: on_completed,
     contracts.ParticipationDroppedOut: on_dropped_out,
+    contracts.LeavingDateCorrected: on_leaving_date_corrected,
+    contracts.DropOutReasonCorrected: on_drop_out_reason_corrected,
     contracts.LeavingOutcomeRecorded: on_leaving_outcome,
     contracts.SixMonthResultRecorded: on_six_month,
+    contracts.CheckScheduled: on_check_scheduled,
+    contracts.CheckOverdue: on_check_overdue,
+    contracts.CheckClosed: on_check_closed,
     **catalogue.HANDLERS,
 }
+
+
+def _set_check(row: ParticipantProgress, check: contracts.Check, state: str) -> None:
+    if check == "leaving-outcome":
+        row.leaving_check = state
+    else:
+        row.six_month_check = state
+
+
+def _left(row: ParticipantProgress, left_on: date, *, completed: bool) -> None:
+    """A new exit replaces the earlier one's results, unless follow-up's result for this exit came first."""
+    row.exits += 1
+    row.completed, row.dropped_out, row.left_on = completed, not completed, left_on
+    row.drop_out_reason = None
+    if row.upon_leaving_exit is not None and row.upon_leaving_exit < row.exits:
+        row.employed_upon_leaving, row.upon_leaving_exit = False, None
+        row.upon_leaving_situation, row.qualification_gained = None, None
+    if row.six_months_exit is not None and row.six_months_exit < row.exits:
+        row.employed_six_months, row.six_months_exit = False, None
+        row.six_months_situation, row.improvement = None, None
+    row.upon_leaving_late = row.six_months_late = False
 
 
 async def _row(session: AsyncSession, event: CloudEvent, participant_id: UUID) -> ParticipantProgress:

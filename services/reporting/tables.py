@@ -5,6 +5,7 @@ catalogue (no personal data, no contact data: the sub-project coordinator's emai
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Column, DateTime, ForeignKey, MetaData, String
@@ -16,8 +17,13 @@ from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
 
+def _text(n: int = 40) -> Any:
+    return Field(default=None, max_length=n)
+
+
 class ParticipantProgress(SQLModel, table=True):
-    """What the facts say about one participant (pseudonymous: no personal data reaches reporting)."""
+    """One participant as the facts say (pseudonymous: no personal data reaches reporting): characteristics at entry,
+    the path, the final exit and the results that count for it, shaped for counting with one pass of SQL."""
 
     __tablename__ = "participant_progress"
 
@@ -25,14 +31,43 @@ class ParticipantProgress(SQLModel, table=True):
     programme_id: str | None = Field(default=None, max_length=50, index=True)
     subproject_id: str | None = Field(default=None, max_length=50)
     municipality: str | None = Field(default=None, max_length=3)
+    target_group: str | None = _text(50)
+    # characteristics at entry (age judged on the first start date once the participant has started)
     gender: str | None = Field(default=None, max_length=20)
     age_band: str | None = Field(default=None, max_length=20)
+    age_band_esf_plus: str | None = _text(20)
+    labour_market_status: str | None = _text(30)
+    long_term_unemployed: bool | None = None
+    education_level: str | None = _text(20)
+    disability: str | None = _text(10)  # yes | no | refused | not-asked
+    migrant: str | None = _text(10)
+    minority: str | None = _text(10)
+    homeless: str | None = _text(10)
+    other_disadvantage: str | None = _text(10)
+    # the path
     referred: bool = False
+    referred_on: date | None = None
     enrolled: bool = False
+    waitlisted: bool = False
+    withdrawn: bool = False
+    started: bool = False
+    entered_on: date | None = None
     completed: bool = False
+    dropped_out: bool = False
+    drop_out_reason: str | None = _text(20)
     left_on: date | None = None
+    # results of the final exit that count, and whether any came too late to
     employed_upon_leaving: bool = False
+    upon_leaving_situation: str | None = _text()
+    qualification_gained: bool | None = None
+    upon_leaving_late: bool = False
     employed_six_months: bool = False
+    six_months_situation: str | None = _text()
+    improvement: str | None = _text()
+    six_months_late: bool = False
+    # follow-up of the final exit: open | overdue | closed, per check
+    leaving_check: str | None = _text(10)
+    six_month_check: str | None = _text(10)
     # A re-entry's final exit counts: exits seen, and which exit each counted result belongs to.
     exits: int = 0
     upon_leaving_exit: int | None = None

@@ -1,0 +1,183 @@
+"""Every figure the report computes: a stable id, a definition a caseworker understands (Danish and English), and
+the rule that picks the people it counts, as an SQL condition on a participant's row `p` of the projection and
+the programme's settings `s` (catalogue_programme).
+
+Each figure counts people, each once; rules follow DOMAIN.md (the fund's definitions and guidance). The catalogue's
+targets name figures by these ids (shared.contracts.FigureId).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Group = Literal["programme", "funnel", "esf-result", "esf-output", "esf-plus", "quality"]
+
+EMPLOYED_AT_ENTRY = "p.labour_market_status IN ('employed', 'self-employed')"
+INACTIVE_AT_ENTRY = "p.labour_market_status IN ('inactive', 'inactive-not-in-education')"
+DISADVANTAGED = (
+    "'yes' IN (coalesce(p.disability, ''), coalesce(p.migrant, ''), coalesce(p.minority, ''),"
+    " coalesce(p.homeless, ''), coalesce(p.other_disadvantage, ''))"
+)
+UPON_LEAVING = "p.upon_leaving_situation"
+SELF_SUPPORTING = f"{UPON_LEAVING} IN ('ordinary-employment', 'social-economy-employment', 'self-employed')"
+CR04_READING = f"(s.cr04_reading IS DISTINCT FROM 'not-employed-at-entry' OR NOT {EMPLOYED_AT_ENTRY})"
+# A record incomplete on gender, employment status, age or education counts in the grand total only (the fund).
+COMPLETE = (
+    "p.gender IS NOT NULL AND p.labour_market_status IS NOT NULL AND p.age_band IS NOT NULL"
+    " AND p.education_level IS NOT NULL AND p.education_level <> 'unknown'"
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number of people in the report."""
+
+    id: str
+    group: Group
+    da: str
+    en: str
+    where: str
+
+
+def _f(id_: str, group: Group, da: str, en: str, where: str) -> Figure:
+    return Figure(id_, group, da, en, where)
+
+
+FIGURES: tuple[Figure, ...] = (
+    # --- the programme's own figures (the seeds' results page and the grants' targets) ---
+    _f("recruited", "programme", "Henviste borgere.", "Citizens referred to the programme.", "p.referred"),
+    _f("participants", "programme", "Deltagere, der er startet på et forløb.", "Participants who started a course.",
+       "p.started"),
+    _f("completed", "programme", "Deltagere, hvis seneste forløb er gennemført.",
+       "Participants whose final course was completed.", "p.completed"),
+    _f("dropped-out", "programme", "Deltagere, der afbrød deres seneste forløb.",
+       "Participants who left their final course early.", "p.dropped_out"),
+    _f("stopped-early-for-job-or-education", "programme", "Stoppet før tid på grund af job eller uddannelse.",
+       "Left early because of a job or education.",
+       "p.dropped_out AND p.drop_out_reason IN ('job', 'education')"),
+    _f("employed-upon-leaving", "programme", "I beskæftigelse inden for fire uger efter afslutning.",
+       "In employment within four weeks after leaving.", "p.employed_upon_leaving"),
+    _f("employed-ordinary-upon-leaving", "programme", "I ordinær beskæftigelse ved afslutning.",
+       "In ordinary employment upon leaving.", f"{UPON_LEAVING} = 'ordinary-employment'"),
+    _f("employed-self-employed-upon-leaving", "programme", "Selvstændige ved afslutning.",
+       "Self-employed upon leaving.", f"{UPON_LEAVING} = 'self-employed'"),
+    _f("employed-social-economy-upon-leaving", "programme", "Ansat i en socialøkonomisk virksomhed ved afslutning.",
+       "Employed in a social-economy enterprise upon leaving.", f"{UPON_LEAVING} = 'social-economy-employment'"),
+    _f("employed-flex-job-upon-leaving", "programme", "I fleksjob ved afslutning.", "In a flex-job upon leaving.",
+       f"{UPON_LEAVING} = 'flex-job'"),
+    _f("employed-wage-subsidy-upon-leaving", "programme", "I job med løntilskud ved afslutning.",
+       "In a wage-subsidy job upon leaving.", f"{UPON_LEAVING} = 'wage-subsidy-job'"),
+    _f("job-seeking-upon-leaving", "programme", "Jobsøgende ved afslutning.", "Job-seeking upon leaving.",
+       f"{UPON_LEAVING} = 'job-seeking'"),
+    _f("inactive-at-entry-job-seeking-upon-leaving", "programme",
+       "Uden for arbejdsstyrken ved start og jobsøgende ved afslutning.",
+       "Inactive at entry and job-seeking upon leaving.", f"{INACTIVE_AT_ENTRY} AND {UPON_LEAVING} = 'job-seeking'"),
+    _f("employed-six-months-after", "programme", "I beskæftigelse seks måneder efter afslutning.",
+       "In employment six months after leaving.", "p.employed_six_months"),
+    _f("self-supporting", "programme", "Selvforsørgende ved afslutning: ordinært job, socialøkonomisk job eller selvstændig.",
+       "Self-supporting upon leaving: an ordinary or social-economy job, or self-employed.", SELF_SUPPORTING),
+    # --- the path, from referral to employment six months after ---
+    _f("enrolled", "funnel", "Tilmeldt et forløb.", "Enrolled on a course.", "p.enrolled"),
+    _f("waitlisted", "funnel", "Sat på venteliste.", "Put on a waiting list.", "p.waitlisted"),
+    _f("withdrawn", "funnel", "Trukket tilbage før start.", "Withdrew before starting.", "p.withdrawn"),
+    _f("left", "funnel", "Afsluttet: gennemført eller afbrudt.", "Left: completed or dropped out.",
+       "p.left_on IS NOT NULL"),
+    _f("outcome-recorded", "funnel", "Situationen ved afslutning er registreret, så den tæller.",
+       "The situation upon leaving is recorded in time to count.", f"{UPON_LEAVING} IS NOT NULL"),
+    _f("six-month-result-recorded", "funnel", "Resultatet seks måneder efter er registreret, så det tæller.",
+       "The six-month result is recorded in time to count.", "p.six_months_situation IS NOT NULL"),
+    # --- ESF 2014-20 common result indicators (Regulation (EU) No 1304/2013, Annex I) ---
+    _f("CR01", "esf-result", "Uden for arbejdsstyrken ved start, jobsøgende ved afslutning.",
+       "Inactive participants engaged in job searching upon leaving.",
+       f"{INACTIVE_AT_ENTRY} AND {UPON_LEAVING} = 'job-seeking'"),
+    _f("CR02", "esf-result", "I uddannelse ved afslutning.", "Participants in education or training upon leaving.",
+       f"{UPON_LEAVING} = 'education'"),
+    _f("CR03", "esf-result", "Har opnået en kvalifikation ved afslutning.",
+       "Participants gaining a qualification upon leaving.", "p.qualification_gained IS TRUE"),
+    _f("CR04", "esf-result", "I beskæftigelse, også som selvstændig, ved afslutning (programmets læsning).",
+       "Participants in employment, including self-employment, upon leaving (the programme's reading).",
+       f"p.employed_upon_leaving AND {CR04_READING}"),
+    _f("CR05", "esf-result",
+       "Udsatte deltagere, der søger job, er i uddannelse, har fået en kvalifikation eller er i job ved afslutning.",
+       "Disadvantaged participants job searching, in education, gaining a qualification or employed upon leaving.",
+       f"{DISADVANTAGED} AND ({UPON_LEAVING} IN ('job-seeking', 'education') OR p.qualification_gained IS TRUE"
+       " OR p.employed_upon_leaving)"),
+    _f("CR06", "esf-result", "I beskæftigelse seks måneder efter afslutning.",
+       "Participants in employment six months after leaving.", "p.employed_six_months"),
+    _f("CR07", "esf-result", "I job ved start og med en forbedret situation seks måneder efter.",
+       "Participants with an improved labour-market situation six months after leaving.",
+       f"{EMPLOYED_AT_ENTRY} AND p.improvement IS NOT NULL AND p.improvement <> 'none'"),
+    _f("CR08", "esf-result", "Over 54 år ved start og i beskæftigelse seks måneder efter.",
+       "Participants above 54 years of age in employment six months after leaving.",
+       "p.age_band = 'over-54' AND p.employed_six_months"),
+    _f("CR09", "esf-result", "Udsatte deltagere i beskæftigelse seks måneder efter.",
+       "Disadvantaged participants in employment six months after leaving.",
+       f"{DISADVANTAGED} AND p.employed_six_months"),
+    # --- ESF 2014-20 output indicators: participants at entry ---
+    _f("unemployed", "esf-output", "Ledige ved start, også langtidsledige.",
+       "Unemployed at entry, including long-term unemployed.", "p.started AND p.labour_market_status = 'unemployed'"),
+    _f("long-term-unemployed", "esf-output", "Langtidsledige ved start.", "Long-term unemployed at entry.",
+       "p.started AND p.labour_market_status = 'unemployed' AND p.long_term_unemployed IS TRUE"),
+    _f("inactive", "esf-output", "Uden for arbejdsstyrken ved start.", "Inactive at entry.",
+       f"p.started AND {INACTIVE_AT_ENTRY}"),
+    _f("inactive-not-in-education", "esf-output", "Uden for arbejdsstyrken og ikke i uddannelse ved start.",
+       "Inactive, not in education or training, at entry.",
+       "p.started AND p.labour_market_status = 'inactive-not-in-education'"),
+    _f("employed", "esf-output", "I beskæftigelse, også som selvstændig, ved start.",
+       "Employed, including self-employed, at entry.", f"p.started AND {EMPLOYED_AT_ENTRY}"),
+    _f("under-25", "esf-output", "Under 25 år ved start.", "Below 25 years of age at entry.",
+       "p.started AND p.age_band = 'under-25'"),
+    _f("over-54", "esf-output", "Over 54 år ved start.", "Above 54 years of age at entry.",
+       "p.started AND p.age_band = 'over-54'"),
+    _f("isced-0-2", "esf-output", "Højst grundskole eller ungdomsuddannelse på lavt niveau (ISCED 0-2).",
+       "With primary or lower secondary education (ISCED 0-2).", "p.started AND p.education_level = 'isced-0-2'"),
+    _f("isced-3-4", "esf-output", "Gymnasial eller erhvervsuddannelse (ISCED 3-4).",
+       "With upper secondary or post-secondary education (ISCED 3-4).",
+       "p.started AND p.education_level = 'isced-3-4'"),
+    _f("isced-5-8", "esf-output", "Videregående uddannelse (ISCED 5-8).", "With tertiary education (ISCED 5-8).",
+       "p.started AND p.education_level = 'isced-5-8'"),
+    _f("disadvantaged", "esf-output", "Udsatte: handicap, indvandrer- eller minoritetsbaggrund, hjemløs eller andet.",
+       "Disadvantaged: disability, migrant or minority background, homeless, or other.",
+       f"p.started AND {DISADVANTAGED}"),
+    _f("with-disabilities", "esf-output", "Med handicap.", "Participants with disabilities.",
+       "p.started AND p.disability = 'yes'"),
+    _f("migrants-and-minorities", "esf-output", "Indvandrere, udenlandsk baggrund eller minoriteter.",
+       "Migrants, participants with a foreign background, minorities.",
+       "p.started AND (p.migrant = 'yes' OR p.minority = 'yes')"),
+    _f("homeless", "esf-output", "Hjemløse eller udelukket fra boligmarkedet.",
+       "Homeless or affected by housing exclusion.", "p.started AND p.homeless = 'yes'"),
+    # --- ESF+ 2021-27 (Regulation (EU) 2021/1057, Annex I): the codes confirmed from a source, and the age bands ---
+    _f("EECO01", "esf-plus", "Deltagere i alt.", "Total participants.", "p.started"),
+    _f("EECO14", "esf-plus", "Deltagere med udenlandsk baggrund.", "Participants with a foreign background.",
+       "p.started AND p.migrant = 'yes'"),
+    _f("EECO15", "esf-plus", "Deltagere fra minoriteter.", "Participants from minorities.",
+       "p.started AND p.minority = 'yes'"),
+    _f("EECR01", "esf-plus", "Søger job ved afslutning.", "Participants engaged in job searching upon leaving.",
+       f"{UPON_LEAVING} = 'job-seeking'"),
+    _f("EECR04", "esf-plus", "I beskæftigelse, også som selvstændig, ved afslutning.",
+       "Participants in employment, including self-employment, upon leaving.", "p.employed_upon_leaving"),
+    _f("under-18", "esf-plus", "Under 18 år ved start.", "Below 18 years of age at entry.",
+       "p.started AND p.age_band_esf_plus = 'under-18'"),
+    _f("18-29", "esf-plus", "18-29 år ved start.", "18 to 29 years of age at entry.",
+       "p.started AND p.age_band_esf_plus = '18-29'"),
+    _f("55-and-over", "esf-plus", "55 år eller derover ved start.", "55 years of age and above at entry.",
+       "p.started AND p.age_band_esf_plus = '55-and-over'"),
+    # --- data quality ---
+    _f("follow-ups-due", "quality", "Opfølgninger, der venter på at blive registreret.",
+       "Follow-ups waiting to be recorded.", "'open' IN (coalesce(p.leaving_check, ''), coalesce(p.six_month_check, ''))"),
+    _f("follow-ups-overdue", "quality", "Opfølgninger, der er overskredet.", "Follow-ups overdue.",
+       "'overdue' IN (coalesce(p.leaving_check, ''), coalesce(p.six_month_check, ''))"),
+    _f("recorded-late", "quality", "Resultater registreret for sent til at tælle.",
+       "Results recorded too late to count.", "p.upon_leaving_late OR p.six_months_late"),
+    _f("incomplete-records", "quality", "Deltagere med ufuldstændige oplysninger (køn, status, alder, uddannelse).",
+       "Participants incomplete on gender, status, age or education.", f"p.started AND NOT ({COMPLETE})"),
+)
+BY_ID = {f.id: f for f in FIGURES}
+CR04_READINGS = {
+    "every-participant": ("CR04 tæller alle deltagere i job ved afslutning.", "CR04 counts every participant."),
+    "not-employed-at-entry": (
+        "CR04 tæller kun deltagere, der ikke var i job ved start.",
+        "CR04 counts only participants not employed at entry.",
+    ),
+}

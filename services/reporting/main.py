@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reporting import api
+from services.reporting import api, figures_api
 from services.reporting.handlers import HANDLERS
 from services.reporting.settings import ReportingSettings
 from shared.service import build_app, wire
@@ -17,4 +17,5 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     app = build_app(name=SERVICE, settings=settings, wiring=wire(SERVICE, settings, handlers=HANDLERS))
     app.state.min_cell = settings.min_cell
     app.include_router(api.router)
+    app.include_router(figures_api.router)
     return app

@@ -54,6 +54,9 @@ ADMITS: dict[tuple[str, str, str], set[Role]] = {
     ("intake", "POST", "/participants/{participant_id}/drop-out"): RECORDERS,
     ("enrolment", "GET", "/courses"): {"caseworker"},
     ("reporting", "GET", "/report"): {"operator"},
+    ("reporting", "GET", "/report/figures"): {"operator"},
+    ("reporting", "GET", "/report/figures.csv"): {"operator"},
+    ("reporting", "GET", "/report/figures.xlsx"): {"operator"},
     ("reporting", "GET", "/"): {"operator"},
 }
 OPEN = {"/health"}  # no token needed

@@ -1,0 +1,154 @@
+"""The operator's figures of one programme: JSON for machines, CSV and XLSX for the fund's people (Danish headings,
+numbers as numbers, hidden cells as "<5" or "x", a sheet of definitions and one of freshness)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from openpyxl import Workbook
+
+from services.reporting.api import Operator
+from services.reporting.figures_report import DIMENSIONS, PeriodBy, Selection, figures_report, half_year
+from services.reporting.tables import CatalogueProgramme
+from shared.auth import Principal
+from shared.db import SessionMaker
+
+router = APIRouter(tags=["figures"])
+HALF_YEAR = r"^\d{4}-(02|08)$"
+CODE = r"^[a-z0-9][a-z0-9-]{0,49}$"
+HEADINGS = ("figur", "gruppe", "opdeling", "kategori", "antal")
+DIMENSION_DA = {
+    "total": "i alt",
+    "subproject_id": "delprojekt",
+    "municipality": "kommune",
+    "target_group": "målgruppe",
+    "gender": "køn",
+    "age_band": "aldersgruppe",
+}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Asked:
+    """The query of every figures view."""
+
+    def __init__(
+        self,
+        programme_id: Annotated[str, Query(pattern=CODE, description="the programme")],
+        period_by: Annotated[PeriodBy, Query(description="count by entry date or by leaving date")] = "entry",
+        start: Annotated[date | None, Query(alias="from", description="first day of the period")] = None,
+        end: Annotated[date | None, Query(alias="to", description="last day of the period")] = None,
+        half: Annotated[
+            str | None,
+            Query(alias="half_year", pattern=HALF_YEAR, description="a Danish half-year by its last month: 2026-08"),
+        ] = None,
+        subproject_id: Annotated[str | None, Query(pattern=CODE)] = None,
+        municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
+    ) -> None:
+        self.programme_id, self.period_by, self.start, self.end = programme_id, period_by, start, end
+        self.half_year, self.subproject_id, self.municipality = half, subproject_id, municipality
+
+    async def report(self, request: Request, principal: Principal) -> dict[str, Any]:
+        """The report this query asks for, if the operator operates the programme."""
+        if self.programme_id not in principal.programmes:
+            raise HTTPException(403, "the operator does not operate this programme")
+        start, end = half_year(self.half_year) if self.half_year else (self.start, self.end)
+        if start is not None and end is not None and end < start:
+            raise HTTPException(422, "the period ends before it starts")
+        selection = Selection(self.programme_id, self.period_by, start, end, self.subproject_id, self.municipality)
+        sessions: SessionMaker = request.app.state.sessions
+        async with sessions() as session:
+            programme = await session.get(CatalogueProgramme, self.programme_id)
+            # the programme's own smallest count to show; the service's setting before the catalogue has told
+            min_cell = programme.min_cell if programme is not None else int(request.app.state.min_cell)
+            return await figures_report(session, selection, min_cell=min_cell)
+
+
+Query_ = Annotated[Asked, Depends()]
+
+
+@router.get("/report/figures")
+async def figures_json(request: Request, principal: Operator, asked: Query_) -> JSONResponse:
+    """Every figure of the programme: definition, value, breakdowns (hidden cells "<N" or "x"), targets, freshness."""
+    report = await asked.report(request, principal)
+    return JSONResponse(_jsonable(report))
+
+
+@router.get("/report/figures.csv", response_class=Response)
+async def figures_csv(request: Request, principal: Operator, asked: Query_) -> Response:
+    """The figures as CSV (semicolon-separated, as Danish Excel expects)."""
+    report = await asked.report(request, principal)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(HEADINGS)
+    writer.writerows(rows(report))
+    filename = f"rummelig-{report['programme_id']}.csv"
+    return Response(
+        "\ufeff" + out.getvalue(),  # a byte-order mark, so that Excel reads the Danish letters right
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/report/figures.xlsx", response_class=Response)
+async def figures_xlsx(request: Request, principal: Operator, asked: Query_) -> Response:
+    """The figures as an Excel workbook: the figures, their definitions, and how fresh they are."""
+    report = await asked.report(request, principal)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Tal"
+    sheet.append(HEADINGS)
+    for row in rows(report):
+        sheet.append(row)
+    definitions = book.create_sheet("Definitioner")
+    definitions.append(("figur", "gruppe", "definition", "definition (English)"))
+    for figure in report["figures"]:
+        definitions.append((figure["id"], figure["group"], figure["definition"]["da"], figure["definition"]["en"]))
+    freshness = book.create_sheet("Aktualitet")
+    selection = report["selection"]
+    for label, value in (
+        ("program", report["programme_id"]),
+        ("periode efter", "startdato" if selection["period_by"] == "entry" else "slutdato"),
+        ("fra", selection["from"]),
+        ("til", selection["to"]),
+        ("delprojekt", selection["subproject_id"]),
+        ("kommune", selection["municipality"]),
+        ("mindste viste tal", report["min_cell"]),
+        ("CR04", report["cr04_reading"]["da"]),
+        ("seneste hændelse", report["last_event_at"].isoformat() if report["last_event_at"] else None),
+    ):
+        freshness.append((label, value))
+    out = io.BytesIO()
+    book.save(out)
+    return Response(
+        out.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="rummelig-{report["programme_id"]}.xlsx"'},
+    )
+
+
+def rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, int | str]]:
+    """The report as rows: each figure's total, then each breakdown's cells and total."""
+    found: list[tuple[str, str, str, str, int | str]] = []
+    for figure in report["figures"]:
+        found.append((figure["id"], figure["group"], DIMENSION_DA["total"], "", figure["value"]))
+        for dimension in DIMENSIONS:
+            breakdown = figure["breakdowns"][dimension]
+            for key, value in sorted(breakdown["cells"].items()):
+                found.append((figure["id"], figure["group"], DIMENSION_DA[dimension], key, value))
+    return found
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,383 @@
+"""The figures from hand-built participant histories: facts through reporting's consumer into a migrated
+PostgreSQL, then the report's own SQL. Each test has a programme of its own; counts are read unsuppressed
+(min_cell 1) except where suppression is the point."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import openpyxl
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+
+from services.reporting.figures import FIGURES
+from services.reporting.figures_api import rows
+from services.reporting.figures_report import Selection, figures_report, half_year
+from services.reporting.main import create_app as reporting_app
+from services.reporting.settings import ReportingSettings
+from shared.auth import issue_token
+from shared.contracts import (
+    CheckOverdue,
+    CheckScheduled,
+    EnrolmentConfirmed,
+    ParticipantEntered,
+    ParticipationCompleted,
+    ParticipationDroppedOut,
+    ParticipationStarted,
+)
+from shared.db import SessionMaker
+from shared.registry import Contract
+from shared.settings import AuthSettings
+from tests.fixtures.database import Databases
+from tests.fixtures.events import leaving_outcome_recorded, six_month_result_recorded
+from tests.fixtures.events import referral as fixture_referral
+from tests.fixtures.handlers import deliver
+
+SERVICE = "reporting"
+STARTED = date(2026, 1, 12)
+LEFT = date(2026, 3, 31)
+
+
+@pytest.fixture
+def db(service_sessions: Callable[[str], SessionMaker]) -> SessionMaker:
+    return service_sessions(SERVICE)
+
+
+@pytest.fixture
+def programme() -> str:
+    return f"fig-{uuid4().hex[:10]}"
+
+
+class Cohort:
+    """Participants of one programme, each built fact by fact."""
+
+    def __init__(self, db: SessionMaker, programme: str) -> None:
+        self.db, self.programme = db, programme
+
+    async def facts(self, *facts: Contract) -> None:
+        for fact in facts:
+            await deliver(self.db, SERVICE, fact)
+
+    async def participant(
+        self,
+        *,
+        left: str | None = "completed",
+        reason: str = "illness",
+        entered: dict[str, Any] | None = None,
+        **referral: Any,
+    ) -> UUID:
+        """Referred, enrolled, started on STARTED and (unless left=None) completed or dropped out on LEFT."""
+        pid = uuid4()
+        await self.facts(
+            fixture_referral(pid, programme_id=self.programme, **referral),
+            EnrolmentConfirmed(
+                participant_id=pid, programme_id=self.programme, subproject_id="sub", course_id="c", enrolled_on=STARTED
+            ),
+            ParticipationStarted(participant_id=pid, course_id="c", started_on=STARTED),
+            ParticipantEntered(
+                participant_id=pid,
+                programme_id=self.programme,
+                entered_on=STARTED,
+                **(
+                    {"age_band": "25-54", "age_band_esf_plus": "30-54", "under_25": False, "over_54": False}
+                    | {"long_term_unemployed": False}
+                    | (entered or {})
+                ),
+            ),
+        )
+        if left == "completed":
+            await self.facts(ParticipationCompleted(participant_id=pid, course_id="c", left_on=LEFT))
+        elif left == "dropped-out":
+            await self.facts(ParticipationDroppedOut(participant_id=pid, course_id="c", left_on=LEFT, reason=reason))
+        return pid
+
+    async def report(self, min_cell: int = 1, **selection: Any) -> dict[str, Any]:
+        async with self.db() as session:
+            return await figures_report(session, Selection(self.programme, **selection), min_cell=min_cell)
+
+    async def values(self, **selection: Any) -> dict[str, Any]:
+        return {f["id"]: f["value"] for f in (await self.report(**selection))["figures"]}
+
+
+@pytest.fixture
+def cohort(db: SessionMaker, programme: str) -> Cohort:
+    return Cohort(db, programme)
+
+
+def day(n: int, left_on: date = LEFT) -> date:
+    return left_on + timedelta(days=n)
+
+
+async def test_every_figure_has_an_id_a_danish_and_an_english_definition_and_a_value(cohort: Cohort) -> None:
+    await cohort.participant()
+    report = await cohort.report()
+    assert [f["id"] for f in report["figures"]] == [f.id for f in FIGURES]
+    assert len({f.id for f in FIGURES}) == len(FIGURES)
+    for figure in report["figures"]:
+        assert figure["definition"]["da"] and figure["definition"]["en"]
+        assert isinstance(figure["value"], int)
+
+
+async def test_an_outcome_on_day_29_does_not_count_upon_leaving_and_shows_as_recorded_late(cohort: Cohort) -> None:
+    pid = await cohort.participant()
+    await cohort.facts(leaving_outcome_recorded(pid, "ordinary-employment", observed_on=day(29), left_on=LEFT))
+    values = await cohort.values()
+    assert (values["employed-upon-leaving"], values["CR04"], values["recorded-late"]) == (0, 0, 1)
+    assert values["completed"] == 1 and values["participants"] == 1
+
+
+async def test_an_outcome_on_day_28_counts_as_employed_upon_leaving(cohort: Cohort) -> None:
+    pid = await cohort.participant()
+    await cohort.facts(leaving_outcome_recorded(pid, "ordinary-employment", observed_on=day(28), left_on=LEFT))
+    values = await cohort.values()
+    assert (values["employed-upon-leaving"], values["employed-ordinary-upon-leaving"], values["CR04"]) == (1, 1, 1)
+    assert values["self-supporting"] == 1 and values["EECR04"] == 1
+
+
+async def test_a_six_month_result_recorded_late_does_not_count(cohort: Cohort) -> None:
+    pid = await cohort.participant()
+    due = date(2026, 9, 30)
+    await cohort.facts(
+        six_month_result_recorded(pid, "ordinary-employment", observed_on=due + timedelta(weeks=9), left_on=LEFT)
+    )
+    values = await cohort.values()
+    assert (values["employed-six-months-after"], values["CR06"], values["recorded-late"]) == (0, 0, 1)
+
+
+async def test_a_drop_out_because_of_a_job_is_a_good_exit_and_counts_as_employment_with_its_outcome(
+    cohort: Cohort,
+) -> None:
+    pid = await cohort.participant(left="dropped-out", reason="job")
+    await cohort.facts(leaving_outcome_recorded(pid, "ordinary-employment", observed_on=day(1), left_on=LEFT))
+    values = await cohort.values()
+    assert (values["dropped-out"], values["stopped-early-for-job-or-education"], values["completed"]) == (1, 1, 0)
+    assert values["employed-upon-leaving"] == 1 and values["left"] == 1
+
+
+async def test_a_person_over_54_on_the_start_date_but_not_at_referral_counts_as_over_54(cohort: Cohort) -> None:
+    pid = await cohort.participant(
+        age_band="25-54",
+        entered={"age_band": "over-54", "age_band_esf_plus": "55-and-over", "over_54": True},
+    )
+    await cohort.facts(
+        six_month_result_recorded(pid, "ordinary-employment", observed_on=date(2026, 10, 1), left_on=LEFT)
+    )
+    values = await cohort.values()
+    assert (values["over-54"], values["55-and-over"], values["CR08"]) == (1, 1, 1)
+
+
+async def test_a_re_entrant_is_counted_once_with_the_final_exit(cohort: Cohort) -> None:
+    pid = await cohort.participant()  # completed on LEFT, employed upon leaving
+    await cohort.facts(leaving_outcome_recorded(pid, "ordinary-employment", observed_on=day(3), left_on=LEFT))
+    final = date(2026, 6, 30)
+    await cohort.facts(
+        EnrolmentConfirmed(
+            participant_id=pid,
+            programme_id=cohort.programme,
+            subproject_id="sub",
+            course_id="c",
+            enrolled_on=date(2026, 5, 1),
+            re_entry=True,
+        ),
+        ParticipationStarted(participant_id=pid, course_id="c", started_on=date(2026, 5, 4)),
+        ParticipationDroppedOut(participant_id=pid, course_id="c", left_on=final, reason="illness"),
+    )
+    values = await cohort.values()
+    assert (values["participants"], values["completed"], values["dropped-out"], values["left"]) == (1, 0, 1, 1)
+    assert values["employed-upon-leaving"] == 0  # the first exit's result no longer counts
+    assert (await cohort.values(period_by="leaving", start=final, end=final))["left"] == 1
+
+
+async def test_a_record_incomplete_on_education_counts_in_the_grand_total_only(cohort: Cohort) -> None:
+    await cohort.participant(education_level="unknown", municipality="727")
+    await cohort.participant(education_level="isced-3-4", municipality="751")
+    report = await cohort.report()
+    participants = next(f for f in report["figures"] if f["id"] == "participants")
+    assert participants["value"] == 2
+    assert participants["breakdowns"]["municipality"] == {"cells": {"751": 1}, "total": 1}
+    incomplete = next(f for f in report["figures"] if f["id"] == "incomplete-records")
+    assert incomplete["value"] == 1
+
+
+async def test_non_binary_gender_is_a_category_of_its_own_under_esf_plus(cohort: Cohort) -> None:
+    for gender in ("female", "male", "non-binary", "non-binary"):
+        await cohort.participant(gender=gender)
+    report = await cohort.report()
+    participants = next(f for f in report["figures"] if f["id"] == "EECO01")
+    assert participants["breakdowns"]["gender"]["cells"] == {"female": 1, "male": 1, "non-binary": 2}
+
+
+async def test_inactive_at_entry_and_job_seeking_upon_leaving_is_cr01(cohort: Cohort) -> None:
+    pid = await cohort.participant(labour_market_status="inactive")
+    await cohort.facts(leaving_outcome_recorded(pid, "job-seeking", observed_on=day(10), left_on=LEFT))
+    values = await cohort.values()
+    assert (values["CR01"], values["inactive-at-entry-job-seeking-upon-leaving"], values["inactive"]) == (1, 1, 1)
+    assert values["job-seeking-upon-leaving"] == 1 and values["EECR01"] == 1
+
+
+async def test_follow_ups_due_and_overdue_are_data_quality(cohort: Cohort) -> None:
+    pid = await cohort.participant()
+    await cohort.facts(
+        CheckScheduled(
+            participant_id=pid,
+            check="leaving-outcome",
+            exit_number=1,
+            left_on=LEFT,
+            due_on=day(14),
+            counts_until=day(28),
+        ),
+        CheckScheduled(
+            participant_id=pid,
+            check="six-month",
+            exit_number=1,
+            left_on=LEFT,
+            due_on=date(2026, 9, 30),
+            counts_until=date(2026, 11, 25),
+        ),
+        CheckOverdue(
+            participant_id=pid,
+            check="leaving-outcome",
+            exit_number=1,
+            left_on=LEFT,
+            due_on=day(14),
+            counts_until=day(28),
+        ),
+    )
+    values = await cohort.values()
+    assert (values["follow-ups-due"], values["follow-ups-overdue"]) == (1, 1)
+
+
+async def test_the_period_picks_participants_by_entry_date_or_by_leaving_date(cohort: Cohort) -> None:
+    await cohort.participant()
+    assert (await cohort.values(start=STARTED, end=STARTED))["participants"] == 1
+    assert (await cohort.values(start=STARTED + timedelta(days=1)))["participants"] == 0
+    assert (await cohort.values(period_by="leaving", end=LEFT - timedelta(days=1)))["completed"] == 0
+    start, end = half_year("2026-02")
+    assert (await cohort.values(start=start, end=end))["participants"] == 1
+
+
+def test_the_danish_half_years_end_in_february_and_august() -> None:
+    assert half_year("2026-02") == (date(2025, 9, 1), date(2026, 2, 28))
+    assert half_year("2028-02") == (date(2027, 9, 1), date(2028, 2, 29))
+    assert half_year("2026-08") == (date(2026, 3, 1), date(2026, 8, 31))
+    with pytest.raises(ValueError):
+        half_year("2026-05")
+
+
+async def test_small_counts_are_hidden_in_the_totals_and_every_breakdown(cohort: Cohort) -> None:
+    for municipality in ("751", "751", "751", "751", "751", "751", "727"):
+        await cohort.participant(municipality=municipality)
+    report = await cohort.report(min_cell=5)
+    participants = next(f for f in report["figures"] if f["id"] == "participants")
+    assert participants["value"] == 7
+    assert participants["breakdowns"]["municipality"]["cells"] == {"727": "<5", "751": "x"}
+    for figure in report["figures"]:
+        for value in [figure["value"], *(v for b in figure["breakdowns"].values() for v in b["cells"].values())]:
+            assert not (isinstance(value, int) and 0 < value < 5), figure["id"]
+
+
+# --- the operator's views: JSON, CSV, XLSX, and what they refuse --------------------------------------------------
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def reporting(databases: Databases) -> AsyncIterator[FastAPI]:
+    app = reporting_app(ReportingSettings(database_url=databases.url("reporting"), min_cell=5))
+    yield app
+    await app.state.sessions.kw["bind"].dispose()
+
+
+def _client(app: FastAPI, programmes: list[str]) -> httpx.AsyncClient:
+    token = issue_token(AuthSettings(), subject="op", email="op@example.dk", roles=["operator"], programmes=programmes)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+async def _seven(cohort: Cohort) -> None:
+    for municipality in ("751", "751", "751", "751", "751", "751", "727"):
+        await cohort.participant(municipality=municipality)
+
+
+async def test_the_exports_hold_the_same_numbers_as_the_json_and_no_small_count(
+    cohort: Cohort, reporting: FastAPI
+) -> None:
+    await _seven(cohort)
+    async with _client(reporting, [cohort.programme]) as client:
+        report = (await client.get("/report/figures", params={"programme_id": cohort.programme})).json()
+        csv_answer = await client.get("/report/figures.csv", params={"programme_id": cohort.programme})
+        xlsx_answer = await client.get("/report/figures.xlsx", params={"programme_id": cohort.programme})
+    expected = [tuple(map(str, row)) for row in rows(report)]
+
+    assert csv_answer.headers["content-type"].startswith("text/csv")
+    text = csv_answer.content.decode("utf-8-sig")
+    read = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert read[0] == ["figur", "gruppe", "opdeling", "kategori", "antal"]
+    assert [tuple(r) for r in read[1:]] == expected
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_answer.content))
+    assert book.sheetnames == ["Tal", "Definitioner", "Aktualitet"]
+    sheet_rows = list(book["Tal"].iter_rows(values_only=True))
+    assert sheet_rows[0] == ("figur", "gruppe", "opdeling", "kategori", "antal")
+    assert [tuple("" if v is None else str(v) for v in r) for r in sheet_rows[1:]] == expected
+    numbers = [r[4] for r in sheet_rows[1:]]
+    assert any(isinstance(n, int) and n == 7 for n in numbers)  # numbers as numbers
+    for value in [str(n) for n in numbers] + [r[4] for r in read[1:]]:
+        assert not (value.isdigit() and 0 < int(value) < 5), value
+    definitions = {r[0]: r[2] for r in book["Definitioner"].iter_rows(min_row=2, values_only=True)}
+    assert definitions["CR01"] == next(f.da for f in FIGURES if f.id == "CR01")
+
+
+async def test_an_operator_sees_only_the_programmes_they_operate(cohort: Cohort, reporting: FastAPI) -> None:
+    await cohort.participant()
+    async with _client(reporting, ["another-programme"]) as client:
+        for path in ("/report/figures", "/report/figures.csv", "/report/figures.xlsx"):
+            answer = await client.get(path, params={"programme_id": cohort.programme})
+            assert answer.status_code == 403, path
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"half_year": "2026-05"},
+        {"half_year": "26-08"},
+        {"from": "2026-03-01", "to": "2026-02-01"},
+        {"period_by": "referral"},
+        {"municipality": "7510"},
+        {"subproject_id": "'; DROP TABLE participant_progress; --"},
+        {"from": "not-a-date"},
+        {"unknown": "1"},
+    ],
+)
+async def test_a_wrong_query_is_refused_with_422_and_changes_nothing(
+    cohort: Cohort, reporting: FastAPI, params: dict[str, str]
+) -> None:
+    async with _client(reporting, [cohort.programme]) as client:
+        answer = await client.get("/report/figures", params={"programme_id": cohort.programme} | params)
+    assert answer.status_code == 422, answer.text
+
+
+async def test_a_malicious_programme_id_is_refused(reporting: FastAPI) -> None:
+    async with _client(reporting, ["rummelig-plus"]) as client:
+        for bad in ("x' OR '1'='1", "<script>", "a" * 51, ""):
+            answer = await client.get("/report/figures", params={"programme_id": bad})
+            assert answer.status_code == 422, bad
+        assert (await client.get("/report/figures")).status_code == 422  # missing
+
+
+async def test_the_half_year_selects_the_period(cohort: Cohort, reporting: FastAPI) -> None:
+    await _seven(cohort)
+    async with _client(reporting, [cohort.programme]) as client:
+        winter = (
+            await client.get("/report/figures", params={"programme_id": cohort.programme, "half_year": "2026-02"})
+        ).json()
+        summer = (
+            await client.get("/report/figures", params={"programme_id": cohort.programme, "half_year": "2026-08"})
+        ).json()
+    assert winter["selection"]["from"] == "2025-09-01" and winter["selection"]["to"] == "2026-02-28"
+    assert next(f["value"] for f in winter["figures"] if f["id"] == "participants") == 7  # started 12 January
+    assert next(f["value"] for f in summer["figures"] if f["id"] == "participants") == 0

@@ -65,7 +65,11 @@ class Asked:
             programme = await session.get(CatalogueProgramme, self.programme_id)
             # the programme's own smallest count to show; the service's setting before the catalogue has told
             min_cell = programme.min_cell if programme is not None else int(request.app.state.min_cell)
-            return await figures_report(session, selection, min_cell=min_cell)
+            report = await figures_report(session, selection, min_cell=min_cell)
+        lag = await request.app.state.lag.read()
+        report["consumer_lag"] = lag
+        report["events_behind"] = sum(n for partitions in lag.values() for n in partitions.values()) if lag else None
+        return report
 
 
 Query_ = Annotated[Asked, Depends()]
@@ -121,6 +125,7 @@ async def figures_xlsx(request: Request, principal: Operator, asked: Query_) -> 
         ("mindste viste tal", report["min_cell"]),
         ("CR04", report["cr04_reading"]["da"]),
         ("seneste hændelse", report["last_event_at"].isoformat() if report["last_event_at"] else None),
+        ("hændelser endnu ikke talt med", report["events_behind"]),
     ):
         freshness.append((label, value))
     out = io.BytesIO()

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from services.reporting import api, figures_api
 from services.reporting.handlers import HANDLERS
 from services.reporting.settings import ReportingSettings
+from shared.consumer import Consumer
+from shared.lag import LagProbe
 from shared.service import build_app, wire
 
 SERVICE = "reporting"
@@ -16,6 +18,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     """The reporting service."""
     app = build_app(name=SERVICE, settings=settings, wiring=wire(SERVICE, settings, handlers=HANDLERS))
     app.state.min_cell = settings.min_cell
+    app.state.lag = LagProbe(settings.kafka.bootstrap_servers, SERVICE, Consumer(SERVICE, HANDLERS).topics)
     app.include_router(api.router)
     app.include_router(figures_api.router)
     return app

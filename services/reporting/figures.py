@@ -423,3 +423,37 @@ CR04_READINGS = {
         "CR04 counts only participants not employed at entry.",
     ),
 }
+
+# Figures that add up to another in every cell, their parts excluding each other: suppression must weigh them together.
+EMPLOYED_KINDS_ALWAYS = (
+    "employed-ordinary-upon-leaving",
+    "employed-social-economy-upon-leaving",
+    "employed-self-employed-upon-leaving",
+)
+
+
+def identities(*, flex_job_is_employment: bool, wage_subsidy_is_employment: bool) -> list[tuple[str, tuple[str, ...]]]:
+    """(whole, parts) pairs that hold for the programme's settings."""
+    employed = (
+        *EMPLOYED_KINDS_ALWAYS,
+        *(("employed-flex-job-upon-leaving",) if flex_job_is_employment else ()),
+        *(("employed-wage-subsidy-upon-leaving",) if wage_subsidy_is_employment else ()),
+    )
+    return [
+        ("left", ("completed", "dropped-out")),
+        ("employed-upon-leaving", employed),
+        ("self-supporting", EMPLOYED_KINDS_ALWAYS),
+        ("participants", ("unemployed", "inactive", "employed")),
+    ]
+
+
+def twins(cr04_reading: str) -> list[tuple[str, ...]]:
+    """Groups of figures that count the very same people (the fund's code beside the programme's name for it)."""
+    employed = ("employed-upon-leaving", "EECR04", *(("CR04",) if cr04_reading == "every-participant" else ()))
+    return [
+        ("participants", "EECO01"),
+        employed,
+        ("employed-six-months-after", "CR06"),
+        ("job-seeking-upon-leaving", "EECR01"),
+        ("inactive-at-entry-job-seeking-upon-leaving", "CR01"),
+    ]

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.catalogue import targets_of
-from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES
-from services.reporting.suppression import suppress, suppress_table
+from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, identities, twins
+from services.reporting.suppression import ALL, Address, Cell, Linked, protect
 from services.reporting.tables import CatalogueProgramme
 
 Dimension = Literal["subproject_id", "municipality", "target_group", "gender", "age_band"]
@@ -63,9 +63,46 @@ def half_year(ending: str) -> tuple[date, date]:
     raise ValueError("a half-year ends in February or August")
 
 
-def _cells(counts: dict[str, int], min_cell: int) -> dict[str, Any]:
-    table = suppress_table(counts, min_cell)
-    return {"cells": {k: c.value for k, c in table.cells.items()}, "total": table.total.value}
+def _protected(
+    totals: Any, by_dimension: dict[str, list[Any]], programme: CatalogueProgramme | None, min_cell: int
+) -> dict[Address, Cell]:
+    """Every count of the report as shown, hidden where small and where a table or an identity would give it away."""
+    values: dict[Address, int] = {}
+    tables: list[Linked] = []
+    for figure in FIGURES:
+        values[(figure.id, "total", ALL)] = int(totals[figure.id])
+        for dimension, rows in by_dimension.items():
+            cells = tuple((figure.id, dimension, str(r[dimension])) for r in rows)
+            for address, r in zip(cells, rows, strict=True):
+                values[address] = int(r[figure.id])
+            values[(figure.id, dimension, ALL)] = sum(values[a] for a in cells)
+            tables.append(Linked(cells, (figure.id, dimension, ALL)))
+    keys = {d: [str(r[d]) for r in rows] for d, rows in by_dimension.items()}
+    settings = {
+        "flex_job_is_employment": programme.flex_job_counts_as_employment if programme else True,
+        "wage_subsidy_is_employment": programme.wage_subsidy_counts_as_employment if programme else False,
+    }
+    for whole, parts in identities(**settings):
+        tables.append(Linked(tuple((p, "total", ALL) for p in parts), (whole, "total", ALL)))
+        for dimension, categories in keys.items():
+            for key in (*categories, ALL):
+                tables.append(Linked(tuple((p, dimension, key) for p in parts), (whole, dimension, key)))
+    for dimension in keys:  # the participants a breakdown leaves out are exactly the incomplete records
+        tables.append(
+            Linked(
+                (("participants", dimension, ALL), ("incomplete-records", "total", ALL)),
+                ("participants", "total", ALL),
+            )
+        )
+    reading = programme.cr04_reading if programme else "every-participant"
+    aligned = [
+        tuple((figure, dimension, key) for figure in group)
+        for group in twins(reading)
+        for dimension, key in {(a[1], a[2]) for a in values if a[0] == group[0]}
+    ]
+    # a figure's total beside its breakdowns' totals: they differ only by the records too incomplete for breakdowns
+    aligned += [tuple((f.id, d, ALL) for d in ("total", *by_dimension)) for f in FIGURES]
+    return protect(values, tables, aligned, min_cell)
 
 
 async def figures_report(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, Any]:
@@ -82,21 +119,24 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
     for row in (await session.exec(text(breakdown_sql), params=params)).mappings().all():  # type: ignore[call-overload]
         dimension = next(d for d in DIMENSIONS if row[f"g_{d}"] == 0)
         by_dimension[dimension].append(row)
-    figures = []
-    for figure in FIGURES:
-        breakdowns = {
-            d: _cells({str(r[d]): int(r[figure.id]) for r in rows}, min_cell) for d, rows in by_dimension.items()
-        }
-        figures.append(
-            {
-                "id": figure.id,
-                "group": figure.group,
-                "definition": {"da": figure.da, "en": figure.en},
-                "value": suppress(int(totals[figure.id]), min_cell).value,
-                "breakdowns": breakdowns,
-            }
-        )
     programme = await session.get(CatalogueProgramme, selection.programme_id)
+    marks = _protected(totals, by_dimension, programme, min_cell)
+    figures = [
+        {
+            "id": figure.id,
+            "group": figure.group,
+            "definition": {"da": figure.da, "en": figure.en},
+            "value": marks[(figure.id, "total", ALL)].value,
+            "breakdowns": {
+                d: {
+                    "cells": {str(r[d]): marks[(figure.id, d, str(r[d]))].value for r in rows},
+                    "total": marks[(figure.id, d, ALL)].value,
+                }
+                for d, rows in by_dimension.items()
+            },
+        }
+        for figure in FIGURES
+    ]
     on = selection.end or date.today()
     targets = [
         {
@@ -104,7 +144,7 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
             "figure": t.figure,
             "subproject_id": t.subproject_id,
             "number": t.number,
-            "value": suppress(int(totals[t.figure]), min_cell).value if t.figure in BY_ID else None,
+            "value": marks[(t.figure, "total", ALL)].value if t.figure in BY_ID else None,
         }
         for t in await targets_of(session, selection.programme_id, on)
         if t.subproject_id is None or t.subproject_id == selection.subproject_id

@@ -51,45 +51,125 @@ def bounds(shown: Cell, min_cell: int, ceiling: int) -> tuple[int, int]:
     return 1, min(min_cell - 1, ceiling)
 
 
-def derivable(cells: Mapping[K, Cell], total: Cell, min_cell: int, ceiling: int) -> set[K]:
-    """The hidden cells a reader can pin down to one value from the shown cells and the total."""
-    known = {k: bounds(c, min_cell, ceiling) for k, c in cells.items()}
-    if total.suppressed:
-        low_total, high_total = bounds(total, min_cell, ceiling)
-    else:
-        assert isinstance(total.value, int)
-        low_total = high_total = total.value
-    low_sum, high_sum = sum(lo for lo, _ in known.values()), sum(hi for _, hi in known.values())
-    pinned = set()
-    for key, cell in cells.items():
-        if not cell.suppressed:
-            continue
-        lo, hi = known[key]
-        others_lo, others_hi = low_sum - lo, high_sum - hi
-        # the total's range minus what the others can add up to, within the cell's own range
-        lo, hi = max(lo, low_total - others_hi), min(hi, high_total - others_lo)
-        if lo == hi:
-            pinned.add(key)
-    return pinned
-
-
 def suppress_table(counts: Mapping[K, int], min_cell: int) -> Table[K]:
-    """Hide the small counts of a table, then as few more as it takes that none of them can be derived."""
-    total_count = sum(counts.values())
-    ceiling = total_count
-    cells = {k: suppress(v, min_cell) for k, v in counts.items()}
-    total = suppress(total_count, min_cell)
+    """One table on its own: its small counts hidden, then as few more as it takes that none can be derived."""
+    cells = {key: ("table", "cells", str(key)) for key in counts}
+    total: Address = ("table", "cells", ALL)
+    values = {cells[k]: v for k, v in counts.items()} | {total: sum(counts.values())}
+    marks = protect(values, [Linked(tuple(cells.values()), total)], [], min_cell)
+    return Table({k: marks[a] for k, a in cells.items()}, marks[total])
+
+
+# --- a whole report: every table, and the identities between figures -----------------------------------------------
+Address = tuple[str, str, str]  # (figure, dimension or "total", category or "*" for the table's total)
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class Linked:
+    """One table of a report: cells that add up to a margin, each an address in the report."""
+
+    cells: tuple[Address, ...]
+    margin: Address
+
+
+def protect(
+    values: Mapping[Address, int], tables: list[Linked], aligned: list[tuple[Address, ...]], min_cell: int
+) -> dict[Address, Cell]:
+    """Every count of a report as shown: small ones hidden, and more hidden until nothing a reader can reason out from
+    every table, margin and identity between figures together pins a hidden one down. Aligned counts (the same people,
+    or a figure's total beside its breakdowns' totals) are hidden together."""
+    marks = {address: suppress(value, min_cell) for address, value in values.items()}
     if min_cell <= 1:
-        return Table(cells, total)
-    while derivable(cells, total, min_cell, ceiling):
-        shown = sorted((v, str(k), k) for k, v in counts.items() if not cells[k].suppressed)  # zeros first
-        small = sorted((v, str(k), k) for k, v in counts.items() if cells[k].value != COMPLEMENTARY)
-        if shown:
-            cells[shown[0][2]] = Cell(COMPLEMENTARY, True)
-        elif not total.suppressed:
-            total = Cell(COMPLEMENTARY, True)
-        elif small:  # e.g. four cells of 1 under a total of "<5": say less of one of them
-            cells[small[0][2]] = Cell(COMPLEMENTARY, True)
-        else:
-            break  # everything is "x" already
-    return Table(cells, total)
+        return marks
+    ceiling = max(values.values(), default=0)
+    components = _components(tables)
+    changed = True
+    while changed:  # hiding for one table may be undone by nothing, but aligning may touch another component
+        changed = _align(values, marks, aligned)
+        for component in components:
+            while pinned := _pinned(marks, component, min_cell, ceiling):
+                if not any(_hide_in(values, marks, table) for table in pinned.values()):
+                    break  # nothing left to hide where any of them is pinned down
+                changed = True
+    return marks
+
+
+def _components(tables: list[Linked]) -> list[list[Linked]]:
+    """The tables in groups that share no count: a reader's reasoning never leaves its group."""
+    parent: dict[Address, Address] = {}
+
+    def root(a: Address) -> Address:
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for table in tables:
+        for address in table.cells:
+            parent[root(address)] = root(table.margin)
+    grouped: dict[Address, list[Linked]] = {}
+    for table in tables:
+        grouped.setdefault(root(table.margin), []).append(table)
+    return list(grouped.values())
+
+
+def _pinned(marks: Mapping[Address, Cell], tables: list[Linked], min_cell: int, ceiling: int) -> dict[Address, Linked]:
+    """The hidden counts a reader pins down to one value, reasoning over every table at once (bounds propagation),
+    each with the table that pinned it."""
+    addresses = {a for t in tables for a in (*t.cells, t.margin)}
+    known = {a: bounds(marks[a], min_cell, ceiling) for a in addresses}
+    by: dict[Address, Linked] = {}
+
+    def tighten(address: Address, lo: int, hi: int, table: Linked) -> bool:
+        if (lo, hi) == known[address] or lo > hi:
+            return False
+        known[address] = (lo, hi)
+        if lo == hi:
+            by.setdefault(address, table)
+        return True
+
+    changed = True
+    while changed:
+        changed = False
+        for table in tables:
+            parts = [known[a] for a in table.cells]
+            low, high = sum(lo for lo, _ in parts), sum(hi for _, hi in parts)
+            m_lo, m_hi = known[table.margin]
+            changed |= tighten(table.margin, max(m_lo, low), min(m_hi, high), table)
+            m_lo, m_hi = known[table.margin]
+            for address, (lo, hi) in zip(table.cells, parts, strict=True):
+                changed |= tighten(address, max(lo, m_lo - (high - hi)), min(hi, m_hi - (low - lo)), table)
+    return {a: t for a, t in by.items() if marks[a].suppressed and known[a][0] == known[a][1]}
+
+
+def _hide_in(values: Mapping[Address, int], marks: dict[Address, Cell], table: Linked) -> bool:
+    """Hide one more count of the table that pins a hidden one down: its smallest shown cell (a zero first), else its
+    margin, else a "<N" made "x"; False if everything in it is "x" already."""
+    candidates = [
+        sorted((values[a], a) for a in table.cells if not marks[a].suppressed),
+        [(values[table.margin], table.margin)] if not marks[table.margin].suppressed else [],
+        sorted((values[a], a) for a in (*table.cells, table.margin) if marks[a].value != COMPLEMENTARY),
+    ]
+    for found in candidates:
+        if found:
+            marks[found[0][1]] = Cell(COMPLEMENTARY, True)
+            return True
+    return False
+
+
+def _align(values: Mapping[Address, int], marks: dict[Address, Cell], aligned: list[tuple[Address, ...]]) -> bool:
+    """A count hidden in a group hides the others: alike if they are equal, else as "x"; True if anything changed."""
+    changed = False
+    for group in aligned:
+        present = [a for a in group if a in marks]
+        hidden = [marks[a] for a in present if marks[a].suppressed]
+        if not hidden:
+            continue
+        equal = len({values[a] for a in present}) == 1
+        wanted = next((c for c in hidden if c.value == COMPLEMENTARY), hidden[0]) if equal else None
+        for address in present:
+            mark = wanted or (marks[address] if marks[address].value == COMPLEMENTARY else Cell(COMPLEMENTARY, True))
+            if marks[address] != mark:
+                marks[address], changed = mark, True
+    return changed

@@ -7,7 +7,17 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.reporting.suppression import COMPLEMENTARY, Cell, Table, suppress, suppress_table
+from services.reporting.suppression import (
+    ALL,
+    COMPLEMENTARY,
+    Address,
+    Cell,
+    Linked,
+    Table,
+    protect,
+    suppress,
+    suppress_table,
+)
 
 
 def shown(table: Table[str]) -> dict[str, int | str]:
@@ -86,3 +96,57 @@ def test_no_hidden_count_can_be_worked_out_from_the_shown_cells_and_the_total(co
             assert len({p[key] for p in possible}) > 1, f"{key} = {truth[key]} can be worked out from {table}"
     for key, cell in table.cells.items():
         assert cell.suppressed or not 0 < truth[key] < min_cell  # every small count is hidden
+
+
+# --- across figures: left = completed + dropped out, in every cell, margin and total --------------------------------
+FIGS = ("completed", "dropped-out", "left")
+KEYS = ("751", "727")
+
+
+def _report(cells: dict[tuple[str, str], int]) -> tuple[dict[Address, int], list[Linked]]:
+    """Values and tables of a report of three figures broken down by one dimension of two categories."""
+    values: dict[Address, int] = {}
+    for key in KEYS:
+        values[("completed", "m", key)] = cells[("c", key)]
+        values[("dropped-out", "m", key)] = cells[("d", key)]
+        values[("left", "m", key)] = cells[("c", key)] + cells[("d", key)]
+    for figure in FIGS:
+        values[(figure, "m", ALL)] = sum(values[(figure, "m", k)] for k in KEYS)
+        values[(figure, "total", ALL)] = values[(figure, "m", ALL)]
+    tables = [Linked(tuple((f, "m", k) for k in KEYS), (f, "m", ALL)) for f in FIGS]
+    for key in (*KEYS, ALL):
+        tables.append(Linked((("completed", "m", key), ("dropped-out", "m", key)), ("left", "m", key)))
+    tables.append(Linked((("completed", "total", ALL), ("dropped-out", "total", ALL)), ("left", "total", ALL)))
+    tables += [Linked(((f, "m", ALL),), (f, "total", ALL)) for f in FIGS]  # every record complete: total = margin
+    return values, tables
+
+
+def _fits(mark: Cell, value: int) -> bool:
+    if not mark.suppressed:
+        return mark.value == value
+    if mark.value == COMPLEMENTARY:
+        return value >= 0
+    return 0 < value < int(str(mark.value).lstrip("<"))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=6), min_size=4, max_size=4),
+    min_cell=st.integers(min_value=3, max_value=5),
+)
+def test_no_hidden_count_can_be_worked_out_across_figures_that_add_up(counts: list[int], min_cell: int) -> None:
+    truth = {("c", "751"): counts[0], ("d", "751"): counts[1], ("c", "727"): counts[2], ("d", "727"): counts[3]}
+    values, tables = _report(truth)
+    aligned = [tuple((f, d, ALL) for d in ("total", "m")) for f in FIGS]
+    marks = protect(values, tables, aligned, min_cell)
+    assert all(_fits(marks[a], v) for a, v in values.items())  # what is shown is true
+    assert not any(0 < v < min_cell and not marks[a].suppressed for a, v in values.items())  # small is hidden
+    # a brute-force reader: every report of four free counts that shows what this one shows
+    seen: dict[Address, set[int]] = {a: set() for a, m in marks.items() if m.suppressed}
+    for c1, d1, c2, d2 in itertools.product(range(0, 11), repeat=4):
+        candidate, _ = _report({("c", "751"): c1, ("d", "751"): d1, ("c", "727"): c2, ("d", "727"): d2})
+        if all(_fits(marks[a], v) for a, v in candidate.items()):
+            for address in seen:
+                seen[address].add(candidate[address])
+    for address, possible in seen.items():
+        assert len(possible) > 1, f"{address} = {values[address]} can be worked out from {marks}"

@@ -105,7 +105,7 @@ SixMonthSituation = Literal[
 Improvement = Literal[
     "precarious-to-stable", "under-employment-to-full-employment", "higher-skills-job", "promotion", "none"
 ]
-CheckClosedReason = Literal["recorded", "lapsed", "left-again", "re-enrolled", "withdrawn"]
+CheckClosedReason = Literal["recorded", "lapsed", "left-again", "re-enrolled", "withdrawn", "erased"]
 DropOutReason = Literal["job", "education", "illness", "moved", "no-show", "other"]
 DropOutReasonV1 = Literal["job", "education", "illness", "personal", "other"]
 WithdrawalReason = Literal["declined", "illness", "moved", "job", "education", "no-show", "other"]
@@ -233,6 +233,18 @@ class ConsentWithdrawn(AboutParticipant):
     """The citizen withdrew the consent their data were processed on (the personal-data issue erases them later)."""
 
     withdrawn_on: date
+
+
+ErasureBasis = Literal["request", "consent-withdrawn", "retention"]
+
+
+@event("participant.erased", 1, topics=REFERRAL_EVENTS)
+class ParticipantErased(AboutParticipant):
+    """The participant's personal data were destroyed (GDPR art. 17): other services drop what could lead back to the
+    person; the pseudonymous facts stay for the fund's statistics."""
+
+    erased_on: date
+    basis: ErasureBasis
 
 
 class EnrolParticipantV1(AboutParticipant):

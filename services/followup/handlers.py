@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.followup import catalogue, domain, schedule
 from services.followup.schedule import Window
-from services.followup.tables import CatalogueProgramme, Deadline, FollowupCase
+from services.followup.tables import CatalogueProgramme, Deadline, FollowupCase, OverdueCase
 from shared import contracts, fund_rules
 from shared.consumer import AwaitingFact, Handlers
 from shared.contracts import Check, CheckClosedReason
@@ -86,6 +87,20 @@ async def on_withdrawn(session: AsyncSession, fact: contracts.ParticipationWithd
             deadline.status, deadline.closed_reason = "open", None
             deadline.next_at = _next_at(deadline)
             _announce(session, event, deadline)
+
+
+async def on_erased(session: AsyncSession, fact: contracts.ParticipantErased, event: CloudEvent) -> None:
+    """Erased: nothing more is asked about the participant; the case reference and caseworker are forgotten, and so
+    is any overdue case waiting for a coordinator's digest."""
+    case = await _case(session, fact.participant_id)
+    await _close_open(session, event, case, "erased")
+    case.case_reference = case.caseworker_email = None
+    await session.exec(
+        delete(OverdueCase).where(
+            col(OverdueCase.deadline_id).in_(select(Deadline.id).where(Deadline.participant_id == fact.participant_id)),
+            col(OverdueCase.digest_id).is_(None),
+        )
+    )
 
 
 async def on_leaving_date_corrected(
@@ -181,6 +196,7 @@ HANDLERS: Handlers = {
     contracts.ReferralRegistered: on_referral,
     contracts.EnrolmentConfirmed: on_enrolled,
     contracts.ParticipationWithdrawn: on_withdrawn,
+    contracts.ParticipantErased: on_erased,
     contracts.ParticipationCompleted: on_left,
     contracts.ParticipationDroppedOut: on_left,
     contracts.LeavingDateCorrected: on_leaving_date_corrected,

@@ -127,6 +127,11 @@ async def on_six_month(session: AsyncSession, fact: contracts.SixMonthResultReco
         row.six_months_situation, row.improvement = fact.situation, fact.improvement
 
 
+async def on_erased(session: AsyncSession, fact: contracts.ParticipantErased, event: CloudEvent) -> None:
+    """Erased in intake: the row holds nothing that leads back to the person, so it stays and is still counted."""
+    (await _row(session, event, fact.participant_id)).erased = True
+
+
 async def on_check_scheduled(session: AsyncSession, fact: contracts.CheckScheduled, event: CloudEvent) -> None:
     """A follow-up check of the final exit is open."""
     _set_check(await _row(session, event, fact.participant_id), fact.check, "open")
@@ -158,6 +163,7 @@ HANDLERS: Handlers = {
     contracts.CheckScheduled: on_check_scheduled,
     contracts.CheckOverdue: on_check_overdue,
     contracts.CheckClosed: on_check_closed,
+    contracts.ParticipantErased: on_erased,
     **catalogue.HANDLERS,
 }
 

@@ -68,6 +68,7 @@ class ParticipantProgress(SQLModel, table=True):
     # follow-up of the final exit: open | overdue | closed, per check
     leaving_check: str | None = _text(10)
     six_month_check: str | None = _text(10)
+    erased: bool = False  # the person's data were erased in intake; the facts still count
     # A re-entry's final exit counts: exits seen, and which exit each counted result belongs to.
     exits: int = 0
     upon_leaving_exit: int | None = None

@@ -20,6 +20,7 @@ from shared.contracts import (
     EnrolmentConfirmed,
     EnrolParticipant,
     LeavingDateCorrected,
+    ParticipantErased,
     ParticipationCompleted,
     ParticipationDroppedOut,
     ParticipationWithdrawn,
@@ -498,3 +499,17 @@ async def test_the_catalogue_tells_follow_up_each_sub_projects_coordinator(db: S
     await deliver(db, SERVICE, subproject(f"sub-{programme_id}", programme_id, coordinator_email="k@example.dk"))
     found = await row(db, "SELECT coordinator_email FROM subproject_coordinator WHERE id = :s", s=f"sub-{programme_id}")
     assert found == {"coordinator_email": "k@example.dk"}
+
+
+async def test_an_erased_participant_is_asked_about_no_more_and_the_case_is_forgotten(db: SessionMaker) -> None:
+    pid = uuid4()
+    await deliver(db, SERVICE, referral(pid, "RUM-700012"))
+    await deliver(db, SERVICE, completed(pid))
+    erased = await deliver(
+        db, SERVICE, ParticipantErased(participant_id=pid, erased_on=date(2026, 9, 1), basis="request")
+    )
+
+    assert await deadlines(db, pid) == closed(open_deadlines(LEFT), "erased")
+    case = await row(db, "SELECT case_reference, caseworker_email FROM followup_case WHERE participant_id = :p", p=pid)
+    assert case == {"case_reference": None, "caseworker_email": None}
+    assert [d["reason"] for t, d in facts_of(await outbox_rows(db, pid), erased.id)] == ["erased", "erased"]

@@ -29,6 +29,7 @@ from shared.contracts import (
     EnrolmentConfirmed,
     EnrolmentWaitlisted,
     ParticipantEntered,
+    ParticipantErased,
     ParticipationCompleted,
     ParticipationDroppedOut,
     ParticipationStarted,
@@ -195,6 +196,15 @@ async def test_a_re_entrant_is_counted_once_with_the_final_exit(cohort: Cohort) 
     assert (values["participants"], values["completed"], values["dropped-out"], values["left"]) == (1, 0, 1, 1)
     assert values["employed-upon-leaving"] == 0  # the first exit's result no longer counts
     assert (await cohort.values(period_by="leaving", start=final, end=final))["left"] == 1
+
+
+async def test_an_erased_participant_is_still_counted(cohort: Cohort) -> None:
+    pid = await cohort.participant()
+    await cohort.facts(leaving_outcome_recorded(pid, "ordinary-employment", observed_on=day(3), left_on=LEFT))
+    before = await cohort.values()
+    await cohort.facts(ParticipantErased(participant_id=pid, erased_on=date(2026, 11, 1), basis="request"))
+    assert await cohort.values() == before
+    assert before["participants"] == 1 and before["employed-upon-leaving"] == 1
 
 
 async def test_a_record_incomplete_on_education_counts_in_the_grand_total_only(cohort: Cohort) -> None:

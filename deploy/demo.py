@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import httpx
 
+from deploy.simulate import Mix, drive, plan
 from deploy.synthetic import referral_body, synthetic_citizen
 from shared.clock import today_in_copenhagen
 from shared.fund_rules import add_months
@@ -23,7 +25,23 @@ HISTORICAL_COURSE, HISTORICAL_FROM = "vet-aarhus-2017", date(2017, 1, 9)
 CURRENT_COURSE = "plus-aarhus-2026"  # the illustrative programme running today
 
 
-async def load_demo(intake_url: str, token: str, *, participants: int = 12) -> int:
+SIMULATED = Mix(  # a cohort with every stage and outcome, for the operator's figures
+    subprojects={"plus-aarhus": (CURRENT_COURSE, 1.0)},
+    municipalities={"751": 0.5, "727": 0.3, "766": 0.2},
+    target_groups={"long-term-unemployed": 0.6, "war-veterans": 0.25, "psychologically-vulnerable": 0.15},
+)
+SIMULATED_FROM = date(2026, 1, 5)  # the course's first day: every simulated check is due by the end of 2026
+
+
+async def load_demo(intake_url: str, token_for: Callable[[str], str], *, participants: int = 12) -> int:
+    """Demo cases written by hand (below), then a simulated cohort of the illustrative programme (deploy.simulate);
+    returns how many were referred."""
+    referred = await _cases(intake_url, token_for("751"), participants=participants)
+    cohort = plan(SIMULATED, participants, random.Random(SEED + 1), first=SIMULATED_FROM)
+    return referred + len(await drive(intake_url, token_for, "rummelig-plus", cohort))
+
+
+async def _cases(intake_url: str, token: str, *, participants: int) -> int:
     """Refer synthetic citizens and walk most of them some way along the path; returns how many were referred.
 
     Two thirds are loaded into Rummelig imidt as a caseworker would enter a past year's cases (dated in 2017-18,

@@ -137,7 +137,8 @@ def plan(mix: Mix, n: int, rng: random.Random, *, first: date | None = None) -> 
 async def drive(
     intake_url: str, token_for: Callable[[str], str], programme_id: str, cohort: list[Simulated]
 ) -> list[str]:
-    """Refer and walk every planned participant through intake (caseworkers of their municipality); their ids."""
+    """Refer and walk every planned participant through intake (caseworkers of their municipality); the ids of those
+    referred now (a citizen an earlier run referred is skipped)."""
     ids = []
     async with httpx.AsyncClient(base_url=intake_url, timeout=30) as api:
         for who in cohort:
@@ -151,6 +152,8 @@ async def drive(
                 referred_on=who.referred_on.isoformat(),
             )
             referred = await api.post("/referrals", json=body, headers=headers)
+            if referred.status_code == 409:
+                continue  # driven by an earlier run with the same seed: its path is recorded already
             referred.raise_for_status()
             pid = referred.json()["participant_id"]
             ids.append(pid)

@@ -116,8 +116,11 @@ async def _run(args: argparse.Namespace) -> int:
             if args.no_demo
             else await load_demo(
                 stack.url("intake"),
-                stack.token(
-                    role="caseworker", municipality="751", subject="demo-loader", email="caseworker@aarhus.example.dk"
+                lambda municipality: stack.token(
+                    role="caseworker",
+                    municipality=municipality,
+                    subject=f"demo-loader-{municipality}",
+                    email=f"caseworker-{municipality}@example.dk",
                 ),
             )
         )

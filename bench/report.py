@@ -1,0 +1,232 @@
+"""The whole figures report (every figure, every breakdown, suppression) over a million synthetic participants,
+beside one `SELECT count(*)` over the same table, measured in one run.
+
+    .venv/bin/python -m bench.report [--participants 1000000] [--runs 7]
+
+Starts its own PostgreSQL in a temporary folder, migrates reporting's database, fills `participant_progress` with
+synthetic rows for one programme (COPY, drawn from the mix of the seeds' results: about two in three complete, a
+quarter employed upon leaving, ...), then times the report as the API computes it (services.reporting.
+figures_report) and the reference. Prints the median and the slowest run of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import platform
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import psutil
+
+from deploy.ports import free_port
+from deploy.postgres import PostgresServer, ensure_database
+from deploy.stack import ROOT
+from services.reporting.figures_report import Selection, figures_report
+from shared.db import create_engine, create_sessionmaker
+from shared.migrate import upgrade
+
+GOAL_MS = 300.0
+PROGRAMME = "bench-programme"
+SUBPROJECTS = [f"sub-{i:02d}" for i in range(22)]
+MUNICIPALITIES = ["751", "727", "766", "615", "657", "661", "665", "671", "706", "710", "730"]
+TARGET_GROUPS = ["long-term-unemployed", "war-veterans", "psychologically-vulnerable", "deaf", "refugees", "young"]
+COLUMNS = [
+    "participant_id",
+    "programme_id",
+    "subproject_id",
+    "municipality",
+    "target_group",
+    "gender",
+    "age_band",
+    "age_band_esf_plus",
+    "labour_market_status",
+    "long_term_unemployed",
+    "education_level",
+    "disability",
+    "migrant",
+    "minority",
+    "homeless",
+    "other_disadvantage",
+    "referred",
+    "referred_on",
+    "enrolled",
+    "waitlisted",
+    "withdrawn",
+    "started",
+    "entered_on",
+    "completed",
+    "dropped_out",
+    "drop_out_reason",
+    "left_on",
+    "employed_upon_leaving",
+    "upon_leaving_situation",
+    "qualification_gained",
+    "upon_leaving_late",
+    "employed_six_months",
+    "six_months_situation",
+    "improvement",
+    "six_months_late",
+    "leaving_check",
+    "six_month_check",
+    "exits",
+    "erased",
+]
+
+
+def _row(rng: random.Random) -> list[object]:
+    """One synthetic participant's row, drawn from roughly the seeds' proportions."""
+    entered = date(2024, 1, 1) + timedelta(days=rng.randrange(1000))
+    started = rng.random() < 0.9
+    left = started and rng.random() < 0.85
+    completed = left and rng.random() < 0.65
+    situation = rng.choice(["ordinary-employment", "social-economy-employment", "job-seeking", "education", None])
+    six = rng.choice(["ordinary-employment", "job-seeking", "unreachable", None]) if left else None
+
+    def answer() -> str:
+        return rng.choice(["yes", "no", "no", "refused", "not-asked"])
+
+    return [
+        uuid.UUID(int=rng.getrandbits(128)),
+        PROGRAMME,
+        rng.choice(SUBPROJECTS),
+        rng.choice(MUNICIPALITIES),
+        rng.choice(TARGET_GROUPS),
+        rng.choice(["female", "male", "male", "female", "non-binary"]),
+        rng.choice(["under-25", "25-54", "25-54", "over-54"]),
+        rng.choice(["18-29", "30-54", "30-54", "55-and-over"]),
+        rng.choice(["unemployed", "unemployed", "inactive", "inactive-not-in-education", "employed"]),
+        rng.random() < 0.4,
+        rng.choice(["isced-0-2", "isced-3-4", "isced-5-8", "isced-0-2", "unknown"]),
+        answer(),
+        answer(),
+        answer(),
+        answer(),
+        answer(),
+        True,
+        entered - timedelta(days=10),
+        True,
+        rng.random() < 0.05,
+        not started,
+        started,
+        entered if started else None,
+        completed,
+        left and not completed,
+        rng.choice(["job", "education", "illness", "moved"]) if left and not completed else None,
+        entered + timedelta(days=90) if left else None,
+        left and situation in ("ordinary-employment", "social-economy-employment"),
+        situation if left else None,
+        rng.random() < 0.2 if left else None,
+        left and rng.random() < 0.05,
+        six == "ordinary-employment",
+        six,
+        None,
+        left and rng.random() < 0.05,
+        rng.choice(["open", "overdue", "closed", "closed"]) if left else None,
+        rng.choice(["open", "overdue", "closed", "closed"]) if left else None,
+        1 if left else 0,
+        False,
+    ]
+
+
+def _copy_text(value: object) -> str:
+    """A value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value)
+
+
+def _copy_buffer(n: int, seed: int) -> io.BytesIO:
+    rng = random.Random(seed)
+    out = io.StringIO()
+    for _ in range(n):
+        out.write("\t".join(_copy_text(v) for v in _row(rng)))
+        out.write("\n")
+    return io.BytesIO(out.getvalue().encode())
+
+
+async def _fill(dsn: str, n: int) -> float:
+    conn = await asyncpg.connect(dsn)
+    try:
+        t0 = time.perf_counter()
+        chunk = 100_000
+        for start in range(0, n, chunk):
+            await conn.copy_to_table(
+                "participant_progress", source=_copy_buffer(min(chunk, n - start), seed=start), columns=COLUMNS
+            )
+        await conn.execute("ANALYZE participant_progress")
+        return time.perf_counter() - t0
+    finally:
+        await conn.close()
+
+
+async def _time(label: str, runs: int, work: Callable[[], Awaitable[None]]) -> list[float]:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        await work()
+        times.append((time.perf_counter() - t0) * 1000)
+    print(f"  {label:<52} median {statistics.median(times):8.1f} ms   slowest {max(times):8.1f} ms")
+    return times
+
+
+async def main(participants: int, runs: int) -> None:
+    """Fill, measure, print."""
+    folder = Path(tempfile.mkdtemp(prefix="rummelig-bench-report-"))
+    server = PostgresServer(folder / "pg", port=free_port(), log_path=folder / "pg.log")
+    server.start()
+    try:
+        await ensure_database(server.dsn("postgres"), "reporting")
+        await asyncio.to_thread(upgrade, server.url("reporting"), ROOT / "services" / "reporting" / "migrations")
+        print(f"[bench] filling {participants:,} participants ...", flush=True)
+        filled = await _fill(server.dsn("reporting"), participants)
+        print(f"[bench] filled in {filled:.1f} s", flush=True)
+        engine = create_engine(server.url("reporting"))
+        sessions = create_sessionmaker(engine)
+        conn = await asyncpg.connect(server.dsn("reporting"))
+
+        async def reference() -> None:
+            await conn.fetchval("SELECT count(*) FROM participant_progress")
+
+        async def report() -> None:
+            async with sessions() as session:
+                await figures_report(session, Selection(PROGRAMME), min_cell=5)
+
+        async def half_year() -> None:
+            async with sessions() as session:
+                await figures_report(
+                    session, Selection(PROGRAMME, start=date(2025, 3, 1), end=date(2025, 8, 31)), min_cell=5
+                )
+
+        print(f"\nmachine: {psutil.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}")
+        print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {participants:,} participants in one programme\n")
+        await reference()  # warm the cache alike for both
+        ref = await _time("reference: SELECT count(*) over the table", runs, reference)
+        whole = await _time("the whole report (every figure and breakdown)", runs, report)
+        await _time("the report of one half-year", runs, half_year)
+        median = statistics.median(whole)
+        print(f"\n  report / count(*): {median / statistics.median(ref):.1f} x")
+        verdict = "met" if median < GOAL_MS else "NOT met"
+        print(f"  goal: the whole report under {GOAL_MS:.0f} ms: {median:.0f} ms, {verdict}")
+        await conn.close()
+        await engine.dispose()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--participants", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    asyncio.run(main(args.participants, args.runs))

@@ -7,7 +7,6 @@ under a digest after its email was written goes back to wait for the next one.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from typing import cast
 
@@ -16,6 +15,7 @@ from sqlmodel import col, select
 
 from services.followup import messages
 from services.followup.mailer import Mailer
+from services.followup.polling import every
 from services.followup.reminders import retry_after
 from services.followup.tables import CoordinatorDigest, OverdueCase
 from shared.clock import COPENHAGEN
@@ -61,14 +61,7 @@ class DigestSender:
 
     async def run(self) -> None:
         """Send digests until cancelled."""
-        while True:
-            try:
-                await self.send_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the next round tries again; leases expire
-                log.warning("digest round failed", error=repr(exc))
-            await asyncio.sleep(self._poll)
+        await every(self._poll, self.send_due, what="digest")
 
     async def send_due(self, now: datetime | None = None) -> int:
         """File waiting overdue cases under today's digests and send those due; returns how many were sent."""

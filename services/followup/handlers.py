@@ -7,7 +7,9 @@ claimed, sent and recorded in reminders.py, the coordinators' digests in digests
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete
@@ -136,28 +138,10 @@ async def on_record_leaving_outcome(
 ) -> None:
     """Record the situation upon leaving: the latest observation inside the four weeks counts."""
     found = await _recordable(session, event, cmd.participant_id, "leaving-outcome", cmd.observed_on)
-    if found is None:
-        return
-    deadline, judgement, programme = found
-    fact = publish(
-        session,
-        contracts.LeavingOutcomeRecorded(
-            participant_id=cmd.participant_id,
-            situation=cmd.situation,
-            employed=_employed(cmd.situation, programme),
-            qualification_gained=cmd.qualification_gained,
-            observed_on=cmd.observed_on,
-            left_on=deadline.left_on,
-            exit_number=deadline.exit_number,
-            counts=judgement.counts,
-            late=judgement.late,
-            supersedes=judgement.supersedes,
-        ),
-        source=SOURCE,
-        cause=event,
-        topic=FOLLOWUP_EVENTS,
-    )
-    _recorded(session, fact, deadline, judgement, cmd.observed_on)
+    if found is not None:
+        fields = _result_fields(cmd, found)
+        data = contracts.LeavingOutcomeRecorded(**fields, qualification_gained=cmd.qualification_gained)
+        _recorded(session, publish(session, data, source=SOURCE, cause=event, topic=FOLLOWUP_EVENTS), found)
 
 
 async def on_record_six_month_result(
@@ -167,29 +151,10 @@ async def on_record_six_month_result(
     found = await _recordable(
         session, event, cmd.participant_id, "six-month", cmd.observed_on, improvement_given=cmd.improvement is not None
     )
-    if found is None:
-        return
-    deadline, judgement, programme = found
-    fact = publish(
-        session,
-        contracts.SixMonthResultRecorded(
-            participant_id=cmd.participant_id,
-            situation=cmd.situation,
-            employed=_employed(cmd.situation, programme),
-            improvement=cmd.improvement,
-            observed_on=cmd.observed_on,
-            left_on=deadline.left_on,
-            exit_number=deadline.exit_number,
-            due_on=deadline.due_on,
-            counts=judgement.counts,
-            late=judgement.late,
-            supersedes=judgement.supersedes,
-        ),
-        source=SOURCE,
-        cause=event,
-        topic=FOLLOWUP_EVENTS,
-    )
-    _recorded(session, fact, deadline, judgement, cmd.observed_on)
+    if found is not None:
+        fields = _result_fields(cmd, found) | {"due_on": found.deadline.due_on, "improvement": cmd.improvement}
+        data = contracts.SixMonthResultRecorded(**fields)
+        _recorded(session, publish(session, data, source=SOURCE, cause=event, topic=FOLLOWUP_EVENTS), found)
 
 
 HANDLERS: Handlers = {
@@ -205,6 +170,16 @@ HANDLERS: Handlers = {
     contracts.RecordSixMonthResult: on_record_six_month_result,
     **catalogue.HANDLERS,
 }
+
+
+@dataclass(frozen=True)
+class Recordable:
+    """A result that may be recorded: the check it answers, how it is judged, and the programme's settings."""
+
+    deadline: Deadline
+    judgement: domain.Judgement
+    programme: CatalogueProgramme | None
+    observed_on: date
 
 
 def _announce(session: AsyncSession, cause: CloudEvent, deadline: Deadline) -> None:
@@ -272,7 +247,7 @@ async def _recordable(
     observed_on: date,
     *,
     improvement_given: bool = False,
-) -> tuple[Deadline, domain.Judgement, CatalogueProgramme | None] | None:
+) -> Recordable | None:
     """The latest exit's check and how the new record is judged; None once a rejection is published."""
     case = await _case(session, participant_id)
     if case.exits == 0 and datetime.now(UTC) - command.time < EXIT_GRACE:
@@ -299,22 +274,34 @@ async def _recordable(
         else None
     )
     programme = await session.get(CatalogueProgramme, case.programme_id) if case.programme_id else None
-    return deadline, domain.judge(observed_on, window, counted), programme
+    return Recordable(deadline, domain.judge(observed_on, window, counted), programme, observed_on)
 
 
-def _recorded(
-    session: AsyncSession,
-    fact: CloudEvent,
-    deadline: Deadline,
-    judgement: domain.Judgement,
-    observed_on: date,
-) -> None:
+def _recorded(session: AsyncSession, fact: CloudEvent, found: Recordable) -> None:
     """Keep the record that counts now, and stop the check's reminders (the fact is the cause, so that the command
     is answered by the fact alone)."""
-    if judgement.counts:
-        deadline.counted_event_id, deadline.counted_observed_on = fact.id, observed_on
+    deadline = found.deadline
+    if found.judgement.counts:
+        deadline.counted_event_id, deadline.counted_observed_on = fact.id, found.observed_on
     if deadline.status == "open":
         close(session, fact, deadline, "recorded")
+
+
+def _result_fields(
+    cmd: contracts.RecordLeavingOutcome | contracts.RecordSixMonthResult, found: Recordable
+) -> dict[str, Any]:
+    """What a recorded result says in either check: the situation, employment by the programme, and the judgement."""
+    return {
+        "participant_id": cmd.participant_id,
+        "situation": cmd.situation,
+        "employed": _employed(cmd.situation, found.programme),
+        "observed_on": cmd.observed_on,
+        "left_on": found.deadline.left_on,
+        "exit_number": found.deadline.exit_number,
+        "counts": found.judgement.counts,
+        "late": found.judgement.late,
+        "supersedes": found.judgement.supersedes,
+    }
 
 
 def _employed(situation: str, programme: CatalogueProgramme | None) -> bool:

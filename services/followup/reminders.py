@@ -9,7 +9,6 @@ server's acceptance and that commit sends the reminder again once the lease expi
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -19,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.followup import messages, schedule
 from services.followup.handlers import SOURCE, close
 from services.followup.mailer import Mailer
+from services.followup.polling import every
 from services.followup.tables import CatalogueSubproject, Deadline, FollowupCase, OverdueCase
 from shared import contracts
 from shared.contracts import Check
@@ -70,14 +70,7 @@ class ReminderSender:
 
     async def run(self) -> None:
         """Carry out due steps until cancelled."""
-        while True:
-            try:
-                await self.send_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the next round tries again; leases expire
-                log.warning("reminder round failed", error=repr(exc))
-            await asyncio.sleep(self._poll)
+        await every(self._poll, self.send_due, what="reminder")
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Claim and carry out every due step once; returns how many reminders were sent."""

@@ -14,13 +14,12 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from services.followup import messages
-from services.followup.mailer import Mailer
-from services.followup.polling import every
+from services.followup.polling import Sender
 from services.followup.reminders import retry_after
 from services.followup.tables import CoordinatorDigest, OverdueCase
 from shared.clock import COPENHAGEN
 from shared.contracts import Check
-from shared.db import SessionMaker, unit_of_work
+from shared.db import unit_of_work
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -50,18 +49,10 @@ RETURNING id, coordinator_email, day, attempts
 )
 
 
-class DigestSender:
+class DigestSender(Sender):
     """Mails each coordinator the day's overdue cases, once."""
 
-    def __init__(
-        self, *, sessions: SessionMaker, mailer: Mailer, intake_url: str, poll_seconds: float, lease_seconds: float
-    ) -> None:
-        self._sessions, self._mailer, self._poll, self._lease = sessions, mailer, poll_seconds, lease_seconds
-        self._intake_url = intake_url.rstrip("/")
-
-    async def run(self) -> None:
-        """Send digests until cancelled."""
-        await every(self._poll, self.send_due, what="digest")
+    what = "digest"
 
     async def send_due(self, now: datetime | None = None) -> int:
         """File waiting overdue cases under today's digests and send those due; returns how many were sent."""

@@ -1,10 +1,13 @@
-"""The loop that runs a round of due work every few seconds, whatever one round meets."""
+"""The loop that runs a round of due work every few seconds, and the senders that are run by it."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
+from services.followup.mailer import Mailer
+from shared.db import SessionMaker
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -21,3 +24,23 @@ async def every(seconds: float, work: Callable[[], Awaitable[object]], *, what: 
         except Exception as exc:  # noqa: BLE001 - the next round tries again; leases expire
             log.warning(f"{what} round failed", error=repr(exc))
         await asyncio.sleep(seconds)
+
+
+class Sender:
+    """What the reminder and digest senders share: the database, the mailer, the links into intake, poll and lease."""
+
+    what = "sending"
+
+    def __init__(
+        self, *, sessions: SessionMaker, mailer: Mailer, intake_url: str, poll_seconds: float, lease_seconds: float
+    ) -> None:
+        self._sessions, self._mailer, self._poll, self._lease = sessions, mailer, poll_seconds, lease_seconds
+        self._intake_url = intake_url.rstrip("/")
+
+    async def run(self) -> None:
+        """Send what is due until cancelled."""
+        await every(self._poll, self.send_due, what=self.what)
+
+    async def send_due(self, now: datetime | None = None) -> int:
+        """Send what is due now; how many were sent."""
+        raise NotImplementedError

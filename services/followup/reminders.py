@@ -17,12 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.followup import messages, schedule
 from services.followup.handlers import SOURCE, close
-from services.followup.mailer import Mailer
-from services.followup.polling import every
+from services.followup.polling import Sender
 from services.followup.tables import CatalogueSubproject, Deadline, FollowupCase, OverdueCase
 from shared import contracts
 from shared.contracts import Check
-from shared.db import SessionMaker, unit_of_work
+from shared.db import unit_of_work
 from shared.logging import get_logger
 from shared.outbox import publish
 
@@ -59,18 +58,10 @@ def message_id(deadline: Deadline, step: int) -> str:
     )
 
 
-class ReminderSender:
+class ReminderSender(Sender):
     """Carries out the due steps of open checks: remind, escalate, give up."""
 
-    def __init__(
-        self, *, sessions: SessionMaker, mailer: Mailer, intake_url: str, poll_seconds: float, lease_seconds: float
-    ) -> None:
-        self._sessions, self._mailer, self._poll, self._lease = sessions, mailer, poll_seconds, lease_seconds
-        self._intake_url = intake_url.rstrip("/")
-
-    async def run(self) -> None:
-        """Carry out due steps until cancelled."""
-        await every(self._poll, self.send_due, what="reminder")
+    what = "reminder"
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Claim and carry out every due step once; returns how many reminders were sent."""

@@ -161,6 +161,8 @@ async def drive(
                 answer = await api.post(f"/participants/{pid}/{path}", json=step, headers=headers)
                 if answer.status_code != 200:
                     raise RuntimeError(f"{path} of {who.path}: {answer.status_code} {answer.text}")
+                if answer.json().get("fact", {}).get("type") == "enrolment.waitlisted":
+                    break  # the course is full: this one waits for a seat (the plan's figures no longer hold)
     return ids
 
 

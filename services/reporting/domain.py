@@ -18,21 +18,6 @@ def counts_for(exit_number: int, *, exits_seen: int, counted: int | None) -> boo
 
 
 @dataclass(frozen=True)
-class Cell:
-    """A count as shown: the number, or '<N' when it could identify a person."""
-
-    value: int | str
-    suppressed: bool
-
-
-def suppress(count: int, min_cell: int) -> Cell:
-    """The Danish rule: a count from 1 to min_cell-1 is shown as '<min_cell'; zero is shown."""
-    if 0 < count < min_cell:
-        return Cell(f"<{min_cell}", True)
-    return Cell(count, False)
-
-
-@dataclass(frozen=True)
 class Step:
     """A target's number from a date on: the original, or an amendment."""
 

@@ -19,8 +19,13 @@ from shared.auth import Principal
 from shared.db import SessionMaker
 
 router = APIRouter(tags=["figures"])
-HALF_YEAR = r"^\d{4}-(02|08)$"
 CODE = r"^[a-z0-9][a-z0-9-]{0,49}$"
+# A filter left at "all" in the dashboard's form arrives empty: the same as not given.
+OR_EMPTY_HALF_YEAR, OR_EMPTY_CODE, OR_EMPTY_MUNICIPALITY = (
+    r"^(\d{4}-(02|08))?$",
+    r"^([a-z0-9][a-z0-9-]{0,49})?$",
+    r"^(\d{3})?$",
+)
 HEADINGS = ("figur", "gruppe", "opdeling", "kategori", "antal")
 DIMENSION_DA = {
     "total": "i alt",
@@ -44,22 +49,30 @@ class Asked:
         end: Annotated[date | None, Query(alias="to", description="last day of the period")] = None,
         half: Annotated[
             str | None,
-            Query(alias="half_year", pattern=HALF_YEAR, description="a Danish half-year by its last month: 2026-08"),
+            Query(alias="half_year", pattern=OR_EMPTY_HALF_YEAR, description="a Danish half-year by its last month"),
         ] = None,
-        subproject_id: Annotated[str | None, Query(pattern=CODE)] = None,
-        municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
+        subproject_id: Annotated[str | None, Query(pattern=OR_EMPTY_CODE)] = None,
+        municipality: Annotated[str | None, Query(pattern=OR_EMPTY_MUNICIPALITY)] = None,
     ) -> None:
         self.programme_id, self.period_by, self.start, self.end = programme_id, period_by, start, end
-        self.half_year, self.subproject_id, self.municipality = half, subproject_id, municipality
+        self.half_year, self.subproject_id, self.municipality = (
+            half or None,
+            subproject_id or None,
+            municipality or None,
+        )
 
-    async def report(self, request: Request, principal: Principal) -> dict[str, Any]:
-        """The report this query asks for, if the operator operates the programme."""
+    def selection(self, principal: Principal) -> Selection:
+        """Which participants are asked for, if the operator operates the programme."""
         if self.programme_id not in principal.programmes:
             raise HTTPException(403, "the operator does not operate this programme")
         start, end = half_year(self.half_year) if self.half_year else (self.start, self.end)
         if start is not None and end is not None and end < start:
             raise HTTPException(422, "the period ends before it starts")
-        selection = Selection(self.programme_id, self.period_by, start, end, self.subproject_id, self.municipality)
+        return Selection(self.programme_id, self.period_by, start, end, self.subproject_id, self.municipality)
+
+    async def report(self, request: Request, principal: Principal) -> dict[str, Any]:
+        """The report this query asks for, with how fresh it is."""
+        selection = self.selection(principal)
         sessions: SessionMaker = request.app.state.sessions
         async with sessions() as session:
             programme = await session.get(CatalogueProgramme, self.programme_id)

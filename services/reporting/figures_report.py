@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.catalogue import targets_of
 from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, identities, twins
-from services.reporting.suppression import ALL, Address, Cell, Linked, protect
+from services.reporting.suppression import ALL, Address, Cell, Linked, protect, suppress_table
 from services.reporting.tables import CatalogueProgramme
 
 Dimension = Literal["subproject_id", "municipality", "target_group", "gender", "age_band"]
@@ -185,3 +185,41 @@ async def _companies(session: AsyncSession, selection: Selection) -> dict[str, i
     rows = (await session.exec(text(query + " GROUP BY kind"), params=params)).mappings().all()  # type: ignore[call-overload]
     found = {str(r["kind"]): int(r["n"]) for r in rows}
     return {kind: found.get(kind, 0) for kind in ("commercial", "social-economy")}
+
+
+TRENDS = {  # series -> (the date it is counted by, an extra condition)
+    "referrals": ("p.referred_on", "true"),
+    "starts": ("p.entered_on", "p.started"),
+    "exits": ("p.left_on", "true"),
+    "employed-upon-leaving": ("p.left_on", "p.employed_upon_leaving"),
+}
+
+
+async def monthly_trends(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, dict[str, object]]:
+    """People per calendar month in each series (referred, started, left, employed upon leaving), small counts
+    hidden so that neither a month nor the series' total gives one away."""
+    where, params = Selection(
+        selection.programme_id, subproject_id=selection.subproject_id, municipality=selection.municipality
+    ).where()
+    parts = []
+    for series, (column, condition) in TRENDS.items():
+        window = "".join(
+            f" AND {column} {op} :{name}"
+            for name, op, value in (("start", ">=", selection.start), ("end", "<=", selection.end))
+            if value is not None
+        )
+        parts.append(
+            f"SELECT '{series}' AS series, to_char({column}, 'YYYY-MM') AS month, count(*) AS n {_FROM}"
+            f" WHERE {where} AND {column} IS NOT NULL AND {condition}{window} GROUP BY 2"
+        )
+    params |= {k: v for k, v in (("start", selection.start), ("end", selection.end)) if v is not None}
+    rows = (await session.exec(text(" UNION ALL ".join(parts)), params=params)).mappings().all()  # type: ignore[call-overload]
+    counts: dict[str, dict[str, int]] = {series: {} for series in TRENDS}
+    for row in rows:
+        counts[str(row["series"])][str(row["month"])] = int(row["n"])
+    return {
+        series: {
+            month: cell.value for month, cell in suppress_table(dict(sorted(months.items())), min_cell).cells.items()
+        }
+        for series, months in counts.items()
+    }

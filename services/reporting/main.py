@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reporting import api, figures_api
+from services.reporting import api, dashboard, figures_api
 from services.reporting.handlers import HANDLERS
 from services.reporting.settings import ReportingSettings
 from shared.consumer import Consumer
@@ -21,4 +21,5 @@ def create_app(settings: ReportingSettings) -> FastAPI:
     app.state.lag = LagProbe(settings.kafka.bootstrap_servers, SERVICE, Consumer(SERVICE, HANDLERS).topics)
     app.include_router(api.router)
     app.include_router(figures_api.router)
+    app.include_router(dashboard.router)
     return app

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.domain import COLUMNS, suppress
+from services.reporting.domain import COLUMNS
+from services.reporting.suppression import suppress
 
 COUNTS = text(
     """

@@ -57,6 +57,7 @@ ADMITS: dict[tuple[str, str, str], set[Role]] = {
     ("reporting", "GET", "/report/figures"): {"operator"},
     ("reporting", "GET", "/report/figures.csv"): {"operator"},
     ("reporting", "GET", "/report/figures.xlsx"): {"operator"},
+    ("reporting", "GET", "/dashboard"): {"operator"},
     ("reporting", "GET", "/"): {"operator"},
 }
 OPEN = {"/health"}  # no token needed

@@ -628,3 +628,24 @@ async def test_a_figure_counts_the_history_it_defines_and_not_its_neighbour(db: 
     await not_counted(no)
     assert (await yes.values())[figure_id] == 1
     assert (await no.values())[figure_id] == 0
+
+
+# --- the dashboard page, rendered in-process (the browser test is tests/e2e/test_dashboard.py) ------------------
+async def test_the_dashboard_shows_the_same_hidden_cells_as_the_exports_in_danish_and_english(
+    cohort: Cohort, reporting: FastAPI
+) -> None:
+    await _seven(cohort)
+    async with _client(reporting, [cohort.programme]) as client:
+        da = await client.get("/dashboard", params={"programme_id": cohort.programme})
+        en = await client.get("/dashboard", params={"programme_id": cohort.programme, "lang": "en"})
+        other = await client.get("/dashboard", params={"programme_id": cohort.programme, "lang": "fr"})
+    assert da.status_code == 200 and en.status_code == 200, da.text
+    assert '<html lang="da">' in da.text and '<html lang="en">' in en.text
+    assert "Fra henvisning til job" in da.text and "From referral to employment" in en.text
+    assert "&lt;5" in da.text and ">x<" in da.text  # 727's one participant, and 751's six hidden with it
+    assert other.status_code == 422
+
+
+async def test_the_dashboard_is_for_the_programmes_operator_only(cohort: Cohort, reporting: FastAPI) -> None:
+    async with _client(reporting, ["another-programme"]) as client:
+        assert (await client.get("/dashboard", params={"programme_id": cohort.programme})).status_code == 403

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.reporting.domain import Cell, suppress
+from services.reporting.suppression import Cell, suppress
 
 
 def test_zero_is_shown_as_zero() -> None:

@@ -1,0 +1,255 @@
+"""The operator's dashboard as data, pure: what each part of the page shows, in Danish or English, with the geometry
+of its bars and charts worked out here so that the template only draws. Hidden counts stay hidden ("<5", "x")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+Lang = Literal["da", "en"]
+KEY_FIGURES = (
+    "participants",
+    "completed",
+    "dropped-out",
+    "employed-upon-leaving",
+    "job-seeking-upon-leaving",
+    "employed-six-months-after",
+    "self-supporting",
+)
+FUNNEL = (
+    "recruited",
+    "enrolled",
+    "participants",
+    "left",
+    "outcome-recorded",
+    "six-month-result-recorded",
+    "employed-six-months-after",
+)
+QUALITY = ("follow-ups-due", "follow-ups-overdue", "recorded-late", "incomplete-records")
+MUNICIPALITIES = {
+    "316": "Holbæk",
+    "615": "Horsens",
+    "657": "Herning",
+    "661": "Holstebro",
+    "665": "Lemvig",
+    "671": "Struer",
+    "706": "Syddjurs",
+    "707": "Norddjurs",
+    "710": "Favrskov",
+    "727": "Odder",
+    "730": "Randers",
+    "740": "Silkeborg",
+    "741": "Samsø",
+    "746": "Skanderborg",
+    "751": "Aarhus",
+    "756": "Ikast-Brande",
+    "760": "Ringkøbing-Skjern",
+    "766": "Hedensted",
+    "779": "Skive",
+    "791": "Viborg",
+}
+TEXT: dict[str, dict[Lang, str]] = {
+    "title": {"da": "Resultater", "en": "Results"},
+    "skip": {"da": "Gå til indholdet", "en": "Skip to the content"},
+    "filters": {"da": "Udvalg", "en": "Selection"},
+    "half_year": {"da": "Halvår", "en": "Half-year"},
+    "all": {"da": "Alle", "en": "All"},
+    "from": {"da": "Fra", "en": "From"},
+    "to": {"da": "Til", "en": "To"},
+    "period_by": {"da": "Periode efter", "en": "Period by"},
+    "entry": {"da": "startdato", "en": "entry date"},
+    "leaving": {"da": "slutdato", "en": "leaving date"},
+    "subproject_id": {"da": "Delprojekt", "en": "Sub-project"},
+    "municipality": {"da": "Kommune", "en": "Municipality"},
+    "target_group": {"da": "Målgruppe", "en": "Target group"},
+    "gender": {"da": "Køn", "en": "Gender"},
+    "age_band": {"da": "Aldersgruppe", "en": "Age band"},
+    "show": {"da": "Vis", "en": "Show"},
+    "targets": {"da": "Mål", "en": "Targets"},
+    "target_of": {"da": "af målet", "en": "of the target"},
+    "in_force": {"da": "gældende mål", "en": "target in force"},
+    "time_left": {"da": "dage tilbage af programperioden", "en": "days left of the programme period"},
+    "funnel": {"da": "Fra henvisning til job", "en": "From referral to employment"},
+    "trends": {"da": "Måned for måned", "en": "Month by month"},
+    "breakdowns": {"da": "Fordelt på", "en": "Broken down by"},
+    "total": {"da": "I alt", "en": "Total"},
+    "quality": {"da": "Datakvalitet og aktualitet", "en": "Data quality and freshness"},
+    "last_event": {"da": "Seneste hændelse talt med", "en": "Newest fact counted"},
+    "behind": {"da": "Hændelser endnu ikke talt med", "en": "Facts not counted yet"},
+    "unknown": {"da": "ukendt", "en": "unknown"},
+    "definitions": {"da": "Definitioner", "en": "Definitions"},
+    "downloads": {"da": "Hent det viste", "en": "Download what is shown"},
+    "hidden": {
+        "da": "Tal under {n} vises som <{n}; x er skjult, så et lille tal ikke kan regnes ud.",
+        "en": "Counts below {n} show as <{n}; x is hidden so that a small count cannot be worked out.",
+    },
+    "other_language": {"da": "English", "en": "Dansk"},
+    "referrals": {"da": "Henvisninger", "en": "Referrals"},
+    "starts": {"da": "Starter", "en": "Starts"},
+    "exits": {"da": "Afslutninger", "en": "Exits"},
+    "employed-upon-leaving-trend": {"da": "I job ved afslutning", "en": "Employed upon leaving"},
+}
+LABELS: dict[str, dict[Lang, str]] = {
+    "recruited": {"da": "Henvist", "en": "Referred"},
+    "enrolled": {"da": "Tilmeldt", "en": "Enrolled"},
+    "participants": {"da": "Deltagere", "en": "Participants"},
+    "completed": {"da": "Gennemført", "en": "Completed"},
+    "dropped-out": {"da": "Afbrudt", "en": "Dropped out"},
+    "left": {"da": "Afsluttet", "en": "Left"},
+    "outcome-recorded": {"da": "Situation registreret", "en": "Outcome recorded"},
+    "six-month-result-recorded": {"da": "6-måneders resultat", "en": "Six-month result"},
+    "employed-upon-leaving": {"da": "I job ved afslutning", "en": "Employed upon leaving"},
+    "job-seeking-upon-leaving": {"da": "Jobsøgende ved afslutning", "en": "Job-seeking upon leaving"},
+    "employed-six-months-after": {"da": "I job efter 6 måneder", "en": "Employed after six months"},
+    "self-supporting": {"da": "Selvforsørgende", "en": "Self-supporting"},
+    "follow-ups-due": {"da": "Opfølgninger der venter", "en": "Follow-ups waiting"},
+    "follow-ups-overdue": {"da": "Opfølgninger overskredet", "en": "Follow-ups overdue"},
+    "recorded-late": {"da": "Registreret for sent", "en": "Recorded too late"},
+    "incomplete-records": {"da": "Ufuldstændige oplysninger", "en": "Incomplete records"},
+}
+GENDERS = {
+    "female": {"da": "kvinde", "en": "female"},
+    "male": {"da": "mand", "en": "male"},
+    "non-binary": {"da": "ikke-binær", "en": "non-binary"},
+}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A labelled count drawn as a bar: its width in per cent of the widest (None where the count is hidden)."""
+
+    figure: str
+    label: str
+    value: int | str
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class TargetBar:
+    """A target against its figure."""
+
+    target_id: str
+    figure: str
+    label: str
+    value: int | str
+    number: int | None
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A month-by-month series as bars: (month, shown value, height in per cent or None where hidden)."""
+
+    series: str
+    label: str
+    months: list[tuple[str, int | str, float | None]] = field(default_factory=list)
+
+
+def label(figure_id: str, lang: Lang, definitions: dict[str, dict[str, str]]) -> str:
+    """A figure's short name, else its id."""
+    return LABELS.get(figure_id, {}).get(lang) or figure_id
+
+
+def category(dimension: str, key: str, lang: Lang, subprojects: dict[str, str]) -> str:
+    """How a breakdown's category is named on the page."""
+    if dimension == "subproject_id":
+        return subprojects.get(key, key)
+    if dimension == "municipality":
+        return f"{MUNICIPALITIES[key]} ({key})" if key in MUNICIPALITIES else key
+    if dimension == "gender":
+        return GENDERS.get(key, {}).get(lang, key)
+    return key
+
+
+DIMENSIONS = ("subproject_id", "municipality", "target_group", "gender", "age_band")
+
+
+def _breakdown(figures: dict[str, Any], dimension: str, lang: Lang, subprojects: dict[str, str]) -> dict[str, Any]:
+    """One breakdown table of the key figures: a row per category, then the totals."""
+    cells = {f: figures[f]["breakdowns"][dimension]["cells"] for f in KEY_FIGURES}
+    return {
+        "name": TEXT[dimension][lang],
+        "rows": [
+            (category(dimension, key, lang, subprojects), [cells[f].get(key, 0) for f in KEY_FIGURES])
+            for key in sorted(cells["participants"])
+        ],
+        "totals": [figures[f]["breakdowns"][dimension]["total"] for f in KEY_FIGURES],
+    }
+
+
+def _percent(value: int | str, widest: int) -> float | None:
+    return round(100 * value / widest, 1) if isinstance(value, int) and widest > 0 else None
+
+
+def dashboard(
+    report: dict[str, Any],
+    trends: dict[str, dict[str, object]],
+    *,
+    lang: Lang,
+    today: date,
+    programme_period: tuple[date, date] | None,
+    subprojects: dict[str, str],
+) -> dict[str, Any]:
+    """Everything the page shows."""
+    figures = {f["id"]: f for f in report["figures"]}
+    definitions = {f["id"]: f["definition"] for f in report["figures"]}
+    funnel_values = [figures[f]["value"] for f in FUNNEL]
+    widest = max([v for v in funnel_values if isinstance(v, int)], default=0)
+    funnel = [
+        Bar(f, label(f, lang, definitions), figures[f]["value"], _percent(figures[f]["value"], widest)) for f in FUNNEL
+    ]
+    targets = []
+    for t in report["targets"]:
+        number = t["number"]
+        value = t["value"] if t["value"] is not None else "x"
+        percent = min(100.0, 100 * value / number) if isinstance(value, int) and number else None
+        targets.append(
+            TargetBar(t["target_id"], t["figure"], label(t["figure"], lang, definitions), value, number, percent)
+        )
+    charts = []
+    for series, months in trends.items():
+        values = {m: v for m, v in months.items() if isinstance(v, int | str)}
+        top = max([v for v in values.values() if isinstance(v, int)], default=0)
+        name = TEXT.get(series, TEXT.get(f"{series}-trend", {})).get(lang, series)
+        charts.append(Chart(series, name, [(m, v, _percent(v, top)) for m, v in values.items()]))
+    breakdowns = {
+        dimension: {
+            "name": TEXT[dimension][lang],
+            "rows": [
+                (
+                    category(dimension, key, lang, subprojects),
+                    [figures[f]["breakdowns"][dimension]["cells"].get(key, 0) for f in KEY_FIGURES],
+                )
+                for key in sorted(figures["participants"]["breakdowns"][dimension]["cells"])
+            ],
+            "totals": [figures[f]["breakdowns"][dimension]["total"] for f in KEY_FIGURES],
+        }
+        for dimension in ("subproject_id", "municipality", "target_group", "gender", "age_band")
+    }
+    days_left = None
+    elapsed = None
+    if programme_period is not None:
+        starts, ends = programme_period
+        days_left = max(0, (ends - today).days)
+        span = max(1, (ends - starts).days)
+        elapsed = round(100 * min(1.0, max(0.0, (today - starts).days / span)), 1)
+    return {
+        "lang": lang,
+        "t": {k: v[lang] for k, v in TEXT.items()},
+        "hidden_note": TEXT["hidden"][lang].format(n=report["min_cell"]),
+        "targets": targets,
+        "days_left": days_left,
+        "elapsed": elapsed,
+        "funnel": funnel,
+        "waitlisted": figures["waitlisted"]["value"],
+        "withdrawn": figures["withdrawn"]["value"],
+        "charts": charts,
+        "key_figures": [(f, label(f, lang, definitions)) for f in KEY_FIGURES],
+        "breakdowns": breakdowns,
+        "quality": [(f, label(f, lang, definitions), figures[f]["value"]) for f in QUALITY],
+        "definitions": [(f["id"], label(f["id"], lang, definitions), f["definition"][lang]) for f in report["figures"]],
+        "last_event_at": report["last_event_at"],
+        "events_behind": report["events_behind"],
+        "cr04": report["cr04_reading"][lang],
+    }

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts import REGISTRY
@@ -42,6 +43,8 @@ class Consumer:
     name: str
     handlers: Handlers
     registry: Registry = field(default=REGISTRY)
+    # SQL run first in each event's transaction: reporting takes a shared lock its rebuild waits on to switch over
+    guard: str | None = None
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -54,21 +57,42 @@ class Consumer:
         Raises InvalidEvent for a record that can never be processed: an unknown type or an unhandled contract on
         a command topic, a version nobody can read, data that does not validate, a subject that is not the data's.
         """
+        handler = self._handler_for(event, topic)
+        if handler is None:
+            return False
+        data = self.registry.parse(event)
+        async with unit_of_work(sessions) as session:
+            if self.guard is not None:
+                await session.exec(text(self.guard))  # type: ignore[call-overload]
+            return await self._apply_parsed(session, handler, data, event)
+
+    def _handler_for(self, event: CloudEvent, topic: str) -> Handler | None:
+        """The handler of the event's contract; None for a fact this service does not need or know (tolerated), and
+        InvalidEvent for a command nobody here handles."""
         try:
             wire = self.registry.current(event.type)
         except UnknownType as exc:
             if self.registry.carries_commands(topic):
                 raise InvalidEvent(f"unknown command type {event.type!r}") from exc
-            return False  # a fact of a type this service does not know yet: tolerated, as are unknown fields
+            return None  # a fact of a type this service does not know yet: tolerated, as are unknown fields
         handler = self.handlers.get(wire.model)
+        if handler is None and self.registry.carries_commands(topic):
+            raise InvalidEvent(f"{event.type} is not a command {self.name} handles")
+        return handler
+
+    async def apply_in(self, session: AsyncSession, event: CloudEvent, *, topic: str) -> bool:
+        """Apply an event once in the caller's transaction (a rebuild applies many in one); False if skipped.
+
+        Raises InvalidEvent as apply does.
+        """
+        handler = self._handler_for(event, topic)
         if handler is None:
-            if self.registry.carries_commands(topic):
-                raise InvalidEvent(f"{event.type} is not a command {self.name} handles")
-            return False  # a fact this service does not need
-        data = self.registry.parse(event)
-        async with unit_of_work(sessions) as session:
-            if not await first_delivery(session, consumer=self.name, event_id=event.id):
-                log.info("duplicate delivery skipped", event_id=str(event.id), type=event.type)
-                return False
-            await handler(session, data, event)
+            return False
+        return await self._apply_parsed(session, handler, self.registry.parse(event), event)
+
+    async def _apply_parsed(self, session: AsyncSession, handler: Handler, data: Contract, event: CloudEvent) -> bool:
+        if not await first_delivery(session, consumer=self.name, event_id=event.id):
+            log.info("duplicate delivery skipped", event_id=str(event.id), type=event.type)
+            return False
+        await handler(session, data, event)
         return True

@@ -49,14 +49,8 @@ class LagProbe:
         await admin.start()
         await consumer.start()
         try:
-            described = await admin.describe_topics(list(self._topics))
+            partitions = await partitions_of(admin, self._topics)
             committed = await admin.list_consumer_group_offsets(self._group)
-            partitions = sorted(
-                TopicPartition(str(topic["topic"]), int(part["partition"]))
-                for topic in described
-                if not topic.get("error_code")
-                for part in topic["partitions"]
-            )
             ends = await consumer.end_offsets(partitions)
         finally:
             await consumer.stop()
@@ -67,3 +61,14 @@ class LagProbe:
             applied = done.offset if done is not None and done.offset >= 0 else 0
             lag.setdefault(tp.topic, {})[tp.partition] = max(0, ends[tp] - applied)
         return lag
+
+
+async def partitions_of(admin: AIOKafkaAdminClient, topics: Sequence[str]) -> list[TopicPartition]:
+    """Every partition of the topics, as the cluster describes them now."""
+    described = await admin.describe_topics(list(topics))
+    return sorted(
+        TopicPartition(str(topic["topic"]), int(part["partition"]))
+        for topic in described
+        if not topic.get("error_code")
+        for part in topic["partitions"]
+    )

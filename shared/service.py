@@ -44,12 +44,12 @@ class Wiring:
     broker: KafkaBroker
 
 
-def wire(name: str, settings: ServiceSettings, *, handlers: Handlers) -> Wiring:
+def wire(name: str, settings: ServiceSettings, *, handlers: Handlers, guard: str | None = None) -> Wiring:
     """Engine, sessions and broker for a service; it consumes the topics that carry the contracts it handles."""
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     broker = create_broker(settings.kafka.bootstrap_servers, service=name)
-    subscribe_events(broker, Consumer(name, handlers), sessions=sessions)
+    subscribe_events(broker, Consumer(name, handlers, guard=guard), sessions=sessions)
     return Wiring(engine, sessions, broker)
 
 

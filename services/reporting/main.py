@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.reporting import api, dashboard, figures_api
 from services.reporting.handlers import HANDLERS
+from services.reporting.rebuild import LIVE_GUARD
 from services.reporting.settings import ReportingSettings
 from shared.consumer import Consumer
 from shared.lag import LagProbe
@@ -16,7 +17,9 @@ SERVICE = "reporting"
 
 def create_app(settings: ReportingSettings) -> FastAPI:
     """The reporting service."""
-    app = build_app(name=SERVICE, settings=settings, wiring=wire(SERVICE, settings, handlers=HANDLERS))
+    app = build_app(
+        name=SERVICE, settings=settings, wiring=wire(SERVICE, settings, handlers=HANDLERS, guard=LIVE_GUARD)
+    )
     app.state.min_cell = settings.min_cell
     app.state.lag = LagProbe(settings.kafka.bootstrap_servers, SERVICE, Consumer(SERVICE, HANDLERS).topics)
     app.include_router(api.router)

@@ -1,0 +1,210 @@
+"""Rebuild reporting's projection from the log: replay every fact topic from the beginning into a fresh table, then
+switch the service over without stopping it.
+
+    .venv/bin/python -m services.reporting.rebuild      (REPORTING_DATABASE_URL, REPORTING_KAFKA__BOOTSTRAP_SERVERS)
+
+The fresh table lives in a schema of its own (`rebuild`) while it fills, through the very handlers the live consumer
+runs, many events to a transaction; the live service goes on consuming and answering from the old table. To switch,
+the rebuild takes the lock every live consumer transaction holds shared (services.reporting.main), so that nothing
+is half-applied; applies what reached the topics meanwhile; marks every replayed event as processed for the live
+consumer, so that it skips what the new table has; and swaps the tables by renaming them. Readers wait only for the
+rename. The replaced table is kept as `participant_progress_replaced` until the next rebuild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.reporting.catalogue import HANDLERS as CATALOGUE_HANDLERS
+from services.reporting.handlers import HANDLERS
+from services.reporting.settings import ReportingSettings
+from shared.consumer import Consumer
+from shared.db import SessionMaker, create_engine, create_sessionmaker, unit_of_work
+from shared.envelope import CloudEvent, InvalidEvent
+from shared.lag import partitions_of
+from shared.topics import FACT_TOPICS
+
+SERVICE = "reporting"
+LOCK_KEY = 72_015_001
+# Every live consumer transaction starts with this (shared: they do not wait for each other) ...
+LIVE_GUARD = f"SELECT pg_advisory_xact_lock_shared({LOCK_KEY})"
+# ... and the switch with this, which waits for those in flight and holds back new ones until it commits.
+SWITCH_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_KEY})"
+SCHEMA = "rebuild"
+TABLE = "participant_progress"
+BATCH = 500
+COUNT_ROWS = "SELECT count(*) FROM public.participant_progress"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a rebuild did."""
+
+    events: int
+    seconds: float
+    participants: int
+
+    @property
+    def rate(self) -> float:
+        """Events per second."""
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def replaying_consumer() -> Consumer:
+    """Reporting's consumer without the catalogue (its read model is not rebuilt: the compacted topic keeps it)."""
+    return Consumer(SERVICE, {k: v for k, v in HANDLERS.items() if k not in CATALOGUE_HANDLERS})
+
+
+async def rebuild(database_url: str, bootstrap_servers: str, *, progress: Progress = print) -> Rebuilt:
+    """Replay the fact topics into a fresh projection and switch the live service over to it."""
+    started = time.monotonic()
+    live = create_engine(database_url)
+    fresh = create_async_engine(
+        database_url, pool_size=2, connect_args={"server_settings": {"search_path": f"{SCHEMA},public"}}
+    )
+    kafka = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, isolation_level="read_committed"
+    )
+    try:
+        async with live.begin() as conn:
+            for statement in (
+                f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE",
+                f"CREATE SCHEMA {SCHEMA}",
+                f"CREATE TABLE {SCHEMA}.{TABLE} (LIKE public.{TABLE} INCLUDING ALL)",
+                f"CREATE TABLE {SCHEMA}.processed_event (LIKE public.processed_event INCLUDING ALL)",
+            ):
+                await conn.execute(text(statement))
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        await admin.start()
+        try:
+            partitions = await partitions_of(admin, FACT_TOPICS)
+        finally:
+            await admin.close()
+        await kafka.start()
+        kafka.assign(partitions)
+        await kafka.seek_to_beginning(*partitions)
+        replay = _Replay(kafka, replaying_consumer(), create_sessionmaker(fresh), progress)
+        await replay.until(await replay.end_offsets(partitions), started)
+        await _switch(live, replay, partitions, started)
+        async with live.connect() as conn:
+            participants = int((await conn.execute(text(COUNT_ROWS))).scalar_one())
+        done = Rebuilt(replay.done, time.monotonic() - started, participants)
+        progress(f"switched over: {done.events:,} events in {done.seconds:.1f} s ({done.rate:,.0f}/s)")
+        return done
+    finally:
+        await kafka.stop()
+        await fresh.dispose()
+        await live.dispose()
+
+
+class _Replay:
+    """Applies records to the fresh table, many to a transaction, and says how far it has come."""
+
+    def __init__(self, kafka: AIOKafkaConsumer, consumer: Consumer, sessions: SessionMaker, progress: Progress) -> None:
+        self._kafka, self._consumer, self._sessions, self._progress = kafka, consumer, sessions, progress
+        self.done = 0
+        self._said = 0.0
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """Where the topics end now."""
+        ends: dict[TopicPartition, int] = await self._kafka.end_offsets(partitions)
+        return ends
+
+    async def until(self, ends: dict[TopicPartition, int], started: float) -> None:
+        """Apply every record below the given end offsets."""
+        total = sum(ends.values())
+        while await self._behind(ends):
+            batches = await self._kafka.getmany(*ends, timeout_ms=1000, max_records=BATCH)
+            records = [r for tp, rs in batches.items() for r in rs if r.offset < ends[tp]]
+            if records:
+                async with unit_of_work(self._sessions) as session:
+                    for record in records:
+                        await self._apply(session, record)
+                self.done += len(records)
+            self._say(total, started)
+
+    async def _apply(self, session: AsyncSession, record: ConsumerRecord[Any, Any]) -> None:
+        try:
+            event = CloudEvent.from_kafka(record.headers, record.value)
+            await self._consumer.apply_in(session, event, topic=record.topic)
+        except InvalidEvent:
+            pass  # the live consumer dead-lettered it too: nothing to count
+
+    async def _behind(self, ends: dict[TopicPartition, int]) -> bool:
+        for tp, end in ends.items():
+            if await self._kafka.position(tp) < end:
+                return True
+        return False
+
+    def _say(self, total: int, started: float) -> None:
+        now = time.monotonic()
+        if now - self._said < 1 and self.done < total:
+            return
+        self._said = now
+        rate = self.done / max(now - started, 1e-9)
+        left = max(total - self.done, 0) / rate if rate else 0
+        self._progress(f"{self.done:,} of {total:,} events, {rate:,.0f}/s, about {left:.0f} s left")
+
+
+async def _switch(live: AsyncEngine, replay: _Replay, partitions: list[TopicPartition], started: float) -> None:
+    """Hold back the live consumer, catch up, hand it the replayed events as processed, and swap the tables."""
+    async with live.begin() as conn:
+        await conn.execute(text(SWITCH_LOCK))
+        await replay.until(await replay.end_offsets(partitions), started)
+        await conn.execute(
+            text("INSERT INTO public.processed_event SELECT * FROM rebuild.processed_event ON CONFLICT DO NOTHING")
+        )
+        old = [
+            (r[0], r[1])
+            for r in (
+                await conn.execute(
+                    text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = :t"),
+                    {"t": TABLE},
+                )
+            ).all()
+        ]
+        await conn.execute(text(f"DROP TABLE IF EXISTS public.{TABLE}_replaced"))
+        await conn.execute(text(f"ALTER TABLE public.{TABLE} RENAME TO {TABLE}_replaced"))
+        for name, _ in old:
+            await conn.execute(text(f'ALTER INDEX public."{name}" RENAME TO "{name}_replaced"'))
+        await conn.execute(text(f"ALTER TABLE {SCHEMA}.{TABLE} SET SCHEMA public"))
+        new = {
+            _shape(r[1]): r[0]
+            for r in (
+                await conn.execute(
+                    text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = :t"),
+                    {"t": TABLE},
+                )
+            ).all()
+        }
+        for name, definition in old:  # the migrations' names, so that the next migration finds them
+            current = new.get(_shape(definition))
+            if current is not None and current != name:
+                await conn.execute(text(f'ALTER INDEX public."{current}" RENAME TO "{name}"'))
+        await conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+
+
+def _shape(indexdef: str) -> str:
+    """An index definition without its name and table: what it indexes, and how."""
+    return indexdef.split(" USING ", 1)[1] + (" unique" if " UNIQUE " in indexdef else "")
+
+
+def main() -> None:
+    """Rebuild the projection of the reporting database the settings name."""
+    settings = ReportingSettings()
+    asyncio.run(rebuild(settings.database_url, settings.kafka.bootstrap_servers))
+
+
+if __name__ == "__main__":
+    main()

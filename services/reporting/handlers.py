@@ -19,31 +19,33 @@ from shared.envelope import CloudEvent
 
 
 async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
-    """Referred, with the characteristics of the indicators and breakdowns (age: until the start says better)."""
+    """Referred, with the characteristics of the indicators and breakdowns; a re-referral changes none of the first
+    entry's, and the ages judged on the start date (participant.entered, on another topic) win whenever they came."""
     row = await _row(session, event, fact.participant_id)
     first = not row.referred
     row.referred = True
     row.programme_id, row.subproject_id, row.municipality = fact.programme_id, fact.subproject_id, fact.municipality
     row.target_group, row.gender = fact.target_group, fact.gender
-    if first or row.referred_on is None:
-        row.referred_on = fact.referred_on
-    if row.entered_on is None:  # a re-referral does not change the characteristics at the first entry
+    if not first:
+        return
+    row.referred_on = fact.referred_on
+    row.labour_market_status, row.education_level = fact.labour_market_status, fact.education_level
+    answers = fact.disadvantages
+    row.disability, row.migrant, row.minority = (
+        answers.disability,
+        answers.migrant_or_foreign_background,
+        answers.minority,
+    )
+    row.homeless, row.other_disadvantage = answers.homeless_or_housing_exclusion, answers.other_disadvantage
+    if not row.age_judged_at_entry:
         row.age_band, row.age_band_esf_plus = fact.age_band, fact.age_band_esf_plus
-        row.labour_market_status, row.long_term_unemployed = fact.labour_market_status, fact.long_term_unemployed
-        row.education_level = fact.education_level
-        answers = fact.disadvantages
-        row.disability, row.migrant, row.minority = (
-            answers.disability,
-            answers.migrant_or_foreign_background,
-            answers.minority,
-        )
-        row.homeless, row.other_disadvantage = answers.homeless_or_housing_exclusion, answers.other_disadvantage
+        row.long_term_unemployed = fact.long_term_unemployed
 
 
 async def on_entered(session: AsyncSession, fact: contracts.ParticipantEntered, event: CloudEvent) -> None:
     """The characteristics judged on the first start date (the fund's entry) replace those of the referral date."""
     row = await _row(session, event, fact.participant_id)
-    row.entered_on, row.started = fact.entered_on, True
+    row.entered_on, row.started, row.age_judged_at_entry = fact.entered_on, True, True
     row.age_band, row.age_band_esf_plus = fact.age_band, fact.age_band_esf_plus
     row.long_term_unemployed = fact.long_term_unemployed
 
@@ -108,7 +110,8 @@ async def on_leaving_outcome(session: AsyncSession, fact: contracts.LeavingOutco
     if not domain.counts_for(exit_number, exits_seen=row.exits, counted=row.upon_leaving_exit):
         return
     if fact.late:
-        row.upon_leaving_late = True
+        row.upon_leaving_late_exit = max(row.upon_leaving_late_exit or 0, exit_number)
+        _late_flags(row)
     if fact.counts:
         row.employed_upon_leaving, row.upon_leaving_exit = fact.employed, exit_number
         row.upon_leaving_situation, row.qualification_gained = fact.situation, fact.qualification_gained
@@ -121,7 +124,8 @@ async def on_six_month(session: AsyncSession, fact: contracts.SixMonthResultReco
     if not domain.counts_for(exit_number, exits_seen=row.exits, counted=row.six_months_exit):
         return
     if fact.late:
-        row.six_months_late = True
+        row.six_months_late_exit = max(row.six_months_late_exit or 0, exit_number)
+        _late_flags(row)
     if fact.counts:
         row.employed_six_months, row.six_months_exit = fact.employed, exit_number
         row.six_months_situation, row.improvement = fact.situation, fact.improvement
@@ -186,7 +190,14 @@ def _left(row: ParticipantProgress, left_on: date, *, completed: bool) -> None:
     if row.six_months_exit is not None and row.six_months_exit < row.exits:
         row.employed_six_months, row.six_months_exit = False, None
         row.six_months_situation, row.improvement = None, None
-    row.upon_leaving_late = row.six_months_late = False
+    _late_flags(row)
+
+
+def _late_flags(row: ParticipantProgress) -> None:
+    """A result came too late for the final exit (an earlier exit's late results no longer matter)."""
+    final = max(row.exits, 1)
+    row.upon_leaving_late = (row.upon_leaving_late_exit or 0) >= final
+    row.six_months_late = (row.six_months_late_exit or 0) >= final
 
 
 async def _row(session: AsyncSession, event: CloudEvent, participant_id: UUID) -> ParticipantProgress:

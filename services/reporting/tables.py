@@ -65,6 +65,10 @@ class ParticipantProgress(SQLModel, table=True):
     six_months_situation: str | None = _text()
     improvement: str | None = _text()
     six_months_late: bool = False
+    # which exit the latest late record was about: facts reach reporting from several topics in any order
+    upon_leaving_late_exit: int | None = None
+    six_months_late_exit: int | None = None
+    age_judged_at_entry: bool = False  # participant.entered has set the age bands on the start date
     # follow-up of the final exit: open | overdue | closed, per check
     leaving_check: str | None = _text(10)
     six_month_check: str | None = _text(10)

@@ -16,8 +16,10 @@ from shared.contracts import (
     DisadvantagesAtEntry,
     EnrolmentConfirmed,
     LeavingOutcomeRecorded,
+    ParticipantEntered,
     ParticipationCompleted,
     ParticipationDroppedOut,
+    ParticipationStarted,
     ReferralRegistered,
     to_event,
 )
@@ -231,3 +233,49 @@ async def test_a_result_follow_up_says_does_not_count_changes_nothing(db: Sessio
 
     found = await progress(db, pid)
     assert found is not None and found["employed_upon_leaving"] is True
+
+
+async def test_the_row_does_not_depend_on_the_order_facts_arrive_in_from_different_topics(db: SessionMaker) -> None:
+    """One participant's facts come from three topics read apart: live and a rebuild may apply them in other orders."""
+    late = leaving_outcome_recorded(uuid4(), "job-seeking", observed_on=LEFT + timedelta(days=40), left_on=LEFT)
+    in_time = leaving_outcome_recorded(
+        uuid4(), "ordinary-employment", observed_on=LEFT + timedelta(days=3), left_on=LEFT
+    )
+    entered = ParticipantEntered(
+        participant_id=uuid4(),
+        programme_id=PROGRAMME,
+        entered_on=date(2026, 1, 19),
+        age_band="25-54",
+        age_band_esf_plus="18-29",
+        under_25=False,
+        over_54=False,
+        long_term_unemployed=True,
+    )
+    started = ParticipationStarted(participant_id=uuid4(), course_id="c1", started_on=date(2026, 1, 19))
+
+    def history(pid: UUID) -> list[Any]:
+        return [
+            referral(pid),
+            enrolled(pid),
+            started.model_copy(update={"participant_id": pid}),
+            entered.model_copy(update={"participant_id": pid}),
+            completed(pid),
+            late.model_copy(update={"participant_id": pid}),
+            in_time.model_copy(update={"participant_id": pid}),
+        ]
+
+    rows = []
+    for order in ([0, 1, 2, 3, 4, 5, 6], [5, 6, 4, 3, 2, 1, 0], [2, 4, 0, 6, 3, 5, 1]):
+        pid = uuid4()
+        facts = history(pid)
+        for i in order:
+            await deliver(db, SERVICE, facts[i])
+        found = await row(db, "SELECT * FROM participant_progress WHERE participant_id = :p", p=pid)
+        assert found is not None
+        rows.append({k: v for k, v in found.items() if k not in ("participant_id", "last_event_at")})
+    assert rows[0] == rows[1] == rows[2]
+    assert (rows[0]["upon_leaving_late"], rows[0]["labour_market_status"], rows[0]["age_band"]) == (
+        True,
+        "inactive",
+        "25-54",
+    )

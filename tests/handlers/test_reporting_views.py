@@ -1,0 +1,144 @@
+"""The operator's views in-process: JSON, CSV and XLSX exports, the dashboard page, and what they refuse (the browser
+test of the dashboard is tests/e2e/test_dashboard.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+
+import httpx
+import openpyxl
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+
+from services.reporting.figures import FIGURES
+from services.reporting.figures_api import rows
+from services.reporting.main import create_app as reporting_app
+from services.reporting.settings import ReportingSettings
+from shared.auth import issue_token
+from shared.settings import AuthSettings
+from tests.fixtures.cohort import Cohort
+from tests.fixtures.database import Databases
+
+
+# --- the operator's views: JSON, CSV, XLSX, and what they refuse --------------------------------------------------
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def reporting(databases: Databases) -> AsyncIterator[FastAPI]:
+    app = reporting_app(ReportingSettings(database_url=databases.url("reporting"), min_cell=5))
+    yield app
+    await app.state.sessions.kw["bind"].dispose()
+
+
+def _client(app: FastAPI, programmes: list[str]) -> httpx.AsyncClient:
+    token = issue_token(AuthSettings(), subject="op", email="op@example.dk", roles=["operator"], programmes=programmes)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+async def _seven(cohort: Cohort) -> None:
+    for municipality in ("751", "751", "751", "751", "751", "751", "727"):
+        await cohort.participant(municipality=municipality)
+
+
+async def test_the_exports_hold_the_same_numbers_as_the_json_and_no_small_count(
+    cohort: Cohort, reporting: FastAPI
+) -> None:
+    await _seven(cohort)
+    async with _client(reporting, [cohort.programme]) as client:
+        report = (await client.get("/report/figures", params={"programme_id": cohort.programme})).json()
+        csv_answer = await client.get("/report/figures.csv", params={"programme_id": cohort.programme})
+        xlsx_answer = await client.get("/report/figures.xlsx", params={"programme_id": cohort.programme})
+    expected = [tuple(map(str, row)) for row in rows(report)]
+
+    assert csv_answer.headers["content-type"].startswith("text/csv")
+    text = csv_answer.content.decode("utf-8-sig")
+    read = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert read[0] == ["figur", "gruppe", "opdeling", "kategori", "antal"]
+    assert [tuple(r) for r in read[1:]] == expected
+
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_answer.content))
+    assert book.sheetnames == ["Tal", "Definitioner", "Aktualitet"]
+    sheet_rows = list(book["Tal"].iter_rows(values_only=True))
+    assert sheet_rows[0] == ("figur", "gruppe", "opdeling", "kategori", "antal")
+    assert [tuple("" if v is None else str(v) for v in r) for r in sheet_rows[1:]] == expected
+    numbers = [r[4] for r in sheet_rows[1:]]
+    assert any(isinstance(n, int) and n == 7 for n in numbers)  # numbers as numbers
+    for value in [str(n) for n in numbers] + [r[4] for r in read[1:]]:
+        assert not (value.isdigit() and 0 < int(value) < 5), value
+    definitions = {r[0]: r[2] for r in book["Definitioner"].iter_rows(min_row=2, values_only=True)}
+    assert definitions["CR01"] == next(f.da for f in FIGURES if f.id == "CR01")
+
+
+async def test_an_operator_sees_only_the_programmes_they_operate(cohort: Cohort, reporting: FastAPI) -> None:
+    await cohort.participant()
+    async with _client(reporting, ["another-programme"]) as client:
+        for path in ("/report/figures", "/report/figures.csv", "/report/figures.xlsx"):
+            answer = await client.get(path, params={"programme_id": cohort.programme})
+            assert answer.status_code == 403, path
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"half_year": "2026-05"},
+        {"half_year": "26-08"},
+        {"from": "2026-03-01", "to": "2026-02-01"},
+        {"period_by": "referral"},
+        {"municipality": "7510"},
+        {"subproject_id": "'; DROP TABLE participant_progress; --"},
+        {"from": "not-a-date"},
+        {"unknown": "1"},
+    ],
+)
+async def test_a_wrong_query_is_refused_with_422_and_changes_nothing(
+    cohort: Cohort, reporting: FastAPI, params: dict[str, str]
+) -> None:
+    async with _client(reporting, [cohort.programme]) as client:
+        answer = await client.get("/report/figures", params={"programme_id": cohort.programme} | params)
+    assert answer.status_code == 422, answer.text
+
+
+async def test_a_malicious_programme_id_is_refused(reporting: FastAPI) -> None:
+    async with _client(reporting, ["rummelig-plus"]) as client:
+        for bad in ("x' OR '1'='1", "<script>", "a" * 51, ""):
+            answer = await client.get("/report/figures", params={"programme_id": bad})
+            assert answer.status_code == 422, bad
+        assert (await client.get("/report/figures")).status_code == 422  # missing
+
+
+async def test_the_half_year_selects_the_period(cohort: Cohort, reporting: FastAPI) -> None:
+    await _seven(cohort)
+    async with _client(reporting, [cohort.programme]) as client:
+        winter = (
+            await client.get("/report/figures", params={"programme_id": cohort.programme, "half_year": "2026-02"})
+        ).json()
+        summer = (
+            await client.get("/report/figures", params={"programme_id": cohort.programme, "half_year": "2026-08"})
+        ).json()
+    assert winter["selection"]["from"] == "2025-09-01" and winter["selection"]["to"] == "2026-02-28"
+    assert next(f["value"] for f in winter["figures"] if f["id"] == "participants") == 7  # started 12 January
+    assert next(f["value"] for f in summer["figures"] if f["id"] == "participants") == 0
+
+
+# --- the dashboard page, rendered in-process (the browser test is tests/e2e/test_dashboard.py) ------------------
+async def test_the_dashboard_shows_the_same_hidden_cells_as_the_exports_in_danish_and_english(
+    cohort: Cohort, reporting: FastAPI
+) -> None:
+    await _seven(cohort)
+    async with _client(reporting, [cohort.programme]) as client:
+        da = await client.get("/dashboard", params={"programme_id": cohort.programme})
+        en = await client.get("/dashboard", params={"programme_id": cohort.programme, "lang": "en"})
+        other = await client.get("/dashboard", params={"programme_id": cohort.programme, "lang": "fr"})
+    assert da.status_code == 200 and en.status_code == 200, da.text
+    assert '<html lang="da">' in da.text and '<html lang="en">' in en.text
+    assert "Fra henvisning til job" in da.text and "From referral to employment" in en.text
+    assert "&lt;5" in da.text and ">x<" in da.text  # 727's one participant, and 751's six hidden with it
+    assert other.status_code == 422
+
+
+async def test_the_dashboard_is_for_the_programmes_operator_only(cohort: Cohort, reporting: FastAPI) -> None:
+    async with _client(reporting, ["another-programme"]) as client:
+        assert (await client.get("/dashboard", params={"programme_id": cohort.programme})).status_code == 403

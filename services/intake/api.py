@@ -261,7 +261,7 @@ async def post_referral(
                 return _created(first.answer)  # the same referral again: the first answer, nothing new
             stated = referral.to_referral()
             problem = await catalogue.referral_problem(
-                session, stated, municipality=principal.municipality, today=today
+                session, stated, municipality=principal.municipality, today=today, cache=request.app.state.reach
             )
             if problem:
                 return refusal(problem, 422)

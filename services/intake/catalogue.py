@@ -6,9 +6,12 @@ id. Intake keeps only what it will check referrals against; targets and partner 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.domain import Referral, Span, SubprojectReach, catalogue_problem
@@ -67,6 +70,51 @@ HANDLERS: Handlers = {
 }
 
 
+class ReachCache:
+    """The catalogue entries referrals are checked against, kept for a moment in the process that serves them.
+
+    Every referral checks its programme and sub-project; reading them was a tenth of a referral's CPU
+    (bench/intake.py, py-spy). The read model is itself as late as the catalogue topic's lag, so keeping an answer
+    for a second more changes nothing a caseworker can tell; this process's own consumer forgets them at once when the
+    catalogue changes (`handlers`), other replicas after `seconds`.
+    """
+
+    def __init__(self, seconds: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._kept: dict[tuple[str, str], tuple[float, Row[Any]]] = {}
+
+    async def reach(self, session: AsyncSession, programme_id: str, subproject_id: str) -> Row[Any]:
+        """The programme's period and the sub-project's reach (columns None for an unknown entry)."""
+        key, now = (programme_id, subproject_id), self._clock()
+        kept = self._kept.get(key)
+        if kept is not None and now - kept[0] < self._seconds:
+            return kept[1]
+        found = await _read_reach(session, programme_id, subproject_id)
+        if len(self._kept) > _MOST_KEPT:  # ids come from requests: never let them fill the memory
+            self._kept.clear()
+        self._kept[key] = (now, found)
+        return found
+
+    def forget(self) -> None:
+        """Drop every kept answer: the catalogue has changed."""
+        self._kept.clear()
+
+    def handlers(self) -> Handlers:
+        """The catalogue's handlers, each forgetting the kept answers once it has written the change."""
+        return {kind: self._forgetting(handler) for kind, handler in HANDLERS.items()}
+
+    def _forgetting(self, handler: Any) -> Any:
+        async def handle(session: AsyncSession, fact: Any, event: CloudEvent) -> None:
+            await handler(session, fact, event)
+            self.forget()
+
+        return handle
+
+
+_MOST_KEPT = 1_000
+
+
 async def programme(session: AsyncSession, programme_id: str) -> CatalogueProgramme | None:
     """The programme as last published, or None if the catalogue has not published it."""
     return await session.get(CatalogueProgramme, programme_id)
@@ -78,15 +126,14 @@ async def subproject_serving(session: AsyncSession, subproject_id: str) -> Catal
 
 
 async def referral_problem(
-    session: AsyncSession, referral: Referral, *, municipality: str, today: date
+    session: AsyncSession, referral: Referral, *, municipality: str, today: date, cache: ReachCache | None = None
 ) -> Rejection | None:
     """What the catalogue says against a referral: unknown or inactive programme or sub-project, or not served."""
-    # one round trip for both entries: this runs on every referral (bench/intake.py)
     found = (
-        await session.exec(  # type: ignore[call-overload]
-            _REACH, params={"programme": referral.programme_id, "subproject": referral.subproject_id}
-        )
-    ).one()
+        await cache.reach(session, referral.programme_id, referral.subproject_id)
+        if cache is not None
+        else await _read_reach(session, referral.programme_id, referral.subproject_id)
+    )
     return catalogue_problem(
         programme_id=referral.programme_id,
         subproject_id=referral.subproject_id,
@@ -105,6 +152,15 @@ async def referral_problem(
             else None
         ),
     )
+
+
+async def _read_reach(session: AsyncSession, programme_id: str, subproject_id: str) -> Row[Any]:
+    # one round trip for both entries: this runs on every referral (bench/intake.py)
+    return (  # type: ignore[no-any-return]
+        await session.exec(  # type: ignore[call-overload]
+            _REACH, params={"programme": programme_id, "subproject": subproject_id}
+        )
+    ).one()
 
 
 _REACH = text(

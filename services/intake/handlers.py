@@ -85,6 +85,7 @@ async def register_referral(
         caseworker_email=principal.email,
         today=today,
     )
+    contact = asdict(referral.contact)
     participant = Participant(
         id=participant_id,
         case_reference=fact.case_reference,
@@ -96,17 +97,15 @@ async def register_referral(
         cpr_hash=cpr_hash,
         cpr_encrypted=vault.encrypt(participant_id, referral.cpr.digits),
         name_encrypted=vault.encrypt(participant_id, referral.name),
-        contact_encrypted=vault.encrypt(participant_id, json.dumps(asdict(referral.contact)))
-        if any(asdict(referral.contact).values())
-        else None,
+        contact_encrypted=vault.encrypt(participant_id, json.dumps(contact)) if any(contact.values()) else None,
         legal_basis=referral.legal_basis,
         consent_text_version=referral.consent_text_version,
         consent_given_on=(referral.consent_given_on or fact.referred_on) if referral.legal_basis == "consent" else None,
         referred_on=fact.referred_on,
         characteristics=fact.model_dump(mode="json", exclude={"participant_id", "case_reference", "caseworker_email"}),
+        # a re-entry keeps the first entry (one record for the fund)
+        entered_on=existing.entered_on if existing is not None else None,
     )
-    if existing is not None:
-        participant.entered_on = existing.entered_on  # a re-entry keeps the first entry (one record for the fund)
     try:
         statement, params = _stage_with_its_event(participant, fact)
         await session.exec(statement, params=params)  # type: ignore[call-overload]

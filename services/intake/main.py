@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.intake import api, caseload_api, command_api, provider_api
+from services.intake.catalogue import ReachCache
 from services.intake.entry import entry_handlers
 from services.intake.handlers import HANDLERS
 from services.intake.settings import IntakeSettings
@@ -17,9 +18,12 @@ SERVICE = "intake"
 def create_app(settings: IntakeSettings) -> FastAPI:
     """The intake service."""
     vault = Vault(settings.data_key.get_secret_value(), settings.lookup_key.get_secret_value())
-    handlers = {**HANDLERS, **entry_handlers(vault)}  # the entry needs the birth date: the vault is bound here
+    reach = ReachCache()
+    # the entry needs the birth date: the vault is bound here; the catalogue's changes clear what referrals keep of it
+    handlers = {**HANDLERS, **reach.handlers(), **entry_handlers(vault)}
     app = build_app(name=SERVICE, settings=settings, wiring=wire(SERVICE, settings, handlers=handlers))
     app.state.vault = vault
+    app.state.reach = reach
     app.state.command_wait_seconds = settings.command_wait_seconds
     app.include_router(api.router)
     app.include_router(command_api.router)

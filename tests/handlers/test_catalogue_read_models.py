@@ -330,3 +330,44 @@ async def test_intake_skips_targets_and_companies_without_failing(intake: Sessio
 def test_intake_and_reporting_subscribe_to_the_catalogue() -> None:
     readers = {service for service, topics in subscriptions().items() if CATALOGUE_EVENTS in topics}
     assert {"intake", "reporting"} <= readers
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def reach_of(intake: SessionMaker, cache: intake_catalogue.ReachCache, pid: str, sid: str) -> Any:
+    async with intake() as session:
+        return await cache.reach(session, pid, sid)
+
+
+async def test_referrals_check_a_kept_catalogue_answer_for_a_moment_and_its_own_consumer_forgets_it(
+    intake: SessionMaker,
+) -> None:
+    pid, sid = an_id("p"), an_id("s")
+    await deliver(intake, "intake", programme(pid))
+    await deliver(intake, "intake", subproject(sid, pid, municipalities=["101"]))
+    clock = Clock()
+    cache = intake_catalogue.ReachCache(seconds=1.0, clock=clock)
+    assert (await reach_of(intake, cache, pid, sid)).municipalities == ["101"]
+
+    # changed by another replica's consumer: this process keeps its answer until it is a second old
+    await deliver(intake, "intake", subproject(sid, pid, municipalities=["751"]))
+    clock.now = 0.9
+    assert (await reach_of(intake, cache, pid, sid)).municipalities == ["101"]
+    clock.now = 1.0
+    assert (await reach_of(intake, cache, pid, sid)).municipalities == ["751"]
+
+    # changed through this process's own consumer: forgotten at once
+    changed = subproject(sid, pid, municipalities=["727"])
+    async with intake() as session, session.begin():
+        await cache.handlers()[type(changed)](session, changed, to_event(changed, source="test"))
+    assert (await reach_of(intake, cache, pid, sid)).municipalities == ["727"]
+    unknown = await reach_of(intake, cache, an_id("p"), an_id("s"))
+    assert (unknown.p_starts_on, unknown.s_programme_id) == (None, None)

@@ -13,9 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-from faststream import BaseMiddleware
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from faststream.message import StreamMessage
 from sqlalchemy.exc import DBAPIError
 
 from shared.consumer import AwaitingFact
@@ -27,37 +26,46 @@ log = get_logger(__name__)
 MAX_REASON_CHARS = 500
 
 
-def dead_letter_middleware(
-    broker: KafkaBroker, *, service: str, retries: int = 3, backoff_seconds: float = 0.2
-) -> Callable[..., BaseMiddleware]:
-    """A broker middleware factory bound to this broker and service."""
+async def settle(
+    broker: KafkaBroker,
+    record: ConsumerRecord[Any, Any],
+    attempt: Callable[[], Awaitable[object]],
+    *,
+    service: str,
+    failed_with: Exception | None = None,
+    retries: int = 3,
+    backoff_seconds: float = 0.2,
+) -> None:
+    """Apply one record on its own: retried after a bug, waited for through an outage, else parked on its DLT.
 
-    class DeadLetterMiddleware(BaseMiddleware):
-        async def consume_scope(
-            self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
-        ) -> Any:
-            failures = outages = 0
-            while True:
-                try:
-                    return await call_next(msg)
-                except InvalidEvent as exc:
-                    await _park(broker, msg, service=service, reason="invalid", error=exc)
-                    return None
-                except Exception as exc:  # any failure: an outage is waited out, anything else retried then parked
-                    if is_outage(exc):
-                        outages += 1
-                        if outages > OUTAGE_ATTEMPTS:
-                            raise OutageOutlasted("still failing; the record will be delivered again") from exc
-                        await _wait_out(exc, outages)
-                        continue
-                    failures += 1
-                    if failures > retries:
-                        await _park(broker, msg, service=service, reason="failed", error=exc)
-                        return None
-                    log.warning("consumer failed, retrying", attempt=failures, error=repr(exc))
-                    await asyncio.sleep(backoff_seconds * 2 ** (failures - 1))
-
-    return DeadLetterMiddleware
+    `failed_with` is the error of a try already made (in its poll's batch): it counts as the first attempt.
+    Raises OutageOutlasted when an outage outlasts the waiting: the record is then delivered again.
+    """
+    failures = outages = 0
+    error = failed_with
+    while True:
+        if error is None:
+            try:
+                await attempt()
+                return
+            except Exception as exc:  # noqa: BLE001 - any failure is judged below
+                error = exc
+        if isinstance(error, InvalidEvent):
+            await _park(broker, record, service=service, reason="invalid", error=error)
+            return
+        if is_outage(error):
+            outages += 1
+            if outages > OUTAGE_ATTEMPTS:
+                raise OutageOutlasted("still failing; the record will be delivered again") from error
+            await _wait_out(error, outages)
+        else:
+            failures += 1
+            if failures > retries:
+                await _park(broker, record, service=service, reason="failed", error=error)
+                return
+            log.warning("consumer failed, retrying", attempt=failures, error=repr(error))
+            await asyncio.sleep(backoff_seconds * 2 ** (failures - 1))
+        error = None
 
 
 OUTAGE_ATTEMPTS = 8  # about 40 s of pauses, far below the consumer's max.poll.interval of 5 minutes
@@ -90,8 +98,9 @@ async def _wait_out(exc: Exception, outages: int) -> None:
     await asyncio.sleep(pause)
 
 
-async def _park(broker: KafkaBroker, msg: StreamMessage[Any], *, service: str, reason: str, error: Exception) -> None:
-    record = msg.raw_message
+async def _park(
+    broker: KafkaBroker, record: ConsumerRecord[Any, Any], *, service: str, reason: str, error: Exception
+) -> None:
     headers: dict[str, str] = {}
     for key, raw in record.headers or ():
         headers[key] = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)

@@ -10,15 +10,17 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, Topic
 from faststream.message import StreamMessage
 
+from shared.batch_consumer import BatchConsumer
 from shared.consumer import Consumer
 from shared.db import SessionMaker
-from shared.dead_letter import dead_letter_middleware
-from shared.envelope import CloudEvent
 from shared.topics import TopicSpec
+
+# Records one poll brings at most, applied in one transaction (shared/batch_consumer.py)
+POLL_RECORDS = 100
 
 
 def create_broker(bootstrap_servers: str, *, service: str) -> KafkaBroker:
-    """An idempotent-producer broker that never auto-creates topics and dead-letters what keeps failing."""
+    """An idempotent-producer broker that never auto-creates topics."""
     broker = KafkaBroker(
         bootstrap_servers,
         client_id=service,
@@ -27,29 +29,31 @@ def create_broker(bootstrap_servers: str, *, service: str) -> KafkaBroker:
         allow_auto_create_topics=False,
         logger=None,
     )
-    broker.add_middleware(dead_letter_middleware(broker, service=service))
     return broker
 
 
-async def _raw_body(msg: StreamMessage[object]) -> bytes:
-    # The envelope is parsed by CloudEvent.from_kafka, so FastStream must not try to decode poison itself.
-    return msg.body
+async def _raw_bodies(msg: StreamMessage[object]) -> list[bytes]:
+    # Each envelope is parsed by CloudEvent.from_kafka, so FastStream must not try to decode poison itself.
+    return msg.body  # type: ignore[return-value]
 
 
 def subscribe_events(broker: KafkaBroker, consumer: Consumer, *, sessions: SessionMaker) -> None:
-    """Consume the consumer's topics in its own group; the offset is committed after the database commit."""
+    """Consume the consumer's topics in its own group, a poll at a time; offsets are committed after the database's
+    commit, and a failure the records cannot settle (an outage outlasted) rewinds each partition to be read again."""
+    batches = BatchConsumer(consumer, sessions, broker)
 
     @broker.subscriber(
         *[Topic(t, declare=False) for t in consumer.topics],
         group_id=consumer.name,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_raw_body,
+        batch=True,
+        max_records=POLL_RECORDS,
+        decoder=_raw_bodies,
     )
-    async def consume(body: bytes, msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        event = CloudEvent.from_kafka(record.headers, record.value)  # type: ignore[union-attr]
-        await consumer.apply(sessions, event, topic=record.topic)  # type: ignore[union-attr]
+    async def consume(bodies: list[bytes], msg: KafkaMessage) -> None:
+        records = msg.raw_message
+        await batches.consume(records if isinstance(records, tuple) else (records,))
 
 
 async def provision_topics(bootstrap_servers: str, specs: Sequence[TopicSpec]) -> list[str]:

@@ -1,0 +1,101 @@
+"""One poll's records applied in one transaction: one commit and its round trips per poll, not per record.
+
+Records are applied in the order they were polled, so each partition's order holds. If one fails, nothing of the
+batch is kept: the records before it are applied again together, the failing one is settled on its own (retried,
+waited for or parked: shared/dead_letter.py) and the rest go on as a batch. A record that waits for a fact from
+another topic (AwaitingFact) steps aside, with the rest of its partition, until the others are through: the fact it
+waits for may be in the same poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+
+from shared.consumer import AwaitingFact, Consumer
+from shared.db import SessionMaker, unit_of_work
+from shared.dead_letter import settle
+from shared.envelope import CloudEvent
+
+PolledRecord: TypeAlias = ConsumerRecord[Any, Any]
+
+
+def event_of(record: PolledRecord) -> CloudEvent:
+    """The record's envelope; raises InvalidEvent for anything that is not one."""
+    return CloudEvent.from_kafka(record.headers, record.value)
+
+
+def _partition(record: PolledRecord) -> tuple[str, int]:
+    return record.topic, record.partition
+
+
+@dataclass(frozen=True)
+class BatchConsumer:
+    """A service's consumer applying what one poll brought, together where it can."""
+
+    consumer: Consumer
+    sessions: SessionMaker
+    broker: KafkaBroker
+
+    async def consume(self, records: Sequence[PolledRecord]) -> None:
+        """Apply the records; those waiting for a fact go last, waited for as an outage is."""
+        waiting = await self._apply(list(records), step_aside=True)
+        if waiting:
+            await self._apply(waiting, step_aside=False)
+
+    async def _apply(self, records: list[PolledRecord], *, step_aside: bool) -> list[PolledRecord]:
+        """Apply the records in order; returns those that stepped aside, in their order."""
+        aside: list[PolledRecord] = []
+        blocked: set[tuple[str, int]] = set()
+        while records:
+            ready = [r for r in records if _partition(r) not in blocked]
+            aside += [r for r in records if _partition(r) in blocked]
+            failure = await self._together(ready)
+            if failure is None:
+                break
+            at, error = failure
+            if at is None:  # the transaction failed as a whole (its commit, say): each record on its own
+                for record in ready:
+                    await self._settle(record, None)
+                break
+            if at and await self._together(ready[:at]) is not None:  # they were fine a moment ago
+                for record in ready[:at]:
+                    await self._settle(record, None)
+            failed = ready[at]
+            if step_aside and isinstance(error, AwaitingFact):
+                blocked.add(_partition(failed))
+                aside.append(failed)
+            else:
+                await self._settle(failed, error)
+            records = ready[at + 1 :]
+        return aside
+
+    async def _together(self, records: Sequence[PolledRecord]) -> tuple[int | None, Exception] | None:
+        """Apply the records in one transaction. None if it committed; else the index of the record that failed
+        (None if none did) and the error, and nothing of the batch is kept."""
+        at: int | None = None
+        try:
+            async with unit_of_work(self.sessions) as session:
+                if self.consumer.guard is not None:
+                    await session.exec(text(self.consumer.guard))  # type: ignore[call-overload]
+                for index, record in enumerate(records):
+                    at = index
+                    await self.consumer.apply_in(session, event_of(record), topic=record.topic)
+                    # each record as if in a session of its own: flushed, and no object kept for the next one
+                    await session.flush()
+                    session.expunge_all()
+                at = None
+        except Exception as exc:  # noqa: BLE001 - the caller settles the failing record on its own
+            return at, exc
+        return None
+
+    async def _settle(self, record: PolledRecord, failed_with: Exception | None) -> None:
+        async def attempt() -> None:
+            await self.consumer.apply(self.sessions, event_of(record), topic=record.topic)
+
+        await settle(self.broker, record, attempt, service=self.consumer.name, failed_with=failed_with)

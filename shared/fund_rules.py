@@ -77,3 +77,14 @@ def whole_months_between(earlier: date, later: date) -> int:
     """Whole calendar months from one date to a later one (0 if the later is not a month on)."""
     months = (later.year - earlier.year) * 12 + later.month - earlier.month
     return max(0, months - (1 if later.day < earlier.day else 0))
+
+
+def half_year(ending: str) -> tuple[date, date]:
+    """A Danish reporting half-year by the month it ends: "2026-02" is 1 Sep 2025 - 28 Feb 2026, "2026-08" 1 Mar -
+    31 Aug 2026."""
+    year, month = (int(part) for part in ending.split("-"))
+    if month == 2:
+        return date(year - 1, 9, 1), date(year, 2, calendar.monthrange(year, 2)[1])
+    if month == 8:
+        return date(year, 3, 1), date(year, 8, 31)
+    raise ValueError("a half-year ends in February or August")

@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse, Response
 from openpyxl import Workbook
 
 from services.reporting.api import Operator
-from services.reporting.figures_report import DIMENSIONS, PeriodBy, Selection, figures_report, half_year
+from services.reporting.figures_report import DIMENSIONS, PeriodBy, Selection, figures_report
 from services.reporting.tables import CatalogueProgramme
 from shared.auth import Principal
 from shared.db import SessionMaker
+from shared.fund_rules import half_year
 
 router = APIRouter(tags=["figures"])
 CODE = r"^[a-z0-9][a-z0-9-]{0,49}$"

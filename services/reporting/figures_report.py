@@ -4,7 +4,6 @@ targets against their figures, the companies recruited; suppressed before anythi
 
 from __future__ import annotations
 
-from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -50,17 +49,6 @@ class Selection:
                 conditions.append(condition)
                 params[name] = value
         return " AND ".join(conditions), params
-
-
-def half_year(ending: str) -> tuple[date, date]:
-    """A Danish reporting half-year by the month it ends: "2026-02" is 1 Sep 2025 - 28 Feb 2026, "2026-08" 1 Mar -
-    31 Aug 2026."""
-    year, month = (int(part) for part in ending.split("-"))
-    if month == 2:
-        return date(year - 1, 9, 1), date(year, 2, monthrange(year, 2)[1])
-    if month == 8:
-        return date(year, 3, 1), date(year, 8, 31)
-    raise ValueError("a half-year ends in February or August")
 
 
 def _protected(

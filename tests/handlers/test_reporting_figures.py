@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pytest
 
 from services.reporting.figures import FIGURES
-from services.reporting.figures_report import half_year
 from shared.contracts import (
     CheckOverdue,
     CheckScheduled,
@@ -18,6 +17,7 @@ from shared.contracts import (
     ParticipationDroppedOut,
     ParticipationStarted,
 )
+from shared.fund_rules import half_year
 from tests.fixtures.cohort import LEFT, STARTED, Cohort, day
 from tests.fixtures.events import leaving_outcome_recorded, six_month_result_recorded
 

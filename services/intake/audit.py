@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import text
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.tables import AuditEntry
@@ -28,6 +29,7 @@ from shared.auth import Principal
 
 CHAIN_LOCK = 72_011_008  # the advisory lock key of the chain (reporting's rebuild uses 72_015_001)
 GENESIS = "0" * 64  # the "previous hash" of the first entry
+NO_PARTICIPANT = UUID(int=0)  # the participant of a read that concerned nobody (the column cannot be empty)
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _HEAD = text("SELECT hash FROM audit_entry ORDER BY id DESC LIMIT 1")
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('audit_entry', 'id')) FROM generate_series(1, :n)")
@@ -118,10 +120,41 @@ class ChainCheck:
                 after = f"entry {self.head_id}" if self.head_id is not None else "the start of the log"
                 return Break(
                     entry.id,
-                    f"does not follow {after}: an entry between them was removed or slipped in, or the previous "
-                    "hash was altered",
+                    f"does not follow {after}: an entry between them was removed or slipped in, or {after} was "
+                    "changed and its hash recomputed",
                 )
             if entry.hash != entry_hash(entry):
                 return Break(entry.id, "its content does not match its hash: the entry was changed")
             self.count, self.head_id, self.head_hash = self.count + 1, entry.id, entry.hash
         return None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to read: each given criterion must hold; the period is [since, until)."""
+
+    participant_id: UUID | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def find_entries(
+    session: AsyncSession, wanted: AuditFilter, *, limit: int, before: int | None = None
+) -> list[AuditEntry]:
+    """The matching entries, newest first, at most `limit` of them, with ids below `before` if given."""
+    query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if wanted.participant_id is not None:
+        query = query.where(AuditEntry.participant_id == wanted.participant_id)
+    if wanted.actor is not None:
+        query = query.where(AuditEntry.actor == wanted.actor)
+    if wanted.action is not None:
+        query = query.where(AuditEntry.action == wanted.action)
+    if wanted.since is not None:
+        query = query.where(col(AuditEntry.at) >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(col(AuditEntry.at) < wanted.until)
+    if before is not None:
+        query = query.where(col(AuditEntry.id) < before)
+    return list((await session.exec(query)).all())

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
 from services.intake.api import sessions_of
-from services.intake.audit import Read, append
+from services.intake.audit import NO_PARTICIPANT, Read, append
 from services.intake.caseload import CaseloadFilter, Due, Paging, Sort, Status, find_caseload
 from services.intake.cpr import InvalidCpr, parse_cpr
 from services.intake.vault import Vault
@@ -28,7 +28,6 @@ router = APIRouter(tags=["participants"])
 Caseworker = Annotated[Principal, Depends(require_role("caseworker", "team-lead"))]
 MAX_PAGE = 100_000  # far beyond any municipality's caseload; keeps the offset a number PostgreSQL can hold
 SEARCHED_BY_CPR = "search-by-cpr"
-NO_PARTICIPANT = UUID(int=0)  # the audit entry of a CPR search that found nobody (the column cannot be empty)
 
 
 def _cpr_number(value: str | None) -> str | None:

@@ -321,6 +321,12 @@ async def test_the_access_document_holds_the_personal_data_every_fact_the_comman
 
 async def test_the_access_page_is_html_in_danish_with_everything_escaped(intake: FastAPI) -> None:
     case = await _referred_and_read(intake, name="Åse O'Brien-Nørgaard")
+    due = TODAY - timedelta(days=3)
+    await deliver(
+        intake.state.sessions,
+        "intake",
+        ReminderSent(participant_id=case.id, check="six-month", due_on=due, reminder_number=1),
+    )
     async with _client(intake, "team-lead", "<script>alert(1)</script>") as curious:
         assert (await curious.get(f"/participants/{case.id}")).status_code == 200
     async with _client(intake, "administrator", accept="text/html,application/xhtml+xml") as admin:
@@ -333,6 +339,8 @@ async def test_the_access_page_is_html_in_danish_with_everything_escaped(intake:
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "Åse O&#39;Brien-Nørgaard" in page.text
+    assert "reminder.sent" in page.text and f"due_on: {due.isoformat()}" in page.text
+    assert "påmindelse til sagsbehandler (reminder)" in page.text
     assert f"{case.cpr.replace('-', '')[:6]}-{case.cpr.replace('-', '')[6:]}" in page.text
     assert asked.headers["content-type"] == "application/json"
 

@@ -324,3 +324,7 @@ async def test_the_migration_chains_the_entries_written_before_it(databases: Dat
     await _appended(url, 2)
     verdict = await check_chain(url)
     assert (verdict.broken, verdict.count) == (None, 7)
+    await asyncio.to_thread(command.downgrade, config, "0007")  # and back: the trigger and the columns go
+    await _sql(url, "UPDATE audit_entry SET actor = actor", bypass=False)
+    await asyncio.to_thread(command.upgrade, config, "head")
+    assert (await check_chain(url)).count == 7

@@ -63,6 +63,7 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         role="provider-staff", subprojects=["plus-aarhus"], email="underviser@example.org", subject="demo-provider"
     )
     administrator = stack.token(role="administrator", email="admin@example.org", subject="demo-administrator")
+    dpo = stack.token(role="data-protection-officer", email="dpo@example.org", subject="demo-dpo")
     lines = [
         f"Rummelig is running (ready in {elapsed:.0f} s). Ctrl-C stops everything.",
         "",
@@ -83,8 +84,10 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         f"  export PROVIDER={provider}",
         "An operator token (the seed's programmes):",
         f"  export OPERATOR_TOKEN={operator}",
-        "An administrator token (the catalogue on enrolment, /catalogue/...):",
+        "An administrator token (the catalogue on enrolment, /catalogue/...; the audit log, access requests):",
         f"  export ADMIN={administrator}",
+        "The data protection officer (intake's /audit, /audit.csv, /participants/{id}/access-request):",
+        f"  export DPO={dpo}",
         "More, for any role and scope: python -m deploy.tokens --help",
     ]
     return "\n".join(lines)

@@ -5,7 +5,8 @@ The roles and what each may reach:
 - team-lead: the same, and every caseworker's caseload of it;
 - provider-staff: the participants on the courses of their sub-projects (`subprojects`), never a CPR number;
 - operator: the figures of the programmes they operate (`programmes`), never personal data;
-- administrator: the catalogue.
+- administrator: the catalogue; the audit log and access requests;
+- data-protection-officer: the audit log and access requests (personal data only through these audited duties).
 """
 
 from __future__ import annotations
@@ -24,8 +25,15 @@ from pydantic import BaseModel, EmailStr, Field, ValidationError
 
 from shared.settings import AuthSettings
 
-Role = Literal["caseworker", "team-lead", "provider-staff", "operator", "administrator"]
-ROLES: tuple[Role, ...] = ("caseworker", "team-lead", "provider-staff", "operator", "administrator")
+Role = Literal["caseworker", "team-lead", "provider-staff", "operator", "administrator", "data-protection-officer"]
+ROLES: tuple[Role, ...] = (
+    "caseworker",
+    "team-lead",
+    "provider-staff",
+    "operator",
+    "administrator",
+    "data-protection-officer",
+)
 MUNICIPAL: tuple[Role, ...] = ("caseworker", "team-lead")  # roles scoped to one municipality
 CODE = r"^[a-z0-9][a-z0-9-]{0,49}$"
 _bearer = HTTPBearer(auto_error=False)

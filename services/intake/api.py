@@ -291,7 +291,7 @@ async def get_participant(participant_id: UUID, request: Request, principal: Cas
     vault: Vault = request.app.state.vault
     async with unit_of_work(sessions_of(request)) as session:
         participant = await visible_participant(session, participant_id, principal)
-        audit(session, principal=principal, participant_id=participant.id, action="read-personal-data")
+        await audit(session, principal=principal, participant_id=participant.id, action="read-personal-data")
         return ParticipantOut(
             participant_id=participant.id,
             case_reference=participant.case_reference,
@@ -315,7 +315,7 @@ async def get_timeline(participant_id: UUID, request: Request, principal: Casewo
     """The participant's path, built from the events, with the commands still pending."""
     async with unit_of_work(sessions_of(request)) as session:
         participant = await visible_participant(session, participant_id, principal)
-        audit(session, principal=principal, participant_id=participant.id, action="read-timeline")
+        await audit(session, principal=principal, participant_id=participant.id, action="read-timeline")
         return Timeline(
             participant_id=participant.id,
             case_reference=participant.case_reference,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
 
 from services.intake.api import sessions_of
-from services.intake.audit import audit
+from services.intake.audit import NO_PARTICIPANT, Read, append
 from services.intake.caseload import CaseloadFilter, Due, Paging, Sort, Status, find_caseload
 from services.intake.cpr import InvalidCpr, parse_cpr
 from services.intake.vault import Vault
@@ -28,7 +28,6 @@ router = APIRouter(tags=["participants"])
 Caseworker = Annotated[Principal, Depends(require_role("caseworker", "team-lead"))]
 MAX_PAGE = 100_000  # far beyond any municipality's caseload; keeps the offset a number PostgreSQL can hold
 SEARCHED_BY_CPR = "search-by-cpr"
-NO_PARTICIPANT = UUID(int=0)  # the audit entry of a CPR search that found nobody (the column cannot be empty)
 
 
 def _cpr_number(value: str | None) -> str | None:
@@ -155,8 +154,8 @@ async def _caseload(request: Request, principal: Principal, wanted: CaseloadFilt
         rows, total = await find_caseload(session, principal.municipality, wanted, paging, today=today_in_copenhagen())
         if wanted.cpr_hash is not None:
             # Who looked up which citizen's cases: each participant shown, or that nobody was found.
-            for participant_id in [row.participant_id for row in rows] or [NO_PARTICIPANT]:
-                audit(session, principal=principal, participant_id=participant_id, action=SEARCHED_BY_CPR)
+            found = [row.participant_id for row in rows] or [NO_PARTICIPANT]
+            await append(session, principal=principal, reads=[Read(p, SEARCHED_BY_CPR) for p in found])
     return CaseloadPage(
         items=[CaseloadItem.model_validate(row, from_attributes=True) for row in rows],
         page=paging.page,

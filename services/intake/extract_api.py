@@ -16,7 +16,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.api import sessions_of
-from services.intake.audit import audit
+from services.intake.audit import Read, append
 from services.intake.extract import FACT_TYPES, Fact, extract_row, in_period, path_of, table
 from services.intake.tables import Participant, TimelineEntry
 from services.intake.vault import Vault
@@ -91,7 +91,7 @@ async def participant_extract(
     )
     for participant_id, event_type, data in found:
         facts[participant_id].append(Fact(event_type, data))
-    rows = []
+    rows, reads = [], []
     for participant in sorted(by_id.values(), key=lambda p: p.case_reference):
         path = path_of(facts[participant.id])
         if not in_period(path, start, end):
@@ -105,7 +105,8 @@ async def participant_extract(
                 path=path,
             )
         )
-        audit(session, principal=principal, participant_id=participant.id, action=EXTRACTED)
+        reads.append(Read(participant.id, EXTRACTED, f"{programme_id} {start.isoformat()}..{end.isoformat()}"))
+    await append(session, principal=principal, reads=reads)
     return rows
 
 

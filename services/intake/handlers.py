@@ -67,7 +67,7 @@ async def register_referral(
     if existing is not None and existing.municipality != principal.municipality:
         # Another municipality's caseworker learns that the citizen is in the programme, not which case it is; the
         # look-up itself is recorded, as it touched that participant's data.
-        audit(session, principal=principal, participant_id=existing.id, action="duplicate-lookup")
+        await audit(session, principal=principal, participant_id=existing.id, action="duplicate-lookup")
         return already_referred(None)
     if existing is not None and not await case_ended(session, existing.id):
         return already_referred(existing.case_reference)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import api, caseload_api, command_api, extract_api, provider_api
+from services.intake import access_api, api, audit_api, caseload_api, command_api, extract_api, provider_api
 from services.intake.catalogue import ReachCache
 from services.intake.entry import entry_handlers
 from services.intake.handlers import HANDLERS
@@ -29,5 +29,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.include_router(command_api.router)
     app.include_router(caseload_api.router)
     app.include_router(provider_api.router)
+    app.include_router(audit_api.router)
+    app.include_router(access_api.router)
     app.include_router(extract_api.router)
     return app

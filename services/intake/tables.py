@@ -108,9 +108,13 @@ class IdempotentRequest(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Who (with which roles) read which participant's personal data, how and when."""
+    """Who (with which roles) read which participant's personal data, how and when; a link of a hash chain.
+
+    Append-only (services.intake.audit): the database refuses UPDATE, DELETE and TRUNCATE (migration 0008).
+    """
 
     __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_actor_id", "actor", "id"),)  # GET /audit?actor=, newest first
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     actor: str = Field(max_length=200)
@@ -118,6 +122,9 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=50)
     participant_id: UUID = Field(index=True)
     at: datetime = Field(default_factory=_now, sa_column=_tz())
+    detail: str | None = Field(default=None, max_length=500)  # what exactly was read: an export, a filter
+    prev_hash: str = Field(default="", max_length=64)  # the previous entry's hash (hex SHA-256)
+    hash: str = Field(default="", max_length=64)  # SHA-256 of this entry's content and prev_hash
 
 
 class CatalogueTable(SQLModel, registry=registry()):

@@ -14,10 +14,12 @@ import asyncpg
 import httpx
 import jsonschema
 import pytest
+from markupsafe import escape
 
 from deploy.mailcatcher import read_messages
 from deploy.stack import Stack
 from deploy.synthetic import SyntheticCitizen, referral_body, synthetic_citizen
+from services.intake.audit_check import check_chain
 from services.topology import topics_to_provision
 from shared.clock import today_in_copenhagen
 from shared.contracts import REGISTRY
@@ -285,8 +287,50 @@ async def test_the_audit_log_has_exactly_one_entry_for_the_journeys_one_read_of_
         )
     finally:
         await connection.close()
-    personal = [tuple(e) for e in entries if e["action"] != "read-timeline"]  # the timeline test reads that too
+    # the timeline test reads the timeline, the access-request test answers one: both are reads of their own
+    personal = [tuple(e) for e in entries if e["action"] not in ("read-timeline", "access-request")]
     assert personal == [("cw-aarhus", "caseworker", "read-personal-data")]
+
+
+async def test_the_access_request_holds_every_fact_of_the_journey_and_its_read_of_personal_data(
+    journey: dict[str, Any], stack: Stack, intake: httpx.AsyncClient, citizen: SyntheticCitizen
+) -> None:
+    pid = journey["pid"]
+    timeline = (await intake.get(f"/participants/{pid}/timeline")).json()["events"]
+    token = stack.token(role="data-protection-officer", email="dpo@example.org", subject="journey-dpo")
+    async with httpx.AsyncClient(
+        base_url=stack.url("intake"), headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as dpo:
+        doc = (await dpo.get(f"/participants/{pid}/access-request")).json()
+        page = await dpo.get(f"/participants/{pid}/access-request", params={"format": "html"})
+    assert doc["personal_data"]["cpr"] == citizen.cpr.replace("-", "")
+    assert doc["personal_data"]["name"] == citizen.name
+    assert doc["personal_data"]["contact"] == CONTACT
+    held = [f["id"] for f in doc["facts"]]
+    assert held[: len(timeline)] == [e["id"] for e in timeline]  # every fact, in the timeline's order
+    types = {f["type"] for f in doc["facts"]}
+    assert {
+        "referral.registered",
+        "enrolment.confirmed",
+        "participation.started",
+        "participation.completed",
+        "followup.check-scheduled",
+        "leaving-outcome.recorded",
+        "reminder.sent",
+        "six-month-result.recorded",
+        "followup.check-closed",
+    } <= types
+    assert "reminder" in {r["kind"] for r in doc["reminders"]}
+    reads = [(r["actor"], r["action"]) for r in doc["reads"]]
+    assert ("cw-aarhus", "read-personal-data") in reads
+    assert reads[-1] == ("journey-dpo", "access-request")
+    assert page.status_code == 200 and str(escape(citizen.name)) in page.text
+
+
+async def test_the_audit_chain_of_the_stack_holds(journey: dict[str, Any], stack: Stack) -> None:
+    verdict = await check_chain(stack.postgres.url("intake"))
+    assert verdict.broken is None, verdict
+    assert verdict.count >= 2
 
 
 async def test_a_leaving_outcome_observed_after_four_weeks_is_kept_and_the_caseworker_told_it_will_not_count(

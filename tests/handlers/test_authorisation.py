@@ -37,6 +37,7 @@ AUTH = AuthSettings()
 MUNICIPAL: set[Role] = {"caseworker", "team-lead"}
 RECORDERS: set[Role] = {*MUNICIPAL, "provider-staff"}
 EVERYONE: set[Role] = set(ROLES)
+DATA_PROTECTION: set[Role] = {"administrator", "data-protection-officer"}
 COMMANDS = ("enrolment", "withdrawal", "corrections/start", "corrections/leaving-date", "corrections/drop-out-reason")
 ADMITS: dict[tuple[str, str, str], set[Role]] = {
     ("intake", "POST", "/referrals"): MUNICIPAL,
@@ -52,6 +53,9 @@ ADMITS: dict[tuple[str, str, str], set[Role]] = {
     ("intake", "POST", "/participants/{participant_id}/six-month-result"): MUNICIPAL,
     **{("intake", "POST", f"/participants/{{participant_id}}/{c}"): RECORDERS for c in ("start", "completion")},
     ("intake", "POST", "/participants/{participant_id}/drop-out"): RECORDERS,
+    ("intake", "GET", "/audit"): DATA_PROTECTION,
+    ("intake", "GET", "/audit.csv"): DATA_PROTECTION,
+    ("intake", "GET", "/participants/{participant_id}/access-request"): DATA_PROTECTION,
     ("enrolment", "GET", "/courses"): {"caseworker"},
     ("reporting", "GET", "/report"): {"operator"},
     ("reporting", "GET", "/report/figures"): {"operator"},

@@ -23,8 +23,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from deploy.synthetic import referral_body, synthetic_citizen
+from services.intake.audit import NO_PARTICIPANT
 from services.intake.caseload import STATUS_OF_FACT, CaseloadFilter, Paging, caseload_statement
-from services.intake.caseload_api import NO_PARTICIPANT
 from services.intake.main import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault

@@ -6,11 +6,11 @@ id. Intake keeps only what it will check referrals against; targets and partner 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import asyncio
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +19,16 @@ from services.intake.tables import CatalogueCourse, CatalogueProgramme, Catalogu
 from shared import contracts
 from shared.consumer import Handlers
 from shared.envelope import CloudEvent
+from shared.logging import get_logger
 from shared.rejection import Rejection
+
+log = get_logger(__name__)
+
+CHANGED = "catalogue_changed"  # the channel a catalogue change is announced on, when its transaction commits
+
+
+async def _announce(session: AsyncSession) -> None:
+    await session.exec(text("SELECT pg_notify(:channel, '')"), params={"channel": CHANGED})  # type: ignore[call-overload]
 
 
 async def on_programme_published(session: AsyncSession, fact: contracts.ProgrammePublished, _event: CloudEvent) -> None:
@@ -29,6 +38,7 @@ async def on_programme_published(session: AsyncSession, fact: contracts.Programm
             id=fact.programme_id, title=fact.title, starts_on=fact.starts_on, ends_on=fact.ends_on, fund=fact.fund
         )
     )
+    await _announce(session)
 
 
 async def on_subproject_published(
@@ -46,6 +56,7 @@ async def on_subproject_published(
             scope=fact.scope,
         )
     )
+    await _announce(session)
 
 
 async def on_course_published(session: AsyncSession, fact: contracts.CoursePublished, _event: CloudEvent) -> None:
@@ -61,6 +72,7 @@ async def on_course_published(session: AsyncSession, fact: contracts.CoursePubli
             capacity=fact.capacity,
         )
     )
+    await _announce(session)
 
 
 HANDLERS: Handlers = {
@@ -71,48 +83,58 @@ HANDLERS: Handlers = {
 
 
 class ReachCache:
-    """The catalogue entries referrals are checked against, kept for a moment in the process that serves them.
+    """The catalogue entries referrals are checked against, kept by the process that serves them until they change.
 
     Every referral checks its programme and sub-project; reading them was a tenth of a referral's CPU
-    (bench/intake.py, py-spy). The read model is itself as late as the catalogue topic's lag, so keeping an answer
-    for a second more changes nothing a caseworker can tell; this process's own consumer forgets them at once when the
-    catalogue changes (`handlers`), other replicas after `seconds`.
+    (bench/intake.py, py-spy). Each catalogue change is announced with NOTIFY in its own transaction, so every intake
+    process (`listen`) forgets what it kept the moment the change is committed. Only while it listens does it keep
+    anything: without the announcements (not started, connection lost) every referral reads the read model.
     """
 
-    def __init__(self, seconds: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._seconds = seconds
-        self._clock = clock
-        self._kept: dict[tuple[str, str], tuple[float, Row[Any]]] = {}
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], Row[Any]] = {}
+        self.listening = asyncio.Event()
 
     async def reach(self, session: AsyncSession, programme_id: str, subproject_id: str) -> Row[Any]:
         """The programme's period and the sub-project's reach (columns None for an unknown entry)."""
-        key, now = (programme_id, subproject_id), self._clock()
-        kept = self._kept.get(key)
-        if kept is not None and now - kept[0] < self._seconds:
-            return kept[1]
+        key = (programme_id, subproject_id)
+        if (kept := self._kept.get(key)) is not None:
+            return kept
         found = await _read_reach(session, programme_id, subproject_id)
-        if len(self._kept) > _MOST_KEPT:  # ids come from requests: never let them fill the memory
-            self._kept.clear()
-        self._kept[key] = (now, found)
+        if self.listening.is_set():
+            if len(self._kept) >= _MOST_KEPT:  # ids come from requests: never let them fill the memory
+                self._kept.clear()
+            self._kept[key] = found
         return found
 
     def forget(self) -> None:
         """Drop every kept answer: the catalogue has changed."""
         self._kept.clear()
 
-    def handlers(self) -> Handlers:
-        """The catalogue's handlers, each forgetting the kept answers once it has written the change."""
-        return {kind: self._forgetting(handler) for kind, handler in HANDLERS.items()}
-
-    def _forgetting(self, handler: Any) -> Any:
-        async def handle(session: AsyncSession, fact: Any, event: CloudEvent) -> None:
-            await handler(session, fact, event)
-            self.forget()
-
-        return handle
+    async def listen(self, dsn: str) -> None:
+        """Keep what referrals read while the catalogue's announcements are heard; reconnect when the line drops."""
+        while True:
+            try:
+                connection = await asyncpg.connect(dsn)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("catalogue announcements unheard, retrying", error=repr(exc))
+                await asyncio.sleep(_RECONNECT_SECONDS)
+                continue
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
+            try:
+                await connection.add_listener(CHANGED, lambda *_: self.forget())
+                self.forget()  # changes made while nobody listened
+                self.listening.set()
+                await lost.wait()
+            finally:
+                self.listening.clear()
+                self.forget()
+                await connection.close()
 
 
 _MOST_KEPT = 1_000
+_RECONNECT_SECONDS = 1.0
 
 
 async def programme(session: AsyncSession, programme_id: str) -> CatalogueProgramme | None:

@@ -10,6 +10,7 @@ from services.intake.entry import entry_handlers
 from services.intake.handlers import HANDLERS
 from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault
+from shared.db import asyncpg_dsn
 from shared.service import build_app, wire
 
 SERVICE = "intake"
@@ -19,9 +20,13 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     """The intake service."""
     vault = Vault(settings.data_key.get_secret_value(), settings.lookup_key.get_secret_value())
     reach = ReachCache()
-    # the entry needs the birth date: the vault is bound here; the catalogue's changes clear what referrals keep of it
-    handlers = {**HANDLERS, **reach.handlers(), **entry_handlers(vault)}
-    app = build_app(name=SERVICE, settings=settings, wiring=wire(SERVICE, settings, handlers=handlers))
+    handlers = {**HANDLERS, **entry_handlers(vault)}  # the entry needs the birth date: the vault is bound here
+    app = build_app(
+        name=SERVICE,
+        settings=settings,
+        wiring=wire(SERVICE, settings, handlers=handlers),
+        background=(lambda: reach.listen(asyncpg_dsn(settings.database_url)),),
+    )
     app.state.vault = vault
     app.state.reach = reach
     app.state.command_wait_seconds = settings.command_wait_seconds

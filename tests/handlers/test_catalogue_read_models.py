@@ -7,6 +7,7 @@ targets nor companies.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -29,8 +30,9 @@ from shared.contracts import (
 from shared.db import SessionMaker
 from shared.registry import Contract
 from shared.topics import CATALOGUE_EVENTS
+from tests.fixtures.database import Databases
 from tests.fixtures.events import SETTINGS, programme, subproject
-from tests.fixtures.handlers import apply, deliver, processed, row, rows
+from tests.fixtures.handlers import apply, deliver, execute, processed, row, rows
 
 
 @pytest.fixture
@@ -332,42 +334,44 @@ def test_intake_and_reporting_subscribe_to_the_catalogue() -> None:
     assert {"intake", "reporting"} <= readers
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def reach_of(intake: SessionMaker, cache: intake_catalogue.ReachCache, pid: str, sid: str) -> Any:
     async with intake() as session:
         return await cache.reach(session, pid, sid)
 
 
-async def test_referrals_check_a_kept_catalogue_answer_for_a_moment_and_its_own_consumer_forgets_it(
-    intake: SessionMaker,
+async def test_referrals_keep_the_catalogue_they_check_while_listening_and_forget_it_when_it_changes(
+    intake: SessionMaker, databases: Databases
 ) -> None:
     pid, sid = an_id("p"), an_id("s")
     await deliver(intake, "intake", programme(pid))
     await deliver(intake, "intake", subproject(sid, pid, municipalities=["101"]))
-    clock = Clock()
-    cache = intake_catalogue.ReachCache(seconds=1.0, clock=clock)
-    assert (await reach_of(intake, cache, pid, sid)).municipalities == ["101"]
+    cache = intake_catalogue.ReachCache()
 
-    # changed by another replica's consumer: this process keeps its answer until it is a second old
-    await deliver(intake, "intake", subproject(sid, pid, municipalities=["751"]))
-    clock.now = 0.9
+    # not listening (not started, or the line lost): nothing is kept, every referral reads the read model
     assert (await reach_of(intake, cache, pid, sid)).municipalities == ["101"]
-    clock.now = 1.0
-    assert (await reach_of(intake, cache, pid, sid)).municipalities == ["751"]
+    await execute(intake, "UPDATE catalogue_subproject SET municipalities = '[\"102\"]' WHERE id = :id", id=sid)
+    assert (await reach_of(intake, cache, pid, sid)).municipalities == ["102"]
 
-    # changed through this process's own consumer: forgotten at once
-    changed = subproject(sid, pid, municipalities=["727"])
-    async with intake() as session, session.begin():
-        await cache.handlers()[type(changed)](session, changed, to_event(changed, source="test"))
-    assert (await reach_of(intake, cache, pid, sid)).municipalities == ["727"]
-    unknown = await reach_of(intake, cache, an_id("p"), an_id("s"))
-    assert (unknown.p_starts_on, unknown.s_programme_id) == (None, None)
+    listener = asyncio.create_task(cache.listen(databases.dsn("intake")))
+    try:
+        await asyncio.wait_for(cache.listening.wait(), timeout=10)
+        assert (await reach_of(intake, cache, pid, sid)).municipalities == ["102"]
+        # a change behind the consumer's back is not seen: the answer is kept
+        await execute(intake, "UPDATE catalogue_subproject SET municipalities = '[\"103\"]' WHERE id = :id", id=sid)
+        assert (await reach_of(intake, cache, pid, sid)).municipalities == ["102"]
+        # a change through the consumer (any replica's) is announced on commit and forgotten here
+        forgotten = asyncio.Event()
+        forget = cache.forget
+
+        def forgetting() -> None:
+            forget()
+            forgotten.set()
+
+        cache.forget = forgetting  # type: ignore[method-assign]
+        await deliver(intake, "intake", subproject(sid, pid, municipalities=["727"]))
+        await asyncio.wait_for(forgotten.wait(), timeout=10)
+        assert (await reach_of(intake, cache, pid, sid)).municipalities == ["727"]
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+    assert not cache.listening.is_set()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import api, caseload_api, command_api, provider_api
+from services.intake import api, caseload_api, command_api, erasure_api, provider_api
 from services.intake.entry import entry_handlers
+from services.intake.erasure import ConsentErasure
 from services.intake.handlers import HANDLERS
 from services.intake.settings import IntakeSettings
-from services.intake.vault import Vault
 from shared.service import build_app, wire
 
 SERVICE = "intake"
@@ -16,13 +16,19 @@ SERVICE = "intake"
 
 def create_app(settings: IntakeSettings) -> FastAPI:
     """The intake service."""
-    vault = Vault(settings.data_key.get_secret_value(), settings.lookup_key.get_secret_value())
+    vault = settings.vault()
     handlers = {**HANDLERS, **entry_handlers(vault)}  # the entry needs the birth date: the vault is bound here
-    app = build_app(name=SERVICE, settings=settings, wiring=wire(SERVICE, settings, handlers=handlers))
+    wiring = wire(SERVICE, settings, handlers=handlers)
+    consent_erasure = ConsentErasure(
+        wiring.sessions, days=settings.consent_erasure_days, poll_seconds=settings.consent_erasure_poll_seconds
+    )
+    app = build_app(name=SERVICE, settings=settings, wiring=wiring, background=(consent_erasure.run,))
     app.state.vault = vault
     app.state.command_wait_seconds = settings.command_wait_seconds
+    app.state.consent_erasure_days = settings.consent_erasure_days
     app.include_router(api.router)
     app.include_router(command_api.router)
     app.include_router(caseload_api.router)
     app.include_router(provider_api.router)
+    app.include_router(erasure_api.router)
     return app

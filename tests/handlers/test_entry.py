@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Callable
 from datetime import date
 from uuid import uuid4
@@ -28,6 +26,7 @@ from shared.contracts import (
 from shared.db import SessionMaker, unit_of_work
 from shared.registry import Contract
 from tests.fixtures.handlers import outbox_rows, topic_for
+from tests.fixtures.vaults import fresh_vault
 
 CASEWORKER = Principal("caseworker-1", "caseworker@aarhus.example.dk", frozenset({"caseworker"}), "751")
 CPR = "160601-4237"  # synthetic: born 16 June 2001, so 24 until 15 June 2026 and 25 from 16 June 2026
@@ -42,7 +41,7 @@ def db(service_sessions: Callable[[str], SessionMaker]) -> SessionMaker:
 @pytest.fixture
 def vault() -> Vault:
     """A vault with fresh keys for one test."""
-    return Vault(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(os.urandom(32)).decode())
+    return fresh_vault()
 
 
 async def referred(db: SessionMaker, vault: Vault, *, months_unemployed: int) -> Participant:

@@ -45,6 +45,7 @@ ADMITS: dict[tuple[str, str, str], set[Role]] = {
     ("intake", "GET", "/participants/{participant_id}"): MUNICIPAL,
     ("intake", "GET", "/participants/{participant_id}/timeline"): MUNICIPAL,
     ("intake", "POST", "/participants/{participant_id}/consent-withdrawal"): MUNICIPAL,
+    ("intake", "POST", "/participants/{participant_id}/erasure"): {"administrator"},
     ("intake", "GET", "/commands/{command_id}"): RECORDERS,
     ("intake", "GET", "/courses/{course_id}/participants"): {"provider-staff"},
     **{("intake", "POST", f"/participants/{{participant_id}}/{c}"): MUNICIPAL for c in COMMANDS},

@@ -9,7 +9,7 @@ import random
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -25,7 +25,7 @@ from shared.problems import MAX_BODY_BYTES, PROBLEM_JSON
 from shared.settings import AuthSettings
 from shared.topics import REFERRAL_EVENTS
 from tests.fixtures.database import Databases
-from tests.fixtures.handlers import outbox_rows, row, rows
+from tests.fixtures.handlers import execute, outbox_rows, row, rows
 from tests.fixtures.vaults import fresh_key
 
 AUTH = AuthSettings()
@@ -274,3 +274,30 @@ async def test_the_withdrawal_and_the_participant_view_say_when_the_data_will_be
     due = (date(2026, 3, 2) + timedelta(days=30)).isoformat()
     assert withdrawn.json()["erasure_due_on"] == due == shown["erasure_due_on"]
     assert [i["erasure_due_on"] for i in listed["items"] if i["participant_id"] == pid] == [due]
+
+
+async def test_a_participant_sealed_before_keys_of_their_own_is_read_and_erased(intake: FastAPI) -> None:
+    pid, citizen = await _referred(intake)
+    legacy = intake.state.vault.legacy_key(UUID(pid), "k1")  # how rows were sealed before migration 0009
+    await execute(intake.state.sessions, "DELETE FROM participant_key WHERE participant_id = :p", p=pid)
+    await execute(
+        intake.state.sessions,
+        "UPDATE participant SET legacy_key_id = 'k1', cpr_encrypted = :c, name_encrypted = :n, contact_encrypted = NULL"
+        " WHERE id = :p",
+        c=legacy.encrypt(citizen.cpr.replace("-", "")),
+        n=legacy.encrypt(citizen.name),
+        p=pid,
+    )
+    async with _client(intake, "caseworker") as caseworker:
+        shown = await caseworker.get(f"/participants/{pid}")
+    assert shown.status_code == 200 and (shown.json()["cpr"], shown.json()["name"]) == (
+        citizen.cpr.replace("-", ""),
+        citizen.name,
+    )
+    assert (await _erase(intake, pid)).status_code == 200
+    stored = await _stored(intake, pid)
+    assert stored is not None and (stored["legacy_key_id"], stored["cpr_encrypted"], stored["status"]) == (
+        None,
+        None,
+        "erased",
+    )

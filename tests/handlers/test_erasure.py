@@ -21,11 +21,12 @@ from services.intake.main import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from shared.auth import Role, issue_token
 from shared.clock import today_in_copenhagen
+from shared.contracts import EnrolmentConfirmed
 from shared.problems import MAX_BODY_BYTES, PROBLEM_JSON
 from shared.settings import AuthSettings
 from shared.topics import REFERRAL_EVENTS
 from tests.fixtures.database import Databases
-from tests.fixtures.handlers import execute, outbox_rows, row, rows
+from tests.fixtures.handlers import deliver, execute, outbox_rows, row, rows
 from tests.fixtures.vaults import fresh_key
 
 AUTH = AuthSettings()
@@ -301,3 +302,31 @@ async def test_a_participant_sealed_before_keys_of_their_own_is_read_and_erased(
         None,
         "erased",
     )
+
+
+async def test_the_provider_still_sees_the_erased_participant_on_the_course_without_a_name(intake: FastAPI) -> None:
+    pid, _ = await _referred(intake)
+    enrolled = EnrolmentConfirmed(
+        participant_id=UUID(pid),
+        programme_id="rummelig-plus",
+        subproject_id="plus-aarhus",
+        course_id="plus-aarhus-2026",
+        enrolled_on=today_in_copenhagen(),
+        re_entry=False,
+    )
+    await deliver(intake.state.sessions, "intake", enrolled)
+    assert (await _erase(intake, pid)).status_code == 200
+    token = issue_token(
+        AUTH, subject="provider-erasure", email="p@example.org", roles=["provider-staff"], subprojects=["plus-aarhus"]
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=intake), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
+    ) as provider:
+        listed = (await provider.get("/courses/plus-aarhus-2026/participants")).json()
+    assert [(p["first_name"], p["status"]) for p in listed if p["participant_id"] == pid] == [(None, "enrolled")]
+    reads = await rows(
+        intake.state.sessions,
+        "SELECT 1 FROM audit_entry WHERE participant_id = :p AND action = 'read-first-name'",
+        p=pid,
+    )
+    assert reads == []

@@ -305,6 +305,16 @@ def erased_problem(participant: Participant) -> JSONResponse:
     )
 
 
+def erased_rejection(participant: Participant) -> Rejection:
+    """Nothing more is recorded about an erased participant (their path ends there; the facts so far stay)."""
+    assert participant.erased_on is not None
+    return Rejection(
+        "erased",
+        f"the participant's personal data were erased on {participant.erased_on.isoformat()}: nothing more"
+        " is recorded about them",
+    )
+
+
 @router.get(
     "/participants/{participant_id}",
     tags=["participants"],
@@ -371,7 +381,7 @@ class ConsentWithdrawalIn(Strict):
     "/participants/{participant_id}/consent-withdrawal",
     tags=["participants"],
     response_model=ParticipantConsent,
-    responses=problem_responses(409, 410),
+    responses=problem_responses(409),
 )
 async def withdraw_consent(
     participant_id: UUID, body: ConsentWithdrawalIn, request: Request, principal: Caseworker
@@ -380,7 +390,7 @@ async def withdraw_consent(
     async with unit_of_work(sessions_of(request)) as session:
         participant = await visible_participant(session, participant_id, principal)
         if participant.erased_on is not None:
-            return erased_problem(participant)
+            return refusal(erased_rejection(participant), 409)
         refused = consent_withdrawal_problem(
             legal_basis=participant.legal_basis,
             given_on=participant.consent_given_on,

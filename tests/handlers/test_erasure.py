@@ -158,6 +158,7 @@ async def test_after_erasure_the_timeline_and_caseload_answer_and_nothing_finds_
         withdrawal = await caseworker.post(
             f"/participants/{pid}/consent-withdrawal", json={"withdrawn_on": "2026-11-01"}
         )
+        started = await caseworker.post(f"/participants/{pid}/start", json={"started_on": "2026-11-02"})
         again = await caseworker.post("/referrals", json=referral_body(citizen))
 
     assert personal.status_code == 410 and personal.headers["content-type"] == PROBLEM_JSON
@@ -168,7 +169,8 @@ async def test_after_erasure_the_timeline_and_caseload_answer_and_nothing_finds_
     [item] = [i for i in listed["items"] if i["participant_id"] == pid]
     assert item["erased_on"] == today_in_copenhagen().isoformat()
     assert searched["items"] == [] and searched["total"] == 0
-    assert withdrawal.status_code == 410
+    assert withdrawal.status_code == 409 and withdrawal.json()["type"] == "urn:rummelig:problem:erased"
+    assert started.status_code == 409 and started.json()["type"] == "urn:rummelig:problem:erased"
     assert again.status_code == 201, again.text  # a new participant: nothing leads to the erased one
     assert again.json()["participant_id"] != pid
 

@@ -50,6 +50,7 @@ DESCRIPTIONS = {
     403: "The token lacks the role this endpoint requires.",
     404: "No such resource, or one of another municipality.",
     409: "The request conflicts with the state of the case; the problem type names the reason.",
+    410: "The participant's personal data were erased; the timeline still answers.",
     413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
     415: "The body is not application/json.",
     422: "The request is not valid; each invalid part is listed in errors.",

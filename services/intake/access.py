@@ -20,6 +20,7 @@ from services.intake.api import ContactIn, TimelineEvent
 from services.intake.audit import AuditFilter, find_entries
 from services.intake.audit_api import AuditEntryOut, entry_out
 from services.intake.domain import LegalBasis
+from services.intake.keys import key_of
 from services.intake.queries import timeline_entries
 from services.intake.tables import Participant, PendingCommand
 from services.intake.vault import Vault
@@ -91,7 +92,7 @@ class AccessDocument(BaseModel):
     participant_id: UUID
     produced_at: datetime
     produced_by: str
-    personal_data: PersonalData
+    personal_data: PersonalData | None = Field(description="None once erased: nothing of the person is left to give")
     referral: ReferralDetails
     legal_basis: LegalBasisOut
     facts: list[TimelineEvent] = Field(description="every fact about the participant, in the order intake got them")
@@ -113,7 +114,7 @@ async def access_document(
         participant_id=participant.id,
         produced_at=produced_at,
         produced_by=produced_by,
-        personal_data=_personal_data(participant, vault),
+        personal_data=await _personal_data(session, participant, vault),
         referral=ReferralDetails(
             case_reference=participant.case_reference,
             status=participant.status,
@@ -150,12 +151,15 @@ async def access_document(
     )
 
 
-def _personal_data(participant: Participant, vault: Vault) -> PersonalData:
+async def _personal_data(session: AsyncSession, participant: Participant, vault: Vault) -> PersonalData | None:
+    if participant.cpr_encrypted is None or participant.name_encrypted is None:
+        return None  # erased
+    key = await key_of(session, vault, participant)
     contact = participant.contact_encrypted
     return PersonalData(
-        cpr=vault.decrypt(participant.id, participant.cpr_encrypted),
-        name=vault.decrypt(participant.id, participant.name_encrypted),
-        contact=ContactIn.model_validate_json(vault.decrypt(participant.id, contact)) if contact else ContactIn(),
+        cpr=key.decrypt(participant.cpr_encrypted),
+        name=key.decrypt(participant.name_encrypted),
+        contact=ContactIn.model_validate_json(key.decrypt(contact)) if contact else ContactIn(),
     )
 
 

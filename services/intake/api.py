@@ -21,11 +21,13 @@ from services.intake.domain import (
     LegalBasis,
     Referral,
     birth_date_problem,
+    consent_erasure_due_on,
     consent_withdrawal_problem,
     real_date_problem,
 )
 from services.intake.handlers import SOURCE, register_referral
 from services.intake.idempotency import IdempotencyKey
+from services.intake.keys import key_of
 from services.intake.queries import find_participant, pending_commands, timeline_entries
 from services.intake.tables import Participant
 from services.intake.vault import Vault
@@ -42,7 +44,7 @@ from shared.contracts import (
 )
 from shared.db import SessionMaker, unit_of_work
 from shared.outbox import publish
-from shared.problems import problem_responses, refusal
+from shared.problems import problem, problem_responses, refusal
 from shared.rejection import Refused, Rejection
 from shared.request_body import Body, IsoDate
 
@@ -165,6 +167,9 @@ class ParticipantConsent(BaseModel):
     legal_basis: LegalBasis
     consent_given_on: date | None
     consent_withdrawn_on: date | None
+    erasure_due_on: date | None = Field(
+        description="when the personal data will be erased, consent (their only basis) having been withdrawn"
+    )
 
 
 class ReferralLinks(BaseModel):
@@ -194,6 +199,9 @@ class ParticipantOut(BaseModel):
     consent_text_version: str | None
     consent_given_on: date | None
     consent_withdrawn_on: date | None
+    erasure_due_on: date | None = Field(
+        description="when the personal data will be erased, consent (their only basis) having been withdrawn"
+    )
     status: str
     referred_on: date
     characteristics: dict[str, Any] = Field(description="the characteristics at entry that the indicators use")
@@ -285,25 +293,58 @@ def _created(created: dict[str, Any]) -> JSONResponse:
     return JSONResponse(created, status_code=201, headers={"Location": f"/participants/{created['participant_id']}"})
 
 
-@router.get("/participants/{participant_id}", tags=["participants"])
-async def get_participant(participant_id: UUID, request: Request, principal: Caseworker) -> ParticipantOut:
-    """The participant with personal data; every read is written to the audit log."""
+def erased_problem(participant: Participant) -> JSONResponse:
+    """410 Gone: the participant's personal data were erased; the timeline still answers."""
+    assert participant.erased_on is not None
+    return problem(
+        410,
+        f"the participant's personal data were erased on {participant.erased_on.isoformat()}"
+        f" (basis: {participant.erasure_basis}); the timeline still answers",
+        type_="urn:rummelig:problem:erased",
+        links={"timeline": f"/participants/{participant.id}/timeline"},
+    )
+
+
+def erased_rejection(participant: Participant) -> Rejection:
+    """Nothing more is recorded about an erased participant (their path ends there; the facts so far stay)."""
+    assert participant.erased_on is not None
+    return Rejection(
+        "erased",
+        f"the participant's personal data were erased on {participant.erased_on.isoformat()}: nothing more"
+        " is recorded about them",
+    )
+
+
+@router.get(
+    "/participants/{participant_id}",
+    tags=["participants"],
+    response_model=ParticipantOut,
+    responses=problem_responses(410),
+)
+async def get_participant(
+    participant_id: UUID, request: Request, principal: Caseworker
+) -> ParticipantOut | JSONResponse:
+    """The participant with personal data; every read is written to the audit log. Once erased: 410 Gone."""
     vault: Vault = request.app.state.vault
     async with unit_of_work(sessions_of(request)) as session:
         participant = await visible_participant(session, participant_id, principal)
+        if participant.cpr_encrypted is None or participant.name_encrypted is None:
+            return erased_problem(participant)
+        key = await key_of(session, vault, participant)
         await audit(session, principal=principal, participant_id=participant.id, action="read-personal-data")
         return ParticipantOut(
             participant_id=participant.id,
             case_reference=participant.case_reference,
-            cpr=vault.decrypt(participant.id, participant.cpr_encrypted),
-            name=vault.decrypt(participant.id, participant.name_encrypted),
-            contact=ContactIn.model_validate_json(vault.decrypt(participant.id, participant.contact_encrypted))
+            cpr=key.decrypt(participant.cpr_encrypted),
+            name=key.decrypt(participant.name_encrypted),
+            contact=ContactIn.model_validate_json(key.decrypt(participant.contact_encrypted))
             if participant.contact_encrypted
             else ContactIn(),
             legal_basis=participant.legal_basis,
             consent_text_version=participant.consent_text_version,
             consent_given_on=participant.consent_given_on,
             consent_withdrawn_on=participant.consent_withdrawn_on,
+            erasure_due_on=_erasure_due_on(request, participant),
             status=participant.status,
             referred_on=participant.referred_on,
             characteristics=participant.characteristics,
@@ -348,6 +389,8 @@ async def withdraw_consent(
     """Record that the citizen withdrew the consent their data rest on; the other services are told by an event."""
     async with unit_of_work(sessions_of(request)) as session:
         participant = await visible_participant(session, participant_id, principal)
+        if participant.erased_on is not None:
+            return refusal(erased_rejection(participant), 409)
         refused = consent_withdrawal_problem(
             legal_basis=participant.legal_basis,
             given_on=participant.consent_given_on,
@@ -363,5 +406,15 @@ async def withdraw_consent(
             legal_basis=participant.legal_basis,
             consent_given_on=participant.consent_given_on,
             consent_withdrawn_on=participant.consent_withdrawn_on,
+            erasure_due_on=_erasure_due_on(request, participant),
         )
     return JSONResponse(answer.model_dump(mode="json"))
+
+
+def _erasure_due_on(request: Request, participant: Participant) -> date | None:
+    return consent_erasure_due_on(
+        legal_basis=participant.legal_basis,
+        withdrawn_on=participant.consent_withdrawn_on,
+        erased_on=participant.erased_on,
+        days=request.app.state.consent_erasure_days,
+    )

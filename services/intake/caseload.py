@@ -55,7 +55,9 @@ _DUE_FILTERS: dict[Due, str] = {"due": "due_soon", "overdue": "overdue"}
 
 _SQL = """
 WITH chosen AS (
-    SELECT p.id, p.case_reference, p.programme_id, p.subproject_id, p.referred_on, p.caseworker_email
+    SELECT p.id, p.case_reference, p.programme_id, p.subproject_id, p.referred_on, p.caseworker_email, p.erased_on,
+           CASE WHEN p.erased_on IS NULL AND p.legal_basis = 'consent'
+                THEN p.consent_withdrawn_on + CAST(:consent_erasure_days AS integer) END AS erasure_due_on
     FROM participant p
     WHERE {participant_filters}
 ),
@@ -100,7 +102,8 @@ open_check AS (
 ),
 cases AS (
     SELECT c.id AS participant_id, c.case_reference, c.programme_id, c.subproject_id, c.referred_on,
-           c.caseworker_email, l.course_id, coalesce(l.status, 'referred') AS status, o.next_due_on,
+           c.caseworker_email, c.erased_on, c.erasure_due_on, l.course_id, coalesce(l.status, 'referred') AS status,
+           o.next_due_on,
            coalesce(o.next_due_on < :today, false) AS overdue, coalesce(o.due_soon, false) AS due_soon
     FROM chosen c
     LEFT JOIN latest l ON l.participant_id = c.id
@@ -112,7 +115,7 @@ WHERE {case_filters}
 """
 _ITEM_COLUMNS = (
     "participant_id, case_reference, programme_id, subproject_id, course_id, status, referred_on, caseworker_email,"
-    " next_due_on, overdue, count(*) OVER () AS total"
+    " next_due_on, overdue, erased_on, erasure_due_on, count(*) OVER () AS total"
 )
 
 
@@ -153,10 +156,18 @@ class CaseRow:
     caseworker_email: str
     next_due_on: date | None
     overdue: bool
+    erased_on: date | None = None
+    erasure_due_on: date | None = None
 
 
 def caseload_statement(
-    municipality: str, wanted: CaseloadFilter, paging: Paging, *, today: date, count_only: bool = False
+    municipality: str,
+    wanted: CaseloadFilter,
+    paging: Paging,
+    *,
+    today: date,
+    count_only: bool = False,
+    consent_erasure_days: int = 30,
 ) -> tuple[TextClause, dict[str, Any]]:
     """The SQL and its parameters: one page of the municipality's matching cases, or only how many there are."""
     params: dict[str, Any] = {
@@ -165,6 +176,7 @@ def caseload_statement(
         "due_until": today + timedelta(days=DUE_WITHIN_DAYS),
         "fact_types": list(STATUS_OF_FACT),
         "fact_statuses": list(STATUS_OF_FACT.values()),
+        "consent_erasure_days": consent_erasure_days,
     }
     participant_filters = ["p.municipality = :municipality"]
     case_filters: list[str] = []
@@ -190,17 +202,26 @@ def caseload_statement(
 
 
 async def find_caseload(
-    session: AsyncSession, municipality: str, wanted: CaseloadFilter, paging: Paging, *, today: date
+    session: AsyncSession,
+    municipality: str,
+    wanted: CaseloadFilter,
+    paging: Paging,
+    *,
+    today: date,
+    consent_erasure_days: int = 30,
 ) -> tuple[list[CaseRow], int]:
     """One page of the municipality's matching cases and how many match in all."""
     connection = await session.connection()
-    statement, params = caseload_statement(municipality, wanted, paging, today=today)
+    days = consent_erasure_days
+    statement, params = caseload_statement(municipality, wanted, paging, today=today, consent_erasure_days=days)
     rows = (await connection.execute(statement, params)).mappings().all()
     if rows:
         total = int(rows[0]["total"])
     elif paging.page == 1:
         total = 0
     else:  # a page past the end has no row to carry the window count
-        statement, params = caseload_statement(municipality, wanted, paging, today=today, count_only=True)
+        statement, params = caseload_statement(
+            municipality, wanted, paging, today=today, count_only=True, consent_erasure_days=days
+        )
         total = int((await connection.execute(statement, params)).scalar_one())
     return [CaseRow(**{k: v for k, v in row.items() if k != "total"}) for row in rows], total

@@ -67,6 +67,10 @@ class CaseloadItem(BaseModel):
     caseworker_email: str
     next_due_on: date | None = Field(description="the due date of the earliest follow-up check not yet recorded")
     overdue: bool = Field(description="a follow-up check not yet recorded was due before today")
+    erased_on: date | None = Field(default=None, description="when the participant's personal data were erased")
+    erasure_due_on: date | None = Field(
+        default=None, description="when the personal data will be erased, consent (their only basis) withdrawn"
+    )
 
 
 class CaseloadPage(BaseModel):
@@ -151,7 +155,14 @@ async def search_participants(
 async def _caseload(request: Request, principal: Principal, wanted: CaseloadFilter, paging: Paging) -> CaseloadPage:
     assert principal.municipality is not None  # require_role("caseworker") guarantees it
     async with unit_of_work(sessions_of(request)) as session:
-        rows, total = await find_caseload(session, principal.municipality, wanted, paging, today=today_in_copenhagen())
+        rows, total = await find_caseload(
+            session,
+            principal.municipality,
+            wanted,
+            paging,
+            today=today_in_copenhagen(),
+            consent_erasure_days=request.app.state.consent_erasure_days,
+        )
         if wanted.cpr_hash is not None:
             # Who looked up which citizen's cases: each participant shown, or that nobody was found.
             found = [row.participant_id for row in rows] or [NO_PARTICIPANT]

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.intake import idempotency
-from services.intake.api import RealDate, Strict, sessions_of, visible_participant
+from services.intake.api import RealDate, Strict, erased_rejection, sessions_of, visible_participant
 from services.intake.domain import enrolment_date_problem
 from services.intake.handlers import issue_command
 from services.intake.idempotency import IdempotencyKey
@@ -205,6 +205,8 @@ def _command_endpoint(
         try:
             async with unit_of_work(sessions_of(request)) as session:
                 participant = await visible_participant(session, participant_id, principal)
+                if participant.erased_on is not None:
+                    return refusal(erased_rejection(participant), 409)
                 first = await idempotency.earlier(session, principal, idempotency_key, asked)
                 if first is not None and first.command_id is not None:
                     command_id = first.command_id  # the same command again: its answer, not a second command

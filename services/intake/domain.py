@@ -5,8 +5,9 @@ Nothing here reads the clock: today is passed in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -30,6 +31,7 @@ NAME_PATTERN = r"^[^\W\d_](?:[^\W\d_]|[ .'\-])*$"
 # An address: letters, digits, spaces and the punctuation of Danish addresses ("Vestergade 12, 2. th., 8000 Aarhus C").
 ADDRESS_PATTERN = r"^[^\W_][\w .,'/\-]*$"
 LegalBasis = Literal["consent", "public-task"]
+WORD = r"[^\W\d_]+"  # a run of letters, in any script
 
 
 def real_date_problem(day: date, *, today: date) -> str | None:
@@ -241,3 +243,24 @@ def participant_entered(
         over_54=band == "over-54",
         long_term_unemployed=months is not None and fund_rules.long_term_unemployed(months, age),
     )
+
+
+def consent_erasure_due_on(
+    *, legal_basis: str, withdrawn_on: date | None, erased_on: date | None, days: int
+) -> date | None:
+    """When the personal data will be erased because the consent they rest on was withdrawn; None if they will not."""
+    if legal_basis != "consent" or withdrawn_on is None or erased_on is not None:
+        return None
+    return withdrawn_on + timedelta(days=days)
+
+
+def erasure_note_problem(note: str, *, cpr_digits: str, name: str) -> Rejection | None:
+    """An erasure's note is kept: it must not name the citizen whose data it erases (their CPR number or a name)."""
+    words = {word.casefold() for word in re.findall(WORD, note)}
+    digits = "".join(c for c in note if c.isdigit())
+    named = any(len(part) >= 3 and part.casefold() in words for part in re.findall(WORD, name))
+    if cpr_digits in digits or named:
+        return Rejection(
+            "note-names-the-citizen", "the note must not name the citizen or give their CPR number", "note"
+        )
+    return None

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.intake.cpr import parse_cpr
 from services.intake.domain import participant_entered
 from services.intake.handlers import SOURCE, on_fact
+from services.intake.keys import key_of
 from services.intake.tables import Participant
 from services.intake.vault import Vault
 from shared import contracts
@@ -29,20 +30,23 @@ def entry_handlers(vault: Vault) -> Handlers:
         await on_fact(session, fact, event)
         participant = await session.get(Participant, fact.participant_id, with_for_update=True)
         if participant is not None and participant.entered_on is None:  # a re-entry keeps the first entry
-            _enter(session, vault, participant, fact.started_on)
+            await _enter(session, vault, participant, fact.started_on)
 
     async def on_start_corrected(session: AsyncSession, fact: contracts.StartCorrected, event: CloudEvent) -> None:
         """Put the correction on the timeline; if it moves the entry's start, judge the entry again."""
         await on_fact(session, fact, event)
         participant = await session.get(Participant, fact.participant_id, with_for_update=True)
         if participant is not None and participant.entered_on == fact.previous_started_on:
-            _enter(session, vault, participant, fact.started_on)
+            await _enter(session, vault, participant, fact.started_on)
 
     return {contracts.ParticipationStarted: on_started, contracts.StartCorrected: on_start_corrected}
 
 
-def _enter(session: AsyncSession, vault: Vault, participant: Participant, started_on: date) -> None:
-    born = parse_cpr(vault.decrypt(participant.id, participant.cpr_encrypted)).birth_date
+async def _enter(session: AsyncSession, vault: Vault, participant: Participant, started_on: date) -> None:
+    if participant.cpr_encrypted is None:  # erased: the birth date is gone, and no entry is judged without it
+        return
+    key = await key_of(session, vault, participant)
+    born = parse_cpr(key.decrypt(participant.cpr_encrypted)).birth_date
     months = participant.characteristics.get("months_unemployed")
     participant.entered_on = started_on
     entered = participant_entered(

@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.intake.api import sessions_of
 from services.intake.audit import Read, append
 from services.intake.extract import FACT_TYPES, Fact, extract_row, in_period, path_of, table
-from services.intake.tables import Participant, TimelineEntry
+from services.intake.keys import opened
+from services.intake.tables import Participant, ParticipantKey, TimelineEntry
 from services.intake.vault import Vault
 from shared.auth import Principal, require_role
 from shared.contracts import CODE_PATTERN
@@ -75,14 +76,16 @@ async def participant_extract(
     session: AsyncSession, vault: Vault, principal: Principal, programme_id: str, start: date, end: date
 ) -> list[dict[str, Any]]:
     """The programme's participants who entered or left in the period, by case reference; each one audited."""
+    # with each participant's key in the same round trip (none for an erased one)
     participants = (
         await session.exec(  # type: ignore[call-overload]
-            select(Participant).where(
-                col(Participant.programme_id) == programme_id, col(Participant.entered_on).is_not(None)
-            )
+            select(Participant, ParticipantKey)
+            .outerjoin(ParticipantKey, col(ParticipantKey.participant_id) == col(Participant.id))
+            .where(col(Participant.programme_id) == programme_id, col(Participant.entered_on).is_not(None))
         )
-    ).scalars()
-    by_id = {p.id: p for p in participants}
+    ).all()
+    by_id = {p.id: p for p, _ in participants}
+    keys = {p.id: k for p, k in participants}
     facts: dict[Any, list[Fact]] = defaultdict(list)
     found = await session.exec(  # type: ignore[call-overload]
         select(col(TimelineEntry.participant_id), col(TimelineEntry.event_type), col(TimelineEntry.data))
@@ -96,7 +99,16 @@ async def participant_extract(
         path = path_of(facts[participant.id])
         if not in_period(path, start, end):
             continue
-        cpr = vault.decrypt(participant.id, participant.cpr_encrypted)
+        cpr = None  # an erased participant is listed without: the fund keeps its statistics, not the person
+        if participant.cpr_encrypted is not None:
+            key = keys[participant.id]
+            cpr = opened(
+                vault,
+                participant.id,
+                legacy_key_id=participant.legacy_key_id,
+                master_key_id=key.master_key_id if key else None,
+                wrapped=key.wrapped_key if key else None,
+            ).decrypt(participant.cpr_encrypted)
         rows.append(
             extract_row(
                 cpr=cpr,
@@ -105,7 +117,8 @@ async def participant_extract(
                 path=path,
             )
         )
-        reads.append(Read(participant.id, EXTRACTED, f"{programme_id} {start.isoformat()}..{end.isoformat()}"))
+        if cpr is not None:
+            reads.append(Read(participant.id, EXTRACTED, f"{programme_id} {start.isoformat()}..{end.isoformat()}"))
     await append(session, principal=principal, reads=reads)
     return rows
 

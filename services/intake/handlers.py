@@ -20,8 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.intake import catalogue
 from services.intake.audit import audit
 from services.intake.domain import Referral, format_case_reference, referral_registered
+from services.intake.keys import key_row
 from services.intake.queries import case_ended
-from services.intake.tables import Participant, PendingCommand, TimelineEntry
+from services.intake.tables import Participant, ParticipantKey, PendingCommand, TimelineEntry
 from services.intake.vault import Vault
 from shared.auth import Principal
 from shared.consumer import Handlers
@@ -86,6 +87,7 @@ async def register_referral(
         today=today,
     )
     contact = asdict(referral.contact)
+    key, wrapped = vault.new_key(participant_id)  # the participant's own key: destroying it erases their data
     participant = Participant(
         id=participant_id,
         case_reference=fact.case_reference,
@@ -95,9 +97,9 @@ async def register_referral(
         caseworker_subject=principal.subject,
         caseworker_email=fact.caseworker_email,
         cpr_hash=cpr_hash,
-        cpr_encrypted=vault.encrypt(participant_id, referral.cpr.digits),
-        name_encrypted=vault.encrypt(participant_id, referral.name),
-        contact_encrypted=vault.encrypt(participant_id, json.dumps(contact)) if any(contact.values()) else None,
+        cpr_encrypted=key.encrypt(referral.cpr.digits),
+        name_encrypted=key.encrypt(referral.name),
+        contact_encrypted=key.encrypt(json.dumps(contact)) if any(contact.values()) else None,
         legal_basis=referral.legal_basis,
         consent_text_version=referral.consent_text_version,
         consent_given_on=(referral.consent_given_on or fact.referred_on) if referral.legal_basis == "consent" else None,
@@ -107,36 +109,53 @@ async def register_referral(
         entered_on=existing.entered_on if existing is not None else None,
     )
     try:
-        statement, params = _stage_with_its_event(participant, fact)
+        statement, params = _stage_with_its_event(participant, key_row(participant_id, wrapped), fact)
         await session.exec(statement, params=params)  # type: ignore[call-overload]
     except IntegrityError as exc:  # a concurrent referral of the same citizen won the race: one participant
         raise Refused(already_referred(None)) from exc
     return participant
 
 
-def _stage_with_its_event(participant: Participant, fact: ReferralRegistered) -> tuple[Executable, dict[str, Any]]:
-    """One statement, one round trip: the participant's row and its referral.registered in the outbox.
+def _stage_with_its_event(
+    participant: Participant, key: ParticipantKey, fact: ReferralRegistered
+) -> tuple[Executable, dict[str, Any]]:
+    """One statement, one round trip: the participant's row, their wrapped key and referral.registered in the outbox.
 
     Through the ORM these were two flushes and most of a referral's CPU (bench/intake.py, profiled with py-spy); the
     statement is built once with bound parameters, since building it per request was a tenth of a referral's CPU.
     """
     staged = outbox_values(to_event(fact, source=SOURCE), topic=REGISTRY.topic_of(ReferralRegistered))
-    params = {f"p_{k}": v for k, v in participant.model_dump().items()} | {f"o_{k}": v for k, v in staged.items()}
+    params = (
+        {f"p_{k}": v for k, v in participant.model_dump().items()}
+        | {f"k_{k}": v for k, v in key.model_dump().items()}
+        | {f"o_{k}": v for k, v in staged.items()}
+    )
     return _stage_statement(), params
 
 
 @functools.cache
 def _stage_statement() -> Executable:
-    table, outbox = Participant.__table__, OutboxMessage.__table__  # type: ignore[attr-defined]
+    table, keys = Participant.__table__, ParticipantKey.__table__  # type: ignore[attr-defined]
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
     inserted = (
         insert(table)
         .values({c: bindparam(f"p_{c}", type_=table.c[c].type) for c in Participant.model_fields})
         .returning(table.c.id)
         .cte("inserted")
     )
+    key_columns = list(ParticipantKey.model_fields)
+    keyed = (
+        insert(keys)
+        .from_select(
+            key_columns,
+            select(*(bindparam(f"k_{c}", type_=keys.c[c].type) for c in key_columns)).select_from(inserted),
+        )
+        .returning(keys.c.participant_id)
+        .cte("keyed")
+    )
     columns = list(OUTBOX_COLUMNS)
     return insert(outbox).from_select(
-        columns, select(*(bindparam(f"o_{c}", type_=outbox.c[c].type) for c in columns)).select_from(inserted)
+        columns, select(*(bindparam(f"o_{c}", type_=outbox.c[c].type) for c in columns)).select_from(keyed)
     )
 
 

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import access_api, api, audit_api, caseload_api, command_api, extract_api, provider_api
+from services.intake import (
+    access_api,
+    api,
+    audit_api,
+    caseload_api,
+    command_api,
+    erasure_api,
+    extract_api,
+    provider_api,
+)
 from services.intake.catalogue import ReachCache
 from services.intake.entry import entry_handlers
+from services.intake.erasure import ConsentErasure
 from services.intake.handlers import HANDLERS
 from services.intake.settings import IntakeSettings
-from services.intake.vault import Vault
 from shared.db import asyncpg_dsn
 from shared.service import build_app, wire
 
@@ -18,18 +27,23 @@ SERVICE = "intake"
 
 def create_app(settings: IntakeSettings) -> FastAPI:
     """The intake service."""
-    vault = Vault(settings.data_key.get_secret_value(), settings.lookup_key.get_secret_value())
+    vault = settings.vault()
     reach = ReachCache()
     handlers = {**HANDLERS, **entry_handlers(vault)}  # the entry needs the birth date: the vault is bound here
+    wiring = wire(SERVICE, settings, handlers=handlers)
+    consent_erasure = ConsentErasure(
+        wiring.sessions, days=settings.consent_erasure_days, poll_seconds=settings.consent_erasure_poll_seconds
+    )
     app = build_app(
         name=SERVICE,
         settings=settings,
-        wiring=wire(SERVICE, settings, handlers=handlers),
-        background=(lambda: reach.listen(asyncpg_dsn(settings.database_url)),),
+        wiring=wiring,
+        background=(consent_erasure.run, lambda: reach.listen(asyncpg_dsn(settings.database_url))),
     )
     app.state.vault = vault
     app.state.reach = reach
     app.state.command_wait_seconds = settings.command_wait_seconds
+    app.state.consent_erasure_days = settings.consent_erasure_days
     app.include_router(api.router)
     app.include_router(command_api.router)
     app.include_router(caseload_api.router)
@@ -37,4 +51,5 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.include_router(audit_api.router)
     app.include_router(access_api.router)
     app.include_router(extract_api.router)
+    app.include_router(erasure_api.router)
     return app

@@ -27,7 +27,9 @@ def _tz(nullable: bool = False) -> Any:
 
 
 class Participant(SQLModel, table=True):
-    """A referred citizen. CPR number, name and contact details only encrypted; the CPR hash finds a referral."""
+    """A referred citizen. CPR number, name and contact details only encrypted, under the participant's own key
+    (participant_key), or under a master key itself for rows from before migration 0009 (legacy_key_id names it);
+    the CPR hash finds a referral. Once erased, none of them is left: status `erased`, the date and the basis."""
 
     __tablename__ = "participant"
     __table_args__ = (
@@ -49,10 +51,15 @@ class Participant(SQLModel, table=True):
     municipality: str = Field(max_length=3, index=True)
     caseworker_subject: str = Field(max_length=200)
     caseworker_email: str = Field(max_length=320)
-    cpr_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    cpr_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    name_encrypted: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # None only once erased
+    cpr_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    cpr_encrypted: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    name_encrypted: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     contact_encrypted: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    legacy_key_id: str | None = Field(default=None, max_length=20)  # sealed under this master key itself (pre-0009)
+    erased_on: date | None = None
+    erasure_basis: str | None = Field(default=None, max_length=20)  # request | consent-withdrawn | retention
+    erasure_note: str | None = Field(default=None, max_length=500)  # the administrator's, never naming the citizen
     legal_basis: str = Field(default="consent", max_length=20, sa_column_kwargs={"server_default": "consent"})
     consent_text_version: str | None = Field(default=None, max_length=50)
     consent_given_on: date | None
@@ -60,6 +67,18 @@ class Participant(SQLModel, table=True):
     entered_on: date | None = None  # the first start: the fund's entry, whose characteristics intake published
     referred_on: date
     characteristics: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime = Field(default_factory=_now, sa_column=_tz())
+
+
+class ParticipantKey(SQLModel, table=True):
+    """A participant's data key, wrapped under the master key named beside it. Deleting the row destroys the
+    participant's personal data for good, in every copy of the database (crypto-shredding)."""
+
+    __tablename__ = "participant_key"
+
+    participant_id: UUID = Field(primary_key=True, foreign_key="participant.id", ondelete="CASCADE")
+    master_key_id: str = Field(max_length=20, index=True)  # the rotation looks for keys under another id
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=_now, sa_column=_tz())
 
 
@@ -175,6 +194,7 @@ TABLES = {
     t.__tablename__
     for t in (
         Participant,
+        ParticipantKey,
         PendingCommand,
         TimelineEntry,
         AuditEntry,

@@ -27,7 +27,7 @@ from services.intake.audit import NO_PARTICIPANT
 from services.intake.caseload import STATUS_OF_FACT, CaseloadFilter, Paging, caseload_statement
 from services.intake.main import create_app as intake_app
 from services.intake.settings import IntakeSettings
-from services.intake.vault import Vault
+from services.intake.vault import DataKey, Vault
 from shared.auth import Role, issue_token
 from shared.clock import today_in_copenhagen
 from shared.contracts import (
@@ -68,6 +68,8 @@ ITEM_FIELDS = {
     "caseworker_email",
     "next_due_on",
     "overdue",
+    "erased_on",
+    "erasure_due_on",
 }
 
 
@@ -258,6 +260,8 @@ async def test_only_the_callers_municipality_is_listed_and_without_personal_data
         "caseworker_email": "caseworker@example.dk",
         "next_due_on": None,
         "overdue": False,
+        "erased_on": None,
+        "erasure_due_on": None,
     }
 
 
@@ -470,7 +474,8 @@ async def test_a_cpr_search_finds_the_participant_by_hash_and_is_audited(
     def no_decrypting(*_: Any) -> str:
         raise AssertionError("a search must not decrypt")
 
-    monkeypatch.setattr(Vault, "decrypt", no_decrypting)
+    monkeypatch.setattr(DataKey, "decrypt", no_decrypting)
+    monkeypatch.setattr(Vault, "unwrap", no_decrypting)
     with_hyphen = await office.search(wanted.cpr)
     without_hyphen = await office.search(wanted.cpr.replace("-", ""))
     assert [i["participant_id"] for i in with_hyphen["items"]] == [str(wanted.id)]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Callable
 from datetime import date
 from uuid import uuid4
@@ -13,6 +11,7 @@ import pytest
 from services.intake.cpr import parse_cpr
 from services.intake.domain import Referral
 from services.intake.entry import entry_handlers
+from services.intake.erasure import erase
 from services.intake.handlers import HANDLERS, register_referral
 from services.intake.tables import Participant
 from services.intake.vault import Vault
@@ -28,6 +27,7 @@ from shared.contracts import (
 from shared.db import SessionMaker, unit_of_work
 from shared.registry import Contract
 from tests.fixtures.handlers import outbox_rows, topic_for
+from tests.fixtures.vaults import fresh_vault
 
 CASEWORKER = Principal("caseworker-1", "caseworker@aarhus.example.dk", frozenset({"caseworker"}), "751")
 CPR = "160601-4237"  # synthetic: born 16 June 2001, so 24 until 15 June 2026 and 25 from 16 June 2026
@@ -42,7 +42,7 @@ def db(service_sessions: Callable[[str], SessionMaker]) -> SessionMaker:
 @pytest.fixture
 def vault() -> Vault:
     """A vault with fresh keys for one test."""
-    return Vault(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(os.urandom(32)).decode())
+    return fresh_vault()
 
 
 async def referred(db: SessionMaker, vault: Vault, *, months_unemployed: int) -> Participant:
@@ -131,3 +131,17 @@ async def test_a_re_entry_keeps_the_first_entry_and_a_corrected_first_start_judg
         "under-25",
         True,
     )
+
+
+async def test_a_start_after_the_personal_data_were_erased_goes_on_the_timeline_and_judges_no_entry(
+    db: SessionMaker, vault: Vault
+) -> None:
+    participant = await referred(db, vault, months_unemployed=9)
+    async with unit_of_work(db) as session:
+        stored = await session.get(Participant, participant.id)
+        assert stored is not None
+        assert await erase(session, stored, basis="request", principal=CASEWORKER, today=date(2026, 6, 1))
+    await consume(
+        db, vault, ParticipationStarted(participant_id=participant.id, course_id="c", started_on=date(2026, 6, 16))
+    )
+    assert await entries(db, participant) == []  # the birth date went with the CPR number

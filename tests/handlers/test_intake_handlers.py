@@ -6,8 +6,6 @@ calls them.
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -19,7 +17,7 @@ from services.intake.cpr import parse_cpr
 from services.intake.domain import Referral
 from services.intake.handlers import issue_command, register_referral
 from services.intake.tables import Participant
-from services.intake.vault import Vault
+from services.intake.vault import Vault, WrappedKey
 from shared.auth import Principal
 from shared.contracts import (
     AboutParticipant,
@@ -35,6 +33,7 @@ from shared.envelope import CloudEvent
 from shared.rejection import Rejection
 from shared.topics import ENROLMENT_COMMANDS, REFERRAL_EVENTS
 from tests.fixtures.handlers import deliver, outbox_rows, processed, row, rows
+from tests.fixtures.vaults import fresh_vault
 
 SERVICE = "intake"
 CASEWORKER = Principal("caseworker-1", "caseworker@aarhus.example.dk", frozenset({"caseworker"}), "751")
@@ -51,7 +50,7 @@ def db(service_sessions: Callable[[str], SessionMaker]) -> SessionMaker:
 @pytest.fixture
 def vault() -> Vault:
     """A vault with fresh keys for one test."""
-    return Vault(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(os.urandom(32)).decode())
+    return fresh_vault()
 
 
 def a_programme() -> str:
@@ -221,8 +220,13 @@ async def test_registering_a_referral_stores_the_personal_data_only_encrypted(db
         for column in ("cpr_hash", "cpr_encrypted", "name_encrypted"):
             assert secret.encode() not in stored[column], column
     # ...yet the row holds them: decryptable with the vault's key, findable by the keyed hash
-    assert vault.decrypt(participant.id, stored["cpr_encrypted"]) == digits
-    assert vault.decrypt(participant.id, stored["name_encrypted"]) == NAME
+    key = await row(
+        db, "SELECT master_key_id, wrapped_key FROM participant_key WHERE participant_id = :p", p=participant.id
+    )
+    assert key is not None and key["master_key_id"] == "k1"
+    opened = vault.unwrap(participant.id, WrappedKey(key["master_key_id"], key["wrapped_key"]))
+    assert opened.decrypt(stored["cpr_encrypted"]) == digits
+    assert opened.decrypt(stored["name_encrypted"]) == NAME
     assert stored["cpr_hash"] == vault.lookup_hash(digits)
     assert (stored["programme_id"], stored["municipality"], stored["caseworker_email"]) == (
         programme,

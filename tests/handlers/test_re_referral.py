@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -28,6 +26,7 @@ from shared.rejection import Rejection
 from shared.topics import REFERRAL_EVENTS
 from tests.fixtures.events import check_scheduled, leaving_outcome_recorded, six_month_result_recorded
 from tests.fixtures.handlers import deliver, rows
+from tests.fixtures.vaults import fresh_vault
 
 AARHUS = Principal("caseworker-1", "caseworker@aarhus.example.dk", frozenset({"caseworker"}), "751")
 ODDER = Principal("caseworker-9", "caseworker@odder.example.dk", frozenset({"caseworker"}), "727")
@@ -44,7 +43,7 @@ def db(service_sessions: Callable[[str], SessionMaker]) -> SessionMaker:
 @pytest.fixture
 def vault() -> Vault:
     """A vault with fresh keys for one test, so its CPR hash meets no other test's."""
-    return Vault(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(os.urandom(32)).decode())
+    return fresh_vault()
 
 
 def referral(programme: str, referred_on: date) -> Referral:

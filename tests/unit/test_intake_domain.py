@@ -11,7 +11,14 @@ import pytest
 from pydantic import ValidationError
 
 from services.intake.api import ReferralIn
-from services.intake.domain import enrolment_date_problem, format_case_reference, real_date_problem, referral_registered
+from services.intake.domain import (
+    consent_erasure_due_on,
+    enrolment_date_problem,
+    erasure_note_problem,
+    format_case_reference,
+    real_date_problem,
+    referral_registered,
+)
 from shared.clock import today_in_copenhagen
 from shared.contracts import ReferralRegistered
 from shared.fund_rules import age_band, age_band_esf_plus
@@ -368,3 +375,35 @@ def test_an_enrolment_cannot_precede_the_referral() -> None:
     assert problem is not None
     assert (problem.reason, problem.field) == ("enrolled-before-referral", "enrolled_on")
     assert enrolment_date_problem(date(2026, 1, 5), referred_on=date(2026, 1, 5)) is None
+
+
+@pytest.mark.parametrize(
+    ("legal_basis", "withdrawn_on", "erased_on", "due"),
+    [
+        ("consent", date(2026, 3, 2), None, date(2026, 4, 1)),
+        ("consent", None, None, None),
+        ("consent", date(2026, 3, 2), date(2026, 4, 1), None),
+        ("public-task", None, None, None),
+    ],
+    ids=["withdrawn", "not-withdrawn", "already-erased", "public-task"],
+)
+def test_data_resting_on_withdrawn_consent_are_due_for_erasure_the_set_days_later(
+    legal_basis: str, withdrawn_on: date | None, erased_on: date | None, due: date | None
+) -> None:
+    assert (
+        consent_erasure_due_on(legal_basis=legal_basis, withdrawn_on=withdrawn_on, erased_on=erased_on, days=30) == due
+    )
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["Asked by Østergård-Personsen", "TESTA called", "cpr 150670-1233", "1506701233 per letter", "testa"],
+)
+def test_an_erasure_note_naming_the_citizen_is_refused(note: str) -> None:
+    refused = erasure_note_problem(note, cpr_digits="1506701233", name=NAME)
+    assert refused is not None and (refused.reason, refused.field) == ("note-names-the-citizen", "note")
+
+
+@pytest.mark.parametrize("note", ["Ticket 2026-118", "Requested in writing on 2026-11-02", "Contested"])
+def test_an_erasure_note_that_names_nobody_is_kept(note: str) -> None:
+    assert erasure_note_problem(note, cpr_digits="1506701233", name=NAME) is None

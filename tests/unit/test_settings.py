@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 
 import pytest
@@ -37,7 +38,7 @@ def test_a_valid_development_configuration_is_read_from_the_environment() -> Non
     settings = IntakeSettings()
     assert settings.environment == "development"
     assert settings.database_url == DATABASE_URL
-    assert settings.data_key.get_secret_value() == KEY
+    assert settings.data_key is not None and settings.data_key.get_secret_value() == KEY
     assert settings.lookup_key.get_secret_value() == OTHER_KEY
     assert settings.auth.jwt_secret.get_secret_value() == DEV_JWT_SECRET
     assert settings.http_port == 8001
@@ -137,3 +138,47 @@ def test_variables_without_the_intake_prefix_are_ignored(monkeypatch: pytest.Mon
     settings = IntakeSettings()
     assert settings.database_url == DATABASE_URL
     assert settings.environment == "development"
+
+
+def test_the_single_data_key_is_the_key_ring_under_k1() -> None:
+    settings = IntakeSettings()
+    assert settings.key_ring() == {"k1": KEY}
+    assert settings.vault().ring.current_id == "k1"
+
+
+def test_master_keys_join_the_ring_and_the_current_one_is_chosen_by_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTAKE_MASTER_KEYS", json.dumps({"k2": OTHER_KEY}))
+    monkeypatch.setenv("INTAKE_MASTER_KEY_ID", "k2")
+    settings = IntakeSettings()
+    assert settings.key_ring() == {"k1": KEY, "k2": OTHER_KEY}
+    assert settings.vault().ring.current_id == "k2"
+
+
+def test_a_ring_without_the_single_data_key_works_once_nothing_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INTAKE_DATA_KEY")
+    monkeypatch.setenv("INTAKE_MASTER_KEYS", json.dumps({"k2": OTHER_KEY}))
+    monkeypatch.setenv("INTAKE_MASTER_KEY_ID", "k2")
+    assert IntakeSettings().key_ring() == {"k2": OTHER_KEY}
+
+
+def test_a_current_master_key_id_outside_the_ring_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTAKE_MASTER_KEY_ID", "k2")
+    refused("master_key_id 'k2' is not in the key ring")
+
+
+def test_a_master_key_given_twice_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTAKE_MASTER_KEYS", json.dumps({"k1": OTHER_KEY}))
+    refused("given twice")
+
+
+@pytest.mark.parametrize(("keys", "match"), [({"K 2": KEY}, "must match"), ({"k2": "abc"}, "'k2' must be base64")])
+def test_a_bad_master_key_is_refused(monkeypatch: pytest.MonkeyPatch, keys: dict[str, str], match: str) -> None:
+    monkeypatch.setenv("INTAKE_MASTER_KEYS", json.dumps(keys))
+    refused(match)
+
+
+def test_the_erasure_periods_have_defaults_and_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = IntakeSettings()
+    assert (settings.consent_erasure_days, settings.retention_years) == (30, 5)
+    monkeypatch.setenv("INTAKE_CONSENT_ERASURE_DAYS", "-1")
+    refused("consent_erasure_days")

@@ -81,7 +81,7 @@ async def participant_extract(
         await session.exec(  # type: ignore[call-overload]
             select(Participant, ParticipantKey)
             .outerjoin(ParticipantKey, col(ParticipantKey.participant_id) == col(Participant.id))
-            .where(col(Participant.programme_id) == programme_id, col(Participant.entered_on).is_not(None))
+            .where(col(Participant.programme_id) == programme_id)
         )
     ).all()
     by_id = {p.id: p for p, _ in participants}
@@ -109,6 +109,7 @@ async def participant_extract(
                 master_key_id=key.master_key_id if key else None,
                 wrapped=key.wrapped_key if key else None,
             ).decrypt(participant.cpr_encrypted)
+            cpr = f"{cpr[:6]}-{cpr[6:]}"  # as written: a spreadsheet keeps the leading zero of a text, not a number
         rows.append(
             extract_row(
                 cpr=cpr,

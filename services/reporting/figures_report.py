@@ -4,6 +4,7 @@ targets against their figures, the companies recruited; suppressed before anythi
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.catalogue import targets_of
+from services.reporting.figure_cube import SUMS
 from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, identities, twins
 from services.reporting.suppression import ALL, Address, Cell, Linked, protect, suppress_table
 from services.reporting.tables import CatalogueProgramme
@@ -93,20 +95,59 @@ def _protected(
     return protect(values, tables, aligned, min_cell)
 
 
-async def figures_report(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, Any]:
-    """Every figure of the selection with its breakdowns and definition, the targets, companies and freshness."""
-    where, params = selection.where()
-    totals = (await session.exec(text(f"SELECT {_COUNTS} {_FROM} WHERE {where}"), params=params)).mappings().one()  # type: ignore[call-overload]
-    groupings = ", ".join(f"GROUPING(p.{d}) AS g_{d}" for d in DIMENSIONS)
-    sets = ", ".join(f"(p.{d})" for d in DIMENSIONS)
+def _in_whole_months(selection: Selection) -> bool:
+    """True if the period starts on a first and ends on a last day of a month (or is open): the counts kept by month
+    answer it."""
+    starts = selection.start is None or selection.start.day == 1
+    ends = selection.end is None or selection.end.day == monthrange(selection.end.year, selection.end.month)[1]
+    return starts and ends
+
+
+def _counted_ahead(selection: Selection) -> tuple[str, str, dict[str, Any]]:
+    """The kept counts' table, the condition on its cells and the parameters (services.reporting.figure_cube)."""
+    conditions = ["c.programme_id = :programme", "c.period_by = :by"]
+    params: dict[str, Any] = {"programme": selection.programme_id, "by": selection.period_by}
+    for name, value, condition in (
+        ("start", selection.start, "c.month >= :start"),
+        ("end", selection.end, "c.month <= :end"),
+        ("subproject", selection.subproject_id, "c.subproject_id = :subproject"),
+        ("municipality", selection.municipality, "c.municipality = :municipality"),
+    ):
+        if value is not None:
+            conditions.append(condition)
+            params[name] = value
+    return "FROM figure_count c", " AND ".join(conditions), params
+
+
+async def _counts(session: AsyncSession, selection: Selection) -> tuple[Any, dict[str, list[Any]], datetime | None]:
+    """The totals, the breakdowns and the newest fact: summed from the counts kept by month when the period is in
+    whole months (thousands of cells), else counted over the participants' rows."""
+    if _in_whole_months(selection):
+        source, where, params = _counted_ahead(selection)
+        counts, column, complete, nonempty = SUMS, "c", "c.complete", " HAVING sum(c.n) > 0"
+        newest = f"SELECT max(c.last_event_at) {source} WHERE {where} AND c.n > 0"
+    else:
+        where, params = selection.where()
+        source, counts, column, complete, nonempty = _FROM, _COUNTS, "p", COMPLETE, ""
+        newest = f"SELECT max(p.last_event_at) {source} WHERE {where}"
+    totals = (await session.exec(text(f"SELECT {counts} {source} WHERE {where}"), params=params)).mappings().one()  # type: ignore[call-overload]
+    groupings = ", ".join(f"GROUPING({column}.{d}) AS g_{d}" for d in DIMENSIONS)
+    sets = ", ".join(f"({column}.{d})" for d in DIMENSIONS)
     breakdown_sql = (
-        f"SELECT {groupings}, {', '.join(f'p.{d}' for d in DIMENSIONS)}, {_COUNTS} {_FROM}"
-        f" WHERE {where} AND {COMPLETE} GROUP BY GROUPING SETS ({sets})"
+        f"SELECT {groupings}, {', '.join(f'{column}.{d}' for d in DIMENSIONS)}, {counts} {source}"
+        f" WHERE {where} AND {complete} GROUP BY GROUPING SETS ({sets}){nonempty}"
     )
     by_dimension: dict[str, list[Any]] = {d: [] for d in DIMENSIONS}
     for row in (await session.exec(text(breakdown_sql), params=params)).mappings().all():  # type: ignore[call-overload]
         dimension = next(d for d in DIMENSIONS if row[f"g_{d}"] == 0)
         by_dimension[dimension].append(row)
+    last: datetime | None = (await session.exec(text(newest), params=params)).scalar()  # type: ignore[call-overload]
+    return totals, by_dimension, last
+
+
+async def figures_report(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, Any]:
+    """Every figure of the selection with its breakdowns and definition, the targets, companies and freshness."""
+    totals, by_dimension, last = await _counts(session, selection)
     programme = await session.get(CatalogueProgramme, selection.programme_id)
     marks = _protected(totals, by_dimension, programme, min_cell)
     figures = [
@@ -137,9 +178,6 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
         for t in await targets_of(session, selection.programme_id, on)
         if t.subproject_id is None or t.subproject_id == selection.subproject_id
     ]
-    last: datetime | None = (
-        await session.exec(text(f"SELECT max(p.last_event_at) {_FROM} WHERE {where}"), params=params)  # type: ignore[call-overload]
-    ).scalar()
     reading = programme.cr04_reading if programme else "every-participant"
     return {
         "programme_id": selection.programme_id,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from services.reporting import api, dashboard, figures_api
+from services.reporting.figure_cube import ensure_cube
 from services.reporting.handlers import HANDLERS
-from services.reporting.rebuild import LIVE_GUARD
+from services.reporting.rebuild import LIVE_GUARD, SWITCH_LOCK
 from services.reporting.settings import ReportingSettings
 from shared.consumer import Consumer
 from shared.lag import LagProbe
@@ -17,9 +19,15 @@ SERVICE = "reporting"
 
 def create_app(settings: ReportingSettings) -> FastAPI:
     """The reporting service."""
-    app = build_app(
-        name=SERVICE, settings=settings, wiring=wire(SERVICE, settings, handlers=HANDLERS, guard=LIVE_GUARD)
-    )
+    wiring = wire(SERVICE, settings, handlers=HANDLERS, guard=LIVE_GUARD)
+
+    async def counted_ahead() -> None:
+        """The kept counts, created (or counted again for changed definitions) before the first report."""
+        async with wiring.engine.begin() as conn:
+            await conn.execute(text(SWITCH_LOCK))  # no consumer transaction half-way meanwhile
+            await ensure_cube(conn)
+
+    app = build_app(name=SERVICE, settings=settings, wiring=wiring, on_start=(counted_ahead,))
     app.state.min_cell = settings.min_cell
     app.state.lag = LagProbe(settings.kafka.bootstrap_servers, SERVICE, Consumer(SERVICE, HANDLERS).topics)
     app.include_router(api.router)

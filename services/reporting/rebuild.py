@@ -1,5 +1,5 @@
 """Rebuild reporting's projection from the log: replay every fact topic from the beginning into a fresh table, then
-switch the service over without stopping it.
+switch the service over without stopping it (with the figures' counts, services.reporting.figure_cube).
 
     .venv/bin/python -m services.reporting.rebuild      (REPORTING_DATABASE_URL, REPORTING_KAFKA__BOOTSTRAP_SERVERS)
 
@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.catalogue import HANDLERS as CATALOGUE_HANDLERS
+from services.reporting.figure_cube import TABLE as CUBE
+from services.reporting.figure_cube import cube_for_rebuild, ensure_cube
 from services.reporting.handlers import HANDLERS
 from services.reporting.settings import ReportingSettings
 from shared.consumer import Consumer
@@ -78,6 +80,9 @@ async def rebuild(database_url: str, bootstrap_servers: str, *, progress: Progre
     )
     try:
         async with live.begin() as conn:
+            await conn.execute(text(SWITCH_LOCK))
+            await ensure_cube(conn)  # the functions the fresh counts are kept by
+        async with live.begin() as conn:
             for statement in (
                 f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE",
                 f"CREATE SCHEMA {SCHEMA}",
@@ -96,6 +101,8 @@ async def rebuild(database_url: str, bootstrap_servers: str, *, progress: Progre
         await kafka.seek_to_beginning(*partitions)
         replay = _Replay(kafka, replaying_consumer(), create_sessionmaker(fresh), progress)
         await replay.until(await replay.end_offsets(partitions), started)
+        async with fresh.begin() as conn:  # counted once in bulk, then kept as the rest arrives
+            await cube_for_rebuild(conn, SCHEMA)
         await _switch(live, replay, partitions, started)
         async with live.connect() as conn:
             participants = int((await conn.execute(text(COUNT_ROWS))).scalar_one())
@@ -192,6 +199,10 @@ async def _switch(live: AsyncEngine, replay: _Replay, partitions: list[TopicPart
             current = new.get(_shape(definition))
             if current is not None and current != name:
                 await conn.execute(text(f'ALTER INDEX public."{current}" RENAME TO "{name}"'))
+        # the fresh counts with the fresh table; the replaced table keeps nothing any more
+        await conn.execute(text(f"DROP TRIGGER IF EXISTS figure_count_kept ON public.{TABLE}_replaced"))
+        await conn.execute(text(f"DROP TABLE IF EXISTS public.{CUBE}"))
+        await conn.execute(text(f"ALTER TABLE {SCHEMA}.{CUBE} SET SCHEMA public"))
         await conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
 
 

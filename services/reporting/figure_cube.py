@@ -1,0 +1,149 @@
+"""Every figure counted ahead: a table of counts per programme, month of entry or of leaving and breakdown, kept by
+PostgreSQL itself as each participant's row changes, so that a report sums thousands of rows instead of scanning a
+million (bench/report.py).
+
+`figure_count` holds, for each combination of programme, period kind (entry or leaving), month, sub-project,
+municipality, target group, gender, age band and completeness, how many participants each figure counts, and how many
+there are. A trigger on `participant_progress` takes a row's old contribution off and puts its new one on, in the
+transaction that changes the row; one on `catalogue_programme` counts a programme again when its settings change (a
+figure may read them). The table, its functions and triggers are derived from the figures' definitions
+(services.reporting.figures): `ensure_cube` creates them when the service starts, and counts everything again when
+the definitions have changed since (their hash is kept beside them).
+"""
+
+# ruff: noqa: S608 - the SQL is built from the figures' constant definitions and these names, never from input
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.reporting.figures import COMPLETE, FIGURES
+
+TABLE = "figure_count"
+KEY = (
+    "programme_id",
+    "period_by",
+    "month",
+    "subproject_id",
+    "municipality",
+    "target_group",
+    "gender",
+    "age_band",
+    "complete",
+)
+_KEY_TYPES = {"month": "date", "complete": "boolean"}
+_FIGURES = [f'"{f.id}"' for f in FIGURES]
+_COUNTS = ["n", *_FIGURES]  # n: the participants in the cell
+
+
+def _contribution(rows: str, sign: str) -> str:
+    """The cells a set of participant rows `p` counts in, each figure signed; the rows' own programme settings `s`."""
+    counted = ", ".join(f'CASE WHEN {f.where} THEN {sign} ELSE 0 END AS "{f.id}"' for f in FIGURES)
+    return (
+        "SELECT p.programme_id, k.period_by,"
+        " date_trunc('month', CASE k.period_by WHEN 'entry' THEN p.entered_on ELSE p.left_on END)::date AS month,"
+        " p.subproject_id, p.municipality, p.target_group, p.gender, p.age_band,"
+        f" coalesce(({COMPLETE}), false) AS complete, p.last_event_at, {sign} AS n, {counted}"
+        f" FROM {rows} LEFT JOIN catalogue_programme s ON s.id = p.programme_id"
+        " CROSS JOIN (VALUES ('entry'), ('leaving')) AS k(period_by)"
+    )
+
+
+def _summed(contributions: str) -> str:
+    """Cells summed from contributions, added to the table's cells."""
+    key = ", ".join(KEY)
+    sums = ", ".join(f"sum({c})" for c in _COUNTS)
+    added = ", ".join(f"{c} = c.{c} + EXCLUDED.{c}" for c in _COUNTS)
+    return (
+        f"INSERT INTO {TABLE} AS c ({key}, last_event_at, {', '.join(_COUNTS)})"
+        f" SELECT {key}, max(last_event_at), {sums} FROM ({contributions}) AS contribution GROUP BY {key}"
+        f" ON CONFLICT ({key}) DO UPDATE SET {added},"
+        " last_event_at = greatest(c.last_event_at, EXCLUDED.last_event_at)"
+    )
+
+
+def definitions_hash() -> str:
+    """What the cube is derived from: when it changes, everything is counted again."""
+    return hashlib.sha256("".join(_ddl()).encode()).hexdigest()[:16]
+
+
+def _table(schema: str) -> str:
+    key = ", ".join(f"{k} {_KEY_TYPES.get(k, 'text')}" for k in KEY)
+    counts = ", ".join(f"{c} bigint NOT NULL DEFAULT 0" for c in _COUNTS)
+    return (
+        f"CREATE TABLE {schema}.{TABLE} ({key}, last_event_at timestamptz, {counts},"
+        f" CONSTRAINT {TABLE}_cell UNIQUE NULLS NOT DISTINCT ({', '.join(KEY)}))"
+    )
+
+
+def _ddl() -> list[str]:
+    changed = _summed(
+        _contribution("(SELECT (OLD).*) AS p", "-1")
+        + " WHERE TG_OP <> 'INSERT' UNION ALL "
+        + _contribution("(SELECT (NEW).*) AS p", "1")
+        + " WHERE TG_OP <> 'DELETE'"
+    )
+    return [
+        _table("public"),
+        # a participant's row changed: their old cells lose them, their new ones gain them
+        "CREATE OR REPLACE FUNCTION figure_count_changed() RETURNS trigger LANGUAGE plpgsql AS $$"
+        f" BEGIN {changed}; RETURN NULL; END $$",
+        # a programme's settings changed (or it arrived after its participants): count it again
+        "CREATE OR REPLACE FUNCTION figure_count_recount(programme text) RETURNS void LANGUAGE plpgsql AS $$"
+        f" BEGIN DELETE FROM {TABLE} WHERE programme_id = programme;"
+        f" {_summed(_contribution('participant_progress p', '1') + ' WHERE p.programme_id = programme')}; END $$",
+        "CREATE OR REPLACE FUNCTION figure_count_programme_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " PERFORM figure_count_recount(CASE TG_OP WHEN 'DELETE' THEN OLD.id ELSE NEW.id END); RETURN NULL; END $$",
+    ]
+
+
+def _attach(schema: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER figure_count_kept AFTER INSERT OR UPDATE OR DELETE ON {schema}.participant_progress"
+        " FOR EACH ROW EXECUTE FUNCTION figure_count_changed()",
+    ]
+
+
+_PROGRAMME_TRIGGERS = [
+    "DROP TRIGGER IF EXISTS figure_count_settings ON public.catalogue_programme",
+    "DROP TRIGGER IF EXISTS figure_count_programme_added ON public.catalogue_programme",
+    "CREATE TRIGGER figure_count_settings AFTER UPDATE ON public.catalogue_programme FOR EACH ROW"
+    " WHEN (OLD IS DISTINCT FROM NEW) EXECUTE FUNCTION figure_count_programme_changed()",
+    "CREATE TRIGGER figure_count_programme_added AFTER INSERT OR DELETE ON public.catalogue_programme FOR EACH ROW"
+    " EXECUTE FUNCTION figure_count_programme_changed()",
+]
+
+
+async def ensure_cube(conn: AsyncConnection) -> bool:
+    """Create the counts, their functions and triggers if missing or derived from other definitions, and count
+    every participant; True if it did. Run in a transaction that holds the rebuild's lock (no consumer in between)."""
+    await conn.execute(text("CREATE TABLE IF NOT EXISTS figure_count_definition (hash text NOT NULL)"))
+    current = (await conn.execute(text("SELECT hash FROM figure_count_definition"))).scalar()
+    exists = (await conn.execute(text("SELECT to_regclass('public.figure_count') IS NOT NULL"))).scalar()
+    wanted = definitions_hash()
+    if current == wanted and exists:
+        return False
+    await conn.execute(text("DROP TRIGGER IF EXISTS figure_count_kept ON public.participant_progress"))
+    await conn.execute(text(f"DROP TABLE IF EXISTS public.{TABLE}"))
+    await conn.execute(text("SET LOCAL search_path = public"))
+    for statement in [*_ddl(), *_attach("public"), *_PROGRAMME_TRIGGERS]:
+        await conn.execute(text(statement))
+    await conn.execute(text(_summed(_contribution("participant_progress p", "1"))))
+    await conn.execute(text("DELETE FROM figure_count_definition"))
+    await conn.execute(text("INSERT INTO figure_count_definition VALUES (:h)"), {"h": wanted})
+    return True
+
+
+async def cube_for_rebuild(conn: AsyncConnection, schema: str) -> None:
+    """The counts of a projection filled in another schema, kept from now on by its own trigger: swapped in with it."""
+    await conn.execute(text(f"SET LOCAL search_path = {schema}, public"))
+    await conn.execute(text(_table(schema)))
+    await conn.execute(text(_summed(_contribution(f"{schema}.participant_progress p", "1"))))
+    for statement in _attach(schema):
+        await conn.execute(text(statement))
+
+
+SUMS = ", ".join(f"coalesce(sum(c.{f}), 0) AS {f}" for f in _FIGURES)

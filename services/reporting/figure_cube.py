@@ -1,9 +1,10 @@
-"""Every figure counted ahead: a table of counts per programme, month of entry or of leaving and breakdown, kept by
-PostgreSQL itself as each participant's row changes, so that a report sums thousands of rows instead of scanning a
+"""Every figure counted ahead: a table of counts per programme, half-year of entry or of leaving and breakdown, kept
+by PostgreSQL itself as each participant's row changes, so that a report sums thousands of rows instead of scanning a
 million (bench/report.py).
 
-`figure_count` holds, for each combination of programme, period kind (entry or leaving), month, sub-project,
-municipality, target group, gender, age band and completeness, how many participants each figure counts, and how many
+`figure_count` holds, for each programme, period kind (entry or leaving), Danish half-year, sub-project, municipality
+and breakdown category (all; or a target group, gender or age band: one dimension at a time, as the report breaks
+down, so that the cells do not multiply), and completeness, how many participants each figure counts, and how many
 there are. A trigger on `participant_progress` takes a row's old contribution off and puts its new one on, in the
 transaction that changes the row; one on `catalogue_programme` counts a programme again when its settings change (a
 figure may read them). The table, its functions and triggers are derived from the figures' definitions
@@ -26,29 +27,48 @@ TABLE = "figure_count"
 KEY = (
     "programme_id",
     "period_by",
-    "month",
+    "half_year",
     "subproject_id",
     "municipality",
-    "target_group",
-    "gender",
-    "age_band",
+    "dimension",
+    "category",
     "complete",
 )
-_KEY_TYPES = {"month": "date", "complete": "boolean"}
+_KEY_TYPES = {"half_year": "date", "complete": "boolean"}
+# The breakdowns a cell can be for besides sub-project and municipality, which are in every cell (they are also the
+# report's filters): each complete record is counted once in a cell of each, and every record in one "all" cell.
+BREAKDOWNS = ("target_group", "gender", "age_band")
 _FIGURES = [f'"{f.id}"' for f in FIGURES]
 _COUNTS = ["n", *_FIGURES]  # n: the participants in the cell
 
 
-def _contribution(rows: str, sign: str) -> str:
+def half_year_of(day: str) -> str:
+    """The first day of the Danish half-year (1 March - 31 August, 1 September - end of February) a date is in."""
+    shifted = f"({day} - interval '2 months')"  # March and September become January and July
+    return (
+        f"(date_trunc('year', {shifted}) + CASE WHEN extract(month FROM {shifted}) > 6 THEN interval '6 months'"
+        " ELSE interval '0 months' END + interval '2 months')::date"
+    )
+
+
+_DAY = "CASE k.period_by WHEN 'entry' THEN p.entered_on ELSE p.left_on END"  # the date the period is by
+
+
+def _contribution(rows: str, sign: str, condition: str = "true") -> str:
     """The cells a set of participant rows `p` counts in, each figure signed; the rows' own programme settings `s`."""
+    complete = f"coalesce(({COMPLETE}), false)"
     counted = ", ".join(f'CASE WHEN {f.where} THEN {sign} ELSE 0 END AS "{f.id}"' for f in FIGURES)
+    category = " ".join(f"WHEN '{d}' THEN p.{d}" for d in BREAKDOWNS)
+    breakdowns = ", ".join(f"('{d}')" for d in ("all", *BREAKDOWNS))
     return (
         "SELECT p.programme_id, k.period_by,"
-        " date_trunc('month', CASE k.period_by WHEN 'entry' THEN p.entered_on ELSE p.left_on END)::date AS month,"
-        " p.subproject_id, p.municipality, p.target_group, p.gender, p.age_band,"
-        f" coalesce(({COMPLETE}), false) AS complete, p.last_event_at, {sign} AS n, {counted}"
+        f" {half_year_of(_DAY)} AS half_year,"
+        f" p.subproject_id, p.municipality, b.dimension, CASE b.dimension {category} ELSE '' END AS category,"
+        f" {complete} AS complete, p.last_event_at, {sign} AS n, {counted}"
         f" FROM {rows} LEFT JOIN catalogue_programme s ON s.id = p.programme_id"
         " CROSS JOIN (VALUES ('entry'), ('leaving')) AS k(period_by)"
+        f" CROSS JOIN (VALUES {breakdowns}) AS b(dimension)"
+        f" WHERE (b.dimension = 'all' OR {complete}) AND {condition}"
     )
 
 
@@ -81,10 +101,9 @@ def _table(schema: str) -> str:
 
 def _ddl() -> list[str]:
     changed = _summed(
-        _contribution("(SELECT (OLD).*) AS p", "-1")
-        + " WHERE TG_OP <> 'INSERT' UNION ALL "
-        + _contribution("(SELECT (NEW).*) AS p", "1")
-        + " WHERE TG_OP <> 'DELETE'"
+        _contribution("(SELECT (OLD).*) AS p", "-1", "TG_OP <> 'INSERT'")
+        + " UNION ALL "
+        + _contribution("(SELECT (NEW).*) AS p", "1", "TG_OP <> 'DELETE'")
     )
     return [
         _table("public"),
@@ -94,7 +113,7 @@ def _ddl() -> list[str]:
         # a programme's settings changed (or it arrived after its participants): count it again
         "CREATE OR REPLACE FUNCTION figure_count_recount(programme text) RETURNS void LANGUAGE plpgsql AS $$"
         f" BEGIN DELETE FROM {TABLE} WHERE programme_id = programme;"
-        f" {_summed(_contribution('participant_progress p', '1') + ' WHERE p.programme_id = programme')}; END $$",
+        f" {_summed(_contribution('participant_progress p', '1', 'p.programme_id = programme'))}; END $$",
         "CREATE OR REPLACE FUNCTION figure_count_programme_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
         " PERFORM figure_count_recount(CASE TG_OP WHEN 'DELETE' THEN OLD.id ELSE NEW.id END); RETURN NULL; END $$",
     ]

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.catalogue import targets_of
-from services.reporting.figure_cube import SUMS
+from services.reporting.figure_cube import BREAKDOWNS, SUMS
 from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, identities, twins
 from services.reporting.suppression import ALL, Address, Cell, Linked, protect, suppress_table
 from services.reporting.tables import CatalogueProgramme
@@ -95,54 +95,83 @@ def _protected(
     return protect(values, tables, aligned, min_cell)
 
 
-def _in_whole_months(selection: Selection) -> bool:
-    """True if the period starts on a first and ends on a last day of a month (or is open): the counts kept by month
-    answer it."""
-    starts = selection.start is None or selection.start.day == 1
-    ends = selection.end is None or selection.end.day == monthrange(selection.end.year, selection.end.month)[1]
+def _in_whole_half_years(selection: Selection) -> bool:
+    """True if the period starts and ends with Danish half-years (or is open): the counts kept answer it."""
+    starts = selection.start is None or (selection.start.month, selection.start.day) in ((3, 1), (9, 1))
+    ends = selection.end is None or (
+        (selection.end.month, selection.end.day) in ((8, 31), (2, monthrange(selection.end.year, 2)[1]))
+    )
     return starts and ends
 
 
-def _counted_ahead(selection: Selection) -> tuple[str, str, dict[str, Any]]:
-    """The kept counts' table, the condition on its cells and the parameters (services.reporting.figure_cube)."""
+def _counted_ahead(selection: Selection) -> tuple[str, dict[str, Any]]:
+    """The condition on the kept counts' cells and its parameters (services.reporting.figure_cube)."""
     conditions = ["c.programme_id = :programme", "c.period_by = :by"]
     params: dict[str, Any] = {"programme": selection.programme_id, "by": selection.period_by}
     for name, value, condition in (
-        ("start", selection.start, "c.month >= :start"),
-        ("end", selection.end, "c.month <= :end"),
+        ("start", selection.start, "c.half_year >= :start"),
+        ("end", selection.end, "c.half_year <= :end"),
         ("subproject", selection.subproject_id, "c.subproject_id = :subproject"),
         ("municipality", selection.municipality, "c.municipality = :municipality"),
     ):
         if value is not None:
             conditions.append(condition)
             params[name] = value
-    return "FROM figure_count c", " AND ".join(conditions), params
+    return " AND ".join(conditions), params
 
 
-async def _counts(session: AsyncSession, selection: Selection) -> tuple[Any, dict[str, list[Any]], datetime | None]:
-    """The totals, the breakdowns and the newest fact: summed from the counts kept by month when the period is in
-    whole months (thousands of cells), else counted over the participants' rows."""
-    if _in_whole_months(selection):
-        source, where, params = _counted_ahead(selection)
-        counts, column, complete, nonempty = SUMS, "c", "c.complete", " HAVING sum(c.n) > 0"
-        newest = f"SELECT max(c.last_event_at) {source} WHERE {where} AND c.n > 0"
-    else:
-        where, params = selection.where()
-        source, counts, column, complete, nonempty = _FROM, _COUNTS, "p", COMPLETE, ""
-        newest = f"SELECT max(p.last_event_at) {source} WHERE {where}"
-    totals = (await session.exec(text(f"SELECT {counts} {source} WHERE {where}"), params=params)).mappings().one()  # type: ignore[call-overload]
-    groupings = ", ".join(f"GROUPING({column}.{d}) AS g_{d}" for d in DIMENSIONS)
-    sets = ", ".join(f"({column}.{d})" for d in DIMENSIONS)
+Counts = tuple[Any, dict[str, list[Any]], datetime | None]
+_BREAKDOWNS = ", ".join(f"'{d}'" for d in BREAKDOWNS)
+
+
+async def _summed_ahead(session: AsyncSession, selection: Selection) -> Counts:
+    """The totals, breakdowns and newest fact summed from the kept counts: thousands of cells, not every row."""
+    where, params = _counted_ahead(selection)
+    cells = f"FROM figure_count c WHERE {where}"
+    whole = f"SELECT {SUMS} {cells} AND c.dimension = 'all'"
+    totals = (await session.exec(text(whole), params=params)).mappings().one()  # type: ignore[call-overload]
+    parts = [
+        f"SELECT '{d}' AS dimension, c.{d} AS category, {SUMS} {cells} AND c.dimension = 'all' AND c.complete"
+        f" GROUP BY c.{d} HAVING sum(c.n) > 0"
+        for d in ("subproject_id", "municipality")
+    ]
+    parts.append(
+        f"SELECT c.dimension, c.category, {SUMS} {cells} AND c.dimension IN ({_BREAKDOWNS})"
+        " GROUP BY c.dimension, c.category HAVING sum(c.n) > 0"
+    )
+    by_dimension: dict[str, list[Any]] = {d: [] for d in DIMENSIONS}
+    for row in (await session.exec(text(" UNION ALL ".join(parts)), params=params)).mappings().all():  # type: ignore[call-overload]
+        dimension = str(row["dimension"])
+        by_dimension[dimension].append({**row, dimension: row["category"]})
+    newest = f"SELECT max(c.last_event_at) {cells} AND c.dimension = 'all' AND c.n > 0"
+    last: datetime | None = (await session.exec(text(newest), params=params)).scalar()  # type: ignore[call-overload]
+    return totals, by_dimension, last
+
+
+async def _counted_over_rows(session: AsyncSession, selection: Selection) -> Counts:
+    """The totals, breakdowns and newest fact counted over the participants' rows, for any period."""
+    where, params = selection.where()
+    totals = (await session.exec(text(f"SELECT {_COUNTS} {_FROM} WHERE {where}"), params=params)).mappings().one()  # type: ignore[call-overload]
+    groupings = ", ".join(f"GROUPING(p.{d}) AS g_{d}" for d in DIMENSIONS)
+    sets = ", ".join(f"(p.{d})" for d in DIMENSIONS)
     breakdown_sql = (
-        f"SELECT {groupings}, {', '.join(f'{column}.{d}' for d in DIMENSIONS)}, {counts} {source}"
-        f" WHERE {where} AND {complete} GROUP BY GROUPING SETS ({sets}){nonempty}"
+        f"SELECT {groupings}, {', '.join(f'p.{d}' for d in DIMENSIONS)}, {_COUNTS} {_FROM}"
+        f" WHERE {where} AND {COMPLETE} GROUP BY GROUPING SETS ({sets})"
     )
     by_dimension: dict[str, list[Any]] = {d: [] for d in DIMENSIONS}
     for row in (await session.exec(text(breakdown_sql), params=params)).mappings().all():  # type: ignore[call-overload]
         dimension = next(d for d in DIMENSIONS if row[f"g_{d}"] == 0)
         by_dimension[dimension].append(row)
+    newest = f"SELECT max(p.last_event_at) {_FROM} WHERE {where}"
     last: datetime | None = (await session.exec(text(newest), params=params)).scalar()  # type: ignore[call-overload]
     return totals, by_dimension, last
+
+
+async def _counts(session: AsyncSession, selection: Selection) -> Counts:
+    """The kept counts where the period is in whole half-years (or open), else the rows counted."""
+    if _in_whole_half_years(selection):
+        return await _summed_ahead(session, selection)
+    return await _counted_over_rows(session, selection)
 
 
 async def figures_report(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, Any]:

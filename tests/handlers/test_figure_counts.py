@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from services.reporting import figures_report
-from services.reporting.figure_cube import definitions_hash, ensure_cube
+from services.reporting.figure_cube import definitions_hash, ensure_cube, half_year_of
 from shared.contracts import ProgrammePublished, ProgrammeSettings, Situation
 from shared.fund_rules import half_year
 from tests.fixtures.cohort import LEFT, STARTED, Cohort, day
@@ -22,8 +22,9 @@ SELECTIONS: list[dict[str, Any]] = [
     {},
     {"period_by": "leaving"},
     {"start": half_year("2026-02")[0], "end": half_year("2026-02")[1]},
-    {"period_by": "leaving", "start": date(2026, 3, 1), "end": date(2026, 3, 31)},
-    {"start": date(2026, 2, 1)},
+    {"period_by": "leaving", "start": date(2026, 3, 1), "end": date(2026, 8, 31)},
+    {"start": date(2025, 9, 1)},
+    {"end": date(2026, 2, 28)},
     {"subproject_id": "sub"},
     {"municipality": "751"},
     {"municipality": "101", "period_by": "leaving"},
@@ -34,7 +35,7 @@ async def both_ways(cohort: Cohort, monkeypatch: pytest.MonkeyPatch, **selection
     """The report from the kept counts, and the report counted over the participants' rows."""
     ahead = await cohort.report(**selection)
     with monkeypatch.context() as m:
-        m.setattr(figures_report, "_in_whole_months", lambda _selection: False)
+        m.setattr(figures_report, "_in_whole_half_years", lambda _selection: False)
         counted = await cohort.report(**selection)
     return ahead, counted
 
@@ -111,16 +112,33 @@ async def test_each_participant_is_in_one_cell_of_each_period_kind(cohort: Cohor
     await cohort.participant(left="completed")
     cells = await rows(
         cohort.db,
-        "SELECT period_by, month, sum(n) AS n FROM figure_count WHERE programme_id = :p GROUP BY 1, 2"
-        " HAVING sum(n) > 0 ORDER BY 1, 2",
+        "SELECT period_by, half_year, sum(n) AS n FROM figure_count WHERE programme_id = :p AND dimension = 'all'"
+        " GROUP BY 1, 2 HAVING sum(n) > 0 ORDER BY 1, 2",
         p=cohort.programme,
     )
-    month = STARTED.replace(day=1)
-    assert [(c["period_by"], c["month"], c["n"]) for c in cells] == [
-        ("entry", month, 4),
-        ("leaving", LEFT.replace(day=1), 1),
+    assert (date(2026, 1, 12), date(2026, 3, 31)) == (STARTED, LEFT)
+    assert [(c["period_by"], c["half_year"], c["n"]) for c in cells] == [
+        ("entry", date(2025, 9, 1), 4),
+        ("leaving", date(2026, 3, 1), 1),
         ("leaving", None, 3),
     ]
+
+
+@pytest.mark.parametrize(
+    ("day", "first"),
+    [
+        (date(2026, 3, 1), date(2026, 3, 1)),
+        (date(2026, 8, 31), date(2026, 3, 1)),
+        (date(2026, 9, 1), date(2026, 9, 1)),
+        (date(2026, 12, 31), date(2026, 9, 1)),
+        (date(2027, 1, 1), date(2026, 9, 1)),
+        (date(2028, 2, 29), date(2027, 9, 1)),
+    ],
+)
+async def test_a_date_is_in_the_danish_half_year_it_falls_in(cohort: Cohort, day: date, first: date) -> None:
+    found = await rows(cohort.db, f"SELECT {half_year_of('CAST(:day AS date)')} AS first", day=day)
+    assert found == [{"first": first}]
+    assert half_year(f"{first.year + (first.month == 9)}-{'02' if first.month == 9 else '08'}")[0] == first
 
 
 async def test_the_counts_are_made_again_only_when_the_definitions_change(cohort: Cohort) -> None:

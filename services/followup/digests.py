@@ -14,8 +14,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from services.followup import messages
-from services.followup.polling import Sender
-from services.followup.reminders import retry_after
+from services.followup.polling import Sender, retry_after
 from services.followup.tables import CoordinatorDigest, OverdueCase
 from shared.clock import COPENHAGEN
 from shared.contracts import Check

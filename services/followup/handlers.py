@@ -2,7 +2,8 @@
 
 An exit (completion or drop-out) schedules its two checks; a re-enrolment or a later exit supersedes them; a
 corrected leaving date moves them. When each check is reminded and escalated is schedule.py; the reminders are
-claimed, sent and recorded in reminders.py, the coordinators' digests in digests.py.
+claimed, sent and recorded in reminders.py, the coordinators' digests in digests.py, the caseworkers' erasure
+notices in notices.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.followup import catalogue, domain, schedule
+from services.followup import catalogue, domain, notices, schedule
 from services.followup.schedule import Window
 from services.followup.tables import CatalogueProgramme, Deadline, FollowupCase, OverdueCase
 from shared import contracts, fund_rules
@@ -92,10 +93,19 @@ async def on_withdrawn(session: AsyncSession, fact: contracts.ParticipationWithd
 
 
 async def on_erased(session: AsyncSession, fact: contracts.ParticipantErased, event: CloudEvent) -> None:
-    """Erased: nothing more is asked about the participant; the case reference and caseworker are forgotten, and so
-    is any overdue case waiting for a coordinator's digest."""
+    """Erased: nothing more is asked about the participant; the caseworker gets a notice (notices.py), then the case
+    reference and caseworker are forgotten, and so is any overdue case waiting for a coordinator's digest."""
     case = await _case(session, fact.participant_id)
     await _close_open(session, event, case, "erased")
+    if case.case_reference is not None and case.caseworker_email is not None:
+        await notices.file(
+            session,
+            participant_id=case.participant_id,
+            case_reference=case.case_reference,
+            caseworker_email=case.caseworker_email,
+            fact=fact,
+            due_at=event.time,
+        )
     case.case_reference = case.caseworker_email = None
     await session.exec(
         delete(OverdueCase).where(

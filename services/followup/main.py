@@ -1,4 +1,5 @@
-"""Follow-up's composition root: create_app(settings) wires database, broker, handlers, reminders and digests."""
+"""Follow-up's composition root: create_app(settings) wires database, broker, handlers, reminders, digests and
+erasure notices."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi import FastAPI
 from services.followup.digests import DigestSender
 from services.followup.handlers import HANDLERS
 from services.followup.mailer import mailer_from
+from services.followup.notices import NoticeSender
 from services.followup.reminders import ReminderSender
 from services.followup.settings import FollowupSettings
 from shared.service import build_app, wire
@@ -21,4 +23,6 @@ def create_app(settings: FollowupSettings) -> FastAPI:
     timing = {"poll_seconds": settings.reminder_poll_seconds, "lease_seconds": settings.reminder_lease_seconds}
     reminders = ReminderSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
     digests = DigestSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
-    return build_app(name=SERVICE, settings=settings, wiring=wiring, background=(reminders.run, digests.run))
+    notices = NoticeSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
+    background = (reminders.run, digests.run, notices.run)
+    return build_app(name=SERVICE, settings=settings, wiring=wiring, background=background)

@@ -1,4 +1,5 @@
-"""Reminder and digest emails, pure: Danish first with English alongside, and never a citizen's personal data.
+"""Reminder, digest and erasure-notice emails, pure: Danish first with English alongside, and never a citizen's
+personal data.
 
 No function here takes a name, CPR number or contact detail, so none can reach an email. Every value put into the
 HTML is escaped with html.escape; dates are 28.09.2026 in Danish text and 2026-09-28 in English text.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-from shared.contracts import Check
+from shared.contracts import Check, ErasureBasis
 
 SUBJECT_MAX = 199  # characters; a subject is kept under 200
 
@@ -47,6 +48,23 @@ SITUATIONS: dict[str, tuple[str, str]] = {
 NO_PERSONAL_DATA = (
     "Mailen indeholder ingen personoplysninger: åbn sagen i Rummelig for at se, hvem den drejer sig om.",
     "This email holds no personal data: open the case in Rummelig to see who it concerns.",
+)
+
+# Why a case's personal data were erased, completing "... were erased on <date>": (Danish, English).
+ERASED_BECAUSE: dict[ErasureBasis, tuple[str, str]] = {
+    "consent-withdrawn": (
+        "fordi borgeren trak sit samtykke tilbage, og samtykket var det eneste grundlag for at behandle dem",
+        "because the citizen withdrew the consent that was the only legal basis for holding them",
+    ),
+    "retention": (
+        "fordi opbevaringsperioden efter programmets afslutning er udløbet",
+        "because the retention period after the programme's end has passed",
+    ),
+    "request": ("efter en anmodning om sletning", "on a request for erasure"),
+}
+NOTHING_LEFT = (
+    "Mailen indeholder ingen personoplysninger, og Rummelig har ikke længere borgerens personoplysninger.",
+    "This email holds no personal data, and Rummelig no longer holds the citizen's personal data.",
 )
 
 
@@ -137,6 +155,30 @@ def digest(*, cases: Sequence[OverdueCase], day: date, link_base: str) -> Email:
     return Email(subject, text, _document(subject, body))
 
 
+def erasure_notice(*, case_reference: str, erased_on: date, basis: ErasureBasis, link: str) -> Email:
+    """The caseworker's notice that a case's personal data were erased: when, why, and what stays."""
+    why_da, why_en = ERASED_BECAUSE[basis]
+    da = [
+        f"Borgerens personoplysninger i sag {case_reference} blev slettet {_da(erased_on)}, {why_da}.",
+        "De pseudonyme oplysninger om forløbet bevares til fondens statistik, og sagens tidslinje kan stadig læses."
+        " Der kommer ikke flere påmindelser om sagen.",
+    ]
+    en = (
+        f"The citizen's personal data in case {case_reference} were erased on {_iso(erased_on)}, {why_en}."
+        " The pseudonymous facts of the case stay for the fund's statistics, and its timeline still reads."
+        " No more reminders will be sent about it."
+    )
+    subject = _subject(f"Rummelig {case_reference}: personoplysninger slettet {_da(erased_on)} (personal data erased)")
+    text = "\n".join([*da, f"Se sagen: {link}", "", en, f"See the case: {link}", "", *NOTHING_LEFT, ""])
+    body = (
+        "".join(f"<p>{escape(line)}</p>\n" for line in da)
+        + f"<p>Se sagen: {_a(link)}</p>\n"
+        + f'<p lang="en">{escape(en)} See the case: {_a(link)}</p>\n'
+        + _footer(NOTHING_LEFT)
+    )
+    return Email(subject, text, _document(subject, body))
+
+
 def _digest_lines(case: OverdueCase, link: str) -> str:
     """One overdue case in the plain text, followed by a blank line."""
     _, what_da, what_en = WHAT[case.check]
@@ -195,9 +237,9 @@ def _a(url: str, label: str | None = None) -> str:
     return f'<a href="{escape(url)}">{escape(url if label is None else label)}</a>'
 
 
-def _footer() -> str:
-    """The closing lines saying the email holds no personal data."""
-    da, en = NO_PERSONAL_DATA
+def _footer(lines: tuple[str, str] = NO_PERSONAL_DATA) -> str:
+    """The closing lines saying the email holds no personal data (Danish, English)."""
+    da, en = lines
     return f'<p>{escape(da)}</p>\n<p lang="en">{escape(en)}</p>\n'
 
 

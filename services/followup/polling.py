@@ -1,16 +1,25 @@
-"""The loop that runs a round of due work every few seconds, and the senders that are run by it."""
+"""The loop that runs a round of due work every few seconds, the senders that are run by it, and their backoff."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.followup.mailer import Mailer
 from shared.db import SessionMaker
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+BATCH = 5  # a claim is sent within its lease even when each send waits for the SMTP timeout
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+
+
+def retry_after(attempts: int) -> timedelta:
+    """The pause before the next try of a failed send: one minute, doubling, at most an hour."""
+    pause: timedelta = FIRST_RETRY * 2 ** max(0, min(attempts - 1, 10))
+    return min(pause, LONGEST_RETRY)
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[object]], *, what: str) -> None:
@@ -27,7 +36,7 @@ async def every(seconds: float, work: Callable[[], Awaitable[object]], *, what: 
 
 
 class Sender:
-    """What the reminder and digest senders share: the database, the mailer, the links into intake, poll and lease."""
+    """What the reminder, digest and notice senders share: database, mailer, links into intake, poll and lease."""
 
     what = "sending"
 

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.followup import messages, schedule
 from services.followup.handlers import SOURCE, close
-from services.followup.polling import Sender
+from services.followup.polling import BATCH, Sender, retry_after
 from services.followup.tables import CatalogueSubproject, Deadline, FollowupCase, OverdueCase
 from shared import contracts
 from shared.contracts import Check
@@ -26,9 +26,6 @@ from shared.logging import get_logger
 from shared.outbox import publish
 
 log = get_logger(__name__)
-BATCH = 5  # a claim is sent within its lease even when each send waits for the SMTP timeout
-FIRST_RETRY = timedelta(minutes=1)
-LONGEST_RETRY = timedelta(hours=1)
 NO_CASEWORKER_YET = timedelta(minutes=10)  # the referral has not reached follow-up yet: look again later
 
 CLAIM_DUE = text(
@@ -42,12 +39,6 @@ WHERE id IN (
 RETURNING id
 """
 )
-
-
-def retry_after(attempts: int) -> timedelta:
-    """The pause before the next try of a failed send: one minute, doubling, at most an hour."""
-    pause: timedelta = FIRST_RETRY * 2 ** max(0, min(attempts - 1, 10))
-    return min(pause, LONGEST_RETRY)
 
 
 def message_id(deadline: Deadline, step: int) -> str:

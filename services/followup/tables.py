@@ -1,4 +1,5 @@
-"""Follow-up's tables: each case, its deadlines with their reminder schedule, overdue cases and coordinator digests."""
+"""Follow-up's tables: each case, its deadlines with their reminder schedule, overdue cases, coordinator digests and
+the caseworkers' erasure notices."""
 
 from __future__ import annotations
 
@@ -91,6 +92,26 @@ class CoordinatorDigest(SQLModel, table=True):
     locked_until: datetime | None = _moment()
 
 
+class ErasureNotice(SQLModel, table=True):
+    """The caseworker's email that a case's personal data were erased: filed with the erasure, sent once.
+
+    Once sent, the caseworker's address and the case reference are cleared: the row with sent_at stays as the record
+    that the caseworker was told, and leads back to nobody.
+    """
+
+    __tablename__ = "erasure_notice"
+
+    participant_id: UUID = Field(primary_key=True)  # one notice per participant: an erasure happens once
+    case_reference: str | None = Field(default=None, max_length=20)
+    caseworker_email: str | None = Field(default=None, max_length=320)
+    erased_on: date
+    basis: str = Field(max_length=20)  # request | consent-withdrawn | retention
+    next_at: datetime | None = _moment(index=True)  # when to try sending; None once sent
+    attempts: int = 0  # failed sends, for the backoff
+    locked_until: datetime | None = _moment()
+    sent_at: datetime | None = _moment()
+
+
 class CatalogueProgramme(SQLModel, table=True):
     """The programme settings follow-up judges by (the catalogue topic)."""
 
@@ -119,6 +140,7 @@ TABLES = {
         Deadline,
         OverdueCase,
         CoordinatorDigest,
+        ErasureNotice,
         CatalogueProgramme,
         CatalogueSubproject,
         OutboxMessage,

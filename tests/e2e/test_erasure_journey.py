@@ -1,10 +1,12 @@
 """Erasure on the real stack: after it, the citizen's CPR number, name and contact details are found nowhere, the
-report's counts are unchanged, the timeline still answers and every service has dropped what led back to them."""
+report's counts are unchanged, the timeline still answers, every service has dropped what led back to them, and the
+caseworker has been emailed that the case's personal data were erased."""
 
 from __future__ import annotations
 
 import random
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
@@ -12,11 +14,13 @@ import asyncpg
 import httpx
 import pytest
 
+from deploy.mailcatcher import read_messages
 from deploy.stack import Stack
 from deploy.synthetic import SyntheticCitizen, referral_body, synthetic_citizen
 from shared.clock import today_in_copenhagen
 from tests.fixtures.kafka_tools import eventually
 from tests.fixtures.personal_data import found_in_logs, found_in_mail, found_in_tables, found_on_topics
+from tests.fixtures.stack import CASEWORKER_EMAIL
 
 pytestmark = pytest.mark.stack
 CONTACT = {"phone": "+45 61 62 63 64", "email": "erased.citizen@example.org", "address": "Glemmevej 3, 8000 Aarhus C"}
@@ -94,7 +98,22 @@ async def erased(
         return True if done and told else None
 
     await eventually(everywhere, timeout=30)
-    return {"pid": pid, "counted_before": counted_before, "counted_after": await _counts(reporting)}
+    case = referred.json()["case_reference"]
+
+    async def notice() -> EmailMessage | None:
+        mails = [
+            m for m in read_messages(stack.mail_dir) if case in str(m["Subject"]) and "slettet" in str(m["Subject"])
+        ]
+        return mails[0] if mails else None
+
+    mail = await eventually(notice, timeout=30)  # read before the mail scan below, so that it covers the notice
+    return {
+        "pid": pid,
+        "case": case,
+        "notice": mail,
+        "counted_before": counted_before,
+        "counted_after": await _counts(reporting),
+    }
 
 
 def _forbidden(citizen: SyntheticCitizen) -> list[str]:
@@ -137,6 +156,24 @@ async def test_the_timeline_still_answers_and_the_personal_part_is_gone(
     ]
     assert (await intake.get(f"/participants/{erased['pid']}")).status_code == 410
     assert (await intake.post("/search/participants", json={"cpr": citizen.cpr})).json()["total"] == 0
+
+
+async def test_the_caseworker_is_emailed_once_and_follow_up_then_forgets_the_case(
+    erased: dict[str, Any], stack: Stack
+) -> None:
+    mail: EmailMessage = erased["notice"]
+    assert str(mail["To"]) == CASEWORKER_EMAIL
+    text = mail.get_body(("plain",))
+    assert text is not None and "efter en anmodning om sletning" in str(text.get_content())
+    assert len([m for m in read_messages(stack.mail_dir) if erased["case"] in str(m["Subject"])]) == 1
+
+    async def recorded() -> list[asyncpg.Record] | None:
+        sql = "SELECT case_reference, caseworker_email, basis FROM erasure_notice WHERE participant_id = $1"
+        found = await _fetch(stack, "followup", sql + " AND sent_at IS NOT NULL", UUID(erased["pid"]))
+        return found or None  # the SMTP server accepts the email a moment before the sender records it
+
+    [notice] = await eventually(recorded, timeout=10)
+    assert dict(notice) == {"case_reference": None, "caseworker_email": None, "basis": "request"}
 
 
 async def test_the_report_counts_are_unchanged_by_the_erasure(erased: dict[str, Any]) -> None:

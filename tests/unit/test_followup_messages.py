@@ -1,4 +1,5 @@
-"""Follow-up emails: what a caseworker's reminder and a coordinator's digest say, in text and in escaped HTML."""
+"""Follow-up emails: what a caseworker's reminder, a coordinator's digest and a caseworker's erasure notice say, in
+text and in escaped HTML."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import get_args
 
 import pytest
 
-from services.followup.messages import SITUATIONS, Email, OverdueCase, digest, reminder
-from shared.contracts import Check, Situation
+from services.followup.messages import SITUATIONS, Email, OverdueCase, digest, erasure_notice, reminder
+from shared.contracts import Check, ErasureBasis, Situation
 
 CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 CHECKS: tuple[Check, ...] = get_args(Check)
+BASES: tuple[ErasureBasis, ...] = get_args(ErasureBasis)
+ERASED_ON = date(2026, 11, 3)
 LEFT_ON = date(2026, 6, 28)
 RECORD_BY = date(2026, 9, 28)
 DAY = date(2026, 11, 24)
@@ -279,6 +282,67 @@ def test_a_digest_ends_by_saying_it_holds_no_personal_data() -> None:
     assert email.text.rstrip().endswith("open the case in Rummelig to see who it concerns.")
 
 
+# --- the erasure notice -------------------------------------------------------------------------------------------
+
+
+def a_notice(basis: ErasureBasis = "consent-withdrawn", *, case_reference: str = "RUM-000123") -> Email:
+    """An erasure notice with the test's usual values."""
+    return erasure_notice(
+        case_reference=case_reference, erased_on=ERASED_ON, basis=basis, link=f"{LINK_BASE}/cases/{case_reference}"
+    )
+
+
+def test_a_notice_names_the_case_and_the_day_of_the_erasure_in_its_subject() -> None:
+    assert a_notice().subject == "Rummelig RUM-000123: personoplysninger slettet 03.11.2026 (personal data erased)"
+
+
+@pytest.mark.parametrize(
+    ("basis", "why_da", "why_en"),
+    [
+        ("consent-withdrawn", "trak sit samtykke tilbage", "withdrew the consent that was the only legal basis"),
+        ("retention", "opbevaringsperioden efter programmets afslutning", "the retention period"),
+        ("request", "efter en anmodning om sletning", "on a request for erasure"),
+    ],
+)
+def test_a_notice_says_the_data_were_erased_on_which_day_and_why(basis: ErasureBasis, why_da: str, why_en: str) -> None:
+    email = a_notice(basis)
+    for part in (email.text, email.html):
+        assert "sag RUM-000123 blev slettet 03.11.2026" in part
+        assert "case RUM-000123 were erased on 2026-11-03" in part
+        assert why_da in part and why_en in part
+    others = [b for b in BASES if b != basis]
+    assert all(a_notice(b).text != email.text for b in others)
+
+
+@pytest.mark.parametrize("basis", BASES)
+def test_a_notice_says_the_pseudonymous_facts_stay_for_the_statistics_and_links_to_the_case(
+    basis: ErasureBasis,
+) -> None:
+    email = a_notice(basis)
+    parsed = assert_well_formed(email)
+    for part in (email.text, "".join(parsed.text)):
+        assert "bevares til fondens statistik" in part
+        assert "stay for the fund's statistics" in part
+        assert "No more reminders" in part
+        assert LINK in part
+    assert {"href": LINK} in parsed.tags("a")
+
+
+@pytest.mark.parametrize("basis", BASES)
+def test_a_notice_ends_by_saying_rummelig_no_longer_holds_the_citizens_data(basis: ErasureBasis) -> None:
+    email = a_notice(basis)
+    assert email.text.rstrip().endswith("Rummelig no longer holds the citizen's personal data.")
+    assert "ingen personoplysninger" in email.html
+    assert "who it concerns" not in everything(email)  # there is nobody left to see in the case
+
+
+def test_a_malicious_case_reference_is_escaped_in_the_notice() -> None:
+    email = a_notice(case_reference=EVIL)
+    assert "<script" not in email.html.lower()
+    assert EVIL in "".join(assert_well_formed(email).text)
+    assert "\n" not in a_notice(case_reference="RUM-1\r\nBcc: x@example.org").subject
+
+
 # --- no personal data ---------------------------------------------------------------------------------------------
 
 
@@ -301,3 +365,10 @@ def test_no_reminder_holds_a_cpr_like_number(check: Check, proposed: str | None)
 def test_no_digest_holds_a_cpr_like_number() -> None:
     cases = [overdue(f"RUM-{n:06d}", date(2026, 1, 1) + timedelta(days=n)) for n in range(1, 60, 7)]
     assert not CPR_LIKE.search(everything(digest(cases=cases, day=DAY, link_base=LINK_BASE)))
+
+
+@pytest.mark.parametrize("basis", BASES)
+def test_no_notice_holds_a_cpr_like_number(basis: ErasureBasis) -> None:
+    for day in (date(2026, 12, 31), date(2027, 1, 1), date(2031, 6, 30)):
+        email = erasure_notice(case_reference="RUM-000123", erased_on=day, basis=basis, link=LINK)
+        assert not CPR_LIKE.search(everything(email))

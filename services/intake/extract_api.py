@@ -31,6 +31,7 @@ from shared.rejection import Rejection
 router = APIRouter(tags=["administration"])
 Administrator = Annotated[Principal, Depends(require_role("administrator"))]
 EXTRACTED = "participant-extract"
+HALF_YEAR = r"^(19|20|21)\d{2}-(02|08)$"  # a year the fund can have run in: "0000-02" would start in year -1
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -42,7 +43,11 @@ class Period:
         programme_id: Annotated[str, Query(pattern=CODE_PATTERN, description="the programme")],
         half: Annotated[
             str | None,
-            Query(alias="half_year", pattern=r"^\d{4}-(02|08)$", description="a Danish half-year by its last month"),
+            Query(
+                alias="half_year",
+                pattern=r"^(19|20|21)\d{2}-(02|08)$",
+                description="a Danish half-year by its last month",
+            ),
         ] = None,
         start: Annotated[date | None, Query(alias="from", description="first day of the period")] = None,
         end: Annotated[date | None, Query(alias="to", description="last day of the period")] = None,

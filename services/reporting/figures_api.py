@@ -23,7 +23,7 @@ router = APIRouter(tags=["figures"])
 CODE = r"^[a-z0-9][a-z0-9-]{0,49}$"
 # A filter left at "all" in the dashboard's form arrives empty: the same as not given.
 OR_EMPTY_HALF_YEAR, OR_EMPTY_CODE, OR_EMPTY_MUNICIPALITY = (
-    r"^(\d{4}-(02|08))?$",
+    r"^((19|20|21)\d{2}-(02|08))?$",  # a year the fund can have run in: 0000-02 would start in year -1
     r"^([a-z0-9][a-z0-9-]{0,49})?$",
     r"^(\d{3})?$",
 )

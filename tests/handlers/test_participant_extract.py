@@ -293,6 +293,7 @@ async def test_a_recorded_outcome_of_the_final_exit_is_in_the_extract(intake: Fa
         ({"programme_id": "p", "half_year": "2025-08", "from": "2025-01-01"}, "from"),
         ({"programme_id": "p", "from": "2025-06-01", "to": "2025-05-31"}, "to"),
         ({"programme_id": "p", "half_year": "2025-05"}, "half_year"),
+        ({"programme_id": "p", "half_year": "0000-02"}, "half_year"),
         ({"programme_id": "p", "from": "2025-02-30", "to": "2025-03-01"}, "from"),
         ({"programme_id": "'; DROP TABLE participant; --", "half_year": "2025-08"}, "programme_id"),
         ({"programme_id": "p" * 51, "half_year": "2025-08"}, "programme_id"),

@@ -85,6 +85,7 @@ async def test_an_operator_sees_only_the_programmes_they_operate(cohort: Cohort,
     [
         {"half_year": "2026-05"},
         {"half_year": "26-08"},
+        {"half_year": "0000-02"},  # would start in year -1
         {"from": "2026-03-01", "to": "2026-02-01"},
         {"period_by": "referral"},
         {"municipality": "7510"},

@@ -57,7 +57,7 @@ class Consumer:
         Raises InvalidEvent for a record that can never be processed: an unknown type or an unhandled contract on
         a command topic, a version nobody can read, data that does not validate, a subject that is not the data's.
         """
-        handler = self._handler_for(event, topic)
+        handler = self.handler_for(event, topic)
         if handler is None:
             return False
         data = self.registry.parse(event)
@@ -66,7 +66,7 @@ class Consumer:
                 await session.exec(text(self.guard))  # type: ignore[call-overload]
             return await self._apply_parsed(session, handler, data, event)
 
-    def _handler_for(self, event: CloudEvent, topic: str) -> Handler | None:
+    def handler_for(self, event: CloudEvent, topic: str) -> Handler | None:
         """The handler of the event's contract; None for a fact this service does not need or know (tolerated), and
         InvalidEvent for a command nobody here handles."""
         try:
@@ -85,7 +85,7 @@ class Consumer:
 
         Raises InvalidEvent as apply does.
         """
-        handler = self._handler_for(event, topic)
+        handler = self.handler_for(event, topic)
         if handler is None:
             return False
         return await self._apply_parsed(session, handler, self.registry.parse(event), event)

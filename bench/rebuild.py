@@ -127,9 +127,12 @@ async def main(n: int) -> None:
         print(f"[bench] producing {n:,} facts ...", flush=True)
         produced = await produce(kafka.bootstrap_servers, n)
         print(f"[bench] produced in {produced:.1f} s; rebuilding ...", flush=True)
-        lines: list[str] = []
-        done = await rebuild(postgres.url("reporting"), kafka.bootstrap_servers, progress=lines.append)
-        print(f"[bench] {lines[-1] if lines else ''}", flush=True)
+        began = time.monotonic()
+
+        def progress(line: str) -> None:  # each stage as it comes, with the time since the start
+            print(f"[rebuild +{time.monotonic() - began:6.1f} s] {line}", flush=True)
+
+        done = await rebuild(postgres.url("reporting"), kafka.bootstrap_servers, progress=progress)
         reference = await asyncio.to_thread(kafka_consumer_reference, kafka.bootstrap_servers, REFERRAL_EVENTS, n)
     finally:
         kafka.stop()

@@ -51,24 +51,31 @@ def half_year_of(day: str) -> str:
     )
 
 
-_DAY = "CASE k.period_by WHEN 'entry' THEN p.entered_on ELSE p.left_on END"  # the date the period is by
+_DAY = "CASE k.period_by WHEN 'entry' THEN f.entered_on ELSE f.left_on END"  # the date the period is by
 
 
 def _contribution(rows: str, sign: str, condition: str = "true") -> str:
-    """The cells a set of participant rows `p` counts in, each figure signed; the rows' own programme settings `s`."""
-    complete = f"coalesce(({COMPLETE}), false)"
+    """The cells a set of participant rows `p` counts in, each figure signed; the rows' own programme settings `s`.
+
+    Each row's figures are judged once, in a subquery kept apart (OFFSET 0), before the row is spread over its eight
+    cells: judged after, every rule ran eight times (most of the time of counting a million rows)."""
     counted = ", ".join(f'CASE WHEN {f.where} THEN {sign} ELSE 0 END AS "{f.id}"' for f in FIGURES)
-    category = " ".join(f"WHEN '{d}' THEN p.{d}" for d in BREAKDOWNS)
+    category = " ".join(f"WHEN '{d}' THEN f.{d}" for d in BREAKDOWNS)
     breakdowns = ", ".join(f"('{d}')" for d in ("all", *BREAKDOWNS))
+    judged = (
+        "SELECT p.programme_id, p.entered_on, p.left_on, p.subproject_id, p.municipality, p.target_group, p.gender,"
+        f" p.age_band, coalesce(({COMPLETE}), false) AS complete, p.last_event_at, {sign} AS n, {counted}"
+        f" FROM {rows} LEFT JOIN catalogue_programme s ON s.id = p.programme_id WHERE {condition} OFFSET 0"
+    )
     return (
-        "SELECT p.programme_id, k.period_by,"
+        "SELECT f.programme_id, k.period_by,"
         f" {half_year_of(_DAY)} AS half_year,"
-        f" p.subproject_id, p.municipality, b.dimension, CASE b.dimension {category} ELSE '' END AS category,"
-        f" {complete} AS complete, p.last_event_at, {sign} AS n, {counted}"
-        f" FROM {rows} LEFT JOIN catalogue_programme s ON s.id = p.programme_id"
+        f" f.subproject_id, f.municipality, b.dimension, CASE b.dimension {category} ELSE '' END AS category,"
+        f" f.complete, f.last_event_at, f.n, {', '.join('f.' + c for c in _FIGURES)}"
+        f" FROM ({judged}) AS f"
         " CROSS JOIN (VALUES ('entry'), ('leaving')) AS k(period_by)"
         f" CROSS JOIN (VALUES {breakdowns}) AS b(dimension)"
-        f" WHERE (b.dimension = 'all' OR {complete}) AND {condition}"
+        " WHERE b.dimension = 'all' OR f.complete"
     )
 
 

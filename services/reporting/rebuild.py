@@ -109,8 +109,10 @@ async def rebuild(database_url: str, bootstrap_servers: str, *, progress: Progre
         fold = await replay.fold_until(await replay.end_offsets(partitions), started)
         progress(f"writing {len(fold.rows):,} participants and {len(fold.applied):,} processed marks ...")
         await _write(asyncpg_dsn(database_url), fold)
+        progress("counting the figures ahead ...")
         async with fresh.begin() as conn:  # counted once in bulk, then kept as the rest arrives
             await cube_for_rebuild(conn, SCHEMA)
+        progress("catching up and switching over ...")
         await _switch(live, replay, partitions, started)
         async with live.connect() as conn:
             participants = int((await conn.execute(text(COUNT_ROWS))).scalar_one())

@@ -36,7 +36,7 @@ from deploy.postgres import PostgresServer, ensure_database
 from deploy.stack import ROOT
 from services.reporting import figures_report as report_module
 from services.reporting.figure_cube import ensure_cube
-from services.reporting.figures_report import Selection, figures_report
+from services.reporting.figures_report import Selection, figures_report, monthly_trends
 from shared.db import create_engine, create_sessionmaker
 from shared.migrate import upgrade
 
@@ -228,6 +228,10 @@ async def main(participants: int, runs: int) -> None:
             async with sessions() as session:
                 await figures_report_over_rows(session, Selection(PROGRAMME), min_cell=5)
 
+        async def trends() -> None:  # the dashboard's monthly charts
+            async with sessions() as session:
+                await monthly_trends(session, Selection(PROGRAMME), min_cell=5)
+
         async def half_year() -> None:
             async with sessions() as session:
                 await figures_report(
@@ -241,6 +245,7 @@ async def main(participants: int, runs: int) -> None:
         whole = await _time("the whole report (every figure and breakdown)", runs, report)
         await _time("the report of one half-year", runs, half_year)
         await _time("the whole report counted over the rows, for comparison", runs, counted_over_rows)
+        await _time("the dashboard's monthly trends (four series)", runs, trends)
         async with sessions() as session:
             ahead = await figures_report(session, Selection(PROGRAMME), min_cell=5)
             over_rows = await figures_report_over_rows(session, Selection(PROGRAMME), min_cell=5)

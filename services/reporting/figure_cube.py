@@ -21,7 +21,7 @@ import hashlib
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.figures import COMPLETE, FIGURES
+from services.reporting.figures import COMPLETE, FIGURES, TRENDS
 
 TABLE = "figure_count"
 KEY = (
@@ -92,6 +92,44 @@ def _summed(contributions: str) -> str:
     )
 
 
+TRENDS_TABLE = "trend_count"  # the dashboard's monthly series, kept alike
+TREND_KEY = ("programme_id", "series", "month", "subproject_id", "municipality")
+
+
+def _trend_contribution(rows: str, sign: str, condition: str = "true") -> str:
+    """The months a set of participant rows `p` counts in, in each monthly series."""
+    series = ", ".join(f"('{name}', {day}, {counted})" for name, (day, counted) in TRENDS.items())
+    return (
+        "SELECT p.programme_id, t.series, date_trunc('month', t.day)::date AS month, p.subproject_id,"
+        f" p.municipality, {sign} AS n FROM {rows} CROSS JOIN LATERAL (VALUES {series}) AS t(series, day, counted)"
+        f" WHERE t.day IS NOT NULL AND t.counted AND {condition}"
+    )
+
+
+def _trend_summed(contributions: str) -> str:
+    key = ", ".join(TREND_KEY)
+    return (
+        f"INSERT INTO {TRENDS_TABLE} AS c ({key}, n) SELECT {key}, sum(n) FROM ({contributions}) AS contribution"
+        f" GROUP BY {key} ON CONFLICT ({key}) DO UPDATE SET n = c.n + EXCLUDED.n"
+    )
+
+
+def _trend_table(schema: str) -> str:
+    key = ", ".join(f"{k} {'date' if k == 'month' else 'text'}" for k in TREND_KEY)
+    return (
+        f"CREATE TABLE {schema}.{TRENDS_TABLE} ({key}, n bigint NOT NULL DEFAULT 0,"
+        f" CONSTRAINT {TRENDS_TABLE}_cell UNIQUE NULLS NOT DISTINCT ({', '.join(TREND_KEY)}))"
+    )
+
+
+def _counted(rows: str, condition: str = "true") -> list[str]:
+    """Every count of the participant rows `p`, added to the kept ones."""
+    return [
+        _summed(_contribution(rows, "1", condition)),
+        _trend_summed(_trend_contribution(rows, "1", condition)),
+    ]
+
+
 def definitions_hash() -> str:
     """What the cube is derived from: when it changes, everything is counted again."""
     return hashlib.sha256("".join(_ddl()).encode()).hexdigest()[:16]
@@ -107,20 +145,20 @@ def _table(schema: str) -> str:
 
 
 def _ddl() -> list[str]:
-    changed = _summed(
-        _contribution("(SELECT (OLD).*) AS p", "-1", "TG_OP <> 'INSERT'")
-        + " UNION ALL "
-        + _contribution("(SELECT (NEW).*) AS p", "1", "TG_OP <> 'DELETE'")
-    )
+    old, new = ("(SELECT (OLD).*) AS p", "-1", "TG_OP <> 'INSERT'"), ("(SELECT (NEW).*) AS p", "1", "TG_OP <> 'DELETE'")
+    changed = _summed(_contribution(*old) + " UNION ALL " + _contribution(*new))
+    changed_months = _trend_summed(_trend_contribution(*old) + " UNION ALL " + _trend_contribution(*new))
+    recount = "; ".join(_counted("participant_progress p", "p.programme_id = programme"))
     return [
         _table("public"),
+        _trend_table("public"),
         # a participant's row changed: their old cells lose them, their new ones gain them
         "CREATE OR REPLACE FUNCTION figure_count_changed() RETURNS trigger LANGUAGE plpgsql AS $$"
-        f" BEGIN {changed}; RETURN NULL; END $$",
+        f" BEGIN {changed}; {changed_months}; RETURN NULL; END $$",
         # a programme's settings changed (or it arrived after its participants): count it again
         "CREATE OR REPLACE FUNCTION figure_count_recount(programme text) RETURNS void LANGUAGE plpgsql AS $$"
         f" BEGIN DELETE FROM {TABLE} WHERE programme_id = programme;"
-        f" {_summed(_contribution('participant_progress p', '1', 'p.programme_id = programme'))}; END $$",
+        f" DELETE FROM {TRENDS_TABLE} WHERE programme_id = programme; {recount}; END $$",
         "CREATE OR REPLACE FUNCTION figure_count_programme_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
         " PERFORM figure_count_recount(CASE TG_OP WHEN 'DELETE' THEN OLD.id ELSE NEW.id END); RETURN NULL; END $$",
     ]
@@ -153,11 +191,10 @@ async def ensure_cube(conn: AsyncConnection) -> bool:
     if current == wanted and exists:
         return False
     await conn.execute(text("DROP TRIGGER IF EXISTS figure_count_kept ON public.participant_progress"))
-    await conn.execute(text(f"DROP TABLE IF EXISTS public.{TABLE}"))
+    await conn.execute(text(f"DROP TABLE IF EXISTS public.{TABLE}, public.{TRENDS_TABLE}"))
     await conn.execute(text("SET LOCAL search_path = public"))
-    for statement in [*_ddl(), *_attach("public"), *_PROGRAMME_TRIGGERS]:
+    for statement in [*_ddl(), *_attach("public"), *_PROGRAMME_TRIGGERS, *_counted("participant_progress p")]:
         await conn.execute(text(statement))
-    await conn.execute(text(_summed(_contribution("participant_progress p", "1"))))
     await conn.execute(text("DELETE FROM figure_count_definition"))
     await conn.execute(text("INSERT INTO figure_count_definition VALUES (:h)"), {"h": wanted})
     return True
@@ -166,8 +203,8 @@ async def ensure_cube(conn: AsyncConnection) -> bool:
 async def cube_for_rebuild(conn: AsyncConnection, schema: str) -> None:
     """The counts of a projection filled in another schema, kept from now on by its own trigger: swapped in with it."""
     await conn.execute(text(f"SET LOCAL search_path = {schema}, public"))
-    await conn.execute(text(_table(schema)))
-    await conn.execute(text(_summed(_contribution(f"{schema}.participant_progress p", "1"))))
+    for statement in [_table(schema), _trend_table(schema), *_counted(f"{schema}.participant_progress p")]:
+        await conn.execute(text(statement))
     for statement in _attach(schema):
         await conn.execute(text(statement))
 

@@ -457,3 +457,12 @@ def twins(cr04_reading: str) -> list[tuple[str, ...]]:
         ("job-seeking-upon-leaving", "EECR01"),
         ("inactive-at-entry-job-seeking-upon-leaving", "CR01"),
     ]
+
+
+# The dashboard's monthly series: the date each is counted by, and who counts.
+TRENDS = {  # series -> (the date it is counted by, an extra condition)
+    "referrals": ("p.referred_on", "true"),
+    "starts": ("p.entered_on", "p.started"),
+    "exits": ("p.left_on", "true"),
+    "employed-upon-leaving": ("p.left_on", "p.employed_upon_leaving"),
+}

@@ -5,6 +5,7 @@ targets against their figures, the companies recruited; suppressed before anythi
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -13,8 +14,8 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.catalogue import targets_of
-from services.reporting.figure_cube import BREAKDOWNS, SUMS
-from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, identities, twins
+from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
+from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, identities, twins
 from services.reporting.suppression import ALL, Address, Cell, Linked, protect, suppress_table
 from services.reporting.tables import CatalogueProgramme
 
@@ -242,17 +243,52 @@ async def _companies(session: AsyncSession, selection: Selection) -> dict[str, i
     return {kind: found.get(kind, 0) for kind in ("commercial", "social-economy")}
 
 
-TRENDS = {  # series -> (the date it is counted by, an extra condition)
-    "referrals": ("p.referred_on", "true"),
-    "starts": ("p.entered_on", "p.started"),
-    "exits": ("p.left_on", "true"),
-    "employed-upon-leaving": ("p.left_on", "p.employed_upon_leaving"),
-}
-
-
 async def monthly_trends(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, dict[str, object]]:
     """People per calendar month in each series (referred, started, left, employed upon leaving), small counts
     hidden so that neither a month nor the series' total gives one away."""
+    if _in_whole_months(selection):
+        rows = await _months_ahead(session, selection)
+    else:
+        rows = await _months_over_rows(session, selection)
+    counts: dict[str, dict[str, int]] = {series: {} for series in TRENDS}
+    for row in rows:
+        counts[str(row["series"])][str(row["month"])] = int(row["n"])
+    return {
+        series: {
+            month: cell.value for month, cell in suppress_table(dict(sorted(months.items())), min_cell).cells.items()
+        }
+        for series, months in counts.items()
+    }
+
+
+def _in_whole_months(selection: Selection) -> bool:
+    """True if the period starts on a first and ends on a last day of a month (or is open)."""
+    starts = selection.start is None or selection.start.day == 1
+    ends = selection.end is None or selection.end.day == monthrange(selection.end.year, selection.end.month)[1]
+    return starts and ends
+
+
+async def _months_ahead(session: AsyncSession, selection: Selection) -> Sequence[Any]:
+    """Each series' months summed from the kept counts (services.reporting.figure_cube)."""
+    conditions = ["c.programme_id = :programme"]
+    params: dict[str, Any] = {"programme": selection.programme_id}
+    for name, value, condition in (
+        ("start", selection.start, "c.month >= :start"),
+        ("end", selection.end, "c.month <= :end"),
+        ("subproject", selection.subproject_id, "c.subproject_id = :subproject"),
+        ("municipality", selection.municipality, "c.municipality = :municipality"),
+    ):
+        if value is not None:
+            conditions.append(condition)
+            params[name] = value
+    where = " AND ".join(conditions)  # fixed conditions; the values are bound
+    months = f"to_char(c.month, 'YYYY-MM') AS month, sum(c.n) AS n FROM {TRENDS_TABLE} c WHERE {where}"
+    query = text(f"SELECT c.series, {months} GROUP BY 1, 2 HAVING sum(c.n) > 0")
+    return (await session.exec(query, params=params)).mappings().all()  # type: ignore[call-overload,no-any-return]
+
+
+async def _months_over_rows(session: AsyncSession, selection: Selection) -> Sequence[Any]:
+    """Each series' months counted over the participants' rows, for any period."""
     where, params = Selection(
         selection.programme_id, subproject_id=selection.subproject_id, municipality=selection.municipality
     ).where()
@@ -268,13 +304,4 @@ async def monthly_trends(session: AsyncSession, selection: Selection, *, min_cel
             f" WHERE {where} AND {column} IS NOT NULL AND {condition}{window} GROUP BY 2"
         )
     params |= {k: v for k, v in (("start", selection.start), ("end", selection.end)) if v is not None}
-    rows = (await session.exec(text(" UNION ALL ".join(parts)), params=params)).mappings().all()  # type: ignore[call-overload]
-    counts: dict[str, dict[str, int]] = {series: {} for series in TRENDS}
-    for row in rows:
-        counts[str(row["series"])][str(row["month"])] = int(row["n"])
-    return {
-        series: {
-            month: cell.value for month, cell in suppress_table(dict(sorted(months.items())), min_cell).cells.items()
-        }
-        for series, months in counts.items()
-    }
+    return (await session.exec(text(" UNION ALL ".join(parts)), params=params)).mappings().all()  # type: ignore[call-overload,no-any-return]

@@ -32,7 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.catalogue import HANDLERS as CATALOGUE_HANDLERS
 from services.reporting.figure_cube import TABLE as CUBE
-from services.reporting.figure_cube import cube_for_rebuild, ensure_cube
+from services.reporting.figure_cube import TRENDS_TABLE, cube_for_rebuild, ensure_cube
 from services.reporting.handlers import HANDLERS
 from services.reporting.settings import ReportingSettings
 from services.reporting.tables import ParticipantProgress
@@ -288,8 +288,9 @@ async def _switch(live: AsyncEngine, replay: _Replay, partitions: list[TopicPart
                 await conn.execute(text(f'ALTER INDEX public."{current}" RENAME TO "{name}"'))
         # the fresh counts with the fresh table; the replaced table keeps nothing any more
         await conn.execute(text(f"DROP TRIGGER IF EXISTS figure_count_kept ON public.{TABLE}_replaced"))
-        await conn.execute(text(f"DROP TABLE IF EXISTS public.{CUBE}"))
-        await conn.execute(text(f"ALTER TABLE {SCHEMA}.{CUBE} SET SCHEMA public"))
+        for kept in (CUBE, TRENDS_TABLE):
+            await conn.execute(text(f"DROP TABLE IF EXISTS public.{kept}"))
+            await conn.execute(text(f"ALTER TABLE {SCHEMA}.{kept} SET SCHEMA public"))
         await conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
 
 

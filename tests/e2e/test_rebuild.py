@@ -25,6 +25,7 @@ from tests.fixtures.simulation import simulation_catalogue, until_intake_knows
 pytestmark = pytest.mark.stack
 ROWS = "SELECT * FROM {table} ORDER BY participant_id"
 # the figures' kept counts, cell by cell (a cell everyone has left holds zeros: not a difference)
+MONTHS = "SELECT * FROM trend_count WHERE n <> 0 ORDER BY programme_id, series, month, subproject_id, municipality"
 CELLS = (
     "SELECT * FROM figure_count WHERE n <> 0"
     " ORDER BY programme_id, period_by, half_year, subproject_id, municipality, dimension, category, complete"
@@ -39,10 +40,10 @@ async def _rows(stack: Stack, table: str) -> list[dict[str, Any]]:
         await conn.close()
 
 
-async def _cells(stack: Stack) -> list[dict[str, Any]]:
+async def _cells(stack: Stack, query: str = CELLS) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(stack.postgres.dsn("reporting"))
     try:
-        return [dict(r) for r in await conn.fetch(CELLS)]
+        return [dict(r) for r in await conn.fetch(query)]
     finally:
         await conn.close()
 
@@ -80,7 +81,7 @@ async def test_the_rebuilt_projection_equals_the_live_one_and_the_service_answer
     await eventually(lambda: _quiet(stack), timeout=60)
     live = await _rows(stack, "participant_progress")
     assert len(live) >= 12
-    kept = await _cells(stack)
+    kept, months = await _cells(stack), await _cells(stack, MONTHS)
 
     operator = stack.token(role="operator", programmes=[programme])
     answers: list[int] = []
@@ -111,6 +112,7 @@ async def test_the_rebuilt_projection_equals_the_live_one_and_the_service_answer
     assert [{k: v for k, v in c.items() if k != "last_event_at"} for c in await _cells(stack)] == [
         {k: v for k, v in c.items() if k != "last_event_at"} for c in kept
     ]
+    assert await _cells(stack, MONTHS) == months
     assert rebuilt.participants == len(live) and rebuilt.events > len(live)
     assert answers and set(answers) == {200}  # the service answered all through
     assert any("events" in line and "/s" in line for line in said)  # progress: done, rate, time left

@@ -151,3 +151,31 @@ async def test_the_counts_are_made_again_only_when_the_definitions_change(cohort
         assert await ensure_cube(conn) is True
         assert (await conn.execute(text("SELECT hash FROM figure_count_definition"))).scalar() == definitions_hash()
     assert (await cohort.values())["participants"] == 1
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        {},
+        {"start": date(2026, 1, 1), "end": date(2026, 3, 31)},
+        {"municipality": "751"},
+        {"subproject_id": "sub", "start": date(2025, 9, 1)},
+    ],
+    ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "all",
+)
+async def test_the_monthly_series_kept_answer_as_counting_the_rows(
+    cohort: Cohort, monkeypatch: pytest.MonkeyPatch, selection: dict[str, Any]
+) -> None:
+    await a_varied_cohort(cohort)
+
+    async def series() -> dict[str, dict[str, object]]:
+        async with cohort.db() as session:
+            chosen = figures_report.Selection(cohort.programme, **selection)
+            return await figures_report.monthly_trends(session, chosen, min_cell=1)
+
+    ahead = await series()
+    with monkeypatch.context() as m:
+        m.setattr(figures_report, "_in_whole_months", lambda _selection: False)
+        counted = await series()
+    assert ahead == counted
+    assert ahead["starts"] or selection  # the cohort started in January 2026

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,7 +20,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.intake import catalogue
 from services.intake.audit import audit
 from services.intake.domain import Referral, format_case_reference, referral_registered
-from services.intake.keys import key_row
 from services.intake.queries import case_ended
 from services.intake.tables import Participant, ParticipantKey, PendingCommand, TimelineEntry
 from services.intake.vault import Vault
@@ -49,7 +48,7 @@ _EXISTING_OR_NEXT_NUMBER = text(
 
 async def register_referral(
     session: AsyncSession, *, vault: Vault, referral: Referral, principal: Principal, today: date
-) -> Participant | Rejection:
+) -> Registered | Rejection:
     """Store the participant (personal data encrypted) and publish referral.registered through the outbox.
 
     A citizen whose case in the programme has ended is referred again as the same participant. One whose case is
@@ -88,36 +87,65 @@ async def register_referral(
     )
     contact = asdict(referral.contact)
     key, wrapped = vault.new_key(participant_id)  # the participant's own key: destroying it erases their data
-    participant = Participant(
-        id=participant_id,
-        case_reference=fact.case_reference,
-        programme_id=fact.programme_id,
-        subproject_id=fact.subproject_id,
-        municipality=fact.municipality,
-        caseworker_subject=principal.subject,
-        caseworker_email=fact.caseworker_email,
-        cpr_hash=cpr_hash,
-        cpr_encrypted=key.encrypt(referral.cpr.digits),
-        name_encrypted=key.encrypt(referral.name),
-        contact_encrypted=key.encrypt(json.dumps(contact)) if any(contact.values()) else None,
-        legal_basis=referral.legal_basis,
-        consent_text_version=referral.consent_text_version,
-        consent_given_on=(referral.consent_given_on or fact.referred_on) if referral.legal_basis == "consent" else None,
-        referred_on=fact.referred_on,
-        characteristics=fact.model_dump(mode="json", exclude={"participant_id", "case_reference", "caseworker_email"}),
+    now = datetime.now(UTC)
+    consent_given_on = (referral.consent_given_on or fact.referred_on) if referral.legal_basis == "consent" else None
+    # The rows as values, not models: every value is checked already, and building and dumping the models was a
+    # tenth of a referral's CPU (bench/intake.py, py-spy).
+    row = _PARTICIPANT_DEFAULTS | {
+        "id": participant_id,
+        "case_reference": fact.case_reference,
+        "programme_id": fact.programme_id,
+        "subproject_id": fact.subproject_id,
+        "municipality": fact.municipality,
+        "caseworker_subject": principal.subject,
+        "caseworker_email": fact.caseworker_email,
+        "cpr_hash": cpr_hash,
+        "cpr_encrypted": key.encrypt(referral.cpr.digits),
+        "name_encrypted": key.encrypt(referral.name),
+        "contact_encrypted": key.encrypt(json.dumps(contact)) if any(contact.values()) else None,
+        "legal_basis": referral.legal_basis,
+        "consent_text_version": referral.consent_text_version,
+        "consent_given_on": consent_given_on,
+        "referred_on": fact.referred_on,
+        "characteristics": fact.model_dump(mode="json", exclude=_NOT_CHARACTERISTICS),
         # a re-entry keeps the first entry (one record for the fund)
-        entered_on=existing.entered_on if existing is not None else None,
-    )
+        "entered_on": existing.entered_on if existing is not None else None,
+        "created_at": now,
+    }
+    wrapped_key = {
+        "participant_id": participant_id,
+        "master_key_id": wrapped.master_key_id,
+        "wrapped_key": wrapped.wrapped,
+        "created_at": now,
+    }
     try:
-        statement, params = _stage_with_its_event(participant, key_row(participant_id, wrapped), fact)
+        statement, params = _stage_with_its_event(row, wrapped_key, fact)
         await session.exec(statement, params=params)  # type: ignore[call-overload]
     except IntegrityError as exc:  # a concurrent referral of the same citizen won the race: one participant
         raise Refused(already_referred(None)) from exc
-    return participant
+    return Registered(participant_id, case_reference, fact.programme_id)
+
+
+@dataclass(frozen=True)
+class Registered:
+    """The participant a referral registered: their id, the case reference to quote, the programme."""
+
+    id: UUID
+    case_reference: str
+    programme_id: str
+
+
+_NOT_CHARACTERISTICS = {"participant_id", "case_reference", "caseworker_email"}
+# a participant row's defaults, for the columns a referral does not set
+_PARTICIPANT_DEFAULTS: dict[str, Any] = {
+    name: field.default
+    for name, field in Participant.model_fields.items()
+    if field.default_factory is None and not field.is_required()
+}
 
 
 def _stage_with_its_event(
-    participant: Participant, key: ParticipantKey, fact: ReferralRegistered
+    participant: dict[str, Any], key: dict[str, Any], fact: ReferralRegistered
 ) -> tuple[Executable, dict[str, Any]]:
     """One statement, one round trip: the participant's row, their wrapped key and referral.registered in the outbox.
 
@@ -126,8 +154,8 @@ def _stage_with_its_event(
     """
     staged = outbox_values(to_event(fact, source=SOURCE), topic=REGISTRY.topic_of(ReferralRegistered))
     params = (
-        {f"p_{k}": v for k, v in participant.model_dump().items()}
-        | {f"k_{k}": v for k, v in key.model_dump().items()}
+        {f"p_{k}": v for k, v in participant.items()}
+        | {f"k_{k}": v for k, v in key.items()}
         | {f"o_{k}": v for k, v in staged.items()}
     )
     return _stage_statement(), params

@@ -12,7 +12,7 @@ from services.intake.cpr import parse_cpr
 from services.intake.domain import Referral
 from services.intake.entry import entry_handlers
 from services.intake.erasure import erase
-from services.intake.handlers import HANDLERS, register_referral
+from services.intake.handlers import HANDLERS, Registered, register_referral
 from services.intake.tables import Participant
 from services.intake.vault import Vault
 from shared.auth import Principal
@@ -45,7 +45,7 @@ def vault() -> Vault:
     return fresh_vault()
 
 
-async def referred(db: SessionMaker, vault: Vault, *, months_unemployed: int) -> Participant:
+async def referred(db: SessionMaker, vault: Vault, *, months_unemployed: int) -> Registered:
     referral = Referral(
         cpr=parse_cpr(CPR),
         name="Asta Testesen",
@@ -65,7 +65,7 @@ async def referred(db: SessionMaker, vault: Vault, *, months_unemployed: int) ->
         outcome = await register_referral(
             session, vault=vault, referral=referral, principal=CASEWORKER, today=date(2026, 3, 2)
         )
-    assert isinstance(outcome, Participant)
+    assert isinstance(outcome, Registered)
     return outcome
 
 
@@ -76,7 +76,7 @@ async def consume(db: SessionMaker, vault: Vault, fact: Contract) -> None:
     assert await consumer.apply(db, event, topic=topic_for("intake", event))
 
 
-async def entries(db: SessionMaker, participant: Participant) -> list[dict[str, object]]:
+async def entries(db: SessionMaker, participant: Registered) -> list[dict[str, object]]:
     return [r.data for r in await outbox_rows(db, participant.id) if r.type == "participant.entered"]
 
 

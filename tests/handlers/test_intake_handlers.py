@@ -15,8 +15,7 @@ import pytest
 
 from services.intake.cpr import parse_cpr
 from services.intake.domain import Referral
-from services.intake.handlers import issue_command, register_referral
-from services.intake.tables import Participant
+from services.intake.handlers import Registered, issue_command, register_referral
 from services.intake.vault import Vault, WrappedKey
 from shared.auth import Principal
 from shared.contracts import (
@@ -81,13 +80,13 @@ async def issued(db: SessionMaker, command: AboutParticipant) -> CloudEvent:
         return await issue_command(session, command=command, principal=CASEWORKER)
 
 
-async def registered(db: SessionMaker, vault: Vault, referral: Referral) -> Participant:
+async def registered(db: SessionMaker, vault: Vault, referral: Referral) -> Registered:
     outcome = await attempted(db, vault, referral)
-    assert isinstance(outcome, Participant), outcome
+    assert isinstance(outcome, Registered), outcome
     return outcome
 
 
-async def attempted(db: SessionMaker, vault: Vault, referral: Referral) -> Participant | Rejection:
+async def attempted(db: SessionMaker, vault: Vault, referral: Referral) -> Registered | Rejection:
     async with unit_of_work(db) as session:
         return await register_referral(session, vault=vault, referral=referral, principal=CASEWORKER, today=TODAY)
 

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.followup import messages
-from services.followup.polling import BATCH, Sender, retry_after
+from services.followup.polling import Sender, retry_after
 from services.followup.tables import ErasureNotice
 from shared.contracts import ErasureBasis, ParticipantErased
 from shared.db import unit_of_work
@@ -80,22 +80,7 @@ class NoticeSender(Sender):
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Claim and send every due notice once; returns how many were sent."""
-        now = now or datetime.now(UTC)
-        sent = 0
-        while True:
-            async with unit_of_work(self._sessions) as session:
-                claimed = (
-                    (await session.exec(CLAIM_DUE.bindparams(lease=self._lease, now=now, batch=BATCH)))  # type: ignore[call-overload]
-                    .mappings()
-                    .all()
-                )
-            for notice in claimed:
-                try:
-                    sent += await self._send(notice, now)
-                except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others; its lease expires
-                    log.warning("erasure notice failed", participant=str(notice["participant_id"]), error=repr(exc))
-            if len(claimed) < BATCH:
-                return sent
+        return await self._each_claimed(CLAIM_DUE, now or datetime.now(UTC), self._send)
 
     async def _send(self, notice: Mapping[str, Any], now: datetime) -> int:
         participant_id: UUID = notice["participant_id"]

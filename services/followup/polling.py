@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import TextClause
 
 from services.followup.mailer import Mailer
-from shared.db import SessionMaker
+from shared.db import SessionMaker, unit_of_work
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -53,3 +56,21 @@ class Sender:
     async def send_due(self, now: datetime | None = None) -> int:
         """Send what is due now; how many were sent."""
         raise NotImplementedError
+
+    async def _each_claimed(
+        self, claim: TextClause, now: datetime, one: Callable[[Mapping[str, Any], datetime], Awaitable[int]]
+    ) -> int:
+        """Claim due rows a batch at a time, each under a lease, and do each one; a row that fails is logged by its
+        first column (an id) and left to its lease, so it cannot stop the others. How many were sent."""
+        sent = 0
+        while True:
+            async with unit_of_work(self._sessions) as session:
+                bound = claim.bindparams(lease=self._lease, now=now, batch=BATCH)
+                claimed = (await session.exec(bound)).mappings().all()  # type: ignore[call-overload]
+            for row in claimed:
+                try:
+                    sent += await one(row, now)
+                except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others; its lease expires
+                    log.warning(f"{self.what} failed", row=str(next(iter(row.values()))), error=repr(exc))
+            if len(claimed) < BATCH:
+                return sent

@@ -9,15 +9,16 @@ server's acceptance and that commit sends the reminder again once the lease expi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.followup import messages, schedule
 from services.followup.handlers import SOURCE, close
-from services.followup.polling import BATCH, Sender, retry_after
+from services.followup.polling import Sender, retry_after
 from services.followup.tables import CatalogueSubproject, Deadline, FollowupCase, OverdueCase
 from shared import contracts
 from shared.contracts import Check
@@ -56,21 +57,10 @@ class ReminderSender(Sender):
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Claim and carry out every due step once; returns how many reminders were sent."""
-        now = now or datetime.now(UTC)
-        sent = 0
-        while True:
-            async with unit_of_work(self._sessions) as session:
-                claimed = (
-                    await session.exec(CLAIM_DUE.bindparams(lease=self._lease, now=now, batch=BATCH))  # type: ignore[call-overload]
-                ).scalars()
-                ids = [int(i) for i in claimed]
-            for deadline_id in ids:
-                try:
-                    sent += await self._carry_out(deadline_id, now)
-                except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
-                    log.warning("reminder step failed", deadline=deadline_id, error=repr(exc))
-            if len(ids) < BATCH:
-                return sent
+        return await self._each_claimed(CLAIM_DUE, now or datetime.now(UTC), self._claimed)
+
+    async def _claimed(self, claimed: Mapping[str, Any], now: datetime) -> int:
+        return await self._carry_out(int(claimed["id"]), now)
 
     async def _carry_out(self, deadline_id: int, now: datetime) -> int:
         async with self._sessions() as session:

@@ -84,7 +84,8 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         f"  export PROVIDER={provider}",
         "An operator token (the seed's programmes):",
         f"  export OPERATOR_TOKEN={operator}",
-        "An administrator token (the catalogue on enrolment, /catalogue/...; the audit log, access requests):",
+        "An administrator token (the catalogue on enrolment, /catalogue/...; the audit log, access requests, erasure,"
+        " the fund's participant extract /extract/participants.csv):",
         f"  export ADMIN={administrator}",
         "The data protection officer (intake's /audit, /audit.csv, /participants/{id}/access-request):",
         f"  export DPO={dpo}",

@@ -4,12 +4,13 @@ Records are applied in the order they were polled, so each partition's order hol
 batch is kept: the records before it are applied again together, the failing one is settled on its own (retried,
 waited for or parked: shared/dead_letter.py) and the rest go on as a batch. A record that waits for a fact from
 another topic (AwaitingFact) steps aside, with the rest of its partition, until the others are through: the fact it
-waits for may be in the same poll.
+waits for may be in the same poll. If it has still not come after a moment, the partition is rewound to the record,
+to be read again with a later poll: waiting on, the consumer would fetch nothing new, the fact included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -19,10 +20,12 @@ from sqlalchemy import text
 
 from shared.consumer import AwaitingFact, Consumer
 from shared.db import SessionMaker, unit_of_work
-from shared.dead_letter import settle
+from shared.dead_letter import FactStillAwaited, settle
 from shared.envelope import CloudEvent
 
 PolledRecord: TypeAlias = ConsumerRecord[Any, Any]
+Rewind: TypeAlias = Callable[[PolledRecord], None]  # read a record's partition again from it, with a later poll
+FACT_WAITS = 3  # about 1.75 s waiting for a fact in the poll's own time, then the record is read again later
 
 
 def event_of(record: PolledRecord) -> CloudEvent:
@@ -42,14 +45,18 @@ class BatchConsumer:
     sessions: SessionMaker
     broker: KafkaBroker
 
-    async def consume(self, records: Sequence[PolledRecord]) -> None:
-        """Apply the records; those waiting for a fact go last, waited for as an outage is."""
+    async def consume(self, records: Sequence[PolledRecord], rewind: Rewind | None = None) -> None:
+        """Apply the records; those waiting for a fact go last, waited for a moment. One whose fact has still not
+        come is rewound (`rewind`: its partition is read again from it with a later poll, which can bring the fact),
+        or without `rewind` waited for as an outage is."""
         waiting = await self._apply(list(records), step_aside=True)
         if waiting:
-            await self._apply(waiting, step_aside=False)
+            await self._apply(waiting, step_aside=False, rewind=rewind)
 
-    async def _apply(self, records: list[PolledRecord], *, step_aside: bool) -> list[PolledRecord]:
-        """Apply the records in order; returns those that stepped aside, in their order."""
+    async def _apply(
+        self, records: list[PolledRecord], *, step_aside: bool, rewind: Rewind | None = None
+    ) -> list[PolledRecord]:
+        """Apply the records in order; returns those that stepped aside (or were rewound), in their order."""
         aside: list[PolledRecord] = []
         blocked: set[tuple[str, int]] = set()
         while records:
@@ -71,7 +78,13 @@ class BatchConsumer:
                 blocked.add(_partition(failed))
                 aside.append(failed)
             else:
-                await self._settle(failed, error)
+                try:
+                    await self._settle(failed, error, fact_waits=FACT_WAITS if rewind else None)
+                except FactStillAwaited:
+                    assert rewind is not None  # only raised where there is one
+                    rewind(failed)  # it and the rest of its partition come again, with whatever came meanwhile
+                    blocked.add(_partition(failed))
+                    aside.append(failed)
             records = ready[at + 1 :]
         return aside
 
@@ -94,8 +107,10 @@ class BatchConsumer:
             return at, exc
         return None
 
-    async def _settle(self, record: PolledRecord, failed_with: Exception | None) -> None:
+    async def _settle(self, record: PolledRecord, failed_with: Exception | None, fact_waits: int | None = None) -> None:
         async def attempt() -> None:
             await self.consumer.apply(self.sessions, event_of(record), topic=record.topic)
 
-        await settle(self.broker, record, attempt, service=self.consumer.name, failed_with=failed_with)
+        await settle(
+            self.broker, record, attempt, service=self.consumer.name, failed_with=failed_with, fact_waits=fact_waits
+        )

@@ -35,11 +35,13 @@ async def settle(
     failed_with: Exception | None = None,
     retries: int = 3,
     backoff_seconds: float = 0.2,
+    fact_waits: int | None = None,
 ) -> None:
     """Apply one record on its own: retried after a bug, waited for through an outage, else parked on its DLT.
 
     `failed_with` is the error of a try already made (in its poll's batch): it counts as the first attempt.
-    Raises OutageOutlasted when an outage outlasts the waiting: the record is then delivered again.
+    Raises OutageOutlasted when an outage outlasts the waiting: the record is then delivered again; and
+    FactStillAwaited after `fact_waits` waits for a fact from another topic, where the caller can read it again later.
     """
     failures = outages = 0
     error = failed_with
@@ -55,6 +57,8 @@ async def settle(
             return
         if is_outage(error):
             outages += 1
+            if fact_waits is not None and outages > fact_waits and _awaits_fact(error):
+                raise FactStillAwaited("the fact has not come: the record is read again with a later poll") from error
             if outages > OUTAGE_ATTEMPTS:
                 raise OutageOutlasted("still failing; the record will be delivered again") from error
             await _wait_out(error, outages)
@@ -70,6 +74,20 @@ async def settle(
 
 OUTAGE_ATTEMPTS = 8  # about 40 s of pauses, far below the consumer's max.poll.interval of 5 minutes
 OUTAGE_MAX_PAUSE = 8.0
+
+
+def _awaits_fact(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, AwaitingFact):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class FactStillAwaited(Exception):
+    """A record still waits for a fact from another topic: it goes back to be read with a later poll, which can bring
+    the fact (waiting where it is, the consumer would fetch nothing new)."""
 
 
 class OutageOutlasted(Exception):

@@ -16,7 +16,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.batch_consumer import BatchConsumer, PolledRecord
+from shared.batch_consumer import FACT_WAITS, BatchConsumer, PolledRecord
 from shared.consumer import AwaitingFact, Consumer
 from shared.db import SessionMaker, unit_of_work
 from shared.dead_letter import OutageOutlasted
@@ -164,6 +164,28 @@ async def test_a_record_waiting_for_a_fact_in_the_same_poll_lets_it_through_and_
         poll.record(2, key=fact),
     ]
     await consumer_for(poll, db, parking).consume(records)
+    assert await applied(db, poll) == [other, fact, waiting, behind]
+    assert parking.parked == []
+
+
+async def test_a_record_whose_fact_has_not_come_is_read_again_later_and_the_others_are_applied(
+    db: SessionMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("shared.dead_letter.OUTAGE_MAX_PAUSE", 0.01)
+    poll, parking = Poll(), Parking()
+    fact, waiting, behind, other = a_key(), a_key(), a_key(), a_key()
+    records = [
+        poll.record(0, key=waiting, after=fact),  # its fact is not in this poll
+        poll.record(0, key=behind),
+        poll.record(1, key=other),
+    ]
+    rewound: list[PolledRecord] = []
+    await consumer_for(poll, db, parking).consume(records, rewound.append)
+    assert await applied(db, poll) == [other]  # the rest of the waiting one's partition waits with it
+    assert rewound == [records[0]]
+    assert attempts[waiting] == 2 + FACT_WAITS  # in the poll, again after the others, once after each wait
+    # the next poll brings the fact; the rewound partition is read again from the waiting record
+    await consumer_for(poll, db, parking).consume([poll.record(2, key=fact), records[0], records[1]], rewound.append)
     assert await applied(db, poll) == [other, fact, waiting, behind]
     assert parking.parked == []
 

@@ -73,6 +73,11 @@ POISON: dict[str, tuple[bytes, list[tuple[str, bytes]]]] = {
     "not json": (b"\x00\xff not json", [("ce_specversion", b"1.0")]),
     "no envelope": (b'{"participant_id": "x"}', []),
     "oversized": (b'{"pad": "' + b"x" * 70_000 + b'"}', [("ce_specversion", b"1.0")]),
+    # FastStream decodes every header before our code runs: this one must not stop the partition for ever
+    "a header that is not UTF-8": (
+        referral_event().value(),
+        [*((k, v.encode()) for k, v in referral_event().headers().items() if k != "ce_source"), ("ce_source", b"\xff")],
+    ),
 }
 
 

@@ -6,8 +6,6 @@ No route changes or deletes an entry (services.intake.audit).
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -24,6 +22,7 @@ from services.intake.tables import AuditEntry
 from shared.auth import Principal, require_role
 from shared.clock import COPENHAGEN
 from shared.db import unit_of_work
+from shared.downloads import csv_download
 
 router = APIRouter(tags=["audit"])
 AuditReader = Annotated[Principal, Depends(require_role("administrator", "data-protection-officer"))]
@@ -31,7 +30,6 @@ READ_AUDIT_LOG = "read-audit-log"
 LAST_ID = 2**63 - 1  # a bigint: a larger cursor is refused, not sent to PostgreSQL
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 30)  # far beyond any entry; keeps day + 1 a real date
 CSV_HEADINGS = ("id", "tidspunkt", "bruger", "roller", "handling", "deltager", "detaljer", "hash", "forrige hash")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Asked:
@@ -181,20 +179,9 @@ async def audit_log_csv(
 ) -> Response:
     """The audit log as CSV (semicolon-separated, with a byte-order mark, for Danish Excel); more in `Link: next`."""
     page, following = await _read(request, principal, asked, limit=limit, before=before, shape="csv")
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(CSV_HEADINGS)
+    rows: list[list[object]] = [list(CSV_HEADINGS)]
     for entry in (entry_out(e) for e in page):
         row = [entry.id, entry.at.astimezone(COPENHAGEN).isoformat(), entry.actor, " ".join(entry.roles)]
         row += [entry.action, entry.participant_id or "", entry.detail or "", entry.hash, entry.prev_hash]
-        writer.writerow([_cell(v) for v in row])
-    headers = {"Content-Disposition": 'attachment; filename="rummelig-audit-log.csv"'}
-    if following:
-        headers["Link"] = f'<{following}>; rel="next"'
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-
-
-def _cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: a user name like =HYPERLINK(...) is not run as a formula."""
-    shown = str(value)
-    return "'" + shown if shown.startswith(FORMULA_STARTS) else shown
+        rows.append([str(v) for v in row])  # as text, so that a user name like =HYPERLINK(...) is never run
+    return csv_download(rows, "rummelig-audit-log.csv", {"Link": f'<{following}>; rel="next"'} if following else None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import date
 from typing import Annotated, Any
@@ -24,6 +22,7 @@ from services.intake.vault import Vault
 from shared.auth import Principal, require_role
 from shared.contracts import CODE_PATTERN
 from shared.db import unit_of_work
+from shared.downloads import csv_download, xlsx_download
 from shared.fund_rules import half_year
 from shared.problems import problem_responses, refusal
 from shared.rejection import Rejection
@@ -32,7 +31,6 @@ router = APIRouter(tags=["administration"])
 Administrator = Annotated[Principal, Depends(require_role("administrator"))]
 EXTRACTED = "participant-extract"
 HALF_YEAR = r"^(19|20|21)\d{2}-(02|08)$"  # a year the fund can have run in: "0000-02" would start in year -1
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Period:
@@ -155,13 +153,7 @@ async def extract_csv(request: Request, principal: Administrator, asked: Asked) 
     """The extract as CSV (semicolon-separated, with a byte-order mark, as Danish Excel expects); audited."""
     if problem := asked.problem():
         return refusal(problem, 422)
-    out = io.StringIO()
-    csv.writer(out, delimiter=";").writerows(table(await _rows(request, principal, asked)))
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(asked, "csv")}"'},
-    )
+    return csv_download(table(await _rows(request, principal, asked)), _filename(asked, "csv"))
 
 
 @router.get("/extract/participants.xlsx", response_class=Response, responses=problem_responses(422))
@@ -175,13 +167,7 @@ async def extract_xlsx(request: Request, principal: Administrator, asked: Asked)
     sheet.title = "Deltagere"
     for row in table(await _rows(request, principal, asked)):
         sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{_filename(asked, "xlsx")}"'},
-    )
+    return xlsx_download(book, _filename(asked, "xlsx"))
 
 
 def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

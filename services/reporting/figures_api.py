@@ -3,8 +3,6 @@ numbers as numbers, hidden cells as "<5" or "x", a sheet of definitions and one 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,6 +15,7 @@ from services.reporting.figures_report import DIMENSIONS, PeriodBy, Selection, f
 from services.reporting.tables import CatalogueProgramme
 from shared.auth import Principal
 from shared.db import SessionMaker
+from shared.downloads import csv_download, xlsx_download
 from shared.fund_rules import half_year
 
 router = APIRouter(tags=["figures"])
@@ -36,7 +35,6 @@ DIMENSION_DA = {
     "gender": "køn",
     "age_band": "aldersgruppe",
 }
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Asked:
@@ -100,16 +98,7 @@ async def figures_json(request: Request, principal: Operator, asked: Query_) -> 
 async def figures_csv(request: Request, principal: Operator, asked: Query_) -> Response:
     """The figures as CSV (semicolon-separated, as Danish Excel expects)."""
     report = await asked.report(request, principal)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(HEADINGS)
-    writer.writerows(rows(report))
-    filename = f"rummelig-{report['programme_id']}.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),  # a byte-order mark, so that Excel reads the Danish letters right
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download([HEADINGS, *rows(report)], f"rummelig-{report['programme_id']}.csv")
 
 
 @router.get("/report/figures.xlsx", response_class=Response)
@@ -142,13 +131,7 @@ async def figures_xlsx(request: Request, principal: Operator, asked: Query_) -> 
         ("hændelser endnu ikke talt med", report["events_behind"]),
     ):
         freshness.append((label, value))
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="rummelig-{report["programme_id"]}.xlsx"'},
-    )
+    return xlsx_download(book, f"rummelig-{report['programme_id']}.xlsx")
 
 
 def rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, int | str]]:

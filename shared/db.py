@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
+from sqlalchemy import Executable, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as SqlAlchemySession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionMaker = async_sessionmaker[AsyncSession]
@@ -31,3 +34,10 @@ async def unit_of_work(sessions: SessionMaker) -> AsyncIterator[AsyncSession]:
 def asyncpg_dsn(url: str) -> str:
     """The plain libpq form of an SQLAlchemy asyncpg URL, for raw asyncpg connections."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def run(session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
+    """A statement SQLModel's exec does not type (text(), a bulk insert), in the session's transaction."""
+    # SQLModel marks execute() deprecated in favour of exec(), whose overloads take only ORM statements: SQLAlchemy's
+    # own execute is the typed way to run the rest.
+    return await SqlAlchemySession.execute(session, statement, params)

@@ -14,6 +14,7 @@ from shared.contracts import AgeBand, AgeBandEsfPlus
 UPON_LEAVING = timedelta(days=28)  # "upon leaving": within four weeks after the exit date
 SIX_MONTHS = 6  # the longer-term result: calendar months after the exit date
 EMPLOYED: frozenset[str] = frozenset({"ordinary-employment", "social-economy-employment", "self-employed"})
+EMPLOYED_AT_ENTRY: frozenset[str] = frozenset({"employed", "self-employed"})  # labour-market statuses at entry
 
 
 def add_months(day: date, months: int) -> date:

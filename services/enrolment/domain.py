@@ -4,22 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import TypeGuard, cast
 from uuid import UUID
 
 from shared import contracts
 from shared.rejection import Rejection
 
-ACTIVE = ("enrolled", "started")  # hold a seat
-LEFT = ("completed", "dropped-out")  # left a course: enrolling again is a re-entry
-PLACED = (*ACTIVE, "waiting")  # hold a seat or a place on the waiting list
+
+class ParticipationStatus(StrEnum):
+    """Where a participation stands: stored as these values in participation.status, a CHECK keeping them."""
+
+    WAITING = "waiting"
+    ENROLLED = "enrolled"
+    STARTED = "started"
+    COMPLETED = "completed"
+    DROPPED_OUT = "dropped-out"
+    WITHDRAWN = "withdrawn"
+
+
+ACTIVE = (ParticipationStatus.ENROLLED, ParticipationStatus.STARTED)  # hold a seat
+LEFT = (ParticipationStatus.COMPLETED, ParticipationStatus.DROPPED_OUT)  # left a course: enrolling again is a re-entry
+PLACED = (*ACTIVE, ParticipationStatus.WAITING)  # hold a seat or a place on the waiting list
 
 
 @dataclass(frozen=True)
 class ParticipationState:
     """What enrolment knows of one participant's participation."""
 
-    status: str  # enrolled | started | completed | dropped-out | withdrawn
+    status: str  # a ParticipationStatus (a str, so a state reads as plainly as the row it comes from)
     course_id: str
     started_on: date | None
     enrolled_on: date | None = None
@@ -120,7 +133,7 @@ def enrol(
 
 def start(state: ParticipationState | None, cmd: contracts.RecordStart) -> contracts.ParticipationStarted | Rejection:
     """Record the start of an enrolled participant."""
-    if state is None or state.status != "enrolled":
+    if state is None or state.status != ParticipationStatus.ENROLLED:
         return Rejection("not-enrolled", "only an enrolled participant who has not started can start")
     if state.enrolled_on and cmd.started_on < state.enrolled_on:
         return Rejection("before-enrolment", "the start date is before the enrolment date")
@@ -133,7 +146,7 @@ def complete(
     state: ParticipationState | None, cmd: contracts.RecordCompletion
 ) -> contracts.ParticipationCompleted | Rejection:
     """Record a completion; the completion date is the leaving date and cannot precede the start."""
-    if state is None or state.status != "started":
+    if state is None or state.status != ParticipationStatus.STARTED:
         return Rejection("not-started", "only a participant who has started can complete")
     if state.started_on and cmd.completed_on < state.started_on:
         return Rejection("before-start", "the completion date is before the start date")
@@ -161,7 +174,7 @@ def withdraw(
     """An enrolled or waiting participant withdrew before starting (one who started completes or drops out)."""
     if state is None or state.status not in PLACED:
         return Rejection("not-enrolled", "only an enrolled participant who has not started can withdraw")
-    if state.status == "started":
+    if state.status == ParticipationStatus.STARTED:
         return Rejection("already-started", "the participant has started: record a completion or a drop-out instead")
     if state.enrolled_on and cmd.withdrawn_on < state.enrolled_on:
         return Rejection("before-enrolment", "the withdrawal date is before the enrolment date")
@@ -174,7 +187,7 @@ def correct_start(
     state: ParticipationState | None, cmd: contracts.CorrectStart, today: date
 ) -> contracts.StartCorrected | Rejection:
     """A corrected start date: on or after the enrolment, on or before the leaving, not in the future."""
-    if state is None or state.started_on is None or state.status not in ("started", *LEFT):
+    if state is None or state.started_on is None or state.status not in (ParticipationStatus.STARTED, *LEFT):
         return Rejection("not-started", "only the start of a participant who has started can be corrected")
     if cmd.started_on > today:
         return Rejection("in-the-future", "the corrected start date is in the future")
@@ -222,7 +235,7 @@ def correct_drop_out_reason(
     state: ParticipationState | None, cmd: contracts.CorrectDropOutReason
 ) -> contracts.DropOutReasonCorrected | Rejection:
     """A corrected drop-out reason, for a participant who dropped out."""
-    if state is None or state.status != "dropped-out" or state.drop_out_reason is None:
+    if state is None or state.status != ParticipationStatus.DROPPED_OUT or state.drop_out_reason is None:
         return Rejection("not-dropped-out", "only the reason of a drop-out can be corrected")
     if cmd.drop_out_reason == state.drop_out_reason:
         return Rejection("no-change", "the drop-out reason on record is already that reason")
@@ -239,7 +252,7 @@ def frees_a_seat(
     fact: Fact, previous_status: str | None
 ) -> TypeGuard[contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut]:
     """A withdrawal, or a drop-out before the start, of someone who held a seat frees it for the waiting list."""
-    return previous_status == "enrolled" and isinstance(
+    return previous_status == ParticipationStatus.ENROLLED and isinstance(
         fact, contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut
     )
 
@@ -279,13 +292,13 @@ Fact = (
 )
 
 
-def next_status(fact: Fact) -> str:
+def next_status(fact: Fact) -> ParticipationStatus:
     """The participation status a fact leads to; a correction keeps the status it finds (KeyError here)."""
     return {
-        contracts.EnrolmentConfirmed: "enrolled",
-        contracts.EnrolmentWaitlisted: "waiting",
-        contracts.ParticipationStarted: "started",
-        contracts.ParticipationCompleted: "completed",
-        contracts.ParticipationDroppedOut: "dropped-out",
-        contracts.ParticipationWithdrawn: "withdrawn",
+        contracts.EnrolmentConfirmed: ParticipationStatus.ENROLLED,
+        contracts.EnrolmentWaitlisted: ParticipationStatus.WAITING,
+        contracts.ParticipationStarted: ParticipationStatus.STARTED,
+        contracts.ParticipationCompleted: ParticipationStatus.COMPLETED,
+        contracts.ParticipationDroppedOut: ParticipationStatus.DROPPED_OUT,
+        contracts.ParticipationWithdrawn: ParticipationStatus.WITHDRAWN,
     }[type(fact)]

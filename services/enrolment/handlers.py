@@ -9,7 +9,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment import domain
+from services.enrolment import SOURCE, domain
+from services.enrolment.domain import ParticipationStatus
 from services.enrolment.tables import Course, Participation, Referral, Subproject
 from shared import contracts
 from shared.clock import today_in_copenhagen
@@ -19,7 +20,6 @@ from shared.outbox import publish
 from shared.rejection import Rejection
 from shared.topics import PARTICIPATION_EVENTS
 
-SOURCE = "rummelig/enrolment"
 # How long an enrolment waits for its participant's referral, which intake published first on the referral topic.
 REFERRAL_GRACE = timedelta(minutes=10)
 
@@ -159,7 +159,7 @@ async def _seats(session: AsyncSession, course_id: str) -> domain.CourseSeats | 
         capacity=course.capacity,
         taken=sum(int(counts.get(status, 0)) for status in domain.ACTIVE),
         waiting_list_open=course.waiting_list_open,
-        waiting=int(counts.get("waiting", 0)),
+        waiting=int(counts.get(ParticipationStatus.WAITING, 0)),
         ends_on=course.ends_on,
         target_groups=tuple(subproject.target_groups) if subproject else (),
         municipalities=tuple(subproject.municipalities) if subproject else (),
@@ -193,7 +193,7 @@ async def _promote_first_waiting(session: AsyncSession, course_id: str, freed_on
     first = (
         await session.exec(
             select(Participation)
-            .where(Participation.course_id == course_id, Participation.status == "waiting")
+            .where(Participation.course_id == course_id, Participation.status == ParticipationStatus.WAITING)
             .order_by(col(Participation.waiting_number))
             .limit(1)
             .with_for_update()
@@ -204,7 +204,8 @@ async def _promote_first_waiting(session: AsyncSession, course_id: str, freed_on
     promoted = domain.promote(seats, first.participant_id, freed_on, first.waitlisted_on, re_entry=first.re_entry)
     if promoted is None:
         return
-    first.status, first.enrolled_on, first.updated_at = "enrolled", promoted.enrolled_on, datetime.now(UTC)
+    first.status = ParticipationStatus.ENROLLED
+    first.enrolled_on, first.updated_at = promoted.enrolled_on, datetime.now(UTC)
     # Caused by the command that freed the seat: the promoted participant's timeline shows why.
     publish(session, promoted, source=SOURCE, cause=cause, topic=PARTICIPATION_EVENTS)
 

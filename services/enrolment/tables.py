@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, DateTime
+from sqlalchemy import BigInteger, Column, DateTime, Enum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from services.enrolment.domain import ParticipationStatus
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
@@ -20,6 +22,19 @@ def _now() -> datetime:
 
 def _tz() -> Any:
     return Column(DateTime(timezone=True), nullable=False)
+
+
+def _one_of(values: type[StrEnum], name: str) -> Any:
+    """A varchar(20) holding one of a StrEnum's values (not its member names), kept to them by a CHECK constraint."""
+    checked = Enum(
+        values,
+        name=name,  # the constraint's name
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+    return Column(checked, nullable=False)
 
 
 class Programme(SQLModel, table=True):
@@ -151,7 +166,7 @@ class Participation(SQLModel, table=True):
 
     participant_id: UUID = Field(primary_key=True)
     course_id: str = Field(max_length=50, index=True, foreign_key="course.id")
-    status: str = Field(max_length=20)  # waiting | enrolled | started | completed | dropped-out | withdrawn
+    status: ParticipationStatus = Field(sa_column=_one_of(ParticipationStatus, "ck_participation_status"))
     enrolled_on: date | None = None
     waitlisted_on: date | None = None
     waiting_number: int | None = None  # arrival order on the course's waiting list

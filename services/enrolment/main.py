@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.enrolment import api, catalogue_api
+from services.enrolment import api
+from services.enrolment.catalogue import api as catalogue_api
 from services.enrolment.handlers import HANDLERS
 from services.enrolment.seed import seed_catalogue
 from services.enrolment.settings import EnrolmentSettings

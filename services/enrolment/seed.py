@@ -14,9 +14,9 @@ from datetime import date
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.enrolment import catalogue
-from services.enrolment.catalogue_domain import CVR_WEIGHTS
-from services.enrolment.catalogue_models import (
+from services.enrolment.catalogue import queries, service
+from services.enrolment.catalogue.domain import CVR_WEIGHTS
+from services.enrolment.catalogue.schemas import (
     AmendmentIn,
     CompanyIn,
     CourseIn,
@@ -26,7 +26,7 @@ from services.enrolment.catalogue_models import (
     TargetIn,
 )
 from services.enrolment.settings import EnrolmentSettings
-from shared.db import create_engine, create_sessionmaker, unit_of_work
+from shared.db import create_engine, create_sessionmaker, run, unit_of_work
 from shared.rejection import Rejection
 
 SEED_LOCK_KEY = 0x53454544  # "SEED"
@@ -358,32 +358,34 @@ async def seed_catalogue(session: AsyncSession) -> list[Rejection]:
     """Write the whole seed catalogue through the catalogue's own use cases; returns any refusals (none expected)."""
     refused: list[Rejection] = []
     # Replicas starting together seed one after the other: the second finds everything there and changes nothing.
-    await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SEED_LOCK_KEY))  # type: ignore[call-overload]
+    await run(session, text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
 
     def check(outcome: object) -> None:
         if isinstance(outcome, Rejection):
             refused.append(outcome)
 
     for programme_id, programme in PROGRAMMES.items():
-        check(await catalogue.put_programme(session, programme_id, programme))
+        check(await service.put_programme(session=session, programme_id=programme_id, programme_in=programme))
         for extension in EXTENSIONS.get(programme_id, []):
-            current = await catalogue.programme_period(session, programme_id)
+            current = await queries.programme_period(session=session, programme_id=programme_id)
             if current is not None and current.ends_on < extension.ends_on:
-                check(await catalogue.extend_programme(session, programme_id, extension))
+                check(
+                    await service.extend_programme(session=session, programme_id=programme_id, extension_in=extension)
+                )
     for subproject_id, subproject in SUBPROJECTS.items():
-        check(await catalogue.put_subproject(session, subproject_id, subproject))
+        check(await service.put_subproject(session=session, subproject_id=subproject_id, subproject_in=subproject))
     for target_id, target in TARGETS.items():
-        outcome = await catalogue.put_target(session, target_id, target)
+        outcome = await service.put_target(session=session, target_id=target_id, target_in=target)
         check(outcome)
         for amendment in AMENDMENTS.get(target_id, []):
             if not isinstance(outcome, Rejection) and amendment.effective_on not in {
                 a.effective_on for a in outcome.amendments
             }:
-                check(await catalogue.amend_target(session, target_id, amendment))
+                check(await service.amend_target(session=session, target_id=target_id, amendment_in=amendment))
     for company_id, company in COMPANIES.items():
-        check(await catalogue.put_company(session, company_id, company))
+        check(await service.put_company(session=session, company_id=company_id, company_in=company))
     for course_id, course in COURSES.items():
-        check(await catalogue.put_course(session, course_id, course))
+        check(await service.put_course(session=session, course_id=course_id, course_in=course))
     return refused
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.enrolment.catalogue_domain import (
+from services.enrolment.catalogue.domain import (
     Period,
     Step,
     amendment_problem,

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from typing import Literal
 
-from shared.contracts import AgeBand, AgeBandEsfPlus
+# The age bands at entry are the fund's, defined beside the rules that derive them (shared.contracts re-exports them).
+AgeBand = Literal["under-25", "25-54", "over-54"]  # ESF 2014-20
+AgeBandEsfPlus = Literal["under-18", "18-29", "30-54", "55-and-over"]  # ESF+ 2021-27
 
 UPON_LEAVING = timedelta(days=28)  # "upon leaving": within four weeks after the exit date
 SIX_MONTHS = 6  # the longer-term result: calendar months after the exit date

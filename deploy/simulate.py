@@ -230,8 +230,7 @@ def expected(cohort: list[Simulated]) -> dict[str, dict[str, Any]]:
 
 def main() -> None:
     """Drive a cohort through the local stack's intake (./deploy/up must be running)."""
-    from deploy.stack import Stack, StackConfig
-    from deploy.up import DEFAULT_STATE
+    from deploy.stack import DEFAULT_STATE, Stack, StackConfig
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--participants", type=int, default=40)

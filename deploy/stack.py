@@ -33,6 +33,7 @@ from shared.auth import Role, issue_token
 from shared.settings import AuthSettings
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STATE = ROOT / ".state"  # where the launcher keeps data, mail and logs unless told otherwise
 
 
 @dataclass

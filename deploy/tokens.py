@@ -10,8 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from deploy.stack import Stack, StackConfig
-from deploy.up import DEFAULT_STATE
+from deploy.stack import DEFAULT_STATE, Stack, StackConfig
 from shared.auth import ROLES, Role
 
 

@@ -13,9 +13,7 @@ from pathlib import Path
 
 from deploy.demo import load_demo
 from deploy.ports import PortInUse
-from deploy.stack import ROOT, SERVICES, Stack, StackConfig
-
-DEFAULT_STATE = ROOT / ".state"
+from deploy.stack import DEFAULT_STATE, SERVICES, Stack, StackConfig
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

@@ -3,3 +3,5 @@
 Where things happen: handlers.py schedules the deadlines when a participant leaves and records outcomes;
 reminders.py claims due deadlines and sends the reminder email (mailer.py) and records that it was sent.
 """
+
+SOURCE = "rummelig/followup"  # the CloudEvents source of everything follow-up publishes

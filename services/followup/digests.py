@@ -18,7 +18,7 @@ from services.followup.polling import Sender, retry_after
 from services.followup.tables import CoordinatorDigest, OverdueCase
 from shared.clock import COPENHAGEN
 from shared.contracts import Check
-from shared.db import unit_of_work
+from shared.db import run, unit_of_work
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -46,6 +46,7 @@ WHERE id IN (
 RETURNING id, coordinator_email, day, attempts
 """
 )
+RETURN_UNMAILED = text("UPDATE overdue_case SET digest_id = NULL WHERE digest_id = :d AND NOT (id = ANY(:mailed))")
 
 
 class DigestSender(Sender):
@@ -58,13 +59,9 @@ class DigestSender(Sender):
         now = now or datetime.now(UTC)
         day = now.astimezone(COPENHAGEN).date()
         async with unit_of_work(self._sessions) as session:
-            await session.exec(OPEN_TODAYS_DIGESTS.bindparams(day=day, now=now))  # type: ignore[call-overload]
-            await session.exec(FILE_UNDER_TODAYS.bindparams(day=day))  # type: ignore[call-overload]
-            claimed = (
-                (await session.exec(CLAIM_DUE.bindparams(lease=self._lease, now=now)))  # type: ignore[call-overload]
-                .mappings()
-                .all()
-            )
+            await run(session, OPEN_TODAYS_DIGESTS.bindparams(day=day, now=now))
+            await run(session, FILE_UNDER_TODAYS.bindparams(day=day))
+            claimed = (await run(session, CLAIM_DUE.bindparams(lease=self._lease, now=now))).mappings().all()
         sent = 0
         for digest in claimed:
             sent += await self._send(int(digest["id"]), str(digest["coordinator_email"]), digest["day"], now)
@@ -105,11 +102,7 @@ class DigestSender(Sender):
             digest.sent_at, digest.next_at, digest.locked_until = datetime.now(UTC), None, None
             mailed = [c.id for c in cases]
             # filed after the email was written: wait for the next digest
-            await session.exec(
-                text(  # type: ignore[call-overload]
-                    "UPDATE overdue_case SET digest_id = NULL WHERE digest_id = :d AND NOT (id = ANY(:mailed))"
-                ).bindparams(d=digest_id, mailed=mailed)
-            )
+            await run(session, RETURN_UNMAILED.bindparams(d=digest_id, mailed=mailed))
         log.info("coordinator digest sent", digest=digest_id, cases=len(cases))
         return 1 if cases else 0
 

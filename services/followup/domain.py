@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from uuid import UUID
 
 from services.followup.schedule import Window
@@ -16,6 +17,21 @@ from shared.contracts import Check, DropOutReason, Situation
 from shared.rejection import Rejection
 
 PROPOSED_BY_DROP_OUT: dict[DropOutReason, Situation] = {"job": "ordinary-employment", "education": "education"}
+
+
+class CheckStatus(StrEnum):
+    """Where a check stands: open (reminded until a result is recorded) or closed (its closed_reason says why)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class NoticeBasis(StrEnum):
+    """Why a case's personal data were erased, as its caseworker's notice tells (shared.contracts.ErasureBasis)."""
+
+    REQUEST = "request"
+    CONSENT_WITHDRAWN = "consent-withdrawn"
+    RETENTION = "retention"
 
 
 @dataclass(frozen=True)

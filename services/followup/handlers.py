@@ -17,7 +17,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.followup import catalogue, domain, notices, schedule
+from services.followup import SOURCE, catalogue, domain, notices, schedule
 from services.followup.schedule import Window
 from services.followup.tables import CatalogueProgramme, Deadline, FollowupCase, OverdueCase
 from shared import contracts, fund_rules
@@ -27,9 +27,7 @@ from shared.envelope import CloudEvent
 from shared.outbox import publish
 from shared.topics import FOLLOWUP_EVENTS
 
-SOURCE = "rummelig/followup"
 CHECKS: tuple[Check, ...] = ("leaving-outcome", "six-month")
-EMPLOYED_AT_ENTRY = ("employed", "self-employed")
 # How long a result waits for the exit it follows up, which enrolment published on its own topic before it.
 EXIT_GRACE = timedelta(seconds=30)
 
@@ -39,7 +37,7 @@ async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered,
     case = await _case(session, fact.participant_id)
     case.case_reference, case.caseworker_email = fact.case_reference, str(fact.caseworker_email)
     case.programme_id, case.subproject_id = fact.programme_id, fact.subproject_id
-    case.employed_at_entry = fact.labour_market_status in EMPLOYED_AT_ENTRY
+    case.employed_at_entry = fact.labour_market_status in fund_rules.EMPLOYED_AT_ENTRY
 
 
 async def on_left(
@@ -87,7 +85,7 @@ async def on_withdrawn(session: AsyncSession, fact: contracts.ParticipationWithd
     case.on_course = False
     for deadline in await _deadlines_of_exit(session, case):
         if deadline.closed_reason == "re-enrolled":
-            deadline.status, deadline.closed_reason = "open", None
+            deadline.status, deadline.closed_reason = domain.CheckStatus.OPEN, None
             deadline.next_at = _next_at(deadline)
             _announce(session, event, deadline)
 
@@ -212,7 +210,8 @@ def _announce(session: AsyncSession, cause: CloudEvent, deadline: Deadline) -> N
 
 def close(session: AsyncSession, cause: CloudEvent | None, deadline: Deadline, reason: CheckClosedReason) -> None:
     """Close a check: no more reminders; followup.check-closed says why."""
-    deadline.status, deadline.closed_reason, deadline.next_at, deadline.locked_until = "closed", reason, None, None
+    status = domain.CheckStatus.CLOSED
+    deadline.status, deadline.closed_reason, deadline.next_at, deadline.locked_until = status, reason, None, None
     publish(
         session,
         contracts.CheckClosed(

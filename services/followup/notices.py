@@ -11,12 +11,11 @@ duplicate: a crash between the server's acceptance and that commit sends it agai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -82,7 +81,7 @@ class NoticeSender(Sender):
         """Claim and send every due notice once; returns how many were sent."""
         return await self._each_claimed(CLAIM_DUE, now or datetime.now(UTC), self._send)
 
-    async def _send(self, notice: Mapping[str, Any], now: datetime) -> int:
+    async def _send(self, notice: RowMapping, now: datetime) -> int:
         participant_id: UUID = notice["participant_id"]
         reference = str(notice["case_reference"])
         email = messages.erasure_notice(

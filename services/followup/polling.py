@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import TextClause
+from sqlalchemy import RowMapping, TextClause
 
 from services.followup.mailer import Mailer
-from shared.db import SessionMaker, unit_of_work
+from shared.db import SessionMaker, run, unit_of_work
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -58,15 +57,15 @@ class Sender:
         raise NotImplementedError
 
     async def _each_claimed(
-        self, claim: TextClause, now: datetime, one: Callable[[Mapping[str, Any], datetime], Awaitable[int]]
+        self, claim: TextClause, now: datetime, one: Callable[[RowMapping, datetime], Awaitable[int]]
     ) -> int:
         """Claim due rows a batch at a time, each under a lease, and do each one; a row that fails is logged by its
         first column (an id) and left to its lease, so it cannot stop the others. How many were sent."""
         sent = 0
         while True:
             async with unit_of_work(self._sessions) as session:
-                bound = claim.bindparams(lease=self._lease, now=now, batch=BATCH)
-                claimed = (await session.exec(bound)).mappings().all()  # type: ignore[call-overload]
+                bound = claim.bindparams(lease=self._lease, now=now, batch=BATCH)  # typed by the values
+                claimed = (await run(session, bound)).mappings().all()
             for row in claimed:
                 try:
                     sent += await one(row, now)

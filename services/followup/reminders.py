@@ -9,15 +9,14 @@ server's acceptance and that commit sends the reminder again once the lease expi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.followup import messages, schedule
-from services.followup.handlers import SOURCE, close
+from services.followup import SOURCE, messages, schedule
+from services.followup.handlers import close
 from services.followup.polling import Sender, retry_after
 from services.followup.tables import CatalogueSubproject, Deadline, FollowupCase, OverdueCase
 from shared import contracts
@@ -59,7 +58,7 @@ class ReminderSender(Sender):
         """Claim and carry out every due step once; returns how many reminders were sent."""
         return await self._each_claimed(CLAIM_DUE, now or datetime.now(UTC), self._claimed)
 
-    async def _claimed(self, claimed: Mapping[str, Any], now: datetime) -> int:
+    async def _claimed(self, claimed: RowMapping, now: datetime) -> int:
         return await self._carry_out(int(claimed["id"]), now)
 
     async def _carry_out(self, deadline_id: int, now: datetime) -> int:

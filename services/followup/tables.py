@@ -4,18 +4,33 @@ the caseworkers' erasure notices."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Enum, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.followup.domain import CheckStatus, NoticeBasis
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
 
 def _moment(*, index: bool = False, nullable: bool = True) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+
+
+def _one_of(kind: type[StrEnum], *, name: str, length: int, **field: Any) -> Any:
+    """A column of the enum's values (not its names), stored as text that a CHECK constraint keeps to them."""
+    values = Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
+    return Field(sa_column=Column(values, nullable=False), **field)
 
 
 class FollowupCase(SQLModel, table=True):
@@ -49,7 +64,7 @@ class Deadline(SQLModel, table=True):
     counts_until: date
     late_result_days: int
     proposed_situation: str | None = Field(default=None, max_length=40)
-    status: str = Field(default="open", max_length=20)  # open | closed
+    status: CheckStatus = _one_of(CheckStatus, name="ck_deadline_status", length=20, default=CheckStatus.OPEN)
     closed_reason: str | None = Field(default=None, max_length=20)
     # The result that counts now (the latest observation inside the window), once one is recorded.
     counted_event_id: UUID | None = None
@@ -105,7 +120,7 @@ class ErasureNotice(SQLModel, table=True):
     case_reference: str | None = Field(default=None, max_length=20)
     caseworker_email: str | None = Field(default=None, max_length=320)
     erased_on: date
-    basis: str = Field(max_length=20)  # request | consent-withdrawn | retention
+    basis: NoticeBasis = _one_of(NoticeBasis, name="ck_erasure_notice_basis", length=20)
     next_at: datetime | None = _moment(index=True)  # when to try sending; None once sent
     attempts: int = 0  # failed sends, for the backoff
     locked_until: datetime | None = _moment()

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 
+from services.reporting.deps import TEMPLATES, Operator
 from services.reporting.domain import COLUMNS
 from services.reporting.queries import programme_counts
-from shared.auth import Principal, require_role
+from shared.auth import Principal
 from shared.db import SessionMaker
 
 router = APIRouter()
-Operator = Annotated[Principal, Depends(require_role("operator"))]
 LABELS = {
     "referred": "Referred",
     "enrolled": "Enrolled",
@@ -25,7 +23,6 @@ LABELS = {
     "employed_upon_leaving": "Employed upon leaving",
     "employed_six_months": "Employed six months after",
 }
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 Count = Annotated[int | str, Field(description="people, each once; '<N' when below the minimum cell size")]
 
 
@@ -71,5 +68,5 @@ async def report_json(request: Request, principal: Operator) -> Report:
 async def report_html(request: Request, principal: Operator) -> HTMLResponse:
     """The same counts as a page."""
     report = (await _report(request, principal)).model_dump(mode="json")
-    page = _templates.get_template("report.html").render(report=report, columns=COLUMNS, labels=LABELS)
+    page = TEMPLATES.get_template("report.html").render(report=report, columns=COLUMNS, labels=LABELS)
     return HTMLResponse(page)

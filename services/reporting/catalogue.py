@@ -1,4 +1,4 @@
-"""Reporting's read model of the catalogue, and the targets in force on a date.
+"""Reporting's read model of the catalogue (its reads, such as the targets in force on a date, are in queries.py).
 
 Each record on the compacted catalogue topic is an entry's whole current state, so a handler replaces the row by
 id (a target's steps with it). Nothing personal and no contact data is kept: a sub-project's coordinator email
@@ -7,11 +7,8 @@ travels for follow-up, not for reporting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting import domain
@@ -113,39 +110,3 @@ HANDLERS: Handlers = {
     contracts.CompanyPublished: on_company_published,
     contracts.CoursePublished: on_course_published,
 }
-
-
-@dataclass(frozen=True)
-class TargetInForce:
-    """A target with the number in force on a date (None before its first step)."""
-
-    target_id: str
-    subproject_id: str | None
-    figure: str
-    number: int | None
-
-
-async def target_in_force(session: AsyncSession, target_id: str, on: date) -> int | None:
-    """The target's number in force on a date; None before its first step, or for a target not published."""
-    query = select(CatalogueTargetStep).where(CatalogueTargetStep.target_id == target_id)
-    steps = (await session.exec(query)).all()
-    return domain.number_in_force((domain.Step(s.number, s.effective_on) for s in steps), on)
-
-
-async def targets_of(session: AsyncSession, programme_id: str, on: date) -> list[TargetInForce]:
-    """Every target of a programme, by id, with its figure and the number in force on a date."""
-    query = (
-        select(CatalogueTarget, CatalogueTargetStep)
-        .join(CatalogueTargetStep, col(CatalogueTargetStep.target_id) == col(CatalogueTarget.id))
-        .where(CatalogueTarget.programme_id == programme_id)
-        .order_by(col(CatalogueTarget.id))
-    )
-    targets: dict[str, CatalogueTarget] = {}
-    steps: dict[str, list[domain.Step]] = {}
-    for target, step in (await session.exec(query)).all():
-        targets[target.id] = target
-        steps.setdefault(target.id, []).append(domain.Step(step.number, step.effective_on))
-    return [
-        TargetInForce(t.id, t.subproject_id, t.figure, domain.number_in_force(steps[t.id], on))
-        for t in targets.values()
-    ]

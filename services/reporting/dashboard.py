@@ -4,25 +4,21 @@ switch, with the same figures, suppression and filters as the exports, and downl
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import col, select
 
-from services.reporting.api import Operator
 from services.reporting.dashboard_view import MUNICIPALITIES, Lang, dashboard
-from services.reporting.figures_api import Query_
+from services.reporting.deps import TEMPLATES, Operator, Query_
 from services.reporting.figures_report import monthly_trends
 from services.reporting.tables import CatalogueProgramme, CatalogueSubproject
 from shared.clock import today_in_copenhagen
 from shared.db import SessionMaker
 
 router = APIRouter(tags=["dashboard"])
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 
 
 def half_years(starts: date, ends: date) -> list[str]:
@@ -63,7 +59,7 @@ async def dashboard_page(
     )
     codes = sorted({m for s in subprojects for m in s.municipalities})
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    page = _templates.get_template("dashboard.html").render(
+    page = TEMPLATES.get_template("dashboard.html").render(
         v=view,
         programme_id=asked.programme_id,
         programme_title=programme.title if programme else asked.programme_id,

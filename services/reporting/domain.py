@@ -7,8 +7,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 COLUMNS = ("referred", "enrolled", "completed", "employed_upon_leaving", "employed_six_months")
+
+
+class CheckState(StrEnum):
+    """Where a follow-up check of the final exit stands, as follow-up's facts say."""
+
+    OPEN = "open"
+    OVERDUE = "overdue"
+    CLOSED = "closed"
+
+
+class Answer(StrEnum):
+    """A disadvantage characteristic as the citizen answered it at entry (shared.contracts.Answer)."""
+
+    YES = "yes"
+    NO = "no"
+    REFUSED = "refused"
+    NOT_ASKED = "not-asked"
 
 
 def counts_for(exit_number: int, *, exits_seen: int, counted: int | None) -> bool:

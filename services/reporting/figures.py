@@ -8,19 +8,35 @@ targets name figures by these ids (shared.contracts.FigureId).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from shared import fund_rules
+
 Group = Literal["programme", "funnel", "esf-result", "esf-output", "esf-plus", "quality"]
 
-EMPLOYED_AT_ENTRY = "p.labour_market_status IN ('employed', 'self-employed')"
+
+def one_of(values: Iterable[str]) -> str:
+    """An SQL list of fixed values (the fund's sets), sorted so that the text is stable: ('a', 'b')."""
+    return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
+
+
+EMPLOYED_AT_ENTRY = f"p.labour_market_status IN {one_of(fund_rules.EMPLOYED_AT_ENTRY)}"
 INACTIVE_AT_ENTRY = "p.labour_market_status IN ('inactive', 'inactive-not-in-education')"
 DISADVANTAGED = (
     "'yes' IN (coalesce(p.disability, ''), coalesce(p.migrant, ''), coalesce(p.minority, ''),"
     " coalesce(p.homeless, ''), coalesce(p.other_disadvantage, ''))"
 )
 UPON_LEAVING = "p.upon_leaving_situation"
-SELF_SUPPORTING = f"{UPON_LEAVING} IN ('ordinary-employment', 'social-economy-employment', 'self-employed')"
+
+
+def upon_leaving_is(situation: str) -> str:
+    """The condition that the situation upon leaving is the one given."""
+    return f"{UPON_LEAVING} = '{situation}'"
+
+
+SELF_SUPPORTING = f"{UPON_LEAVING} IN {one_of(fund_rules.EMPLOYED)}"
 CR04_READING = f"(s.cr04_reading IS DISTINCT FROM 'not-employed-at-entry' OR NOT {EMPLOYED_AT_ENTRY})"
 # A record incomplete on gender, employment status, age or education counts in the grand total only (the fund).
 COMPLETE = (
@@ -87,35 +103,35 @@ FIGURES: tuple[Figure, ...] = (
         "programme",
         "I ordinær beskæftigelse ved afslutning.",
         "In ordinary employment upon leaving.",
-        f"{UPON_LEAVING} = 'ordinary-employment'",
+        upon_leaving_is("ordinary-employment"),
     ),
     _f(
         "employed-self-employed-upon-leaving",
         "programme",
         "Selvstændige ved afslutning.",
         "Self-employed upon leaving.",
-        f"{UPON_LEAVING} = 'self-employed'",
+        upon_leaving_is("self-employed"),
     ),
     _f(
         "employed-social-economy-upon-leaving",
         "programme",
         "Ansat i en socialøkonomisk virksomhed ved afslutning.",
         "Employed in a social-economy enterprise upon leaving.",
-        f"{UPON_LEAVING} = 'social-economy-employment'",
+        upon_leaving_is("social-economy-employment"),
     ),
     _f(
         "employed-flex-job-upon-leaving",
         "programme",
         "I fleksjob ved afslutning.",
         "In a flex-job upon leaving.",
-        f"{UPON_LEAVING} = 'flex-job'",
+        upon_leaving_is("flex-job"),
     ),
     _f(
         "employed-wage-subsidy-upon-leaving",
         "programme",
         "I job med løntilskud ved afslutning.",
         "In a wage-subsidy job upon leaving.",
-        f"{UPON_LEAVING} = 'wage-subsidy-job'",
+        upon_leaving_is("wage-subsidy-job"),
     ),
     _f(
         "job-seeking-upon-leaving",
@@ -423,40 +439,6 @@ CR04_READINGS = {
         "CR04 counts only participants not employed at entry.",
     ),
 }
-
-# Figures that add up to another in every cell, their parts excluding each other: suppression must weigh them together.
-EMPLOYED_KINDS_ALWAYS = (
-    "employed-ordinary-upon-leaving",
-    "employed-social-economy-upon-leaving",
-    "employed-self-employed-upon-leaving",
-)
-
-
-def identities(*, flex_job_is_employment: bool, wage_subsidy_is_employment: bool) -> list[tuple[str, tuple[str, ...]]]:
-    """(whole, parts) pairs that hold for the programme's settings."""
-    employed = (
-        *EMPLOYED_KINDS_ALWAYS,
-        *(("employed-flex-job-upon-leaving",) if flex_job_is_employment else ()),
-        *(("employed-wage-subsidy-upon-leaving",) if wage_subsidy_is_employment else ()),
-    )
-    return [
-        ("left", ("completed", "dropped-out")),
-        ("employed-upon-leaving", employed),
-        ("self-supporting", EMPLOYED_KINDS_ALWAYS),
-        ("participants", ("unemployed", "inactive", "employed")),
-    ]
-
-
-def twins(cr04_reading: str) -> list[tuple[str, ...]]:
-    """Groups of figures that count the very same people (the fund's code beside the programme's name for it)."""
-    employed = ("employed-upon-leaving", "EECR04", *(("CR04",) if cr04_reading == "every-participant" else ()))
-    return [
-        ("participants", "EECO01"),
-        employed,
-        ("employed-six-months-after", "CR06"),
-        ("job-seeking-upon-leaving", "EECR01"),
-        ("inactive-at-entry-job-seeking-upon-leaving", "CR01"),
-    ]
 
 
 # The dashboard's monthly series: the date each is counted by, and who counts.

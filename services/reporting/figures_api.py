@@ -3,29 +3,17 @@ numbers as numbers, hidden cells as "<5" or "x", a sheet of definitions and one 
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from openpyxl import Workbook
 
-from services.reporting.api import Operator
-from services.reporting.figures_report import DIMENSIONS, PeriodBy, Selection, figures_report
-from services.reporting.tables import CatalogueProgramme
-from shared.auth import Principal
-from shared.db import SessionMaker
+from services.reporting.deps import Operator, Query_
+from services.reporting.figures_report import DIMENSIONS
 from shared.downloads import csv_download, xlsx_download
-from shared.fund_rules import half_year
 
 router = APIRouter(tags=["figures"])
-CODE = r"^[a-z0-9][a-z0-9-]{0,49}$"
-# A filter left at "all" in the dashboard's form arrives empty: the same as not given.
-OR_EMPTY_HALF_YEAR, OR_EMPTY_CODE, OR_EMPTY_MUNICIPALITY = (
-    r"^((19|20|21)\d{2}-(02|08))?$",  # a year the fund can have run in: 0000-02 would start in year -1
-    r"^([a-z0-9][a-z0-9-]{0,49})?$",
-    r"^(\d{3})?$",
-)
 HEADINGS = ("figur", "gruppe", "opdeling", "kategori", "antal")
 DIMENSION_DA = {
     "total": "i alt",
@@ -35,56 +23,6 @@ DIMENSION_DA = {
     "gender": "køn",
     "age_band": "aldersgruppe",
 }
-
-
-class Asked:
-    """The query of every figures view."""
-
-    def __init__(
-        self,
-        programme_id: Annotated[str, Query(pattern=CODE, description="the programme")],
-        period_by: Annotated[PeriodBy, Query(description="count by entry date or by leaving date")] = "entry",
-        start: Annotated[date | None, Query(alias="from", description="first day of the period")] = None,
-        end: Annotated[date | None, Query(alias="to", description="last day of the period")] = None,
-        half: Annotated[
-            str | None,
-            Query(alias="half_year", pattern=OR_EMPTY_HALF_YEAR, description="a Danish half-year by its last month"),
-        ] = None,
-        subproject_id: Annotated[str | None, Query(pattern=OR_EMPTY_CODE)] = None,
-        municipality: Annotated[str | None, Query(pattern=OR_EMPTY_MUNICIPALITY)] = None,
-    ) -> None:
-        self.programme_id, self.period_by, self.start, self.end = programme_id, period_by, start, end
-        self.half_year, self.subproject_id, self.municipality = (
-            half or None,
-            subproject_id or None,
-            municipality or None,
-        )
-
-    def selection(self, principal: Principal) -> Selection:
-        """Which participants are asked for, if the operator operates the programme."""
-        if self.programme_id not in principal.programmes:
-            raise HTTPException(403, "the operator does not operate this programme")
-        start, end = half_year(self.half_year) if self.half_year else (self.start, self.end)
-        if start is not None and end is not None and end < start:
-            raise HTTPException(422, "the period ends before it starts")
-        return Selection(self.programme_id, self.period_by, start, end, self.subproject_id, self.municipality)
-
-    async def report(self, request: Request, principal: Principal) -> dict[str, Any]:
-        """The report this query asks for, with how fresh it is."""
-        selection = self.selection(principal)
-        sessions: SessionMaker = request.app.state.sessions
-        async with sessions() as session:
-            programme = await session.get(CatalogueProgramme, self.programme_id)
-            # the programme's own smallest count to show; the service's setting before the catalogue has told
-            min_cell = programme.min_cell if programme is not None else int(request.app.state.min_cell)
-            report = await figures_report(session, selection, min_cell=min_cell)
-        lag = await request.app.state.lag.read()
-        report["consumer_lag"] = lag
-        report["events_behind"] = sum(n for partitions in lag.values() for n in partitions.values()) if lag else None
-        return report
-
-
-Query_ = Annotated[Asked, Depends()]
 
 
 @router.get("/report/figures")

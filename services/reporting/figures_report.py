@@ -13,11 +13,13 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.catalogue import targets_of
 from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
-from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, identities, twins
+from services.reporting.figure_relations import identities, twins
+from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS
+from services.reporting.queries import targets_of
 from services.reporting.suppression import ALL, Address, Cell, Linked, protect, suppress_table
 from services.reporting.tables import CatalogueProgramme
+from shared.db import run
 
 Dimension = Literal["subproject_id", "municipality", "target_group", "gender", "age_band"]
 DIMENSIONS: tuple[Dimension, ...] = ("subproject_id", "municipality", "target_group", "gender", "age_band")
@@ -40,18 +42,20 @@ class Selection:
     def where(self) -> tuple[str, dict[str, Any]]:
         """The SQL condition and its parameters."""
         column = "p.entered_on" if self.period_by == "entry" else "p.left_on"
-        conditions = ["p.programme_id = :programme"]
-        params: dict[str, Any] = {"programme": self.programme_id}
-        for name, value, condition in (
-            ("start", self.start, f"{column} >= :start"),
-            ("end", self.end, f"{column} <= :end"),
-            ("subproject", self.subproject_id, "p.subproject_id = :subproject"),
-            ("municipality", self.municipality, "p.municipality = :municipality"),
-        ):
-            if value is not None:
-                conditions.append(condition)
-                params[name] = value
-        return " AND ".join(conditions), params
+        return _where(
+            {"programme": ("p.programme_id = :programme", self.programme_id)},
+            start=(f"{column} >= :start", self.start),
+            end=(f"{column} <= :end", self.end),
+            subproject=("p.subproject_id = :subproject", self.subproject_id),
+            municipality=("p.municipality = :municipality", self.municipality),
+        )
+
+
+def _where(fixed: dict[str, tuple[str, Any]], **optional: tuple[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The conditions joined with AND, each with its parameter: every fixed one, and each optional one whose value is
+    given (the conditions are fixed text; the values are bound)."""
+    given = fixed | {name: (condition, value) for name, (condition, value) in optional.items() if value is not None}
+    return " AND ".join(condition for condition, _ in given.values()), {n: v for n, (_, v) in given.items()}
 
 
 def _protected(
@@ -107,18 +111,16 @@ def _in_whole_half_years(selection: Selection) -> bool:
 
 def _counted_ahead(selection: Selection) -> tuple[str, dict[str, Any]]:
     """The condition on the kept counts' cells and its parameters (services.reporting.figure_cube)."""
-    conditions = ["c.programme_id = :programme", "c.period_by = :by"]
-    params: dict[str, Any] = {"programme": selection.programme_id, "by": selection.period_by}
-    for name, value, condition in (
-        ("start", selection.start, "c.half_year >= :start"),
-        ("end", selection.end, "c.half_year <= :end"),
-        ("subproject", selection.subproject_id, "c.subproject_id = :subproject"),
-        ("municipality", selection.municipality, "c.municipality = :municipality"),
-    ):
-        if value is not None:
-            conditions.append(condition)
-            params[name] = value
-    return " AND ".join(conditions), params
+    return _where(
+        {
+            "programme": ("c.programme_id = :programme", selection.programme_id),
+            "by": ("c.period_by = :by", selection.period_by),
+        },
+        start=("c.half_year >= :start", selection.start),
+        end=("c.half_year <= :end", selection.end),
+        subproject=("c.subproject_id = :subproject", selection.subproject_id),
+        municipality=("c.municipality = :municipality", selection.municipality),
+    )
 
 
 Counts = tuple[Any, dict[str, list[Any]], datetime | None]
@@ -130,7 +132,7 @@ async def _summed_ahead(session: AsyncSession, selection: Selection) -> Counts:
     where, params = _counted_ahead(selection)
     cells = f"FROM figure_count c WHERE {where}"
     whole = f"SELECT {SUMS} {cells} AND c.dimension = 'all'"
-    totals = (await session.exec(text(whole), params=params)).mappings().one()  # type: ignore[call-overload]
+    totals = (await run(session, text(whole), params)).mappings().one()
     parts = [
         f"SELECT '{d}' AS dimension, c.{d} AS category, {SUMS} {cells} AND c.dimension = 'all' AND c.complete"
         f" GROUP BY c.{d} HAVING sum(c.n) > 0"
@@ -141,18 +143,18 @@ async def _summed_ahead(session: AsyncSession, selection: Selection) -> Counts:
         " GROUP BY c.dimension, c.category HAVING sum(c.n) > 0"
     )
     by_dimension: dict[str, list[Any]] = {d: [] for d in DIMENSIONS}
-    for row in (await session.exec(text(" UNION ALL ".join(parts)), params=params)).mappings().all():  # type: ignore[call-overload]
+    for row in (await run(session, text(" UNION ALL ".join(parts)), params)).mappings().all():
         dimension = str(row["dimension"])
         by_dimension[dimension].append({**row, dimension: row["category"]})
     newest = f"SELECT max(c.last_event_at) {cells} AND c.dimension = 'all' AND c.n > 0"
-    last: datetime | None = (await session.exec(text(newest), params=params)).scalar()  # type: ignore[call-overload]
+    last: datetime | None = (await run(session, text(newest), params)).scalar()
     return totals, by_dimension, last
 
 
 async def _counted_over_rows(session: AsyncSession, selection: Selection) -> Counts:
     """The totals, breakdowns and newest fact counted over the participants' rows, for any period."""
     where, params = selection.where()
-    totals = (await session.exec(text(f"SELECT {_COUNTS} {_FROM} WHERE {where}"), params=params)).mappings().one()  # type: ignore[call-overload]
+    totals = (await run(session, text(f"SELECT {_COUNTS} {_FROM} WHERE {where}"), params)).mappings().one()
     groupings = ", ".join(f"GROUPING(p.{d}) AS g_{d}" for d in DIMENSIONS)
     sets = ", ".join(f"(p.{d})" for d in DIMENSIONS)
     breakdown_sql = (
@@ -160,11 +162,11 @@ async def _counted_over_rows(session: AsyncSession, selection: Selection) -> Cou
         f" WHERE {where} AND {COMPLETE} GROUP BY GROUPING SETS ({sets})"
     )
     by_dimension: dict[str, list[Any]] = {d: [] for d in DIMENSIONS}
-    for row in (await session.exec(text(breakdown_sql), params=params)).mappings().all():  # type: ignore[call-overload]
+    for row in (await run(session, text(breakdown_sql), params)).mappings().all():
         dimension = next(d for d in DIMENSIONS if row[f"g_{d}"] == 0)
         by_dimension[dimension].append(row)
     newest = f"SELECT max(p.last_event_at) {_FROM} WHERE {where}"
-    last: datetime | None = (await session.exec(text(newest), params=params)).scalar()  # type: ignore[call-overload]
+    last: datetime | None = (await run(session, text(newest), params)).scalar()
     return totals, by_dimension, last
 
 
@@ -238,7 +240,7 @@ async def _companies(session: AsyncSession, selection: Selection) -> dict[str, i
     if selection.end is not None:
         query += " AND recruited_on <= :end"
         params["end"] = selection.end
-    rows = (await session.exec(text(query + " GROUP BY kind"), params=params)).mappings().all()  # type: ignore[call-overload]
+    rows = (await run(session, text(query + " GROUP BY kind"), params)).mappings().all()
     found = {str(r["kind"]): int(r["n"]) for r in rows}
     return {kind: found.get(kind, 0) for kind in ("commercial", "social-economy")}
 
@@ -270,21 +272,16 @@ def _in_whole_months(selection: Selection) -> bool:
 
 async def _months_ahead(session: AsyncSession, selection: Selection) -> Sequence[Any]:
     """Each series' months summed from the kept counts (services.reporting.figure_cube)."""
-    conditions = ["c.programme_id = :programme"]
-    params: dict[str, Any] = {"programme": selection.programme_id}
-    for name, value, condition in (
-        ("start", selection.start, "c.month >= :start"),
-        ("end", selection.end, "c.month <= :end"),
-        ("subproject", selection.subproject_id, "c.subproject_id = :subproject"),
-        ("municipality", selection.municipality, "c.municipality = :municipality"),
-    ):
-        if value is not None:
-            conditions.append(condition)
-            params[name] = value
-    where = " AND ".join(conditions)  # fixed conditions; the values are bound
+    where, params = _where(
+        {"programme": ("c.programme_id = :programme", selection.programme_id)},
+        start=("c.month >= :start", selection.start),
+        end=("c.month <= :end", selection.end),
+        subproject=("c.subproject_id = :subproject", selection.subproject_id),
+        municipality=("c.municipality = :municipality", selection.municipality),
+    )
     months = f"to_char(c.month, 'YYYY-MM') AS month, sum(c.n) AS n FROM {TRENDS_TABLE} c WHERE {where}"
     query = text(f"SELECT c.series, {months} GROUP BY 1, 2 HAVING sum(c.n) > 0")
-    return (await session.exec(query, params=params)).mappings().all()  # type: ignore[call-overload,no-any-return]
+    return (await run(session, query, params)).mappings().all()
 
 
 async def _months_over_rows(session: AsyncSession, selection: Selection) -> Sequence[Any]:
@@ -304,4 +301,4 @@ async def _months_over_rows(session: AsyncSession, selection: Selection) -> Sequ
             f" WHERE {where} AND {column} IS NOT NULL AND {condition}{window} GROUP BY 2"
         )
     params |= {k: v for k, v in (("start", selection.start), ("end", selection.end)) if v is not None}
-    return (await session.exec(text(" UNION ALL ".join(parts)), params=params)).mappings().all()  # type: ignore[call-overload,no-any-return]
+    return (await run(session, text(" UNION ALL ".join(parts)), params)).mappings().all()

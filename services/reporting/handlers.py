@@ -6,6 +6,7 @@ The catalogue's entries go to reporting's read model of it (services.reporting.c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
@@ -32,11 +33,12 @@ async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered,
     row.labour_market_status, row.education_level = fact.labour_market_status, fact.education_level
     answers = fact.disadvantages
     row.disability, row.migrant, row.minority = (
-        answers.disability,
-        answers.migrant_or_foreign_background,
-        answers.minority,
+        domain.Answer(answers.disability),
+        domain.Answer(answers.migrant_or_foreign_background),
+        domain.Answer(answers.minority),
     )
-    row.homeless, row.other_disadvantage = answers.homeless_or_housing_exclusion, answers.other_disadvantage
+    row.homeless = domain.Answer(answers.homeless_or_housing_exclusion)
+    row.other_disadvantage = domain.Answer(answers.other_disadvantage)
     if not row.age_judged_at_entry:
         row.age_band, row.age_band_esf_plus = fact.age_band, fact.age_band_esf_plus
         row.long_term_unemployed = fact.long_term_unemployed
@@ -103,32 +105,71 @@ async def on_drop_out_reason_corrected(
         row.drop_out_reason = fact.drop_out_reason
 
 
-async def on_leaving_outcome(session: AsyncSession, fact: contracts.LeavingOutcomeRecorded, event: CloudEvent) -> None:
-    """The situation upon leaving, if follow-up says it counts (the last observation in 4 weeks) for the final exit."""
-    row = await _row(session, event, fact.participant_id)
-    exit_number = fact.exit_number or max(row.exits, 1)
-    if not domain.counts_for(exit_number, exits_seen=row.exits, counted=row.upon_leaving_exit):
-        return
-    if fact.late:
-        row.upon_leaving_late_exit = max(row.upon_leaving_late_exit or 0, exit_number)
-        _late_flags(row)
-    if fact.counts:
-        row.employed_upon_leaving, row.upon_leaving_exit = fact.employed, exit_number
-        row.upon_leaving_situation, row.qualification_gained = fact.situation, fact.qualification_gained
+@dataclass(frozen=True)
+class CheckColumns:
+    """Where one follow-up check stands on a participant's row: the result that counts, late records, its state."""
+
+    exit: str  # which exit the counted result belongs to
+    late_exit: str  # which exit the latest late record was about
+    employed: str
+    situation: str
+    detail: str  # what else the result says: a qualification gained upon leaving, an improvement at six months
+    state: str  # where the check stands
+
+    def __post_init__(self) -> None:
+        unknown = set(vars(self).values()) - ParticipantProgress.model_fields.keys()
+        assert not unknown, f"not columns of participant_progress: {unknown}"
+
+    def clear(self, row: ParticipantProgress) -> None:
+        """No result counts (a later exit replaced the one it was about)."""
+        for name, value in ((self.employed, False), (self.exit, None), (self.situation, None), (self.detail, None)):
+            setattr(row, name, value)
 
 
-async def on_six_month(session: AsyncSession, fact: contracts.SixMonthResultRecorded, event: CloudEvent) -> None:
-    """The situation six months after leaving, if it counts (before the limit for late results) for the final exit."""
+RESULTS: dict[contracts.Check, CheckColumns] = {
+    "leaving-outcome": CheckColumns(
+        exit="upon_leaving_exit",
+        late_exit="upon_leaving_late_exit",
+        employed="employed_upon_leaving",
+        situation="upon_leaving_situation",
+        detail="qualification_gained",
+        state="leaving_check",
+    ),
+    "six-month": CheckColumns(
+        exit="six_months_exit",
+        late_exit="six_months_late_exit",
+        employed="employed_six_months",
+        situation="six_months_situation",
+        detail="improvement",
+        state="six_month_check",
+    ),
+}
+
+
+async def on_result(
+    session: AsyncSession,
+    fact: contracts.LeavingOutcomeRecorded | contracts.SixMonthResultRecorded,
+    event: CloudEvent,
+) -> None:
+    """A result of the final exit, if follow-up says it counts (upon leaving: the last observation in 4 weeks; six
+    months after: before the limit for late results); a late one is flagged."""
     row = await _row(session, event, fact.participant_id)
+    detail: bool | str | None
+    if isinstance(fact, contracts.LeavingOutcomeRecorded):
+        columns, detail = RESULTS["leaving-outcome"], fact.qualification_gained
+    else:
+        columns, detail = RESULTS["six-month"], fact.improvement
     exit_number = fact.exit_number or max(row.exits, 1)
-    if not domain.counts_for(exit_number, exits_seen=row.exits, counted=row.six_months_exit):
+    if not domain.counts_for(exit_number, exits_seen=row.exits, counted=getattr(row, columns.exit)):
         return
     if fact.late:
-        row.six_months_late_exit = max(row.six_months_late_exit or 0, exit_number)
+        setattr(row, columns.late_exit, max(getattr(row, columns.late_exit) or 0, exit_number))
         _late_flags(row)
     if fact.counts:
-        row.employed_six_months, row.six_months_exit = fact.employed, exit_number
-        row.six_months_situation, row.improvement = fact.situation, fact.improvement
+        setattr(row, columns.employed, fact.employed)
+        setattr(row, columns.exit, exit_number)
+        setattr(row, columns.situation, fact.situation)
+        setattr(row, columns.detail, detail)
 
 
 async def on_erased(session: AsyncSession, fact: contracts.ParticipantErased, event: CloudEvent) -> None:
@@ -138,17 +179,17 @@ async def on_erased(session: AsyncSession, fact: contracts.ParticipantErased, ev
 
 async def on_check_scheduled(session: AsyncSession, fact: contracts.CheckScheduled, event: CloudEvent) -> None:
     """A follow-up check of the final exit is open."""
-    _set_check(await _row(session, event, fact.participant_id), fact.check, "open")
+    _set_check(await _row(session, event, fact.participant_id), fact.check, domain.CheckState.OPEN)
 
 
 async def on_check_overdue(session: AsyncSession, fact: contracts.CheckOverdue, event: CloudEvent) -> None:
     """A follow-up check went unanswered after its reminders."""
-    _set_check(await _row(session, event, fact.participant_id), fact.check, "overdue")
+    _set_check(await _row(session, event, fact.participant_id), fact.check, domain.CheckState.OVERDUE)
 
 
 async def on_check_closed(session: AsyncSession, fact: contracts.CheckClosed, event: CloudEvent) -> None:
     """A follow-up check needs nothing more."""
-    _set_check(await _row(session, event, fact.participant_id), fact.check, "closed")
+    _set_check(await _row(session, event, fact.participant_id), fact.check, domain.CheckState.CLOSED)
 
 
 HANDLERS: Handlers = {
@@ -162,8 +203,8 @@ HANDLERS: Handlers = {
     contracts.ParticipationDroppedOut: on_dropped_out,
     contracts.LeavingDateCorrected: on_leaving_date_corrected,
     contracts.DropOutReasonCorrected: on_drop_out_reason_corrected,
-    contracts.LeavingOutcomeRecorded: on_leaving_outcome,
-    contracts.SixMonthResultRecorded: on_six_month,
+    contracts.LeavingOutcomeRecorded: on_result,
+    contracts.SixMonthResultRecorded: on_result,
     contracts.CheckScheduled: on_check_scheduled,
     contracts.CheckOverdue: on_check_overdue,
     contracts.CheckClosed: on_check_closed,
@@ -172,11 +213,8 @@ HANDLERS: Handlers = {
 }
 
 
-def _set_check(row: ParticipantProgress, check: contracts.Check, state: str) -> None:
-    if check == "leaving-outcome":
-        row.leaving_check = state
-    else:
-        row.six_month_check = state
+def _set_check(row: ParticipantProgress, check: contracts.Check, state: domain.CheckState) -> None:
+    setattr(row, RESULTS[check].state, state)
 
 
 def _left(row: ParticipantProgress, left_on: date, *, completed: bool) -> None:
@@ -184,12 +222,10 @@ def _left(row: ParticipantProgress, left_on: date, *, completed: bool) -> None:
     row.exits += 1
     row.completed, row.dropped_out, row.left_on = completed, not completed, left_on
     row.drop_out_reason = None
-    if row.upon_leaving_exit is not None and row.upon_leaving_exit < row.exits:
-        row.employed_upon_leaving, row.upon_leaving_exit = False, None
-        row.upon_leaving_situation, row.qualification_gained = None, None
-    if row.six_months_exit is not None and row.six_months_exit < row.exits:
-        row.employed_six_months, row.six_months_exit = False, None
-        row.six_months_situation, row.improvement = None, None
+    for columns in RESULTS.values():
+        counted: int | None = getattr(row, columns.exit)
+        if counted is not None and counted < row.exits:
+            columns.clear(row)
     _late_flags(row)
 
 

@@ -5,20 +5,35 @@ catalogue (no personal data, no contact data: the sub-project coordinator's emai
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, ForeignKey, MetaData, String
+from sqlalchemy import Column, DateTime, Enum, ForeignKey, MetaData, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from services.reporting.domain import Answer, CheckState
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
 
 def _text(n: int = 40) -> Any:
     return Field(default=None, max_length=n)
+
+
+def _one_of(kind: type[StrEnum], column: str, length: int) -> Any:
+    """A nullable column of the enum's values (not its names) as text, kept to them by a CHECK constraint."""
+    values = Enum(
+        kind,
+        name=f"ck_participant_progress_{column}",
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
+    return Field(default=None, sa_column=Column(values, nullable=True))
 
 
 class ParticipantProgress(SQLModel, table=True):
@@ -39,11 +54,11 @@ class ParticipantProgress(SQLModel, table=True):
     labour_market_status: str | None = _text(30)
     long_term_unemployed: bool | None = None
     education_level: str | None = _text(20)
-    disability: str | None = _text(10)  # yes | no | refused | not-asked
-    migrant: str | None = _text(10)
-    minority: str | None = _text(10)
-    homeless: str | None = _text(10)
-    other_disadvantage: str | None = _text(10)
+    disability: Answer | None = _one_of(Answer, "disability", 10)
+    migrant: Answer | None = _one_of(Answer, "migrant", 10)
+    minority: Answer | None = _one_of(Answer, "minority", 10)
+    homeless: Answer | None = _one_of(Answer, "homeless", 10)
+    other_disadvantage: Answer | None = _one_of(Answer, "other_disadvantage", 10)
     # the path
     referred: bool = False
     referred_on: date | None = None
@@ -69,9 +84,9 @@ class ParticipantProgress(SQLModel, table=True):
     upon_leaving_late_exit: int | None = None
     six_months_late_exit: int | None = None
     age_judged_at_entry: bool = False  # participant.entered has set the age bands on the start date
-    # follow-up of the final exit: open | overdue | closed, per check
-    leaving_check: str | None = _text(10)
-    six_month_check: str | None = _text(10)
+    # follow-up of the final exit, per check
+    leaving_check: CheckState | None = _one_of(CheckState, "leaving_check", 10)
+    six_month_check: CheckState | None = _one_of(CheckState, "six_month_check", 10)
     erased: bool = False  # the person's data were erased in intake; the facts still count
     # A re-entry's final exit counts: exits seen, and which exit each counted result belongs to.
     exits: int = 0

@@ -36,7 +36,9 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def run(session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
+async def run(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> Result[*tuple[Any, ...]]:
     """A statement SQLModel's exec does not type (text(), a bulk insert), in the session's transaction."""
     # SQLModel marks execute() deprecated in favour of exec(), whose overloads take only ORM statements: SQLAlchemy's
     # own execute is the typed way to run the rest.

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import (
-    access_api,
-    api,
-    audit_api,
-    caseload_api,
-    command_api,
-    erasure_api,
-    extract_api,
-    provider_api,
-)
-from services.intake.catalogue import ReachCache
-from services.intake.entry import entry_handlers
-from services.intake.erasure import ConsentErasure
-from services.intake.handlers import HANDLERS
+from services.intake.audit import api as audit_api
+from services.intake.caseload import api as caseload_api
+from services.intake.catalogue.queries import ReachCache
+from services.intake.commands import api as commands_api
+from services.intake.extract import api as extract_api
+from services.intake.handlers import handlers
+from services.intake.personal_data import api as personal_data_api
+from services.intake.personal_data.service import ConsentErasure
+from services.intake.referrals import api as referrals_api
 from services.intake.settings import IntakeSettings
+from services.intake.timeline import api as timeline_api
 from shared.db import asyncpg_dsn
 from shared.service import build_app, wire
 
@@ -29,8 +25,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     """The intake service."""
     vault = settings.vault()
     reach = ReachCache()
-    handlers = {**HANDLERS, **entry_handlers(vault)}  # the entry needs the birth date: the vault is bound here
-    wiring = wire(SERVICE, settings, handlers=handlers)
+    wiring = wire(SERVICE, settings, handlers=handlers(vault))
     consent_erasure = ConsentErasure(
         wiring.sessions, days=settings.consent_erasure_days, poll_seconds=settings.consent_erasure_poll_seconds
     )
@@ -44,12 +39,6 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.state.reach = reach
     app.state.command_wait_seconds = settings.command_wait_seconds
     app.state.consent_erasure_days = settings.consent_erasure_days
-    app.include_router(api.router)
-    app.include_router(command_api.router)
-    app.include_router(caseload_api.router)
-    app.include_router(provider_api.router)
-    app.include_router(audit_api.router)
-    app.include_router(access_api.router)
-    app.include_router(extract_api.router)
-    app.include_router(erasure_api.router)
+    for routes in (referrals_api, timeline_api, commands_api, caseload_api, audit_api, personal_data_api, extract_api):
+        app.include_router(routes.router)
     return app

@@ -129,7 +129,7 @@ class IdempotentRequest(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     """Who (with which roles) read which participant's personal data, how and when; a link of a hash chain.
 
-    Append-only (services.intake.audit): the database refuses UPDATE, DELETE and TRUNCATE (migration 0008).
+    Append-only (services.intake.audit.service): the database refuses UPDATE, DELETE and TRUNCATE (migration 0008).
     """
 
     __tablename__ = "audit_entry"

@@ -18,7 +18,7 @@ from markupsafe import escape
 from deploy.mailcatcher import read_messages
 from deploy.stack import Stack
 from deploy.synthetic import SyntheticCitizen, referral_body, synthetic_citizen
-from services.intake.audit_check import check_chain
+from services.intake.audit.check import check_chain
 from services.topology import topics_to_provision
 from shared.clock import today_in_copenhagen
 from shared.contracts import REGISTRY

@@ -277,7 +277,7 @@ async def test_the_access_document_holds_the_personal_data_every_fact_the_comman
         leaving_outcome_recorded(pid, "job-seeking", observed_on=left + timedelta(days=20), left_on=left),
         CheckClosed(participant_id=pid, check="leaving-outcome", exit_number=1, left_on=left, reason="recorded"),
     ]
-    delivered = [await deliver(intake.state.sessions, "intake", fact) for fact in facts]
+    delivered = [await deliver(intake.state.sessions, "intake", fact, vault=intake.state.vault) for fact in facts]
     async with _client(intake, "caseworker", case.caseworker) as caseworker:
         issued = await caseworker.post(
             f"/participants/{pid}/six-month-result",

@@ -24,8 +24,8 @@ from alembic import command
 from fastapi import FastAPI
 
 from deploy.synthetic import referral_body, synthetic_citizen
-from services.intake.audit import GENESIS, Read, append, entry_hash
-from services.intake.audit_check import check_chain
+from services.intake.audit.check import check_chain
+from services.intake.audit.service import GENESIS, Read, append, entry_hash
 from services.intake.main import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.intake.tables import AuditEntry
@@ -272,7 +272,7 @@ async def test_removing_the_newest_entries_is_caught_against_an_anchor_kept_else
 def _command(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "INTAKE_DATABASE_URL": url, "INTAKE_DATA_KEY": KEY, "INTAKE_LOOKUP_KEY": KEY}
     return subprocess.run(
-        [sys.executable, "-m", "services.intake.audit_check", *args],
+        [sys.executable, "-m", "services.intake.audit.check", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -23,8 +23,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from deploy.synthetic import referral_body, synthetic_citizen
-from services.intake.audit import NO_PARTICIPANT
-from services.intake.caseload import STATUS_OF_FACT, CaseloadFilter, Paging, caseload_statement
+from services.intake.audit.service import NO_PARTICIPANT
+from services.intake.caseload.queries import CaseloadFilter, Paging, caseload_statement
+from services.intake.domain import STATUS_OF_FACT
 from services.intake.main import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.intake.vault import DataKey, Vault
@@ -119,7 +120,7 @@ class Office:
 
     async def fact(self, fact: AboutParticipant) -> None:
         """Put a fact on the participant's timeline through intake's consumer."""
-        await deliver(self.app.state.sessions, "intake", fact)
+        await deliver(self.app.state.sessions, "intake", fact, vault=self.app.state.vault)
 
     async def caseload(self, **params: Any) -> dict[str, Any]:
         """The caseload answer (200 expected)."""

@@ -15,7 +15,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.intake import catalogue as intake_catalogue
+from services.intake.catalogue import queries as intake_catalogue
 from services.reporting import queries as reporting_catalogue
 from services.reporting.queries import TargetInForce
 from services.topology import subscriptions

@@ -9,10 +9,10 @@ from uuid import uuid4
 import pytest
 
 from services.intake.cpr import parse_cpr
-from services.intake.domain import Referral
-from services.intake.entry import entry_handlers
-from services.intake.erasure import erase
-from services.intake.handlers import HANDLERS, Registered, register_referral
+from services.intake.handlers import handlers
+from services.intake.personal_data.service import erase
+from services.intake.referrals.domain import Referral
+from services.intake.referrals.service import Registered, register_referral
 from services.intake.tables import Participant
 from services.intake.vault import Vault
 from shared.auth import Principal
@@ -72,7 +72,7 @@ async def referred(db: SessionMaker, vault: Vault, *, months_unemployed: int) ->
 async def consume(db: SessionMaker, vault: Vault, fact: Contract) -> None:
     """Apply a fact through intake's consumer as its composition root wires it (the vault bound to the entry)."""
     event = to_event(fact, source="tests")
-    consumer = Consumer("intake", {**HANDLERS, **entry_handlers(vault)})
+    consumer = Consumer("intake", handlers(vault))
     assert await consumer.apply(db, event, topic=topic_for("intake", event))
 
 

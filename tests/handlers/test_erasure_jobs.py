@@ -14,9 +14,9 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from deploy.synthetic import referral_body, synthetic_citizen
-from services.intake.erasure import ConsentErasure
 from services.intake.main import create_app as intake_app
-from services.intake.retention import retention
+from services.intake.personal_data.retention import retention
+from services.intake.personal_data.service import ConsentErasure
 from services.intake.settings import IntakeSettings
 from shared.auth import issue_token
 from shared.clock import today_in_copenhagen

@@ -19,8 +19,7 @@ from fastapi import FastAPI
 from openpyxl import load_workbook
 
 from deploy.synthetic import referral_body, synthetic_citizen
-from services.intake.entry import entry_handlers
-from services.intake.handlers import HANDLERS
+from services.intake.handlers import handlers
 from services.intake.main import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from shared.auth import Role, issue_token
@@ -87,7 +86,7 @@ class Programme:
 
     def __init__(self, app: FastAPI) -> None:
         self.app, self.id, self.subproject = app, f"ex-{uuid4().hex[:10]}", f"ex-sub-{uuid4().hex[:8]}"
-        self.consumer = Consumer("intake", {**HANDLERS, **entry_handlers(app.state.vault)})
+        self.consumer = Consumer("intake", handlers(app.state.vault))
 
     async def deliver(self, fact: AboutParticipant | ProgrammePublished | SubprojectPublished) -> None:
         event = to_event(fact, source="tests")

@@ -10,8 +10,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.intake.cpr import parse_cpr
-from services.intake.domain import Referral
-from services.intake.handlers import Registered, register_referral
+from services.intake.referrals.domain import Referral
+from services.intake.referrals.service import Registered, register_referral
 from services.intake.vault import Vault
 from shared.auth import Principal
 from shared.contracts import (

@@ -104,7 +104,7 @@ async def _rotation(url: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.intake.rotate_keys",
+        "services.intake.personal_data.rotate_keys",
         "--batch",
         str(BATCH),
         env=_env(url),

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from bench.intake import Measurement, RawConnection, distinct_bodies, parse_head, percentile, report
-from services.intake.api import ReferralIn
+from services.intake.referrals.schemas import ReferralIn
 
 
 @pytest.mark.parametrize(

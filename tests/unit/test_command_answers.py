@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.intake.command_api import result_notice
+from services.intake.commands.domain import result_notice
 
 
 @pytest.mark.parametrize("fact_type", ["leaving-outcome.recorded", "six-month-result.recorded"])

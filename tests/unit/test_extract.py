@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.intake.extract import COLUMNS, Fact, extract_row, in_period, path_of, table
+from services.intake.extract.domain import COLUMNS, Fact, extract_row, in_period, path_of, table
 
 
 def started(on: str) -> Fact:

@@ -10,15 +10,11 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
-from services.intake.api import ReferralIn
-from services.intake.domain import (
-    consent_erasure_due_on,
-    enrolment_date_problem,
-    erasure_note_problem,
-    format_case_reference,
-    real_date_problem,
-    referral_registered,
-)
+from services.intake.commands.domain import enrolment_date_problem
+from services.intake.domain import real_date_problem
+from services.intake.personal_data.domain import consent_erasure_due_on, erasure_note_problem
+from services.intake.referrals.domain import format_case_reference, referral_registered
+from services.intake.referrals.schemas import ReferralIn
 from shared.clock import today_in_copenhagen
 from shared.contracts import ReferralRegistered
 from shared.fund_rules import age_band, age_band_esf_plus

@@ -10,11 +10,12 @@ from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake import SOURCE
 from services.intake.cpr import parse_cpr
-from services.intake.domain import participant_entered
-from services.intake.handlers import SOURCE, on_fact
-from services.intake.keys import key_of
+from services.intake.personal_data.keys import key_of
+from services.intake.referrals.domain import participant_entered
 from services.intake.tables import Participant
+from services.intake.timeline.service import on_fact
 from services.intake.vault import Vault
 from shared import contracts
 from shared.consumer import Handlers

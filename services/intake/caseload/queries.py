@@ -16,20 +16,21 @@ from uuid import UUID
 from sqlalchemy import TextClause, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-Status = Literal["referred", "waiting", "enrolled", "started", "completed", "dropped-out", "withdrawn"]
+from services.intake.domain import (
+    CHECK_CLOSED,
+    CHECK_SCHEDULED,
+    ENROLMENT_CONFIRMED,
+    LEAVING_OUTCOME_RECORDED,
+    PLACING_FACTS,
+    SIX_MONTH_RESULT_RECORDED,
+    STATUS_OF_FACT,
+    Status,
+)
+from shared.db import run
+
 Due = Literal["due", "overdue"]
 Sort = Literal["case_reference", "-case_reference", "referred_on", "-referred_on", "next_due_on", "-next_due_on"]
 DUE_WITHIN_DAYS = 14
-
-# The facts that set the participation status (corrections do not); the latest one wins.
-STATUS_OF_FACT: dict[str, Status] = {
-    "enrolment.confirmed": "enrolled",
-    "enrolment.waitlisted": "waiting",
-    "participation.started": "started",
-    "participation.completed": "completed",
-    "participation.dropped-out": "dropped-out",
-    "participation.withdrawn": "withdrawn",
-}
 
 _CASE_ORDER = "length(case_reference), case_reference"  # RUM-999999 before RUM-1000000
 _ORDER_BY: dict[Sort, str] = {
@@ -80,19 +81,19 @@ open_check AS (
            bool_or(CAST(s.data ->> 'due_on' AS date) BETWEEN :today AND :due_until) AS due_soon
     FROM timeline_entry s
     JOIN chosen c ON c.id = s.participant_id
-    WHERE s.event_type = 'followup.check-scheduled'
+    WHERE s.event_type = :check_scheduled
       AND NOT EXISTS (
           SELECT 1 FROM timeline_entry r
           WHERE r.participant_id = s.participant_id
             AND r.id > s.id
             AND (
-                (r.event_type IN ('followup.check-closed', 'followup.check-scheduled')
+                (r.event_type IN (:check_closed, :check_scheduled)
                  AND r.data ->> 'check' = s.data ->> 'check')
-                OR r.event_type = 'enrolment.confirmed'
+                OR r.event_type = :enrolment_confirmed
                 OR (
                     r.event_type = CASE s.data ->> 'check'
-                        WHEN 'leaving-outcome' THEN 'leaving-outcome.recorded'
-                        WHEN 'six-month' THEN 'six-month-result.recorded'
+                        WHEN 'leaving-outcome' THEN :leaving_outcome_recorded
+                        WHEN 'six-month' THEN :six_month_result_recorded
                     END
                     AND CAST(r.data ->> 'left_on' AS date) = CAST(s.data ->> 'left_on' AS date)
                 )
@@ -177,6 +178,11 @@ def caseload_statement(
         "fact_types": list(STATUS_OF_FACT),
         "fact_statuses": list(STATUS_OF_FACT.values()),
         "consent_erasure_days": consent_erasure_days,
+        "check_scheduled": CHECK_SCHEDULED,
+        "check_closed": CHECK_CLOSED,
+        "enrolment_confirmed": ENROLMENT_CONFIRMED,
+        "leaving_outcome_recorded": LEAVING_OUTCOME_RECORDED,
+        "six_month_result_recorded": SIX_MONTH_RESULT_RECORDED,
     }
     participant_filters = ["p.municipality = :municipality"]
     case_filters: list[str] = []
@@ -225,3 +231,19 @@ async def find_caseload(
         )
         total = int((await connection.execute(statement, params)).scalar_one())
     return [CaseRow(**{k: v for k, v in row.items() if k != "total"}) for row in rows], total
+
+
+_ON_COURSE = text(
+    "SELECT p.id, p.case_reference, p.name_encrypted, p.legacy_key_id, k.master_key_id, k.wrapped_key,"
+    " latest.event_type FROM ("
+    " SELECT DISTINCT ON (participant_id) participant_id, event_type, data->>'course_id' AS course_id"
+    " FROM timeline_entry WHERE event_type = ANY(:types) ORDER BY participant_id, id DESC"
+    ") latest JOIN participant p ON p.id = latest.participant_id"
+    " LEFT JOIN participant_key k ON k.participant_id = p.id"
+    " WHERE latest.course_id = :course ORDER BY length(p.case_reference), p.case_reference"
+)
+
+
+async def on_course(session: AsyncSession, course_id: str) -> list[Any]:
+    """The participants whose latest placing fact is on the course: id, case reference, sealed name, key, fact."""
+    return list((await run(session, _ON_COURSE, {"types": list(PLACING_FACTS), "course": course_id})).all())

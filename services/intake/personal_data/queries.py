@@ -16,18 +16,19 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.intake.api import ContactIn, TimelineEvent
-from services.intake.audit import AuditFilter, find_entries
-from services.intake.audit_api import AuditEntryOut, entry_out
-from services.intake.domain import LegalBasis
-from services.intake.keys import key_of
-from services.intake.queries import timeline_entries
+from services.intake.audit.queries import AuditFilter, find_entries
+from services.intake.audit.schemas import AuditEntryOut, entry_out
+from services.intake.domain import LegalBasis, wire_name
+from services.intake.personal_data.keys import key_of
+from services.intake.schemas import ContactIn, TimelineEvent
 from services.intake.tables import Participant, PendingCommand
+from services.intake.timeline.queries import timeline_entries
 from services.intake.vault import Vault
+from shared.contracts import CheckOverdue, ReminderSent
 
 # The facts that say an email went out about the case: to the responsible caseworker, and (an overdue check) on the
 # sub-project coordinator's digest. Neither email names the citizen (followup.messages).
-REMINDER_FACTS = {"reminder.sent": "reminder", "followup.check-overdue": "escalation"}
+REMINDER_FACTS = {wire_name(ReminderSent): "reminder", wire_name(CheckOverdue): "escalation"}
 READS_AT_MOST = 100_000
 
 

@@ -1,7 +1,7 @@
 """The audit log: every read of a participant's personal data is recorded, in the reading request's transaction.
 
 The log is a hash chain. Each entry's hash (SHA-256) covers its own content and the hash of the entry before it, so
-an entry changed, removed or slipped in afterwards breaks the chain there; services.intake.audit_check walks it.
+an entry changed, removed or slipped in afterwards breaks the chain there; services.intake.audit.check walks it.
 Entries are appended one transaction at a time, whichever process appends: the transaction takes an advisory lock,
 released by its own commit or rollback, reads the head of the chain, and draws the new ids from the sequence while
 it holds the lock, so id order is chain order. The caller owns the transaction: nothing here commits.
@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import text
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.tables import AuditEntry
@@ -127,34 +126,3 @@ class ChainCheck:
                 return Break(entry.id, "its content does not match its hash: the entry was changed")
             self.count, self.head_id, self.head_hash = self.count + 1, entry.id, entry.hash
         return None
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    """Which entries to read: each given criterion must hold; the period is [since, until)."""
-
-    participant_id: UUID | None = None
-    actor: str | None = None
-    action: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-async def find_entries(
-    session: AsyncSession, wanted: AuditFilter, *, limit: int, before: int | None = None
-) -> list[AuditEntry]:
-    """The matching entries, newest first, at most `limit` of them, with ids below `before` if given."""
-    query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
-    if wanted.participant_id is not None:
-        query = query.where(AuditEntry.participant_id == wanted.participant_id)
-    if wanted.actor is not None:
-        query = query.where(AuditEntry.actor == wanted.actor)
-    if wanted.action is not None:
-        query = query.where(AuditEntry.action == wanted.action)
-    if wanted.since is not None:
-        query = query.where(col(AuditEntry.at) >= wanted.since)
-    if wanted.until is not None:
-        query = query.where(col(AuditEntry.at) < wanted.until)
-    if before is not None:
-        query = query.where(col(AuditEntry.id) < before)
-    return list((await session.exec(query)).all())

@@ -1,6 +1,6 @@
 """Retention: erase the personal data of every participant whose programme ended more than the retention period ago.
 
-    .venv/bin/python -m services.intake.retention [--dry-run] [--batch N]     (INTAKE_ settings, as the service)
+    python -m services.intake.personal_data.retention [--dry-run] [--batch N]     (INTAKE_ settings, as the service)
 
 The period is INTAKE_RETENTION_YEARS (5 by default) after the programme's end as intake's catalogue read model has
 it. A dry run only counts, by programme. Otherwise the participants are erased a batch to a transaction, basis
@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from services.intake.erasure import count_due, erase_due, retention_due
-from services.intake.progress import Progress, say
+from services.intake.personal_data.progress import Progress, say
+from services.intake.personal_data.service import count_due, erase_due, retention_due
 from services.intake.settings import IntakeSettings
 from shared.clock import today_in_copenhagen
 from shared.db import create_engine, create_sessionmaker
@@ -52,7 +52,9 @@ async def retention(
 
 def main() -> None:
     """The command line."""
-    parser = argparse.ArgumentParser(prog="python -m services.intake.retention", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m services.intake.personal_data.retention", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--dry-run", action="store_true", help="count the participants due, by programme; erase none")
     parser.add_argument("--batch", type=int, default=200, help="participants erased per transaction (default 200)")
     args = parser.parse_args()

@@ -26,9 +26,10 @@ from sqlalchemy import ColumnElement, delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.intake.audit import audit
-from services.intake.handlers import SOURCE
-from services.intake.keys import destroy_key
+from services.intake import SOURCE
+from services.intake.audit.service import audit
+from services.intake.personal_data.domain import consent_erasure_due_on
+from services.intake.personal_data.keys import destroy_key
 from services.intake.tables import CatalogueProgramme, IdempotentRequest, Participant
 from shared.auth import Principal
 from shared.clock import today_in_copenhagen
@@ -41,6 +42,16 @@ from shared.outbox import publish
 log = get_logger(__name__)
 ERASED = "erased"
 ERASURE = "erasure"  # the audit log's action
+
+
+def erasure_due_on(participant: Participant, *, days: int) -> date | None:
+    """When the participant's personal data will be erased, the consent they rest on having been withdrawn."""
+    return consent_erasure_due_on(
+        legal_basis=participant.legal_basis,
+        withdrawn_on=participant.consent_withdrawn_on,
+        erased_on=participant.erased_on,
+        days=days,
+    )
 
 
 def system_principal(job: str) -> Principal:

@@ -1,85 +1,36 @@
-"""The caseworker's caseload: their municipality's participants, filtered, sorted and paged, without personal data.
+"""The caseworker's caseload: their municipality's participants, filtered, sorted and paged, without personal data;
+and provider staff's view of their courses' participants, by case reference and first name (never a CPR number).
 
 The list names no CPR number, name or contact: one participant's personal data stays behind the audited
-GET /participants/{id}. Listing is therefore not audited, except a search by CPR number, which is (found or not).
+GET /participants/{id}. Listing is therefore not audited, except a search by CPR number, which is (found or not),
+and each first name shown to provider staff.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import AfterValidator, BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from services.intake.api import sessions_of
-from services.intake.audit import NO_PARTICIPANT, Read, append
-from services.intake.caseload import CaseloadFilter, Due, Paging, Sort, Status, find_caseload
-from services.intake.cpr import InvalidCpr, parse_cpr
-from services.intake.vault import Vault
-from shared.auth import Principal, require_role
+from services.intake.audit.service import NO_PARTICIPANT, Read, append
+from services.intake.caseload.queries import CaseloadFilter, Due, Paging, Sort, find_caseload, on_course
+from services.intake.caseload.schemas import CaseloadItem, CaseloadPage, CourseParticipant, CprSearchIn
+from services.intake.deps import Caseworker, ProviderStaff, Sessions, TheVault
+from services.intake.domain import STATUS_OF_FACT, Status
+from services.intake.personal_data.keys import opened
+from services.intake.tables import CatalogueCourse
+from shared.auth import Principal
 from shared.clock import today_in_copenhagen
 from shared.contracts import CODE_PATTERN
 from shared.db import unit_of_work
-from shared.request_body import Body
 
 router = APIRouter(tags=["participants"])
-Caseworker = Annotated[Principal, Depends(require_role("caseworker", "team-lead"))]
 MAX_PAGE = 100_000  # far beyond any municipality's caseload; keeps the offset a number PostgreSQL can hold
 SEARCHED_BY_CPR = "search-by-cpr"
 
 
-def _cpr_number(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return parse_cpr(value).digits
-    except InvalidCpr as exc:
-        raise ValueError(str(exc)) from exc
-
-
-class CprSearchIn(Body):
-    """A search by exact CPR number: in the body, so the number never stands in a URL, a proxy's log or a history."""
-
-    # [0-9] rather than \d: to a JSON Schema validator \d is ASCII, to Python's and pydantic's regexes any digits.
-    cpr: Annotated[
-        str,
-        Field(pattern=r"^[0-9]{6}-?[0-9]{4}$", description="DDMMYY-SSSS, the hyphen optional"),
-        AfterValidator(_cpr_number),
-    ]
-
-
 CaseReferenceQuery = Annotated[str | None, Query(pattern=r"^RUM-[0-9]{6,}$", max_length=20)]
 CodeQuery = Annotated[str | None, Query(pattern=CODE_PATTERN, max_length=50)]
-
-
-class CaseloadItem(BaseModel):
-    """One participant in the caseload: ids, codes and dates only."""
-
-    participant_id: UUID
-    case_reference: str
-    programme_id: str
-    subproject_id: str
-    course_id: str | None = Field(description="the course of the latest enrolment or participation fact")
-    status: Status
-    referred_on: date
-    caseworker_email: str
-    next_due_on: date | None = Field(description="the due date of the earliest follow-up check not yet recorded")
-    overdue: bool = Field(description="a follow-up check not yet recorded was due before today")
-    erased_on: date | None = Field(default=None, description="when the participant's personal data were erased")
-    erasure_due_on: date | None = Field(
-        default=None, description="when the personal data will be erased, consent (their only basis) withdrawn"
-    )
-
-
-class CaseloadPage(BaseModel):
-    """One page of the caseload and how many participants match in all."""
-
-    items: list[CaseloadItem]
-    page: int
-    page_size: int
-    total: int
 
 
 def asked_filter(
@@ -135,26 +86,34 @@ def asked_page(
 @router.get("/participants")
 async def list_participants(
     request: Request,
+    sessions: Sessions,
     principal: Caseworker,
     wanted: Annotated[CaseloadFilter, Depends(asked_filter)],
     paging: Annotated[Paging, Depends(asked_page)],
 ) -> CaseloadPage:
     """The caller's municipality's participants, without personal data."""
-    return await _caseload(request, principal, wanted, paging)
+    return await _caseload(request, sessions, principal, wanted, paging)
 
 
 @router.post("/search/participants")
 async def search_participants(
-    body: CprSearchIn, request: Request, principal: Caseworker, paging: Annotated[Paging, Depends(asked_page)]
+    body: CprSearchIn,
+    request: Request,
+    sessions: Sessions,
+    vault: TheVault,
+    principal: Caseworker,
+    paging: Annotated[Paging, Depends(asked_page)],
 ) -> CaseloadPage:
     """The caller's municipality's cases of one citizen, found by the CPR number's keyed hash; audited."""
-    vault: Vault = request.app.state.vault  # the number is turned into its keyed hash at once and goes no further
-    return await _caseload(request, principal, CaseloadFilter(cpr_hash=vault.lookup_hash(body.cpr)), paging)
+    # the number is turned into its keyed hash at once and goes no further
+    return await _caseload(request, sessions, principal, CaseloadFilter(cpr_hash=vault.lookup_hash(body.cpr)), paging)
 
 
-async def _caseload(request: Request, principal: Principal, wanted: CaseloadFilter, paging: Paging) -> CaseloadPage:
+async def _caseload(
+    request: Request, sessions: Sessions, principal: Principal, wanted: CaseloadFilter, paging: Paging
+) -> CaseloadPage:
     assert principal.municipality is not None  # require_role("caseworker") guarantees it
-    async with unit_of_work(sessions_of(request)) as session:
+    async with unit_of_work(sessions) as session:
         rows, total = await find_caseload(
             session,
             principal.municipality,
@@ -173,3 +132,38 @@ async def _caseload(request: Request, principal: Principal, wanted: CaseloadFilt
         page_size=paging.page_size,
         total=total,
     )
+
+
+@router.get("/courses/{course_id}/participants", tags=["provider"])
+async def course_participants(
+    course_id: Annotated[str, Path(pattern=CODE_PATTERN, max_length=50)],
+    sessions: Sessions,
+    vault: TheVault,
+    principal: ProviderStaff,
+) -> list[CourseParticipant]:
+    """The participants whose latest step is on one of the provider's courses; each first name read is audited."""
+    async with unit_of_work(sessions) as session:
+        course = await session.get(CatalogueCourse, course_id)
+        if course is None or course.subproject_id not in principal.subprojects:
+            raise HTTPException(404, "no such course among your sub-projects'")
+        rows = await on_course(session, course_id)
+        # each first name shown is a read; one append for the list (one turn of the chain's lock)
+        shown = [Read(row[0], "read-first-name") for row in rows if row[2] is not None]  # an erased name is no read
+        await append(session, principal=principal, reads=shown)
+        listed = []
+        for participant_id, case_reference, name_encrypted, legacy_key_id, master_key_id, wrapped, fact in rows:
+            first_name = None
+            if name_encrypted is not None:  # not erased
+                key = opened(
+                    vault, participant_id, legacy_key_id=legacy_key_id, master_key_id=master_key_id, wrapped=wrapped
+                )
+                first_name = key.decrypt(name_encrypted).split()[0]
+            listed.append(
+                CourseParticipant(
+                    participant_id=participant_id,
+                    case_reference=case_reference,
+                    first_name=first_name,
+                    status=STATUS_OF_FACT[fact],
+                )
+            )
+        return listed

@@ -1,7 +1,7 @@
 """The audit log for the administrator and the data protection officer: JSON pages and a CSV download, filtered by
 participant, user, action and period, newest first. Reading the log is itself a read, and is audited.
 
-No route changes or deletes an entry (services.intake.audit).
+No route changes or deletes an entry (services.intake.audit.service).
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
 
-from services.intake.api import sessions_of
-from services.intake.audit import NO_PARTICIPANT, AuditFilter, audit, find_entries
+from services.intake.audit.queries import AuditFilter, find_entries
+from services.intake.audit.schemas import AuditPage, entry_out
+from services.intake.audit.service import NO_PARTICIPANT, audit
+from services.intake.deps import DataProtection, Sessions
 from services.intake.tables import AuditEntry
-from shared.auth import Principal, require_role
+from shared.auth import Principal
 from shared.clock import COPENHAGEN
 from shared.db import unit_of_work
 from shared.downloads import csv_download
 
 router = APIRouter(tags=["audit"])
-AuditReader = Annotated[Principal, Depends(require_role("administrator", "data-protection-officer"))]
 READ_AUDIT_LOG = "read-audit-log"
 LAST_ID = 2**63 - 1  # a bigint: a larger cursor is refused, not sent to PostgreSQL
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 30)  # far beyond any entry; keeps day + 1 a real date
@@ -94,48 +94,18 @@ Filters = Annotated[Asked, Depends()]
 Before = Annotated[int | None, Query(ge=1, le=LAST_ID, description="the cursor: entries older than this id")]
 
 
-class AuditEntryOut(BaseModel):
-    """One entry of the log."""
-
-    id: int
-    at: datetime
-    actor: str = Field(description="the user (token subject)")
-    roles: list[str] = Field(description="the roles the user held")
-    action: str
-    participant_id: UUID | None = Field(description="null when the read concerned no participant")
-    detail: str | None = Field(description="what exactly was read: an export, a filter")
-    hash: str = Field(description="SHA-256 of the entry's content and the previous hash")
-    prev_hash: str
-
-
-class AuditPage(BaseModel):
-    """One page of the log, newest first, and where the next (older) page is."""
-
-    items: list[AuditEntryOut]
-    next: str | None = Field(description="the next page's path and query; null on the last page")
-
-
-def entry_out(entry: AuditEntry) -> AuditEntryOut:
-    """An entry as the API shows it (the roles as a list; no participant for a read that concerned nobody)."""
-    assert entry.id is not None
-    return AuditEntryOut(
-        id=entry.id,
-        at=entry.at,
-        actor=entry.actor,
-        roles=entry.role.split(",") if entry.role else [],
-        action=entry.action,
-        participant_id=None if entry.participant_id == NO_PARTICIPANT else entry.participant_id,
-        detail=entry.detail,
-        hash=entry.hash,
-        prev_hash=entry.prev_hash,
-    )
-
-
 async def _read(
-    request: Request, principal: Principal, asked: Asked, *, limit: int, before: int | None, shape: str
+    request: Request,
+    sessions: Sessions,
+    principal: Principal,
+    asked: Asked,
+    *,
+    limit: int,
+    before: int | None,
+    shape: str,
 ) -> tuple[list[AuditEntry], str | None]:
     """A page of entries, and the next page's link; the read itself is appended to the log after the page is read."""
-    async with unit_of_work(sessions_of(request)) as session:
+    async with unit_of_work(sessions) as session:
         entries = await find_entries(session, asked.filter(), limit=limit + 1, before=before)
         page, more = entries[:limit], len(entries) > limit
         detail = "; ".join(f"{k}={v}" for k, v in {**asked.params(), "before": before, "limit": limit}.items() if v)
@@ -155,13 +125,14 @@ async def _read(
 @router.get("/audit")
 async def read_audit_log(
     request: Request,
-    principal: AuditReader,
+    sessions: Sessions,
+    principal: DataProtection,
     asked: Filters,
     limit: Annotated[int, Query(ge=1, le=1000, description="entries per page")] = 100,
     before: Before = None,
 ) -> AuditPage:
     """The audit log, newest first, one page at a time (follow `next`); this read is audited too."""
-    page, following = await _read(request, principal, asked, limit=limit, before=before, shape="json")
+    page, following = await _read(request, sessions, principal, asked, limit=limit, before=before, shape="json")
     return AuditPage(items=[entry_out(e) for e in page], next=following)
 
 
@@ -172,13 +143,14 @@ async def read_audit_log(
 )
 async def audit_log_csv(
     request: Request,
-    principal: AuditReader,
+    sessions: Sessions,
+    principal: DataProtection,
     asked: Filters,
     limit: Annotated[int, Query(ge=1, le=100_000, description="entries in the file")] = 10_000,
     before: Before = None,
 ) -> Response:
     """The audit log as CSV (semicolon-separated, with a byte-order mark, for Danish Excel); more in `Link: next`."""
-    page, following = await _read(request, principal, asked, limit=limit, before=before, shape="csv")
+    page, following = await _read(request, sessions, principal, asked, limit=limit, before=before, shape="csv")
     rows: list[list[object]] = [list(CSV_HEADINGS)]
     for entry in (entry_out(e) for e in page):
         row = [entry.id, entry.at.astimezone(COPENHAGEN).isoformat(), entry.actor, " ".join(entry.roles)]

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from openpyxl import Workbook
-from sqlalchemy import select
-from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.intake.api import sessions_of
-from services.intake.audit import Read, append
-from services.intake.extract import FACT_TYPES, Fact, extract_row, in_period, path_of, table
-from services.intake.keys import opened
-from services.intake.tables import Participant, ParticipantKey, TimelineEntry
+from services.intake.deps import Administrator, Sessions, TheVault
+from services.intake.extract.domain import table
+from services.intake.extract.service import participant_extract
 from services.intake.vault import Vault
-from shared.auth import Principal, require_role
+from shared.auth import Principal
 from shared.contracts import CODE_PATTERN
 from shared.db import unit_of_work
 from shared.downloads import csv_download, xlsx_download
@@ -28,8 +22,6 @@ from shared.problems import problem_responses, refusal
 from shared.rejection import Rejection
 
 router = APIRouter(tags=["administration"])
-Administrator = Annotated[Principal, Depends(require_role("administrator"))]
-EXTRACTED = "participant-extract"
 HALF_YEAR = r"^(19|20|21)\d{2}-(02|08)$"  # a year the fund can have run in: "0000-02" would start in year -1
 
 
@@ -75,62 +67,10 @@ class Period:
 Asked = Annotated[Period, Depends()]
 
 
-async def participant_extract(
-    session: AsyncSession, vault: Vault, principal: Principal, programme_id: str, start: date, end: date
-) -> list[dict[str, Any]]:
-    """The programme's participants who entered or left in the period, by case reference; each one audited."""
-    # with each participant's key in the same round trip (none for an erased one)
-    participants = (
-        await session.exec(  # type: ignore[call-overload]
-            select(Participant, ParticipantKey)
-            .outerjoin(ParticipantKey, col(ParticipantKey.participant_id) == col(Participant.id))
-            .where(col(Participant.programme_id) == programme_id)
-        )
-    ).all()
-    by_id = {p.id: p for p, _ in participants}
-    keys = {p.id: k for p, k in participants}
-    facts: dict[Any, list[Fact]] = defaultdict(list)
-    found = await session.exec(  # type: ignore[call-overload]
-        select(col(TimelineEntry.participant_id), col(TimelineEntry.event_type), col(TimelineEntry.data))
-        .where(col(TimelineEntry.participant_id).in_(by_id), col(TimelineEntry.event_type).in_(FACT_TYPES))
-        .order_by(col(TimelineEntry.id))
-    )
-    for participant_id, event_type, data in found:
-        facts[participant_id].append(Fact(event_type, data))
-    rows, reads = [], []
-    for participant in sorted(by_id.values(), key=lambda p: p.case_reference):
-        path = path_of(facts[participant.id])
-        if not in_period(path, start, end):
-            continue
-        cpr = None  # an erased participant is listed without: the fund keeps its statistics, not the person
-        if participant.cpr_encrypted is not None:
-            key = keys[participant.id]
-            cpr = opened(
-                vault,
-                participant.id,
-                legacy_key_id=participant.legacy_key_id,
-                master_key_id=key.master_key_id if key else None,
-                wrapped=key.wrapped_key if key else None,
-            ).decrypt(participant.cpr_encrypted)
-            cpr = f"{cpr[:6]}-{cpr[6:]}"  # as written: a spreadsheet keeps the leading zero of a text, not a number
-        rows.append(
-            extract_row(
-                cpr=cpr,
-                case_reference=participant.case_reference,
-                characteristics=participant.characteristics,
-                path=path,
-            )
-        )
-        if cpr is not None:
-            reads.append(Read(participant.id, EXTRACTED, f"{programme_id} {start.isoformat()}..{end.isoformat()}"))
-    await append(session, principal=principal, reads=reads)
-    return rows
-
-
-async def _rows(request: Request, principal: Principal, asked: Period) -> list[dict[str, Any]]:
+async def _rows(sessions: Sessions, vault: Vault, principal: Principal, asked: Period) -> list[dict[str, Any]]:
     start, end = asked.days
-    async with unit_of_work(sessions_of(request)) as session:
-        return await participant_extract(session, request.app.state.vault, principal, asked.programme_id, start, end)
+    async with unit_of_work(sessions) as session:
+        return await participant_extract(session, vault, principal, asked.programme_id, start, end)
 
 
 def _filename(asked: Period, suffix: str) -> str:
@@ -139,25 +79,25 @@ def _filename(asked: Period, suffix: str) -> str:
 
 
 @router.get("/extract/participants", responses=problem_responses(422))
-async def extract_json(request: Request, principal: Administrator, asked: Asked) -> JSONResponse:
+async def extract_json(sessions: Sessions, vault: TheVault, principal: Administrator, asked: Asked) -> JSONResponse:
     """The fund's participant extract: who entered or left in the period, with CPR number, dates,
     characteristics at entry and results. Personal data: every participant listed is written to the audit log."""
     if problem := asked.problem():
         return refusal(problem, 422)
-    rows = await _rows(request, principal, asked)
+    rows = await _rows(sessions, vault, principal, asked)
     return JSONResponse({"programme_id": asked.programme_id, "participants": _jsonable(rows)})
 
 
 @router.get("/extract/participants.csv", response_class=Response, responses=problem_responses(422))
-async def extract_csv(request: Request, principal: Administrator, asked: Asked) -> Response:
+async def extract_csv(sessions: Sessions, vault: TheVault, principal: Administrator, asked: Asked) -> Response:
     """The extract as CSV (semicolon-separated, with a byte-order mark, as Danish Excel expects); audited."""
     if problem := asked.problem():
         return refusal(problem, 422)
-    return csv_download(table(await _rows(request, principal, asked)), _filename(asked, "csv"))
+    return csv_download(table(await _rows(sessions, vault, principal, asked)), _filename(asked, "csv"))
 
 
 @router.get("/extract/participants.xlsx", response_class=Response, responses=problem_responses(422))
-async def extract_xlsx(request: Request, principal: Administrator, asked: Asked) -> Response:
+async def extract_xlsx(sessions: Sessions, vault: TheVault, principal: Administrator, asked: Asked) -> Response:
     """The extract as an Excel workbook, one sheet; audited."""
     if problem := asked.problem():
         return refusal(problem, 422)
@@ -165,7 +105,7 @@ async def extract_xlsx(request: Request, principal: Administrator, asked: Asked)
     sheet = book.active
     assert sheet is not None
     sheet.title = "Deltagere"
-    for row in table(await _rows(request, principal, asked)):
+    for row in table(await _rows(sessions, vault, principal, asked)):
         sheet.append(row)
     return xlsx_download(book, _filename(asked, "xlsx"))
 

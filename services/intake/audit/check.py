@@ -1,6 +1,6 @@
 """Check intake's audit log: walk the hash chain in id order and say whether it holds.
 
-    .venv/bin/python -m services.intake.audit_check [--anchor ID:HASH]      (INTAKE_DATABASE_URL, as the service)
+    .venv/bin/python -m services.intake.audit.check [--anchor ID:HASH]      (INTAKE_DATABASE_URL, as the service)
 
 Prints `OK` with the number of entries and the head of the chain (its last id and hash), or the first entry at which
 the chain breaks and why, and exits 1. An entry changed in the database, one removed from the middle, or one slipped
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from services.intake.audit import Break, ChainCheck
+from services.intake.audit.service import Break, ChainCheck
 from services.intake.settings import IntakeSettings
 from services.intake.tables import AuditEntry
 from shared.db import create_engine, create_sessionmaker
@@ -104,7 +104,7 @@ def _say(count: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Check the chain of the database intake's settings name; 0 if it holds, 1 if broken, 2 if misconfigured."""
-    parser = argparse.ArgumentParser(prog="python -m services.intake.audit_check", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m services.intake.audit.check", description=__doc__)
     parser.add_argument("--anchor", type=_anchor, help="ID:HASH of a head printed before, kept elsewhere")
     args = parser.parse_args(argv)
     try:

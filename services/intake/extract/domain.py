@@ -13,18 +13,25 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-# the timeline's facts the extract is folded from
-FACT_TYPES = (
-    "participation.started",
-    "participation.start-corrected",
-    "participation.completed",
-    "participation.dropped-out",
-    "participation.leaving-date-corrected",
-    "participation.drop-out-reason-corrected",
-    "participant.entered",
-    "leaving-outcome.recorded",
-    "six-month-result.recorded",
-)
+from services.intake.domain import wire_name
+from shared import contracts
+
+
+class Facts:
+    """The timeline's facts the extract is folded from, by the wire names the contracts give them."""
+
+    STARTED = wire_name(contracts.ParticipationStarted)
+    START_CORRECTED = wire_name(contracts.StartCorrected)
+    COMPLETED = wire_name(contracts.ParticipationCompleted)
+    DROPPED_OUT = wire_name(contracts.ParticipationDroppedOut)
+    LEAVING_DATE_CORRECTED = wire_name(contracts.LeavingDateCorrected)
+    DROP_OUT_REASON_CORRECTED = wire_name(contracts.DropOutReasonCorrected)
+    ENTERED = wire_name(contracts.ParticipantEntered)
+    LEAVING_OUTCOME = wire_name(contracts.LeavingOutcomeRecorded)
+    SIX_MONTH_RESULT = wire_name(contracts.SixMonthResultRecorded)
+
+
+FACT_TYPES = tuple(value for name, value in vars(Facts).items() if name.isupper())
 
 # (column, Danish heading) in the order the extract shows them
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -122,28 +129,28 @@ def path_of(facts: Iterable[Fact]) -> Path:
     for fact in facts:
         data = fact.data
         match fact.type:
-            case "participation.started":
+            case Facts.STARTED:
                 path.starts.append(date.fromisoformat(data["started_on"]))
-            case "participation.start-corrected":
+            case Facts.START_CORRECTED:
                 _replace(path.starts, date.fromisoformat(data["previous_started_on"]), data["started_on"])
-            case "participation.completed" | "participation.dropped-out":
-                kind = "completed" if fact.type.endswith("completed") else "dropped-out"
+            case Facts.COMPLETED | Facts.DROPPED_OUT:
+                kind = "completed" if fact.type == Facts.COMPLETED else "dropped-out"
                 path.exits.append(_Exit(date.fromisoformat(data["left_on"]), kind, data.get("reason")))
-            case "participation.leaving-date-corrected":
+            case Facts.LEAVING_DATE_CORRECTED:
                 previous = date.fromisoformat(data["previous_left_on"])
                 for an_exit in reversed(path.exits):
                     if an_exit.left_on == previous:
                         an_exit.left_on = date.fromisoformat(data["left_on"])
                         break
-            case "participation.drop-out-reason-corrected":
+            case Facts.DROP_OUT_REASON_CORRECTED:
                 dropped = [e for e in path.exits if e.kind == "dropped-out"]
                 if dropped:
                     max(dropped, key=lambda e: e.left_on).reason = data["drop_out_reason"]
-            case "participant.entered":
+            case Facts.ENTERED:
                 path.entered = data
-            case "leaving-outcome.recorded" | "six-month-result.recorded":
+            case Facts.LEAVING_OUTCOME | Facts.SIX_MONTH_RESULT:
                 if data.get("counts", True):  # a v1 fact knew no late records: it counts
-                    results = path.upon_leaving if fact.type.startswith("leaving") else path.six_months
+                    results = path.upon_leaving if fact.type == Facts.LEAVING_OUTCOME else path.six_months
                     results[data.get("exit_number")] = data
     return path
 

@@ -1,6 +1,6 @@
 """Key rotation: every participant's data key wrapped under the current master key, so the others can be retired.
 
-    .venv/bin/python -m services.intake.rotate_keys [--batch N]      (INTAKE_ settings, as the service)
+    .venv/bin/python -m services.intake.personal_data.rotate_keys [--batch N]      (INTAKE_ settings, as the service)
 
 Put the new master key in the ring (INTAKE_MASTER_KEYS) and make it current (INTAKE_MASTER_KEY_ID), restart intake
 (new participants' keys are then wrapped under it), and run this command with the old key still in the ring. It
@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.intake.progress import Progress, say
+from services.intake.personal_data.progress import Progress, say
 from services.intake.settings import IntakeSettings
 from services.intake.vault import DataKey, UnknownMasterKey, Vault, WrappedKey
 from shared.db import create_engine
@@ -143,7 +143,9 @@ def _reseal(old: DataKey, new: DataKey, sealed: bytes | None) -> bytes | None:
 
 def main() -> None:
     """The command line."""
-    parser = argparse.ArgumentParser(prog="python -m services.intake.rotate_keys", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m services.intake.personal_data.rotate_keys", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--batch", type=int, default=500, help="keys moved per transaction (default 500)")
     args = parser.parse_args()
     if args.batch < 1:

@@ -1,0 +1,415 @@
+"""The caseworker API for commands to enrolment and follow-up: send, wait a bounded time, answer or poll.
+
+A command answered in time gets 200 with the fact or 409 with the reason; otherwise 202 with the command id to poll
+at GET /commands/{id}. Every command route is written out below; each only says which command its body makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.intake import idempotency
+from services.intake.commands.domain import enrolment_date_problem, wait_seconds
+from services.intake.commands.schemas import (
+    CommandAnswer,
+    CompletionIn,
+    DropOutIn,
+    DropOutReasonCorrectionIn,
+    EnrolIn,
+    LeavingDateCorrectionIn,
+    LeavingOutcomeIn,
+    SixMonthResultIn,
+    StartCorrectionIn,
+    StartIn,
+    WithdrawalIn,
+    command_answer,
+)
+from services.intake.commands.service import issue_command, wait_for_answer
+from services.intake.deps import Caseworker, CourseRecorder, Sessions, erased_rejection, visible_participant
+from services.intake.idempotency import IdempotencyKey
+from services.intake.tables import Participant, PendingCommand
+from shared import contracts
+from shared.auth import Principal
+from shared.clock import today_in_copenhagen
+from shared.db import unit_of_work
+from shared.problems import problem, problem_responses, refusal
+from shared.rejection import Refused
+
+router = APIRouter(tags=["commands"])
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Accepted: the fact that records it."},
+    202: {"description": "Not answered yet: poll the Location.", "model": CommandAnswer},
+    **problem_responses(409),
+}
+
+
+@router.get("/commands/{command_id}", response_model_exclude_none=True)
+async def get_command(command_id: UUID, sessions: Sessions, principal: CourseRecorder) -> CommandAnswer:
+    """What became of a command: pending, accepted (with the fact) or rejected (with the reason)."""
+    async with unit_of_work(sessions) as session:
+        command = await session.get(PendingCommand, command_id)
+        if command is None:
+            raise HTTPException(404, "no such command")
+        await visible_participant(session, command.participant_id, principal)
+        return command_answer(command)
+
+
+@router.post(
+    "/participants/{participant_id}/enrolment",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def enrol(
+    participant_id: UUID,
+    body: EnrolIn,
+    request: Request,
+    sessions: Sessions,
+    principal: Caseworker,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Enrol the participant on a course: sent to enrolment, which gives a seat or a place on the waiting list."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "enrolment",
+        body,
+        idempotency_key,
+        lambda participant: _enrolment(participant, body),
+    )
+
+
+@router.post(
+    "/participants/{participant_id}/start",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def record_start(
+    participant_id: UUID,
+    body: StartIn,
+    request: Request,
+    sessions: Sessions,
+    principal: CourseRecorder,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record that the participant started the course."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "start",
+        body,
+        idempotency_key,
+        lambda participant: contracts.RecordStart(participant_id=participant.id, started_on=body.started_on),
+    )
+
+
+@router.post(
+    "/participants/{participant_id}/completion",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def record_completion(
+    participant_id: UUID,
+    body: CompletionIn,
+    request: Request,
+    sessions: Sessions,
+    principal: CourseRecorder,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record that the participant completed the course (the leaving date)."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "completion",
+        body,
+        idempotency_key,
+        lambda participant: contracts.RecordCompletion(participant_id=participant.id, completed_on=body.completed_on),
+    )
+
+
+@router.post(
+    "/participants/{participant_id}/drop-out",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def record_drop_out(
+    participant_id: UUID,
+    body: DropOutIn,
+    request: Request,
+    sessions: Sessions,
+    principal: CourseRecorder,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record that the participant left the course early, and why."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "drop-out",
+        body,
+        idempotency_key,
+        lambda participant: contracts.RecordDropOut(
+            participant_id=participant.id, dropped_out_on=body.dropped_out_on, reason=body.reason
+        ),
+    )
+
+
+@router.post(
+    "/participants/{participant_id}/withdrawal",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def record_withdrawal(
+    participant_id: UUID,
+    body: WithdrawalIn,
+    request: Request,
+    sessions: Sessions,
+    principal: Caseworker,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record that the participant withdrew before starting (nothing will be followed up)."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "withdrawal",
+        body,
+        idempotency_key,
+        lambda participant: contracts.RecordWithdrawal(
+            participant_id=participant.id, withdrawn_on=body.withdrawn_on, reason=body.reason
+        ),
+    )
+
+
+@router.post(
+    "/participants/{participant_id}/corrections/start",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def correct_start(
+    participant_id: UUID,
+    body: StartCorrectionIn,
+    request: Request,
+    sessions: Sessions,
+    principal: Caseworker,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Correct a start date that was entered wrong."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "corrections/start",
+        body,
+        idempotency_key,
+        lambda participant: contracts.CorrectStart(
+            participant_id=participant.id, started_on=body.started_on, correction_reason=body.correction_reason
+        ),
+    )
+
+
+@router.post(
+    "/participants/{participant_id}/corrections/leaving-date",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def correct_leaving_date(
+    participant_id: UUID,
+    body: LeavingDateCorrectionIn,
+    request: Request,
+    sessions: Sessions,
+    principal: Caseworker,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Correct a leaving date (completion or drop-out) that was entered wrong."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "corrections/leaving-date",
+        body,
+        idempotency_key,
+        lambda participant: contracts.CorrectLeavingDate(
+            participant_id=participant.id, left_on=body.left_on, correction_reason=body.correction_reason
+        ),
+    )
+
+
+@router.post(
+    "/participants/{participant_id}/corrections/drop-out-reason",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def correct_drop_out_reason(
+    participant_id: UUID,
+    body: DropOutReasonCorrectionIn,
+    request: Request,
+    sessions: Sessions,
+    principal: Caseworker,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Correct a drop-out reason that was entered wrong."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "corrections/drop-out-reason",
+        body,
+        idempotency_key,
+        lambda participant: contracts.CorrectDropOutReason(
+            participant_id=participant.id,
+            drop_out_reason=body.drop_out_reason,
+            correction_reason=body.correction_reason,
+        ),
+    )
+
+
+@router.post(
+    "/participants/{participant_id}/leaving-outcome",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def record_leaving_outcome(
+    participant_id: UUID,
+    body: LeavingOutcomeIn,
+    request: Request,
+    sessions: Sessions,
+    principal: Caseworker,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record the participant's situation upon leaving (the last observation within four weeks counts)."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "leaving-outcome",
+        body,
+        idempotency_key,
+        lambda participant: contracts.RecordLeavingOutcome(
+            participant_id=participant.id,
+            situation=body.situation,
+            qualification_gained=body.qualification_gained,
+            observed_on=body.observed_on,
+        ),
+    )
+
+
+@router.post(
+    "/participants/{participant_id}/six-month-result",
+    response_model=CommandAnswer,
+    response_model_exclude_none=True,
+    responses=ANSWERS,
+)
+async def record_six_month_result(
+    participant_id: UUID,
+    body: SixMonthResultIn,
+    request: Request,
+    sessions: Sessions,
+    principal: Caseworker,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record the participant's situation six months after leaving."""
+    return await _send(
+        request,
+        sessions,
+        principal,
+        participant_id,
+        "six-month-result",
+        body,
+        idempotency_key,
+        lambda participant: contracts.RecordSixMonthResult(
+            participant_id=participant.id,
+            situation=body.situation,
+            improvement=body.improvement,
+            observed_on=body.observed_on,
+        ),
+    )
+
+
+def _enrolment(participant: Participant, body: EnrolIn) -> contracts.EnrolParticipant:
+    enrolled_on = body.enrolled_on or today_in_copenhagen()
+    problem_ = enrolment_date_problem(enrolled_on, referred_on=participant.referred_on)
+    if problem_:
+        raise Refused(problem_)
+    return contracts.EnrolParticipant(
+        participant_id=participant.id,
+        programme_id=participant.programme_id,
+        course_id=body.course_id,
+        enrolled_on=enrolled_on,
+    )
+
+
+async def _send(
+    request: Request,
+    sessions: Sessions,
+    principal: Principal,
+    participant_id: UUID,
+    path: str,
+    body: BaseModel,
+    idempotency_key: str | None,
+    build: Callable[[Participant], contracts.AboutParticipant],
+) -> JSONResponse:
+    """Issue the command the body makes (once per Idempotency-Key), then answer with what became of it in time."""
+    asked = idempotency.fingerprint("POST", f"/participants/{participant_id}/{path}", body.model_dump(mode="json"))
+    try:
+        async with unit_of_work(sessions) as session:
+            participant = await visible_participant(session, participant_id, principal)
+            if participant.erased_on is not None:
+                return refusal(erased_rejection(participant), 409)
+            first = await idempotency.earlier(session, principal, idempotency_key, asked)
+            if first is not None and first.command_id is not None:
+                command_id = first.command_id  # the same command again: its answer, not a second command
+            else:
+                command_id = (await issue_command(session, command=build(participant), principal=principal)).id
+                await idempotency.remember(session, principal, idempotency_key, asked, command_id=command_id)
+    except Refused as refused:  # refused by intake itself, from what it knows of the participant
+        return refusal(refused.rejection)
+    limit: float = request.app.state.command_wait_seconds
+    seconds = wait_seconds(request.headers.get("prefer", ""), limit=limit)
+    return _command_response(await wait_for_answer(sessions, command_id, seconds=seconds))
+
+
+def _command_response(command: PendingCommand) -> JSONResponse:
+    """The answer to a POSTed command: 200 with the fact, 409 problem with the reason, or 202 while pending."""
+    answer = command_answer(command)
+    body = answer.model_dump(mode="json", exclude_none=True)
+    if command.status == "pending":
+        return JSONResponse(body, status_code=202, headers={"Location": answer.links.self})
+    if command.status == "rejected":
+        reason = (command.answer or {}).get("reason", "rejected")
+        return problem(
+            409,
+            str((command.answer or {}).get("detail", "the command was rejected")),
+            type_=f"urn:rummelig:problem:{reason}",
+            command_id=body["command_id"],
+            command_type=body["command_type"],
+            command_status="rejected",
+            links=body["links"],
+        )
+    return JSONResponse(body, status_code=200)

@@ -1,0 +1,141 @@
+"""The commands' requests and answers: one body per command, and what became of a command."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from services.intake.commands.domain import result_notice
+from services.intake.schemas import RealDate, Strict
+from services.intake.tables import PendingCommand
+from shared.contracts import (
+    CODE_PATTERN,
+    CorrectionReason,
+    DropOutReason,
+    Improvement,
+    Situation,
+    SixMonthSituation,
+    WithdrawalReason,
+)
+
+
+class EnrolIn(Strict):
+    """Enrol the participant on a course."""
+
+    course_id: str = Field(pattern=CODE_PATTERN)
+    enrolled_on: RealDate | None = Field(default=None, description="the enrolment date; today if not given")
+
+
+class StartIn(Strict):
+    """The participant started."""
+
+    started_on: RealDate
+
+
+class CompletionIn(Strict):
+    """The participant completed; this is the leaving date."""
+
+    completed_on: RealDate
+
+
+class DropOutIn(Strict):
+    """The participant left early."""
+
+    dropped_out_on: RealDate
+    reason: DropOutReason
+
+
+class WithdrawalIn(Strict):
+    """The participant withdrew before starting (not a leaving: nothing will be followed up)."""
+
+    withdrawn_on: RealDate
+    reason: WithdrawalReason
+
+
+class StartCorrectionIn(Strict):
+    """Correct a start date that was entered wrong."""
+
+    started_on: RealDate
+    correction_reason: CorrectionReason
+
+
+class LeavingDateCorrectionIn(Strict):
+    """Correct a leaving date (completion or drop-out) that was entered wrong."""
+
+    left_on: RealDate
+    correction_reason: CorrectionReason
+
+
+class DropOutReasonCorrectionIn(Strict):
+    """Correct a drop-out reason that was entered wrong."""
+
+    drop_out_reason: DropOutReason
+    correction_reason: CorrectionReason
+
+
+class LeavingOutcomeIn(Strict):
+    """The participant's situation upon leaving (the last observation within four weeks counts)."""
+
+    situation: Situation
+    qualification_gained: bool | None = Field(default=None, description="a qualification gained (CR03); null: unknown")
+    observed_on: RealDate
+
+
+class SixMonthResultIn(Strict):
+    """The participant's situation six months after leaving; for one employed at entry, how it improved (CR07)."""
+
+    situation: SixMonthSituation
+    improvement: Improvement | None = Field(default=None, description="only for a participant employed at entry")
+    observed_on: RealDate
+
+
+class Fact(BaseModel):
+    """The fact that accepted a command."""
+
+    type: str
+    data: dict[str, Any]
+
+
+class RejectionOut(BaseModel):
+    """Why the owning service refused a command."""
+
+    reason: str | None
+    detail: str | None
+
+
+class CommandLinks(BaseModel):
+    """Where to poll the command."""
+
+    self: str
+
+
+class CommandAnswer(BaseModel):
+    """What became of a command: pending, accepted with the fact, or rejected with the reason."""
+
+    command_id: UUID
+    command_type: str
+    status: Literal["pending", "accepted", "rejected"]
+    links: CommandLinks
+    fact: Fact | None = None
+    notice: str | None = Field(default=None, description="what the caseworker should know about an accepted result")
+    rejection: RejectionOut | None = None
+
+
+def command_answer(command: PendingCommand) -> CommandAnswer:
+    """The command as the caseworker sees it."""
+    answer = command.answer or {}
+    return CommandAnswer(
+        command_id=command.id,
+        command_type=command.command_type,
+        status=command.status,
+        links=CommandLinks(self=f"/commands/{command.id}"),
+        fact=Fact(type=command.answer_type or "", data=answer) if command.status == "accepted" else None,
+        notice=result_notice(command.answer_type, answer) if command.status == "accepted" else None,
+        rejection=(
+            RejectionOut(reason=answer.get("reason"), detail=answer.get("detail"))
+            if command.status == "rejected"
+            else None
+        ),
+    )

@@ -1,0 +1,45 @@
+"""The commands' use cases: send one to its owning service through the outbox and remember it as pending.
+
+Every function takes the caller's session and never commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from uuid import UUID
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.intake import SOURCE
+from services.intake.tables import PendingCommand
+from shared.auth import Principal
+from shared.contracts import AboutParticipant
+from shared.db import SessionMaker
+from shared.envelope import CloudEvent
+from shared.outbox import publish
+
+POLL_SECONDS = 0.05
+
+
+async def issue_command(session: AsyncSession, *, command: AboutParticipant, principal: Principal) -> CloudEvent:
+    """Send a command to the owning service through the outbox and remember it as pending."""
+    event = publish(session, command, source=SOURCE)
+    session.add(
+        PendingCommand(
+            id=event.id, participant_id=command.participant_id, command_type=event.type, issued_by=principal.subject
+        )
+    )
+    return event
+
+
+async def wait_for_answer(sessions: SessionMaker, command_id: UUID, *, seconds: float) -> PendingCommand:
+    """The command once its owning service answered, or as it stands when the seconds are up."""
+    deadline = time.monotonic() + seconds
+    while True:
+        async with sessions() as session:
+            command = await session.get(PendingCommand, command_id)
+        assert command is not None
+        if command.status != "pending" or time.monotonic() >= deadline:
+            return command
+        await asyncio.sleep(POLL_SECONDS)

@@ -1,0 +1,27 @@
+"""The timeline's answer: the participant's facts in the order they arrived, and the commands still pending."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from services.intake.schemas import TimelineEvent
+
+
+class PendingCommandOut(BaseModel):
+    """A command still waiting for the owning service's answer."""
+
+    id: UUID
+    type: str
+    issued_at: datetime
+
+
+class Timeline(BaseModel):
+    """The participant's path: facts in the order they arrived, then the commands still pending."""
+
+    participant_id: UUID
+    case_reference: str
+    events: list[TimelineEvent]
+    pending_commands: list[PendingCommandOut]

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from deploy.synthetic import referral_body, synthetic_citizen
-from services.intake.audit.service import NO_PARTICIPANT
+from services.intake.audit.domain import NO_PARTICIPANT
 from services.intake.caseload.queries import CaseloadFilter, Paging, caseload_statement
 from services.intake.domain import STATUS_OF_FACT
 from services.intake.main import create_app as intake_app

@@ -15,9 +15,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
+from services.intake.audit.domain import NO_PARTICIPANT
 from services.intake.audit.queries import AuditFilter, find_entries
 from services.intake.audit.schemas import AuditPage, entry_out
-from services.intake.audit.service import NO_PARTICIPANT, audit
+from services.intake.audit.service import audit
 from services.intake.deps import DataProtection, Sessions
 from services.intake.tables import AuditEntry
 from shared.auth import Principal

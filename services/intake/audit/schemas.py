@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.intake.audit.service import NO_PARTICIPANT
+from services.intake.audit.domain import NO_PARTICIPANT
 from services.intake.tables import AuditEntry
 
 

@@ -28,7 +28,6 @@ from shared.auth import Principal
 
 CHAIN_LOCK = 72_011_008  # the advisory lock key of the chain (reporting's rebuild uses 72_015_001)
 GENESIS = "0" * 64  # the "previous hash" of the first entry
-NO_PARTICIPANT = UUID(int=0)  # the participant of a read that concerned nobody (the column cannot be empty)
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _HEAD = text("SELECT hash FROM audit_entry ORDER BY id DESC LIMIT 1")
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('audit_entry', 'id')) FROM generate_series(1, :n)")

@@ -12,7 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from services.intake.audit.service import NO_PARTICIPANT, Read, append
+from services.intake.audit.domain import NO_PARTICIPANT
+from services.intake.audit.service import Read, append
 from services.intake.caseload.queries import CaseloadFilter, Due, Paging, Sort, find_caseload, on_course
 from services.intake.caseload.schemas import CaseloadItem, CaseloadPage, CourseParticipant, CprSearchIn
 from services.intake.deps import Caseworker, ProviderStaff, Sessions, TheVault

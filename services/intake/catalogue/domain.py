@@ -8,6 +8,8 @@ from datetime import date
 
 from shared.rejection import Rejection
 
+CHANGED = "catalogue_changed"  # the channel a catalogue change is announced on, when its transaction commits
+
 
 @dataclass(frozen=True)
 class Span:

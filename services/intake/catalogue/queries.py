@@ -9,7 +9,7 @@ import asyncpg
 from sqlalchemy import Row, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.intake.catalogue.service import CHANGED
+from services.intake.catalogue.domain import CHANGED
 from services.intake.tables import CatalogueProgramme, CatalogueSubproject
 from shared.db import run
 from shared.logging import get_logger

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake.catalogue.domain import CHANGED
 from services.intake.tables import CatalogueCourse, CatalogueProgramme, CatalogueSubproject
 from shared import contracts
 from shared.consumer import Handlers
@@ -17,8 +18,6 @@ from shared.envelope import CloudEvent
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-
-CHANGED = "catalogue_changed"  # the channel a catalogue change is announced on, when its transaction commits
 
 
 async def _announce(session: AsyncSession) -> None:

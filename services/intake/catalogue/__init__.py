@@ -1,0 +1,1 @@
+"""Intake's read model of the catalogue: what referrals are checked against, kept while it is unchanged."""

@@ -1,0 +1,1 @@
+"""Personal data: keys, consent withdrawn, erasure, retention, key rotation and the access request."""

@@ -6,6 +6,7 @@ Nothing here reads the clock: today is passed in.
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Literal
 
 from shared import contracts
@@ -19,6 +20,29 @@ NAME_PATTERN = r"^[^\W\d_](?:[^\W\d_]|[ .'\-])*$"
 ADDRESS_PATTERN = r"^[^\W_][\w .,'/\-]*$"
 LegalBasis = Literal["consent", "public-task"]
 Status = Literal["referred", "waiting", "enrolled", "started", "completed", "dropped-out", "withdrawn"]
+
+
+class ParticipantStatus(StrEnum):
+    """Where a participant's record stands: stored as these values in participant.status, a CHECK keeping them."""
+
+    ACTIVE = "active"
+    ERASED = "erased"  # the personal data destroyed; erased_on and erasure_basis say when and why
+
+
+class ErasureGround(StrEnum):
+    """Why a participant's personal data were erased (shared.contracts.ErasureBasis): participant.erasure_basis."""
+
+    REQUEST = "request"
+    CONSENT_WITHDRAWN = "consent-withdrawn"
+    RETENTION = "retention"
+
+
+class CommandStatus(StrEnum):
+    """Where a command sent to another service stands: pending_command.status, a CHECK keeping it to these."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
 
 
 def real_date_problem(day: date, *, today: date) -> str | None:

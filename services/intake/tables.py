@@ -4,14 +4,16 @@ catalogue as enrolment publishes it."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, MetaData, Sequence, text
+from sqlalchemy import BigInteger, Column, DateTime, Enum, Index, LargeBinary, MetaData, Sequence, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from services.intake.domain import CommandStatus, ErasureGround, ParticipantStatus
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
@@ -24,6 +26,19 @@ def _now() -> datetime:
 
 def _tz(nullable: bool = False) -> Any:
     return Column(DateTime(timezone=True), nullable=nullable)
+
+
+def _one_of(values: type[StrEnum], name: str, *, nullable: bool = False) -> Any:
+    """A varchar(20) holding one of a StrEnum's values (not its member names), kept to them by a CHECK constraint."""
+    checked = Enum(
+        values,
+        name=name,  # the constraint's name
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+    return Column(checked, nullable=nullable)
 
 
 class Participant(SQLModel, table=True):
@@ -45,7 +60,9 @@ class Participant(SQLModel, table=True):
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     case_reference: str = Field(unique=True, max_length=20)
-    status: str = Field(default="active", max_length=20)
+    status: ParticipantStatus = Field(
+        default=ParticipantStatus.ACTIVE, sa_column=_one_of(ParticipantStatus, "ck_participant_status")
+    )
     programme_id: str = Field(max_length=50)
     subproject_id: str = Field(max_length=50)
     municipality: str = Field(max_length=3, index=True)
@@ -58,7 +75,9 @@ class Participant(SQLModel, table=True):
     contact_encrypted: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     legacy_key_id: str | None = Field(default=None, max_length=20)  # sealed under this master key itself (pre-0009)
     erased_on: date | None = None
-    erasure_basis: str | None = Field(default=None, max_length=20)  # request | consent-withdrawn | retention
+    erasure_basis: ErasureGround | None = Field(
+        default=None, sa_column=_one_of(ErasureGround, "ck_participant_erasure_basis", nullable=True)
+    )
     erasure_note: str | None = Field(default=None, max_length=500)  # the administrator's, never naming the citizen
     legal_basis: str = Field(default="consent", max_length=20, sa_column_kwargs={"server_default": "consent"})
     consent_text_version: str | None = Field(default=None, max_length=50)
@@ -90,7 +109,9 @@ class PendingCommand(SQLModel, table=True):
     id: UUID = Field(primary_key=True)
     participant_id: UUID = Field(index=True)
     command_type: str = Field(max_length=100)
-    status: str = Field(default="pending", max_length=20)  # pending | accepted | rejected
+    status: CommandStatus = Field(
+        default=CommandStatus.PENDING, sa_column=_one_of(CommandStatus, "ck_pending_command_status")
+    )
     answer_type: str | None = Field(default=None, max_length=100)
     answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     issued_by: str = Field(max_length=200)

@@ -32,6 +32,7 @@ from services.intake.commands.schemas import (
 )
 from services.intake.commands.service import issue_command, wait_for_answer
 from services.intake.deps import Caseworker, CourseRecorder, Sessions, erased_rejection, visible_participant
+from services.intake.domain import CommandStatus
 from services.intake.idempotency import IdempotencyKey
 from services.intake.tables import Participant, PendingCommand
 from shared import contracts
@@ -399,9 +400,9 @@ def _command_response(command: PendingCommand) -> JSONResponse:
     """The answer to a POSTed command: 200 with the fact, 409 problem with the reason, or 202 while pending."""
     answer = command_answer(command)
     body = answer.model_dump(mode="json", exclude_none=True)
-    if command.status == "pending":
+    if command.status == CommandStatus.PENDING:
         return JSONResponse(body, status_code=202, headers={"Location": answer.links.self})
-    if command.status == "rejected":
+    if command.status == CommandStatus.REJECTED:
         reason = (command.answer or {}).get("reason", "rejected")
         return problem(
             409,
@@ -409,7 +410,7 @@ def _command_response(command: PendingCommand) -> JSONResponse:
             type_=f"urn:rummelig:problem:{reason}",
             command_id=body["command_id"],
             command_type=body["command_type"],
-            command_status="rejected",
+            command_status=CommandStatus.REJECTED,
             links=body["links"],
         )
     return JSONResponse(body, status_code=200)

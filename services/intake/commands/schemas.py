@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from services.intake.commands.domain import result_notice
+from services.intake.domain import CommandStatus
 from services.intake.schemas import RealDate, Strict
 from services.intake.tables import PendingCommand
 from shared.contracts import (
@@ -131,11 +132,11 @@ def command_answer(command: PendingCommand) -> CommandAnswer:
         command_type=command.command_type,
         status=command.status,
         links=CommandLinks(self=f"/commands/{command.id}"),
-        fact=Fact(type=command.answer_type or "", data=answer) if command.status == "accepted" else None,
-        notice=result_notice(command.answer_type, answer) if command.status == "accepted" else None,
+        fact=Fact(type=command.answer_type or "", data=answer) if command.status == CommandStatus.ACCEPTED else None,
+        notice=result_notice(command.answer_type, answer) if command.status == CommandStatus.ACCEPTED else None,
         rejection=(
             RejectionOut(reason=answer.get("reason"), detail=answer.get("detail"))
-            if command.status == "rejected"
+            if command.status == CommandStatus.REJECTED
             else None
         ),
     )

@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake import SOURCE
+from services.intake.domain import CommandStatus
 from services.intake.tables import PendingCommand
 from shared.auth import Principal
 from shared.contracts import AboutParticipant
@@ -40,6 +41,6 @@ async def wait_for_answer(sessions: SessionMaker, command_id: UUID, *, seconds: 
         async with sessions() as session:
             command = await session.get(PendingCommand, command_id)
         assert command is not None
-        if command.status != "pending" or time.monotonic() >= deadline:
+        if command.status != CommandStatus.PENDING or time.monotonic() >= deadline:
             return command
         await asyncio.sleep(POLL_SECONDS)

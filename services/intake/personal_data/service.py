@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake import SOURCE
 from services.intake.audit.service import audit
+from services.intake.domain import ErasureGround, ParticipantStatus
 from services.intake.personal_data.domain import consent_erasure_due_on
 from services.intake.personal_data.keys import destroy_key
 from services.intake.tables import CatalogueProgramme, IdempotentRequest, Participant
@@ -40,7 +41,7 @@ from shared.logging import get_logger
 from shared.outbox import publish
 
 log = get_logger(__name__)
-ERASED = "erased"
+ERASED = ParticipantStatus.ERASED
 ERASURE = "erasure"  # the audit log's action
 
 
@@ -73,7 +74,7 @@ async def erase(
     await destroy_key(session, participant.id)
     participant.cpr_hash = participant.cpr_encrypted = participant.name_encrypted = None
     participant.contact_encrypted = participant.legacy_key_id = None
-    participant.status, participant.erased_on, participant.erasure_basis = ERASED, today, basis
+    participant.status, participant.erased_on, participant.erasure_basis = ERASED, today, ErasureGround(basis)
     # The referral's stored answer: its fingerprint is a hash of the request body, CPR number and name included.
     await session.exec(
         delete(IdempotentRequest).where(

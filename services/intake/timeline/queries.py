@@ -7,6 +7,7 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake.domain import CommandStatus
 from services.intake.tables import PendingCommand, TimelineEntry
 
 
@@ -20,7 +21,7 @@ async def pending_commands(session: AsyncSession, participant_id: UUID) -> list[
     """The participant's commands still waiting for their answer, oldest first."""
     query = (
         select(PendingCommand)
-        .where(PendingCommand.participant_id == participant_id, PendingCommand.status == "pending")
+        .where(PendingCommand.participant_id == participant_id, PendingCommand.status == CommandStatus.PENDING)
         .order_by(col(PendingCommand.created_at))
     )
     return list((await session.exec(query)).all())

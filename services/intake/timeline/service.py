@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake.domain import CommandStatus
 from services.intake.tables import PendingCommand, TimelineEntry
 from shared.consumer import Handlers
 from shared.contracts import REGISTRY, AboutParticipant, CommandRejected
@@ -36,13 +37,13 @@ async def on_fact(session: AsyncSession, fact: AboutParticipant, event: CloudEve
             update(PendingCommand)
             .where(
                 col(PendingCommand.id) == settled,
-                col(PendingCommand.status) == "pending",
+                col(PendingCommand.status) == CommandStatus.PENDING,
                 # A command can cause facts about others (a withdrawal promotes the first waiting): only a fact about
                 # the command's own participant answers it.
                 col(PendingCommand.participant_id) == fact.participant_id,
             )
             .values(
-                status="rejected" if isinstance(fact, CommandRejected) else "accepted",
+                status=CommandStatus.REJECTED if isinstance(fact, CommandRejected) else CommandStatus.ACCEPTED,
                 answer_type=event.type,
                 answer=data,
                 answered_at=datetime.now(UTC),

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.intake import idempotency
-from services.intake.commands.domain import enrolment_date_problem, wait_seconds
+from services.intake.commands.domain import wait_seconds
 from services.intake.commands.schemas import (
     CommandAnswer,
     CompletionIn,
@@ -29,17 +29,17 @@ from services.intake.commands.schemas import (
     StartIn,
     WithdrawalIn,
     command_answer,
+    command_response,
 )
-from services.intake.commands.service import issue_command, wait_for_answer
+from services.intake.commands.service import enrolment_of, issue_command, wait_for_answer
 from services.intake.deps import Caseworker, CourseRecorder, Sessions, erased_rejection, visible_participant
-from services.intake.domain import CommandStatus
 from services.intake.idempotency import IdempotencyKey
 from services.intake.tables import Participant, PendingCommand
 from shared import contracts
 from shared.auth import Principal
 from shared.clock import today_in_copenhagen
 from shared.db import unit_of_work
-from shared.problems import problem, problem_responses, refusal
+from shared.problems import problem_responses, refusal
 from shared.rejection import Refused
 
 router = APIRouter(tags=["commands"])
@@ -84,7 +84,7 @@ async def enrol(
         "enrolment",
         body,
         idempotency_key,
-        lambda participant: _enrolment(participant, body),
+        lambda participant: enrolment_of(participant, body.course_id, body.enrolled_on or today_in_copenhagen()),
     )
 
 
@@ -353,19 +353,6 @@ async def record_six_month_result(
     )
 
 
-def _enrolment(participant: Participant, body: EnrolIn) -> contracts.EnrolParticipant:
-    enrolled_on = body.enrolled_on or today_in_copenhagen()
-    problem_ = enrolment_date_problem(enrolled_on, referred_on=participant.referred_on)
-    if problem_:
-        raise Refused(problem_)
-    return contracts.EnrolParticipant(
-        participant_id=participant.id,
-        programme_id=participant.programme_id,
-        course_id=body.course_id,
-        enrolled_on=enrolled_on,
-    )
-
-
 async def _send(
     request: Request,
     sessions: Sessions,
@@ -393,24 +380,4 @@ async def _send(
         return refusal(refused.rejection)
     limit: float = request.app.state.command_wait_seconds
     seconds = wait_seconds(request.headers.get("prefer", ""), limit=limit)
-    return _command_response(await wait_for_answer(sessions, command_id, seconds=seconds))
-
-
-def _command_response(command: PendingCommand) -> JSONResponse:
-    """The answer to a POSTed command: 200 with the fact, 409 problem with the reason, or 202 while pending."""
-    answer = command_answer(command)
-    body = answer.model_dump(mode="json", exclude_none=True)
-    if command.status == CommandStatus.PENDING:
-        return JSONResponse(body, status_code=202, headers={"Location": answer.links.self})
-    if command.status == CommandStatus.REJECTED:
-        reason = (command.answer or {}).get("reason", "rejected")
-        return problem(
-            409,
-            str((command.answer or {}).get("detail", "the command was rejected")),
-            type_=f"urn:rummelig:problem:{reason}",
-            command_id=body["command_id"],
-            command_type=body["command_type"],
-            command_status=CommandStatus.REJECTED,
-            links=body["links"],
-        )
-    return JSONResponse(body, status_code=200)
+    return command_response(await wait_for_answer(sessions, command_id, seconds=seconds))

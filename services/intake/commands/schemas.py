@@ -1,10 +1,11 @@
-"""The commands' requests and answers: one body per command, and what became of a command."""
+"""The commands' requests and answers: one body per command, and what became of a command (200, 202 or 409)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 from uuid import UUID
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.intake.commands.domain import result_notice
@@ -20,6 +21,7 @@ from shared.contracts import (
     SixMonthSituation,
     WithdrawalReason,
 )
+from shared.problems import problem
 
 
 class EnrolIn(Strict):
@@ -140,3 +142,23 @@ def command_answer(command: PendingCommand) -> CommandAnswer:
             else None
         ),
     )
+
+
+def command_response(command: PendingCommand) -> JSONResponse:
+    """The answer to a POSTed command: 200 with the fact, 409 problem with the reason, or 202 while pending."""
+    answer = command_answer(command)
+    body = answer.model_dump(mode="json", exclude_none=True)
+    if command.status == CommandStatus.PENDING:
+        return JSONResponse(body, status_code=202, headers={"Location": answer.links.self})
+    if command.status == CommandStatus.REJECTED:
+        reason = (command.answer or {}).get("reason", "rejected")
+        return problem(
+            409,
+            str((command.answer or {}).get("detail", "the command was rejected")),
+            type_=f"urn:rummelig:problem:{reason}",
+            command_id=body["command_id"],
+            command_type=body["command_type"],
+            command_status=CommandStatus.REJECTED,
+            links=body["links"],
+        )
+    return JSONResponse(body, status_code=200)

@@ -19,7 +19,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 
 from shared.consumer import AwaitingFact, Consumer
-from shared.db import SessionMaker, unit_of_work
+from shared.db import SessionMaker, run, unit_of_work
 from shared.dead_letter import FactStillAwaited, settle
 from shared.envelope import CloudEvent
 
@@ -95,7 +95,7 @@ class BatchConsumer:
         try:
             async with unit_of_work(self.sessions) as session:
                 if self.consumer.guard is not None:
-                    await session.exec(text(self.consumer.guard))  # type: ignore[call-overload]
+                    await run(session, text(self.consumer.guard))
                 for index, record in enumerate(records):
                     at = index
                     await self.consumer.apply_in(session, event_of(record), topic=record.topic)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts import REGISTRY
-from shared.db import SessionMaker, unit_of_work
+from shared.db import SessionMaker, run, unit_of_work
 from shared.envelope import CloudEvent, InvalidEvent
 from shared.inbox import first_delivery
 from shared.logging import get_logger
@@ -63,7 +63,7 @@ class Consumer:
         data = self.registry.parse(event)
         async with unit_of_work(sessions) as session:
             if self.guard is not None:
-                await session.exec(text(self.guard))  # type: ignore[call-overload]
+                await run(session, text(self.guard))
             return await self._apply_parsed(session, handler, data, event)
 
     def handler_for(self, event: CloudEvent, topic: str) -> Handler | None:

@@ -9,6 +9,8 @@ from sqlalchemy import Column, DateTime, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.db import run
+
 
 class ProcessedEvent(SQLModel, table=True):
     """An event (or command) this service's consumer has already applied."""
@@ -24,10 +26,11 @@ class ProcessedEvent(SQLModel, table=True):
 
 async def first_delivery(session: AsyncSession, *, consumer: str, event_id: UUID) -> bool:
     """Record the event as processed; False if it already was (a duplicate delivery)."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await run(
+        session,
         text(
             "INSERT INTO processed_event (consumer, event_id, processed_at) VALUES (:c, :e, now())"
             " ON CONFLICT DO NOTHING RETURNING event_id"
-        ).bindparams(c=consumer, e=event_id)
+        ).bindparams(c=consumer, e=event_id),
     )
     return result.first() is not None

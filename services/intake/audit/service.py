@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.tables import AuditEntry
 from shared.auth import Principal
+from shared.db import run
 
 CHAIN_LOCK = 72_011_008  # the advisory lock key of the chain (reporting's rebuild uses 72_015_001)
 GENESIS = "0" * 64  # the "previous hash" of the first entry
@@ -55,9 +56,9 @@ async def append(session: AsyncSession, *, principal: Principal, reads: Sequence
         return []
     # Separate statements: in READ COMMITTED each one sees what was committed before it began, so the head is read
     # only once the lock is held, and is the last entry of whoever held it before.
-    await session.exec(_LOCK, params={"key": CHAIN_LOCK})  # type: ignore[call-overload]
-    previous = (await session.exec(_HEAD)).scalar_one_or_none() or GENESIS  # type: ignore[call-overload]
-    ids = (await session.exec(_NEXT_IDS, params={"n": len(reads)})).scalars().all()  # type: ignore[call-overload]
+    await run(session, _LOCK, {"key": CHAIN_LOCK})
+    previous = (await run(session, _HEAD)).scalar_one_or_none() or GENESIS
+    ids = (await run(session, _NEXT_IDS, {"n": len(reads)})).scalars().all()
     at, roles = datetime.now(UTC), ",".join(sorted(principal.roles))
     entries = []
     for entry_id, read in zip(ids, reads, strict=True):

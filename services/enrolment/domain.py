@@ -64,6 +64,7 @@ class Referral:
     target_group: str
     municipality: str
     referred_on: date
+    subproject_id: str  # the sub-project the participant was referred to: a course must be one of its
 
 
 def enrol(
@@ -84,6 +85,12 @@ def enrol(
     if course.programme_id != referral.programme_id:
         return Rejection(
             "course-not-in-programme", f"course {cmd.course_id} does not belong to the participant's programme"
+        )
+    if course.subproject_id != referral.subproject_id:
+        return Rejection(
+            "course-not-in-subproject",
+            f"course {cmd.course_id} belongs to sub-project {course.subproject_id}, not to sub-project"
+            f" {referral.subproject_id} the participant was referred to",
         )
     if referral.target_group not in course.target_groups:
         return Rejection(
@@ -158,9 +165,18 @@ def complete(
 def drop_out(
     state: ParticipationState | None, cmd: contracts.RecordDropOut
 ) -> contracts.ParticipationDroppedOut | Rejection:
-    """Record that an enrolled or started participant left early."""
-    if state is None or state.status not in ACTIVE:
-        return Rejection("not-participating", "only an enrolled or started participant can drop out")
+    """Record that a started participant left early.
+
+    One who is enrolled but never started has not entered the operation (DOMAIN.md): ending that enrolment is a
+    withdrawal, not a leaving, so no result is ever followed up or counted for them.
+    """
+    if state is not None and state.status == ParticipationStatus.ENROLLED:
+        return Rejection(
+            "not-started",
+            "the participant has not started, so they cannot drop out: record a withdrawal instead",
+        )
+    if state is None or state.status != ParticipationStatus.STARTED:
+        return Rejection("not-participating", "only a participant who has started can drop out")
     if state.started_on and cmd.dropped_out_on < state.started_on:
         return Rejection("before-start", "the drop-out date is before the start date")
     return contracts.ParticipationDroppedOut(
@@ -248,13 +264,9 @@ def correct_drop_out_reason(
     )
 
 
-def frees_a_seat(
-    fact: Fact, previous_status: str | None
-) -> TypeGuard[contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut]:
-    """A withdrawal, or a drop-out before the start, of someone who held a seat frees it for the waiting list."""
-    return previous_status == ParticipationStatus.ENROLLED and isinstance(
-        fact, contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut
-    )
+def frees_a_seat(fact: Fact, previous_status: str | None) -> TypeGuard[contracts.ParticipationWithdrawn]:
+    """A withdrawal of someone who held a seat frees it for the waiting list (one who started keeps it to the end)."""
+    return previous_status == ParticipationStatus.ENROLLED and isinstance(fact, contracts.ParticipationWithdrawn)
 
 
 def promote(
@@ -274,9 +286,9 @@ def promote(
     )
 
 
-def freed_on(fact: contracts.ParticipationWithdrawn | contracts.ParticipationDroppedOut) -> date:
-    """The day a withdrawal or a drop-out before the start freed its seat."""
-    return fact.withdrawn_on if isinstance(fact, contracts.ParticipationWithdrawn) else fact.left_on
+def freed_on(fact: contracts.ParticipationWithdrawn) -> date:
+    """The day a withdrawal freed its seat."""
+    return fact.withdrawn_on
 
 
 Fact = (

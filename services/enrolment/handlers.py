@@ -53,6 +53,7 @@ async def on_enrol(session: AsyncSession, cmd: contracts.EnrolParticipant, event
         target_group=referral.target_group,
         municipality=referral.municipality,
         referred_on=referral.referred_on,
+        subproject_id=referral.subproject_id,
     )
     outcome = domain.enrol(state, cmd, await _seats(session, cmd.course_id), known, today_in_copenhagen())
     await _record(session, event, row, outcome)
@@ -171,7 +172,7 @@ async def _record(
 ) -> None:
     """Apply an accepted fact to the participation row; publish the fact or the rejection that answers the command.
 
-    A seat freed by a withdrawal or a drop-out before the start goes to the first on the course's waiting list.
+    A seat freed by a withdrawal goes to the first on the course's waiting list.
     """
     if isinstance(outcome, Rejection):
         publish(session, outcome.answering(command), source=SOURCE, cause=command, topic=PARTICIPATION_EVENTS)

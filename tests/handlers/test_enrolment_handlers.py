@@ -156,6 +156,22 @@ async def test_an_enrolment_the_referral_does_not_allow_is_rejected_and_gives_no
     assert await participation(db, pid) is None
 
 
+async def test_an_enrolment_on_a_course_of_another_sub_project_than_the_referral_is_rejected_naming_both(
+    db: SessionMaker,
+) -> None:
+    pid, course_id = uuid4(), await a_course(db)
+    await refer_to_course(db, pid, course_id, subproject_id="another-subproject")
+    command = await deliver(
+        db, SERVICE, EnrolParticipant(participant_id=pid, programme_id=PROGRAMME, course_id=course_id)
+    )
+
+    staged = await outbox_rows(db, pid)
+    assert rejection_reason(staged, command) == "course-not-in-subproject"
+    detail = answer_to(staged, command).data["detail"]
+    assert f"sub-{PROGRAMME}" in detail and "another-subproject" in detail and course_id in detail
+    assert await participation(db, pid) is None
+
+
 async def test_an_enrolment_dated_in_the_future_is_rejected(db: SessionMaker) -> None:
     pid, course_id = uuid4(), await a_course(db)
     command = await deliver(
@@ -220,6 +236,26 @@ async def test_a_drop_out_dated_before_the_start_is_rejected_and_changes_nothing
     found = await participation(db, pid)
     assert found is not None
     assert (found["status"], found["left_on"], found["drop_out_reason"]) == ("started", None, None)
+
+
+async def test_a_drop_out_before_the_start_is_refused_asking_for_a_withdrawal_and_nobody_has_left(
+    db: SessionMaker,
+) -> None:
+    # A person who never started has not entered the operation: ending the enrolment is a withdrawal, not a leaving,
+    # so no exit is published that follow-up would follow up or reporting count (issue 18, item 1).
+    pid, course_id = uuid4(), await a_course(db)
+    await deliver(db, SERVICE, await enrolling(db, pid, course_id))
+    command = await deliver(
+        db, SERVICE, RecordDropOut(participant_id=pid, dropped_out_on=date(2026, 2, 3), reason="job")
+    )
+
+    staged = await outbox_rows(db, pid)
+    assert rejection_reason(staged, command) == "not-started"
+    assert "record a withdrawal" in answer_to(staged, command).data["detail"]
+    assert [r.type for r in staged] == ["enrolment.confirmed", "command.rejected"]  # no participation.dropped-out
+    found = await participation(db, pid)
+    assert found is not None
+    assert (found["status"], found["left_on"], found["drop_out_reason"]) == ("enrolled", None, None)
 
 
 async def test_re_enrolment_after_completion_replaces_the_finished_participation(db: SessionMaker) -> None:

@@ -91,7 +91,7 @@ async def test_a_withdrawal_gives_the_seat_to_the_first_waiting_who_is_told_by_a
     assert statuses == {str(seated): "withdrawn", str(first): "enrolled", str(second): "waiting"}
 
 
-async def test_a_drop_out_before_the_start_frees_the_seat_and_one_after_it_does_not(db: SessionMaker) -> None:
+async def test_a_drop_out_frees_no_seat_and_one_before_the_start_is_refused_freeing_none(db: SessionMaker) -> None:
     course_id = await a_course_with_a_waiting_list(db, capacity=1)
     seated, waiting = uuid4(), uuid4()
     await deliver(db, SERVICE, await enrolling(db, seated, course_id))
@@ -104,10 +104,12 @@ async def test_a_drop_out_before_the_start_frees_the_seat_and_one_after_it_does_
     seated2, waiting2 = uuid4(), uuid4()
     await deliver(db, SERVICE, await enrolling(db, seated2, other_course))
     await deliver(db, SERVICE, await enrolling(db, waiting2, other_course))
-    await deliver(
+    # never started: a withdrawal, not a drop-out (issue 18), so the seat stays taken until one is recorded
+    refused = await deliver(
         db, SERVICE, RecordDropOut(participant_id=seated2, dropped_out_on=today_in_copenhagen(), reason="illness")
     )
-    assert {str(p["participant_id"]): p["status"] for p in await places(db, other_course)}[str(waiting2)] == "enrolled"
+    assert rejection_reason(await outbox_rows(db, seated2), refused) == "not-started"
+    assert {str(p["participant_id"]): p["status"] for p in await places(db, other_course)}[str(waiting2)] == "waiting"
 
 
 async def test_a_participant_leaving_the_waiting_list_frees_no_seat_and_keeps_the_order(db: SessionMaker) -> None:

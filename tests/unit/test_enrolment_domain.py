@@ -29,7 +29,7 @@ TODAY = date(2026, 3, 2)
 STARTED_ON = date(2026, 3, 9)
 
 
-REFERRAL = domain.Referral("rummelig-imidt", "war-veterans", "751", date(2026, 1, 5))
+REFERRAL = domain.Referral("rummelig-imidt", "war-veterans", "751", date(2026, 1, 5), "flex-odder")
 SERVES: dict[str, Any] = {"target_groups": ("war-veterans",), "municipalities": ("751", "727")}
 
 
@@ -145,11 +145,10 @@ def test_a_completion_before_the_start_date_is_refused() -> None:
 # --- drop out -----------------------------------------------------------------------------------------------------
 
 
-def test_an_enrolled_participant_who_never_started_can_drop_out() -> None:
+def test_an_enrolled_participant_who_never_started_cannot_drop_out_but_is_told_to_record_a_withdrawal() -> None:
+    # Never started is never entered (DOMAIN.md): a drop-out would be a leaving that gets followed up and counted.
     cmd = contracts.RecordDropOut(participant_id=PARTICIPANT, dropped_out_on=date(2026, 3, 5), reason="job")
-    assert drop_out(ENROLLED, cmd) == contracts.ParticipationDroppedOut(
-        participant_id=PARTICIPANT, course_id="odder-flex-2026", left_on=date(2026, 3, 5), reason="job"
-    )
+    assert "record a withdrawal" in rejected(drop_out(ENROLLED, cmd), "not-started").detail
 
 
 @pytest.mark.parametrize("dropped_out_on", [STARTED_ON, date(2026, 4, 1)])
@@ -304,22 +303,15 @@ def test_a_waiting_participant_cannot_enrol_again_nor_start_but_may_withdraw() -
             False,
         ),
         (
-            "enrolled",
-            contracts.ParticipationDroppedOut(participant_id=PARTICIPANT, course_id="c", left_on=TODAY, reason="job"),
-            True,
-        ),
-        (
             "started",
             contracts.ParticipationDroppedOut(participant_id=PARTICIPANT, course_id="c", left_on=TODAY, reason="job"),
             False,
         ),
         ("started", contracts.ParticipationCompleted(participant_id=PARTICIPANT, course_id="c", left_on=TODAY), False),
     ],
-    ids=["withdrawn-with-seat", "withdrawn-from-list", "dropped-before-start", "dropped-after-start", "completed"],
+    ids=["withdrawn-with-seat", "withdrawn-from-list", "dropped-after-start", "completed"],
 )
-def test_only_a_withdrawal_or_a_drop_out_before_the_start_frees_a_seat(
-    previous: str, fact: domain.Fact, frees: bool
-) -> None:
+def test_only_a_withdrawal_frees_a_seat(previous: str, fact: domain.Fact, frees: bool) -> None:
     assert frees_a_seat(fact, previous) is frees
 
 
@@ -369,18 +361,36 @@ def test_enrolling_after_leaving_an_earlier_course_is_a_re_entry(previous: str |
 @pytest.mark.parametrize(
     ("referral", "reason"),
     [
-        (domain.Referral("rummelig-imidt", "young-neet", "751", date(2026, 1, 5)), "target-group-not-served"),
-        (domain.Referral("rummelig-imidt", "war-veterans", "101", date(2026, 1, 5)), "municipality-not-served"),
-        (domain.Referral("varig-tilknytning", "war-veterans", "751", date(2026, 1, 5)), "course-not-in-programme"),
-        (domain.Referral("rummelig-imidt", "war-veterans", "751", date(2026, 3, 3)), "enrolled-before-referral"),
+        (
+            domain.Referral("rummelig-imidt", "young-neet", "751", date(2026, 1, 5), "flex-odder"),
+            "target-group-not-served",
+        ),
+        (
+            domain.Referral("rummelig-imidt", "war-veterans", "101", date(2026, 1, 5), "flex-odder"),
+            "municipality-not-served",
+        ),
+        (
+            domain.Referral("varig-tilknytning", "war-veterans", "751", date(2026, 1, 5), "flex-odder"),
+            "course-not-in-programme",
+        ),
+        (
+            domain.Referral("rummelig-imidt", "war-veterans", "751", date(2026, 3, 3), "flex-odder"),
+            "enrolled-before-referral",
+        ),
     ],
 )
 def test_the_course_must_be_one_the_referral_allows(referral: domain.Referral, reason: str) -> None:
     rejected(enrol(None, enrol_cmd(), course(), referral, TODAY), reason)
 
 
+def test_a_course_of_another_sub_project_than_the_referral_is_refused_naming_both() -> None:
+    elsewhere = domain.Referral("rummelig-imidt", "war-veterans", "751", date(2026, 1, 5), "veterans-aarhus")
+    detail = rejected(enrol(None, enrol_cmd(), course(), elsewhere, TODAY), "course-not-in-subproject").detail
+    assert "flex-odder" in detail and "veterans-aarhus" in detail and "odder-flex-2026" in detail
+
+
 def test_an_enrolment_on_the_referral_date_is_allowed_and_one_in_the_future_is_not() -> None:
-    on_the_day = domain.Referral("rummelig-imidt", "war-veterans", "751", TODAY)
+    on_the_day = domain.Referral("rummelig-imidt", "war-veterans", "751", TODAY, "flex-odder")
     assert isinstance(enrol(None, enrol_cmd(), course(), on_the_day, TODAY), contracts.EnrolmentConfirmed)
     tomorrow = enrol_cmd().model_copy(update={"enrolled_on": date(2026, 3, 3)})
     rejected(enrol(None, tomorrow, course(), REFERRAL, TODAY), "in-the-future")

@@ -13,7 +13,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from services.followup.schedule import Window
-from shared.contracts import Check, DropOutReason, Situation
+from shared.contracts import Check, DropOutReason, Improvement, Situation
 from shared.rejection import Rejection
 
 PROPOSED_BY_DROP_OUT: dict[DropOutReason, Situation] = {"job": "ordinary-employment", "education": "education"}
@@ -63,8 +63,6 @@ def may_record(
     on_course: bool,
     window: Window | None,
     observed_on: date,
-    improvement_given: bool = False,
-    employed_at_entry: bool | None = None,
 ) -> Rejection | None:
     """None if the result may be recorded now, else the reason."""
     if left_on is None or window is None:
@@ -75,9 +73,29 @@ def may_record(
         return Rejection("before-leaving", "the observation date is before the leaving date")
     if check == "six-month" and observed_on < window.due_on:
         return Rejection("too-early", f"the six-month result can be recorded from {window.due_on.isoformat()}")
-    if improvement_given and employed_at_entry is False:
+    return None
+
+
+def improvement_problem(
+    improvement: Improvement | None, *, situation: str, employed: bool, employed_at_entry: bool | None
+) -> Rejection | None:
+    """None if the six-month result may say this about an improved situation (CR07), else the reason.
+
+    CR07 asks only about a participant employed at entry, and counts a move to better work (precarious to stable,
+    under- to full employment, a job needing higher skills, a promotion): an improvement is recorded only with a
+    situation that is employment (as the programme counts it, like the result's `employed`); "none" goes with any.
+    """
+    if improvement is None:
+        return None
+    if employed_at_entry is False:
         return Rejection(
             "improvement-not-asked", "an improved situation is recorded only for a participant employed at entry"
+        )
+    if improvement != "none" and not employed:
+        return Rejection(
+            "improvement-without-employment",
+            f"an improved situation ({improvement}) is recorded only with a situation that is employment, not"
+            f" {situation}: record the improvement as none",
         )
     return None
 

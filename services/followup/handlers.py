@@ -145,7 +145,7 @@ async def on_record_leaving_outcome(
     session: AsyncSession, cmd: contracts.RecordLeavingOutcome, event: CloudEvent
 ) -> None:
     """Record the situation upon leaving: the latest observation inside the four weeks counts."""
-    found = await _recordable(session, event, cmd.participant_id, "leaving-outcome", cmd.observed_on)
+    found = await _recordable(session, event, cmd, "leaving-outcome")
     if found is not None:
         fields = _result_fields(cmd, found)
         data = contracts.LeavingOutcomeRecorded(**fields, qualification_gained=cmd.qualification_gained)
@@ -156,9 +156,7 @@ async def on_record_six_month_result(
     session: AsyncSession, cmd: contracts.RecordSixMonthResult, event: CloudEvent
 ) -> None:
     """Record the situation six months after leaving: it counts from its due date to the limit for late results."""
-    found = await _recordable(
-        session, event, cmd.participant_id, "six-month", cmd.observed_on, improvement_given=cmd.improvement is not None
-    )
+    found = await _recordable(session, event, cmd, "six-month")
     if found is not None:
         fields = _result_fields(cmd, found) | {"due_on": found.deadline.due_on, "improvement": cmd.improvement}
         data = contracts.SixMonthResultRecorded(**fields)
@@ -251,28 +249,31 @@ def _next_at(deadline: Deadline) -> datetime:
 async def _recordable(
     session: AsyncSession,
     command: CloudEvent,
-    participant_id: UUID,
+    cmd: contracts.RecordLeavingOutcome | contracts.RecordSixMonthResult,
     check: Check,
-    observed_on: date,
-    *,
-    improvement_given: bool = False,
 ) -> Recordable | None:
     """The latest exit's check and how the new record is judged; None once a rejection is published."""
-    case = await _case(session, participant_id)
+    case = await _case(session, cmd.participant_id)
     if case.exits == 0 and datetime.now(UTC) - command.time < EXIT_GRACE:
         # the caseworker records right after the exit, whose fact is on enrolment's topic: it is on its way
-        raise AwaitingFact(f"no exit of participant {participant_id} yet")
+        raise AwaitingFact(f"no exit of participant {cmd.participant_id} yet")
     deadline = next((d for d in await _deadlines_of_exit(session, case) if d.check_kind == check), None)
     window = Window(deadline.due_on, deadline.counts_until) if deadline else None
+    programme = await session.get(CatalogueProgramme, case.programme_id) if case.programme_id else None
     rejection = domain.may_record(
         check,
         left_on=deadline.left_on if deadline else None,
         on_course=case.on_course,
         window=window,
-        observed_on=observed_on,
-        improvement_given=improvement_given,
-        employed_at_entry=case.employed_at_entry,
+        observed_on=cmd.observed_on,
     )
+    if rejection is None and isinstance(cmd, contracts.RecordSixMonthResult):
+        rejection = domain.improvement_problem(
+            cmd.improvement,
+            situation=cmd.situation,
+            employed=_employed(cmd.situation, programme),
+            employed_at_entry=case.employed_at_entry,
+        )
     if rejection is not None or deadline is None or window is None:
         assert rejection is not None
         publish(session, rejection.answering(command), source=SOURCE, cause=command, topic=FOLLOWUP_EVENTS)
@@ -282,8 +283,7 @@ async def _recordable(
         if deadline.counted_event_id and deadline.counted_observed_on
         else None
     )
-    programme = await session.get(CatalogueProgramme, case.programme_id) if case.programme_id else None
-    return Recordable(deadline, domain.judge(observed_on, window, counted), programme, observed_on)
+    return Recordable(deadline, domain.judge(cmd.observed_on, window, counted), programme, cmd.observed_on)
 
 
 def _recorded(session: AsyncSession, fact: CloudEvent, found: Recordable) -> None:

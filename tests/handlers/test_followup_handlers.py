@@ -319,6 +319,7 @@ async def test_a_re_entrys_exit_on_the_same_day_as_the_first_exit_is_followed_up
     await refer_to_course(enrolment, pid, course_id, referred_on=on - timedelta(days=30))
     for command in (
         EnrolParticipant(participant_id=pid, programme_id="handler-tests", course_id=course_id, enrolled_on=on),
+        RecordStart(participant_id=pid, started_on=on),  # only one who started can drop out (issue 18)
         RecordDropOut(participant_id=pid, dropped_out_on=on, reason="illness"),
         EnrolParticipant(participant_id=pid, programme_id="handler-tests", course_id=course_id, enrolled_on=on),
         RecordStart(participant_id=pid, started_on=on),
@@ -436,6 +437,39 @@ async def test_an_improvement_is_refused_for_a_participant_not_employed_at_entry
 
     assert rejection_reason(await outbox_rows(db, pid), command) == "improvement-not-asked"
     assert await deadlines(db, pid) == open_deadlines(LEFT)
+
+
+async def test_an_improvement_is_refused_with_a_six_month_situation_that_is_not_employment(db: SessionMaker) -> None:
+    # CR07 counts an improved labour-market situation: a promotion while inactive is not one (issue 18, item 6).
+    pid, due = uuid4(), fund_rules.six_months_after(LEFT)
+    await deliver(db, SERVICE, fixture_referral(pid, programme_id="handler-tests", labour_market_status="employed"))
+    await deliver(db, SERVICE, completed(pid))
+    inactive = await deliver(
+        db,
+        SERVICE,
+        RecordSixMonthResult(participant_id=pid, situation="inactive", improvement="promotion", observed_on=due),
+    )
+
+    staged = await outbox_rows(db, pid)
+    assert rejection_reason(staged, inactive) == "improvement-without-employment"
+    assert "inactive" in answer_to(staged, inactive).data["detail"]
+    assert await deadlines(db, pid) == open_deadlines(LEFT)
+
+    none = await deliver(  # no improvement is a fine answer whatever the situation
+        db,
+        SERVICE,
+        RecordSixMonthResult(participant_id=pid, situation="inactive", improvement="none", observed_on=due),
+    )
+    assert answer_to(await outbox_rows(db, pid), none).type == "six-month-result.recorded"
+    employed = await deliver(
+        db,
+        SERVICE,
+        RecordSixMonthResult(
+            participant_id=pid, situation="self-employed", improvement="promotion", observed_on=due + timedelta(1)
+        ),
+    )
+    answer = answer_to(await outbox_rows(db, pid), employed)
+    assert (answer.type, answer.data["improvement"]) == ("six-month-result.recorded", "promotion")
 
 
 async def test_a_result_that_overtakes_its_exit_waits_for_it(db: SessionMaker) -> None:

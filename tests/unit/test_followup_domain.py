@@ -9,10 +9,10 @@ from uuid import uuid4
 
 import pytest
 
-from services.followup.domain import Counted, Judgement, judge, may_record, proposed_outcome
+from services.followup.domain import Counted, Judgement, improvement_problem, judge, may_record, proposed_outcome
 from services.followup.schedule import Step, Window, morning_of, next_moment, reminders_in, step_due, steps, window
 from shared.clock import COPENHAGEN
-from shared.contracts import Check, Situation
+from shared.contracts import Check, Improvement, Situation
 from shared.fund_rules import add_months, is_employed
 
 LEFT_ON = date(2026, 8, 31)
@@ -200,10 +200,23 @@ def test_a_six_month_result_on_or_after_its_due_date_is_accepted_however_late(ob
 
 
 def test_an_improvement_is_refused_for_a_participant_not_employed_at_entry() -> None:
-    args = {"left_on": LEFT_ON, "on_course": False, "window": SIX, "observed_on": SIX_MONTHS_DUE}
-    refusal = may_record("six-month", **args, improvement_given=True, employed_at_entry=False)  # type: ignore[arg-type]
+    args = {"situation": "ordinary-employment", "employed": True}
+    refusal = improvement_problem("promotion", **args, employed_at_entry=False)  # type: ignore[arg-type]
     assert refusal is not None and refusal.reason == "improvement-not-asked"
-    assert may_record("six-month", **args, improvement_given=True, employed_at_entry=True) is None  # type: ignore[arg-type]
+    assert improvement_problem("promotion", **args, employed_at_entry=True) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("improvement", ["precarious-to-stable", "higher-skills-job", "promotion"])
+def test_an_improvement_needs_a_six_month_situation_that_is_employment(improvement: Improvement) -> None:
+    refusal = improvement_problem(improvement, situation="inactive", employed=False, employed_at_entry=True)
+    assert refusal is not None and refusal.reason == "improvement-without-employment"
+    assert "inactive" in refusal.detail
+    assert improvement_problem(improvement, situation="flex-job", employed=True, employed_at_entry=True) is None
+
+
+def test_no_improvement_and_no_answer_go_with_any_six_month_situation() -> None:
+    assert improvement_problem("none", situation="unreachable", employed=False, employed_at_entry=True) is None
+    assert improvement_problem(None, situation="inactive", employed=False, employed_at_entry=False) is None
 
 
 # --- which record counts --------------------------------------------------------------------------------------------

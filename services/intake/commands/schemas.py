@@ -90,7 +90,11 @@ class SixMonthResultIn(Strict):
     """The participant's situation six months after leaving; for one employed at entry, how it improved (CR07)."""
 
     situation: SixMonthSituation
-    improvement: Improvement | None = Field(default=None, description="only for a participant employed at entry")
+    improvement: Improvement | None = Field(
+        default=None,
+        description="only for a participant employed at entry; other than none only with a situation that is"
+        " employment (else 409 improvement-without-employment)",
+    )
     observed_on: RealDate
 
 

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, select
 
-from services.reporting.dashboard_view import MUNICIPALITIES, Lang, dashboard
+from services.reporting.dashboard_view import MUNICIPALITIES, dashboard
 from services.reporting.deps import TEMPLATES, Operator, Query_
+from services.reporting.figure_labels import Lang
 from services.reporting.figures_report import monthly_trends
 from services.reporting.tables import CatalogueProgramme, CatalogueSubproject
 from shared.clock import today_in_copenhagen

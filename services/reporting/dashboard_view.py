@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-Lang = Literal["da", "en"]
+from services.reporting.figure_labels import Lang, label
+
 KEY_FIGURES = (
     "participants",
     "completed",
@@ -90,24 +91,6 @@ TEXT: dict[str, dict[Lang, str]] = {
     "exits": {"da": "Afslutninger", "en": "Exits"},
     "employed-upon-leaving-trend": {"da": "I job ved afslutning", "en": "Employed upon leaving"},
 }
-LABELS: dict[str, dict[Lang, str]] = {
-    "recruited": {"da": "Henvist", "en": "Referred"},
-    "enrolled": {"da": "Tilmeldt", "en": "Enrolled"},
-    "participants": {"da": "Deltagere", "en": "Participants"},
-    "completed": {"da": "Gennemført", "en": "Completed"},
-    "dropped-out": {"da": "Afbrudt", "en": "Dropped out"},
-    "left": {"da": "Afsluttet", "en": "Left"},
-    "outcome-recorded": {"da": "Situation registreret", "en": "Outcome recorded"},
-    "six-month-result-recorded": {"da": "6-måneders resultat", "en": "Six-month result"},
-    "employed-upon-leaving": {"da": "I job ved afslutning", "en": "Employed upon leaving"},
-    "job-seeking-upon-leaving": {"da": "Jobsøgende ved afslutning", "en": "Job-seeking upon leaving"},
-    "employed-six-months-after": {"da": "I job efter 6 måneder", "en": "Employed after six months"},
-    "self-supporting": {"da": "Selvforsørgende", "en": "Self-supporting"},
-    "follow-ups-due": {"da": "Opfølgninger der venter", "en": "Follow-ups waiting"},
-    "follow-ups-overdue": {"da": "Opfølgninger overskredet", "en": "Follow-ups overdue"},
-    "recorded-late": {"da": "Registreret for sent", "en": "Recorded too late"},
-    "incomplete-records": {"da": "Ufuldstændige oplysninger", "en": "Incomplete records"},
-}
 GENDERS = {
     "female": {"da": "kvinde", "en": "female"},
     "male": {"da": "mand", "en": "male"},
@@ -135,6 +118,7 @@ class TargetBar:
     value: int | str
     number: int | None
     percent: float | None
+    counts: str = ""  # what the figure counts, in the grant's words where the grant has them
 
 
 @dataclass(frozen=True)
@@ -144,11 +128,6 @@ class Chart:
     series: str
     label: str
     months: list[tuple[str, int | str, float | None]] = field(default_factory=list)
-
-
-def label(figure_id: str, lang: Lang, definitions: dict[str, dict[str, str]]) -> str:
-    """A figure's short name, else its id."""
-    return LABELS.get(figure_id, {}).get(lang) or figure_id
 
 
 def category(dimension: str, key: str, lang: Lang, subprojects: dict[str, str]) -> str:
@@ -193,19 +172,24 @@ def dashboard(
 ) -> dict[str, Any]:
     """Everything the page shows."""
     figures = {f["id"]: f for f in report["figures"]}
-    definitions = {f["id"]: f["definition"] for f in report["figures"]}
     funnel_values = [figures[f]["value"] for f in FUNNEL]
     widest = max([v for v in funnel_values if isinstance(v, int)], default=0)
-    funnel = [
-        Bar(f, label(f, lang, definitions), figures[f]["value"], _percent(figures[f]["value"], widest)) for f in FUNNEL
-    ]
+    funnel = [Bar(f, label(f, lang), figures[f]["value"], _percent(figures[f]["value"], widest)) for f in FUNNEL]
     targets = []
     for t in report["targets"]:
         number = t["number"]
         value = t["value"] if t["value"] is not None else "x"
         percent = min(100.0, 100 * value / number) if isinstance(value, int) and number else None
         targets.append(
-            TargetBar(t["target_id"], t["figure"], label(t["figure"], lang, definitions), value, number, percent)
+            TargetBar(
+                t["target_id"],
+                t["figure"],
+                label(t["figure"], lang),
+                value,
+                number,
+                percent,
+                t.get("definition", {}).get(lang, ""),
+            )
         )
     charts = []
     for series, months in trends.items():
@@ -245,10 +229,10 @@ def dashboard(
         "waitlisted": figures["waitlisted"]["value"],
         "withdrawn": figures["withdrawn"]["value"],
         "charts": charts,
-        "key_figures": [(f, label(f, lang, definitions)) for f in KEY_FIGURES],
+        "key_figures": [(f, label(f, lang)) for f in KEY_FIGURES],
         "breakdowns": breakdowns,
-        "quality": [(f, label(f, lang, definitions), figures[f]["value"]) for f in QUALITY],
-        "definitions": [(f["id"], label(f["id"], lang, definitions), f["definition"][lang]) for f in report["figures"]],
+        "quality": [(f, label(f, lang), figures[f]["value"]) for f in QUALITY],
+        "definitions": [(f["id"], label(f["id"], lang), f["definition"][lang]) for f in report["figures"]],
         "last_event_at": report["last_event_at"],
         "events_behind": report["events_behind"],
         "cr04": report["cr04_reading"][lang],

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
+from services.reporting.figure_labels import label
 from services.reporting.figure_relations import identities, twins
 from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS
 from services.reporting.queries import targets_of
@@ -186,6 +187,7 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
         {
             "id": figure.id,
             "group": figure.group,
+            "label": {"da": label(figure.id, "da"), "en": label(figure.id, "en")},
             "definition": {"da": figure.da, "en": figure.en},
             "value": marks[(figure.id, "total", ALL)].value,
             "breakdowns": {
@@ -199,13 +201,17 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
         for figure in FIGURES
     ]
     on = selection.end or date.today()
+    companies = await _companies(session, selection)
     targets = [
         {
             "target_id": t.target_id,
             "figure": t.figure,
+            "label": {"da": label(t.figure, "da"), "en": label(t.figure, "en")},
+            "definition": COMPANY_DEFINITIONS[t.figure] if t.figure in companies else _definition(t.figure),
             "subproject_id": t.subproject_id,
             "number": t.number,
-            "value": marks[(t.figure, "total", ALL)].value if t.figure in BY_ID else None,
+            # firms are counted as they are (not people); every other target is measured against its figure
+            "value": companies[t.figure] if t.figure in companies else marks[(t.figure, "total", ALL)].value,
         }
         for t in await targets_of(session, selection.programme_id, on)
         if t.subproject_id is None or t.subproject_id == selection.subproject_id
@@ -224,14 +230,33 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
         "cr04_reading": {"id": reading, "da": CR04_READINGS[reading][0], "en": CR04_READINGS[reading][1]},
         "figures": figures,
         "targets": targets,
-        "companies_recruited": await _companies(session, selection),
+        "companies_recruited": {kind: companies[f"{COMPANIES}{kind}"] for kind in COMPANY_KINDS},
         "last_event_at": last,
     }
 
 
+COMPANIES = "companies-recruited-"  # the figure ids a grant's company targets name, one per kind
+COMPANY_KINDS = ("commercial", "social-economy")
+COMPANY_DEFINITIONS = {
+    f"{COMPANIES}commercial": {
+        "da": "Kommercielle virksomheder rekrutteret som partnere (virksomheder, ikke personer).",
+        "en": "Commercial companies recruited as partners (firms, not people).",
+    },
+    f"{COMPANIES}social-economy": {
+        "da": "Socialøkonomiske virksomheder rekrutteret som partnere (virksomheder, ikke personer).",
+        "en": "Social-economy enterprises recruited as partners (firms, not people).",
+    },
+}
+
+
+def _definition(figure_id: str) -> dict[str, str]:
+    figure = BY_ID[figure_id]
+    return {"da": figure.da, "en": figure.en}
+
+
 async def _companies(session: AsyncSession, selection: Selection) -> dict[str, int]:
-    """Partner companies recruited, by kind (of the sub-project asked for, if one is); firms are not people, so the
-    counts are shown as they are."""
+    """Partner companies recruited, by figure id (one per kind), of the sub-project asked for if one is; firms are
+    not people, so the counts are shown as they are."""
     query = "SELECT kind, count(*) AS n FROM catalogue_company WHERE programme_id = :programme"
     params: dict[str, Any] = {"programme": selection.programme_id}
     if selection.subproject_id is not None:
@@ -242,7 +267,7 @@ async def _companies(session: AsyncSession, selection: Selection) -> dict[str, i
         params["end"] = selection.end
     rows = (await run(session, text(query + " GROUP BY kind"), params)).mappings().all()
     found = {str(r["kind"]): int(r["n"]) for r in rows}
-    return {kind: found.get(kind, 0) for kind in ("commercial", "social-economy")}
+    return {f"{COMPANIES}{kind}": found.get(kind, 0) for kind in COMPANY_KINDS}
 
 
 async def monthly_trends(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, dict[str, object]]:

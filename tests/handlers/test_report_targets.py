@@ -1,0 +1,57 @@
+"""The grant's targets in the report: each with its number in force, its value, its label and what it counts; the
+company targets count the partner companies recruited (firms, shown as they are), never an "x"."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from shared.contracts import CompanyPublished, FigureId, TargetPublished, TargetStep
+from tests.fixtures.cohort import Cohort
+from tests.fixtures.events import programme
+
+
+def target(cohort: Cohort, target_id: str, figure: FigureId, number: int) -> TargetPublished:
+    return TargetPublished(
+        target_id=f"{cohort.programme}-{target_id}",
+        programme_id=cohort.programme,
+        figure=figure,
+        steps=[TargetStep(number=number, effective_on=date(2017, 9, 1))],
+    )
+
+
+def company(cohort: Cohort, n: int, kind: str) -> CompanyPublished:
+    return CompanyPublished(
+        company_id=f"{cohort.programme}-{kind[:3]}-{n}",
+        programme_id=cohort.programme,
+        kind=kind,
+        recruited_on=date(2018, 3, 1),
+        subproject_ids=[],
+    )
+
+
+async def test_the_company_targets_show_how_many_companies_were_recruited_even_below_the_minimum_cell(
+    cohort: Cohort,
+) -> None:
+    await cohort.facts(programme(cohort.programme))
+    await cohort.facts(
+        target(cohort, "commercial", "companies-recruited-commercial", 20),
+        target(cohort, "social", "companies-recruited-social-economy", 5),
+        *(company(cohort, n, "commercial") for n in range(12)),
+        *(company(cohort, n, "social-economy") for n in range(3)),
+    )
+    report = await cohort.report(min_cell=5)
+    shown = {t["figure"]: (t["value"], t["number"]) for t in report["targets"]}
+    assert shown == {"companies-recruited-commercial": (12, 20), "companies-recruited-social-economy": (3, 5)}
+    assert report["companies_recruited"] == {"commercial": 12, "social-economy": 3}
+
+
+async def test_every_target_carries_its_label_and_what_it_counts_in_both_languages(cohort: Cohort) -> None:
+    await cohort.facts(programme(cohort.programme))
+    await cohort.facts(
+        target(cohort, "social", "employed-social-economy-upon-leaving", 40),
+        target(cohort, "companies", "companies-recruited-commercial", 20),
+    )
+    await cohort.participant()
+    for shown in (await cohort.report())["targets"]:
+        assert shown["label"]["da"] and shown["label"]["en"] and shown["figure"] not in shown["label"].values()
+        assert shown["definition"]["da"] and shown["definition"]["en"]

@@ -1,0 +1,61 @@
+"""Every figure a page can show has a short name in Danish and in English, never its raw id."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import get_args
+
+import pytest
+
+from services.reporting.dashboard_view import DIMENSIONS, dashboard
+from services.reporting.figure_labels import LABELS, label
+from services.reporting.figures import FIGURES
+from shared.contracts import FigureId
+
+SHOWN = sorted({f.id for f in FIGURES} | set(get_args(FigureId)))
+
+
+@pytest.mark.parametrize("figure_id", SHOWN)
+def test_every_figure_and_every_target_figure_has_a_danish_and_an_english_label(figure_id: str) -> None:
+    danish, english = label(figure_id, "da"), label(figure_id, "en")
+    assert danish and english and danish != english
+    assert figure_id not in (danish, english)
+
+
+def test_no_label_is_kept_for_a_figure_that_does_not_exist() -> None:
+    assert set(LABELS) == set(SHOWN)
+
+
+def test_the_dashboard_names_a_target_by_its_label_and_says_what_it_counts() -> None:
+    figure = next(f for f in FIGURES if f.id == "employed-social-economy-upon-leaving")
+    report = {
+        "figures": [
+            {
+                "id": f.id,
+                "value": 0,
+                "definition": {"da": f.da, "en": f.en},
+                "breakdowns": {d: {"cells": {}, "total": 0} for d in DIMENSIONS},
+            }
+            for f in FIGURES
+        ],
+        "targets": [
+            {
+                "target_id": "rim-employed-social-economy",
+                "figure": figure.id,
+                "number": 40,
+                "value": 19,
+                "definition": {"da": figure.da, "en": figure.en},
+            }
+        ],
+        "min_cell": 5,
+        "last_event_at": None,
+        "events_behind": 0,
+        "cr04_reading": {"id": "every-participant", "da": "", "en": ""},
+        "selection": {},
+    }
+    for lang, words in (("da", figure.da), ("en", figure.en)):
+        page = dashboard(report, {}, lang=lang, today=date(2026, 12, 4), programme_period=None, subprojects={})
+        (target,) = page["targets"]
+        assert target.label == label(figure.id, lang) and target.label != figure.id
+        assert target.counts == words
+        assert (target.value, target.number) == (19, 40)

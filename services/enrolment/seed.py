@@ -89,14 +89,16 @@ TARGETS: dict[str, TargetIn] = {
     "rim-job-seeking": _target(RIM, "job-seeking-upon-leaving", 50),
     "rim-employed-six-months": _target(RIM, "employed-six-months-after", 37),
     "rim-participants": _target(RIM, "participants", 600),
-    "rim-self-supporting": _target(RIM, "self-supporting", 200),
+    # "200 af disse kommer i ordinær eller støttet beskæftigelse" (the application, section 7)
+    "rim-self-supporting": _target(RIM, "employed-ordinary-or-supported-upon-leaving", 200),
     "rim-psych-odder-participants": _target(RIM, "participants", 40, "psych-vulnerable-odder"),
     "varig-recruited": _target(VARIG, "recruited", 120),
     "varig-completed": _target(VARIG, "completed", 120),
     "varig-employed-social-economy": _target(VARIG, "employed-social-economy-upon-leaving", 24),
     "varig-employed-commercial": _target(VARIG, "employed-ordinary-upon-leaving", 24),
     "varig-inactive-job-seeking": _target(VARIG, "inactive-at-entry-job-seeking-upon-leaving", 48),
-    "varig-employed-long-run": _target(VARIG, "employed-six-months-after", 36),
+    # "På længere sigt er det målet, at 36 personer opnår ordinær beskæftigelse" (the application's effects)
+    "varig-employed-long-run": _target(VARIG, "employed-ordinary-six-months-after", 36),
     "varig-companies-commercial": _target(VARIG, "companies-recruited-commercial", 20),
     "varig-companies-social-economy": _target(VARIG, "companies-recruited-social-economy", 5),
     "plus-participants": _target(PLUS, "participants", 300),

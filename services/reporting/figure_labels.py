@@ -26,12 +26,17 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "employed-flex-job-upon-leaving": ("Fleksjob ved afslutning", "Flex-job upon leaving"),
     "employed-wage-subsidy-upon-leaving": ("Løntilskud ved afslutning", "Wage-subsidy job upon leaving"),
+    "employed-ordinary-or-supported-upon-leaving": (
+        "Ordinær eller støttet beskæftigelse ved afslutning",
+        "Ordinary or supported employment upon leaving",
+    ),
     "job-seeking-upon-leaving": ("Jobsøgende ved afslutning", "Job-seeking upon leaving"),
     "inactive-at-entry-job-seeking-upon-leaving": (
         "Inaktive ved start, jobsøgende ved afslutning",
         "Inactive at entry, job-seeking upon leaving",
     ),
     "employed-six-months-after": ("I job efter 6 måneder", "Employed after six months"),
+    "employed-ordinary-six-months-after": ("Ordinært job efter 6 måneder", "Ordinary job after six months"),
     "self-supporting": ("Selvforsørgende", "Self-supporting"),
     # the path
     "enrolled": ("Tilmeldt", "Enrolled"),

@@ -27,6 +27,10 @@ def identities(*, flex_job_is_employment: bool, wage_subsidy_is_employment: bool
         ("left", ("completed", "dropped-out")),
         ("employed-upon-leaving", employed),
         ("self-supporting", EMPLOYED_KINDS_ALWAYS),
+        (
+            "employed-ordinary-or-supported-upon-leaving",
+            (*EMPLOYED_KINDS_ALWAYS, "employed-flex-job-upon-leaving", "employed-wage-subsidy-upon-leaving"),
+        ),
         ("participants", ("unemployed", "inactive", "employed")),
     ]
 

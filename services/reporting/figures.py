@@ -37,6 +37,8 @@ def upon_leaving_is(situation: str) -> str:
 
 
 SELF_SUPPORTING = f"{UPON_LEAVING} IN {one_of(fund_rules.EMPLOYED)}"
+# "ordinær eller støttet beskæftigelse" (a grant's words): every kind of job, flex-jobs and wage subsidies included
+ORDINARY_OR_SUPPORTED = (*fund_rules.EMPLOYED, "flex-job", "wage-subsidy-job")
 CR04_READING = f"(s.cr04_reading IS DISTINCT FROM 'not-employed-at-entry' OR NOT {EMPLOYED_AT_ENTRY})"
 # A record incomplete on gender, employment status, age or education counts in the grand total only (the fund).
 COMPLETE = (
@@ -134,6 +136,15 @@ FIGURES: tuple[Figure, ...] = (
         upon_leaving_is("wage-subsidy-job"),
     ),
     _f(
+        "employed-ordinary-or-supported-upon-leaving",
+        "programme",
+        "I ordinær eller støttet beskæftigelse ved afslutning: ordinært job, job i en socialøkonomisk virksomhed,"
+        " selvstændig, fleksjob eller job med løntilskud.",
+        "In ordinary or supported employment upon leaving: an ordinary job, a job in a social-economy enterprise,"
+        " self-employed, a flex-job or a wage-subsidy job.",
+        f"{UPON_LEAVING} IN {one_of(ORDINARY_OR_SUPPORTED)}",
+    ),
+    _f(
         "job-seeking-upon-leaving",
         "programme",
         "Jobsøgende ved afslutning.",
@@ -153,6 +164,13 @@ FIGURES: tuple[Figure, ...] = (
         "I beskæftigelse seks måneder efter afslutning.",
         "In employment six months after leaving.",
         "p.employed_six_months",
+    ),
+    _f(
+        "employed-ordinary-six-months-after",
+        "programme",
+        "I ordinær beskæftigelse seks måneder efter afslutning (ikke fleksjob, løntilskud eller socialøkonomisk job).",
+        "In ordinary employment six months after leaving (not a flex-job, wage subsidy or social-economy job).",
+        "p.six_months_situation = 'ordinary-employment'",
     ),
     _f(
         "self-supporting",

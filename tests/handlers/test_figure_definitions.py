@@ -138,12 +138,20 @@ CASES: dict[str, tuple[Build, Build]] = {
         lambda c: _outcome(c, "wage-subsidy-job"),
         lambda c: _outcome(c, "flex-job"),
     ),
+    "employed-ordinary-or-supported-upon-leaving": (
+        lambda c: _outcome(c, "wage-subsidy-job"),
+        lambda c: _outcome(c, "education"),
+    ),
     "job-seeking-upon-leaving": (lambda c: _outcome(c, "job-seeking"), lambda c: _outcome(c, "inactive")),
     "inactive-at-entry-job-seeking-upon-leaving": (
         lambda c: _outcome(c, "job-seeking", **INACTIVE),
         lambda c: _outcome(c, "job-seeking"),
     ),
     "employed-six-months-after": (lambda c: _six(c, "flex-job"), lambda c: _six(c, "unreachable")),
+    "employed-ordinary-six-months-after": (
+        lambda c: _six(c, "ordinary-employment"),
+        lambda c: _six(c, "social-economy-employment"),
+    ),
     "self-supporting": (
         lambda c: _outcome(c, "social-economy-employment"),
         lambda c: _outcome(c, "flex-job"),

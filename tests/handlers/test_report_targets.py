@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from shared.contracts import CompanyPublished, FigureId, TargetPublished, TargetStep
-from tests.fixtures.cohort import Cohort
-from tests.fixtures.events import programme
+from services.enrolment.seed import TARGETS
+from shared.contracts import CompanyPublished, FigureId, Situation, TargetPublished, TargetStep
+from tests.fixtures.cohort import LEFT, Cohort, day
+from tests.fixtures.events import leaving_outcome_recorded, programme, six_month_result_recorded
 
 
 def target(cohort: Cohort, target_id: str, figure: FigureId, number: int) -> TargetPublished:
@@ -55,3 +56,36 @@ async def test_every_target_carries_its_label_and_what_it_counts_in_both_languag
     for shown in (await cohort.report())["targets"]:
         assert shown["label"]["da"] and shown["label"]["en"] and shown["figure"] not in shown["label"].values()
         assert shown["definition"]["da"] and shown["definition"]["en"]
+
+
+async def test_ordinary_or_supported_employment_counts_every_kind_of_job_whatever_the_programme_calls_employment(
+    cohort: Cohort,
+) -> None:
+    # the programme counts neither flex-jobs nor wage subsidies as employment; the grant's target counts both
+    await cohort.facts(programme(cohort.programme))
+    situations: list[Situation] = ["ordinary-employment", "ordinary-employment", "flex-job", "wage-subsidy-job"]
+    situations += ["social-economy-employment", "self-employed", "job-seeking", "education"]
+    for situation in situations:
+        pid = await cohort.participant()
+        await cohort.facts(leaving_outcome_recorded(pid, situation, observed_on=day(7), left_on=LEFT))
+    values = await cohort.values()
+    assert values["employed-ordinary-or-supported-upon-leaving"] == 6
+    assert values["self-supporting"] == 4
+
+
+async def test_ordinary_employment_six_months_after_counts_ordinary_jobs_only(cohort: Cohort) -> None:
+    await cohort.facts(programme(cohort.programme))
+    for situation in ("ordinary-employment", "flex-job", "social-economy-employment", "self-employed"):
+        pid = await cohort.participant()
+        await cohort.facts(six_month_result_recorded(pid, situation, observed_on=date(2026, 10, 1), left_on=LEFT))
+    values = await cohort.values()
+    assert values["employed-ordinary-six-months-after"] == 1
+    assert values["employed-six-months-after"] >= 3
+
+
+def test_the_seed_grants_targets_count_what_the_applications_say() -> None:
+    figures = {target_id: t.figure for target_id, t in TARGETS.items()}
+    # Rummelig imidt: "200 af disse kommer i ordinær eller støttet beskæftigelse"
+    assert figures["rim-self-supporting"] == "employed-ordinary-or-supported-upon-leaving"
+    # Varig tilknytning: "På længere sigt er det målet, at 36 personer opnår ordinær beskæftigelse"
+    assert figures["varig-employed-long-run"] == "employed-ordinary-six-months-after"

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from services.intake.commands.domain import enrolment_date_problem
 from services.intake.domain import real_date_problem
 from services.intake.personal_data.domain import consent_erasure_due_on, erasure_note_problem
-from services.intake.referrals.domain import format_case_reference, referral_registered
+from services.intake.referrals.domain import characteristics_on_referral, format_case_reference, referral_registered
 from services.intake.referrals.schemas import ReferralIn
 from shared.clock import today_in_copenhagen
 from shared.contracts import ReferralRegistered
@@ -403,3 +403,15 @@ def test_an_erasure_note_naming_the_citizen_is_refused(note: str) -> None:
 @pytest.mark.parametrize("note", ["Ticket 2026-118", "Requested in writing on 2026-11-02", "Contested"])
 def test_an_erasure_note_that_names_nobody_is_kept(note: str) -> None:
     assert erasure_note_problem(note, cpr_digits="1506701233", name=NAME) is None
+
+
+def test_a_referral_after_the_first_entry_changes_where_the_case_belongs_and_no_characteristic_at_entry() -> None:
+    entry = {"labour_market_status": "inactive", "referred_on": "2025-01-06", "municipality": "751", "gender": "female"}
+    stated = {"labour_market_status": "employed", "referred_on": "2026-01-05", "municipality": "727", "gender": "male"}
+    assert characteristics_on_referral(stated, at_entry=entry) == {
+        "labour_market_status": "inactive",
+        "referred_on": "2025-01-06",
+        "municipality": "727",
+        "gender": "male",
+    }
+    assert characteristics_on_referral(stated, at_entry=None) == stated  # not entered yet: the referral states them

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from services.intake.cpr import Cpr
@@ -65,6 +66,20 @@ class Referral:
     consent_given_on: date | None = None
     contact: Contact = field(default_factory=Contact)
     responsible_caseworker_email: str | None = None
+
+
+# Where the case belongs now: what a referral after the first entry changes in the participant's record (as the
+# reporting projection reads a re-referral). Every other characteristic is the entry's, and stays the first entry's.
+CASE_PLACE = ("programme_id", "subproject_id", "municipality", "target_group", "gender")
+
+
+def characteristics_on_referral(stated: dict[str, Any], *, at_entry: dict[str, Any] | None) -> dict[str, Any]:
+    """The characteristics a participant's record keeps after a referral (DOMAIN.md: one record, entry data from the
+    first entry): those the referral states, unless the participant has entered already (`at_entry`, the entry's),
+    which keep all but where the case now belongs."""
+    if at_entry is None:
+        return stated
+    return at_entry | {name: stated[name] for name in CASE_PLACE if name in stated}
 
 
 def format_case_reference(number: int) -> str:

@@ -49,13 +49,15 @@ async def _enter(session: AsyncSession, vault: Vault, participant: Participant, 
     key = await key_of(session, vault, participant)
     born = parse_cpr(key.decrypt(participant.cpr_encrypted)).birth_date
     months = participant.characteristics.get("months_unemployed")
+    # the referral the characteristics at entry are from (a re-referral after the entry keeps the first entry's)
+    stated_on = participant.characteristics.get("referred_on")
     participant.entered_on = started_on
     entered = participant_entered(
         participant_id=participant.id,
         programme_id=participant.programme_id,
         born=born,
         entered_on=started_on,
-        referred_on=participant.referred_on,
+        referred_on=date.fromisoformat(stated_on) if stated_on else participant.referred_on,
         months_unemployed_at_referral=int(months) if months is not None else None,
     )
     publish(session, entered, source=SOURCE)

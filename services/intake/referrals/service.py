@@ -17,7 +17,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.intake.audit.service import audit
 from services.intake.catalogue.domain import Span, SubprojectReach, catalogue_problem
 from services.intake.catalogue.queries import ReachCache, read_reach
-from services.intake.referrals.domain import Referral, format_case_reference, referral_registered
+from services.intake.referrals.domain import (
+    Referral,
+    characteristics_on_referral,
+    format_case_reference,
+    referral_registered,
+)
 from services.intake.referrals.queries import case_ended, case_or_next_number
 from services.intake.referrals.store import stage_participant
 from services.intake.tables import Participant
@@ -37,21 +42,22 @@ async def register_referral(
 ) -> Registered | Rejection:
     """Store the participant (personal data encrypted) and publish referral.registered through the outbox.
 
-    A citizen whose case in the programme has ended is referred again as the same participant. One whose case is
-    open is refused: by its case reference in the same municipality, neutrally elsewhere, where the look-up is
-    audited (so the caller commits even a refusal; nothing else has been written then).
+    A citizen whose case in the programme has ended is referred again as the same participant, by any municipality
+    (one who moved is then the new municipality's; the old one no longer sees them), keeping the first entry's
+    characteristics. One whose case is open is refused: by its case reference in the same municipality, neutrally
+    elsewhere, where the look-up is audited (so the caller commits even a refusal; nothing else has been written).
     """
     cpr_hash = vault.lookup_hash(referral.cpr.digits)
     # One round trip: the citizen's case in the programme if there is one, else the next case number (bench/intake.py)
     known_id, number = await case_or_next_number(session, cpr_hash=cpr_hash, programme_id=referral.programme_id)
     existing = await session.get(Participant, known_id) if known_id else None
     assert principal.municipality is not None  # require_role("caseworker") guarantees it
-    if existing is not None and existing.municipality != principal.municipality:
-        # Another municipality's caseworker learns that the citizen is in the programme, not which case it is; the
-        # look-up itself is recorded, as it touched that participant's data.
-        await audit(session, principal=principal, participant_id=existing.id, action="duplicate-lookup")
-        return already_referred(None)
     if existing is not None and not await case_ended(session, existing.id):
+        if existing.municipality != principal.municipality:
+            # Another municipality's caseworker learns that the citizen is in the programme, not which case it is;
+            # the look-up itself is recorded, as it touched that participant's data.
+            await audit(session, principal=principal, participant_id=existing.id, action="duplicate-lookup")
+            return already_referred(None)
         return already_referred(existing.case_reference)
     if existing is not None:  # referred again after the case ended: the same participant, one record for the fund
         await session.delete(existing)
@@ -90,7 +96,10 @@ async def register_referral(
         "consent_text_version": referral.consent_text_version,
         "consent_given_on": consent_given_on,
         "referred_on": fact.referred_on,
-        "characteristics": fact.model_dump(mode="json", exclude=_NOT_CHARACTERISTICS),
+        "characteristics": characteristics_on_referral(
+            fact.model_dump(mode="json", exclude=_NOT_CHARACTERISTICS),
+            at_entry=existing.characteristics if existing is not None and existing.entered_on is not None else None,
+        ),
         # a re-entry keeps the first entry (one record for the fund)
         "entered_on": existing.entered_on if existing is not None else None,
         "created_at": now,

@@ -51,6 +51,13 @@ class Judgement:
     supersedes: UUID | None
 
 
+def employed_at_entry(known: bool | None, referred: bool, *, entered: bool) -> bool:
+    """Whether the participant was employed at entry: the first entry's, once there was one (DOMAIN.md: one record,
+    entry data from the first entry); until then each referral states it (a citizen who withdrew before starting
+    and is referred again enters with the later referral's status)."""
+    return known if entered and known is not None else referred
+
+
 def proposed_outcome(reason: DropOutReason | None) -> Situation | None:
     """The outcome a drop-out's reason proposes (a job: ordinary employment), for the caseworker to confirm."""
     return PROPOSED_BY_DROP_OUT.get(reason) if reason is not None else None

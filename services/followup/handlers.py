@@ -33,11 +33,16 @@ EXIT_GRACE = timedelta(seconds=30)
 
 
 async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
-    """Remember whom to remind, where the case belongs, and whether the participant was employed at entry."""
+    """Remember whom to remind and where the case belongs (a re-referral's, after a move the new municipality's), and
+    whether the participant was employed at entry (the first entry's: a re-referral after it changes nothing)."""
     case = await _case(session, fact.participant_id)
     case.case_reference, case.caseworker_email = fact.case_reference, str(fact.caseworker_email)
     case.programme_id, case.subproject_id = fact.programme_id, fact.subproject_id
-    case.employed_at_entry = fact.labour_market_status in fund_rules.EMPLOYED_AT_ENTRY
+    case.employed_at_entry = domain.employed_at_entry(
+        case.employed_at_entry,
+        fact.labour_market_status in fund_rules.EMPLOYED_AT_ENTRY,
+        entered=case.exits > 0,  # an exit follows a start: only one who started completes or drops out
+    )
 
 
 async def on_left(

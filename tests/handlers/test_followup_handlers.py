@@ -472,6 +472,28 @@ async def test_an_improvement_is_refused_with_a_six_month_situation_that_is_not_
     assert (answer.type, answer.data["improvement"]) == ("six-month-result.recorded", "promotion")
 
 
+async def test_a_re_referral_after_an_exit_keeps_the_first_entrys_employment_at_entry(db: SessionMaker) -> None:
+    # Entry data come from the first entry (issue 18, item 2): a later referral saying "employed" changes nothing.
+    pid = uuid4()
+    await deliver(db, SERVICE, fixture_referral(pid, programme_id="handler-tests", labour_market_status="unemployed"))
+    await deliver(db, SERVICE, completed(pid))
+    again = fixture_referral(pid, programme_id="handler-tests", labour_market_status="employed", municipality="727")
+    await deliver(db, SERVICE, again)
+
+    case = await row(db, "SELECT employed_at_entry FROM followup_case WHERE participant_id = :p", p=pid)
+    assert case == {"employed_at_entry": False}
+
+
+async def test_a_re_referral_before_any_entry_states_the_employment_at_entry(db: SessionMaker) -> None:
+    # Referred, withdrew before starting, referred again: the referral that leads to the first start is the entry's.
+    pid = uuid4()
+    await deliver(db, SERVICE, fixture_referral(pid, programme_id="handler-tests", labour_market_status="unemployed"))
+    await deliver(db, SERVICE, fixture_referral(pid, programme_id="handler-tests", labour_market_status="employed"))
+
+    case = await row(db, "SELECT employed_at_entry FROM followup_case WHERE participant_id = :p", p=pid)
+    assert case == {"employed_at_entry": True}
+
+
 async def test_a_result_that_overtakes_its_exit_waits_for_it(db: SessionMaker) -> None:
     pid = uuid4()
     command = to_event(leaving_outcome(pid, "job-seeking", day(3)), source="tests")

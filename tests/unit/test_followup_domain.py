@@ -9,7 +9,15 @@ from uuid import uuid4
 
 import pytest
 
-from services.followup.domain import Counted, Judgement, improvement_problem, judge, may_record, proposed_outcome
+from services.followup.domain import (
+    Counted,
+    Judgement,
+    employed_at_entry,
+    improvement_problem,
+    judge,
+    may_record,
+    proposed_outcome,
+)
 from services.followup.schedule import Step, Window, morning_of, next_moment, reminders_in, step_due, steps, window
 from shared.clock import COPENHAGEN
 from shared.contracts import Check, Improvement, Situation
@@ -284,3 +292,9 @@ def test_the_programme_decides_whether_flex_jobs_and_wage_subsidy_jobs_are_emplo
 @pytest.mark.parametrize("situation", ["education", "job-seeking", "inactive", "pension", "unknown", "", "employed"])
 def test_other_situations_and_unknown_words_are_not_employment(situation: str) -> None:
     assert is_employed(situation, flex_job=True, wage_subsidy=True) is False
+
+
+def test_employment_at_entry_is_the_first_entrys_and_until_an_entry_each_referral_states_it() -> None:
+    assert employed_at_entry(False, True, entered=True) is False  # a re-referral after the entry changes nothing
+    assert employed_at_entry(False, True, entered=False) is True  # withdrew before starting, referred again
+    assert employed_at_entry(None, True, entered=True) is True  # the referral came after the exit, across topics

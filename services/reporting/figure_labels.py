@@ -72,8 +72,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "homeless": ("Hjemløse", "Homeless"),
     # ESF+
     "EECO01": ("EECO01 Deltagere i alt", "EECO01 Total participants"),
+    "EECO13": ("EECO13 Tredjelandsstatsborgere", "EECO13 Third-country nationals"),
     "EECO14": ("EECO14 Udenlandsk baggrund", "EECO14 Foreign background"),
     "EECO15": ("EECO15 Minoriteter", "EECO15 Minorities"),
+    "rural-areas": ("Fra landdistrikter", "From rural areas"),
     "EECR01": ("EECR01 Jobsøgende ved afslutning", "EECR01 Job-seeking upon leaving"),
     "EECR04": ("EECR04 I job ved afslutning", "EECR04 Employed upon leaving"),
     "under-18": ("Under 18 år", "Below 18"),

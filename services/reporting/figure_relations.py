@@ -9,7 +9,8 @@ from shared import fund_rules
 
 def counting_upon_leaving(situation: str) -> str:
     """The figure that counts the people in one situation upon leaving."""
-    return next(f.id for f in FIGURES if f.where == upon_leaving_is(situation))
+    condition = upon_leaving_is(situation)
+    return next(f.id for f in FIGURES if f.where in (condition, f"p.started AND ({condition})"))
 
 
 # Figures that add up to another in every cell, their parts excluding each other: suppression must weigh them together.

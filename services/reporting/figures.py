@@ -62,6 +62,11 @@ def _f(id_: str, group: Group, da: str, en: str, where: str) -> Figure:
     return Figure(id_, group, da, en, where)
 
 
+def _result(id_: str, group: Group, da: str, en: str, where: str) -> Figure:
+    """A figure of leavers or their results: only someone who started has left (a never-started person withdrew)."""
+    return Figure(id_, group, da, en, f"p.started AND ({where})")
+
+
 FIGURES: tuple[Figure, ...] = (
     # --- the programme's own figures (the seeds' results page and the grants' targets) ---
     _f("recruited", "programme", "Henviste borgere.", "Citizens referred to the programme.", "p.referred"),
@@ -72,70 +77,70 @@ FIGURES: tuple[Figure, ...] = (
         "Participants who started a course.",
         "p.started",
     ),
-    _f(
+    _result(
         "completed",
         "programme",
         "Deltagere, hvis seneste forløb er gennemført.",
         "Participants whose final course was completed.",
         "p.completed",
     ),
-    _f(
+    _result(
         "dropped-out",
         "programme",
         "Deltagere, der afbrød deres seneste forløb.",
         "Participants who left their final course early.",
         "p.dropped_out",
     ),
-    _f(
+    _result(
         "stopped-early-for-job-or-education",
         "programme",
         "Stoppet før tid på grund af job eller uddannelse.",
         "Left early because of a job or education.",
         "p.dropped_out AND p.drop_out_reason IN ('job', 'education')",
     ),
-    _f(
+    _result(
         "employed-upon-leaving",
         "programme",
         "I beskæftigelse inden for fire uger efter afslutning.",
         "In employment within four weeks after leaving.",
         "p.employed_upon_leaving",
     ),
-    _f(
+    _result(
         "employed-ordinary-upon-leaving",
         "programme",
         "I ordinær beskæftigelse ved afslutning.",
         "In ordinary employment upon leaving.",
         upon_leaving_is("ordinary-employment"),
     ),
-    _f(
+    _result(
         "employed-self-employed-upon-leaving",
         "programme",
         "Selvstændige ved afslutning.",
         "Self-employed upon leaving.",
         upon_leaving_is("self-employed"),
     ),
-    _f(
+    _result(
         "employed-social-economy-upon-leaving",
         "programme",
         "Ansat i en socialøkonomisk virksomhed ved afslutning.",
         "Employed in a social-economy enterprise upon leaving.",
         upon_leaving_is("social-economy-employment"),
     ),
-    _f(
+    _result(
         "employed-flex-job-upon-leaving",
         "programme",
         "I fleksjob ved afslutning.",
         "In a flex-job upon leaving.",
         upon_leaving_is("flex-job"),
     ),
-    _f(
+    _result(
         "employed-wage-subsidy-upon-leaving",
         "programme",
         "I job med løntilskud ved afslutning.",
         "In a wage-subsidy job upon leaving.",
         upon_leaving_is("wage-subsidy-job"),
     ),
-    _f(
+    _result(
         "employed-ordinary-or-supported-upon-leaving",
         "programme",
         "I ordinær eller støttet beskæftigelse ved afslutning: ordinært job, job i en socialøkonomisk virksomhed,"
@@ -144,35 +149,35 @@ FIGURES: tuple[Figure, ...] = (
         " self-employed, a flex-job or a wage-subsidy job.",
         f"{UPON_LEAVING} IN {one_of(ORDINARY_OR_SUPPORTED)}",
     ),
-    _f(
+    _result(
         "job-seeking-upon-leaving",
         "programme",
         "Jobsøgende ved afslutning.",
         "Job-seeking upon leaving.",
         f"{UPON_LEAVING} = 'job-seeking'",
     ),
-    _f(
+    _result(
         "inactive-at-entry-job-seeking-upon-leaving",
         "programme",
         "Uden for arbejdsstyrken ved start og jobsøgende ved afslutning.",
         "Inactive at entry and job-seeking upon leaving.",
         f"{INACTIVE_AT_ENTRY} AND {UPON_LEAVING} = 'job-seeking'",
     ),
-    _f(
+    _result(
         "employed-six-months-after",
         "programme",
         "I beskæftigelse seks måneder efter afslutning.",
         "In employment six months after leaving.",
         "p.employed_six_months",
     ),
-    _f(
+    _result(
         "employed-ordinary-six-months-after",
         "programme",
         "I ordinær beskæftigelse seks måneder efter afslutning (ikke fleksjob, løntilskud eller socialøkonomisk job).",
         "In ordinary employment six months after leaving (not a flex-job, wage subsidy or social-economy job).",
         "p.six_months_situation = 'ordinary-employment'",
     ),
-    _f(
+    _result(
         "self-supporting",
         "programme",
         "Selvforsørgende ved afslutning: ordinært job, socialøkonomisk job eller selvstændig.",
@@ -183,21 +188,21 @@ FIGURES: tuple[Figure, ...] = (
     _f("enrolled", "funnel", "Tilmeldt et forløb.", "Enrolled on a course.", "p.enrolled"),
     _f("waitlisted", "funnel", "Sat på venteliste.", "Put on a waiting list.", "p.waitlisted"),
     _f("withdrawn", "funnel", "Trukket tilbage før start.", "Withdrew before starting.", "p.withdrawn"),
-    _f(
+    _result(
         "left",
         "funnel",
         "Afsluttet: gennemført eller afbrudt.",
         "Left: completed or dropped out.",
         "p.left_on IS NOT NULL",
     ),
-    _f(
+    _result(
         "outcome-recorded",
         "funnel",
         "Situationen ved afslutning er registreret, så den tæller.",
         "The situation upon leaving is recorded in time to count.",
         f"{UPON_LEAVING} IS NOT NULL",
     ),
-    _f(
+    _result(
         "six-month-result-recorded",
         "funnel",
         "Resultatet seks måneder efter er registreret, så det tæller.",
@@ -205,35 +210,35 @@ FIGURES: tuple[Figure, ...] = (
         "p.six_months_situation IS NOT NULL",
     ),
     # --- ESF 2014-20 common result indicators (Regulation (EU) No 1304/2013, Annex I) ---
-    _f(
+    _result(
         "CR01",
         "esf-result",
         "Uden for arbejdsstyrken ved start, jobsøgende ved afslutning.",
         "Inactive participants engaged in job searching upon leaving.",
         f"{INACTIVE_AT_ENTRY} AND {UPON_LEAVING} = 'job-seeking'",
     ),
-    _f(
+    _result(
         "CR02",
         "esf-result",
         "I uddannelse ved afslutning.",
         "Participants in education or training upon leaving.",
         f"{UPON_LEAVING} = 'education'",
     ),
-    _f(
+    _result(
         "CR03",
         "esf-result",
         "Har opnået en kvalifikation ved afslutning.",
         "Participants gaining a qualification upon leaving.",
         "p.qualification_gained IS TRUE",
     ),
-    _f(
+    _result(
         "CR04",
         "esf-result",
         "I beskæftigelse, også som selvstændig, ved afslutning (programmets læsning).",
         "Participants in employment, including self-employment, upon leaving (the programme's reading).",
         f"p.employed_upon_leaving AND {CR04_READING}",
     ),
-    _f(
+    _result(
         "CR05",
         "esf-result",
         "Udsatte deltagere, der søger job, er i uddannelse, har fået en kvalifikation eller er i job ved afslutning.",
@@ -241,28 +246,28 @@ FIGURES: tuple[Figure, ...] = (
         f"{DISADVANTAGED} AND ({UPON_LEAVING} IN ('job-seeking', 'education') OR p.qualification_gained IS TRUE"
         " OR p.employed_upon_leaving)",
     ),
-    _f(
+    _result(
         "CR06",
         "esf-result",
         "I beskæftigelse seks måneder efter afslutning.",
         "Participants in employment six months after leaving.",
         "p.employed_six_months",
     ),
-    _f(
+    _result(
         "CR07",
         "esf-result",
         "I job ved start og med en forbedret situation seks måneder efter.",
         "Participants with an improved labour-market situation six months after leaving.",
-        f"{EMPLOYED_AT_ENTRY} AND p.improvement IS NOT NULL AND p.improvement <> 'none'",
+        f"{EMPLOYED_AT_ENTRY} AND p.employed_six_months AND p.improvement IS NOT NULL AND p.improvement <> 'none'",
     ),
-    _f(
+    _result(
         "CR08",
         "esf-result",
         "Over 54 år ved start og i beskæftigelse seks måneder efter.",
         "Participants above 54 years of age in employment six months after leaving.",
         "p.age_band = 'over-54' AND p.employed_six_months",
     ),
-    _f(
+    _result(
         "CR09",
         "esf-result",
         "Udsatte deltagere i beskæftigelse seks måneder efter.",
@@ -370,6 +375,15 @@ FIGURES: tuple[Figure, ...] = (
     ),
     # --- ESF+ 2021-27 (Regulation (EU) 2021/1057, Annex I): the codes confirmed from a source, and the age bands ---
     _f("EECO01", "esf-plus", "Deltagere i alt.", "Total participants.", "p.started"),
+    # EECO13: not a citizen of the Union (SFC support portal, "Definitions for EECO13 (Third-country nationals),
+    # EECO14 (Participants with a foreign background), EECO15 (Minorities)", 13 April 2023)
+    _f(
+        "EECO13",
+        "esf-plus",
+        "Tredjelandsstatsborgere: deltagere, der ikke er statsborgere i et EU-land.",
+        "Third-country nationals: participants who are not citizens of the Union.",
+        "p.started AND p.third_country_national = 'yes'",
+    ),
     _f(
         "EECO14",
         "esf-plus",
@@ -384,14 +398,23 @@ FIGURES: tuple[Figure, ...] = (
         "Participants from minorities.",
         "p.started AND p.minority = 'yes'",
     ),
+    # From rural areas (Regulation (EU) 2021/1057, Annex I, 1.2); its code is not confirmed from a source, so the
+    # figure goes by its name
     _f(
+        "rural-areas",
+        "esf-plus",
+        "Deltagere fra landdistrikter.",
+        "Participants from rural areas.",
+        "p.started AND p.rural_area = 'yes'",
+    ),
+    _result(
         "EECR01",
         "esf-plus",
         "Søger job ved afslutning.",
         "Participants engaged in job searching upon leaving.",
         f"{UPON_LEAVING} = 'job-seeking'",
     ),
-    _f(
+    _result(
         "EECR04",
         "esf-plus",
         "I beskæftigelse, også som selvstændig, ved afslutning.",
@@ -420,21 +443,21 @@ FIGURES: tuple[Figure, ...] = (
         "p.started AND p.age_band_esf_plus = '55-and-over'",
     ),
     # --- data quality ---
-    _f(
+    _result(
         "follow-ups-due",
         "quality",
         "Opfølgninger, der venter på at blive registreret.",
         "Follow-ups waiting to be recorded.",
         "'open' IN (coalesce(p.leaving_check, ''), coalesce(p.six_month_check, ''))",
     ),
-    _f(
+    _result(
         "follow-ups-overdue",
         "quality",
         "Opfølgninger, der er overskredet.",
         "Follow-ups overdue.",
         "'overdue' IN (coalesce(p.leaving_check, ''), coalesce(p.six_month_check, ''))",
     ),
-    _f(
+    _result(
         "recorded-late",
         "quality",
         "Resultater registreret for sent til at tælle.",
@@ -463,6 +486,6 @@ CR04_READINGS = {
 TRENDS = {  # series -> (the date it is counted by, an extra condition)
     "referrals": ("p.referred_on", "true"),
     "starts": ("p.entered_on", "p.started"),
-    "exits": ("p.left_on", "true"),
-    "employed-upon-leaving": ("p.left_on", "p.employed_upon_leaving"),
+    "exits": ("p.left_on", "p.started"),
+    "employed-upon-leaving": ("p.left_on", "p.started AND p.employed_upon_leaving"),
 }

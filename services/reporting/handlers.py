@@ -20,14 +20,15 @@ from shared.envelope import CloudEvent
 
 
 async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
-    """Referred, with the characteristics of the indicators and breakdowns; a re-referral changes none of the first
-    entry's, and the ages judged on the start date (participant.entered, on another topic) win whenever they came."""
+    """Referred, with the characteristics of the indicators and breakdowns. Entry data are the first entry's: a
+    re-referral before any start states them afresh, one after the entry (participant.entered seen) changes only where
+    the case belongs; the ages judged on the start date win whichever came first."""
     row = await _row(session, event, fact.participant_id)
     first = not row.referred
     row.referred = True
     row.programme_id, row.subproject_id, row.municipality = fact.programme_id, fact.subproject_id, fact.municipality
     row.target_group, row.gender = fact.target_group, fact.gender
-    if not first:
+    if not first and row.age_judged_at_entry:  # a re-referral after the entry: the entry's data are kept
         return
     row.referred_on = fact.referred_on
     row.labour_market_status, row.education_level = fact.labour_market_status, fact.education_level
@@ -39,6 +40,8 @@ async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered,
     )
     row.homeless = domain.Answer(answers.homeless_or_housing_exclusion)
     row.other_disadvantage = domain.Answer(answers.other_disadvantage)
+    row.third_country_national = domain.Answer(answers.third_country_national)
+    row.rural_area = domain.Answer(answers.rural_area)
     if not row.age_judged_at_entry:
         row.age_band, row.age_band_esf_plus = fact.age_band, fact.age_band_esf_plus
         row.long_term_unemployed = fact.long_term_unemployed

@@ -59,6 +59,8 @@ class ParticipantProgress(SQLModel, table=True):
     minority: Answer | None = _one_of(Answer, "minority", 10)
     homeless: Answer | None = _one_of(Answer, "homeless", 10)
     other_disadvantage: Answer | None = _one_of(Answer, "other_disadvantage", 10)
+    third_country_national: Answer | None = _one_of(Answer, "third_country_national", 10)
+    rural_area: Answer | None = _one_of(Answer, "rural_area", 10)
     # the path
     referred: bool = False
     referred_on: date | None = None

@@ -36,6 +36,12 @@ class DisadvantagesAtEntry(BaseModel):
     minority: Answer = "not-asked"
     homeless_or_housing_exclusion: Answer = "not-asked"
     other_disadvantage: Answer = "not-asked"
+    # ESF+ (Regulation (EU) 2021/1057, Annex I, 1.2), asked as the disadvantages are; readers of a record from before
+    # these were asked see "not-asked". EECO13 counts participants who are not citizens of the Union (SFC support
+    # portal, "Definitions for EECO13 (Third-country nationals), EECO14 (Participants with a foreign background),
+    # EECO15 (Minorities)", 13 April 2023).
+    third_country_national: Answer = "not-asked"
+    rural_area: Answer = "not-asked"
 
 
 @event("referral.registered", 3, topics=REFERRAL_EVENTS)

@@ -236,6 +236,14 @@ CASES: dict[str, tuple[Build, Build]] = {
         lambda c: c.participant(disadvantages={"minority": "yes"}),
         lambda c: c.participant(**DISADVANTAGED),
     ),
+    "EECO13": (
+        lambda c: c.participant(disadvantages={"third_country_national": "yes"}),
+        lambda c: c.participant(disadvantages={"migrant_or_foreign_background": "yes", "third_country_national": "no"}),
+    ),
+    "rural-areas": (
+        lambda c: c.participant(disadvantages={"rural_area": "yes"}),
+        lambda c: c.participant(disadvantages={"rural_area": "refused"}),
+    ),
     "EECR01": (lambda c: _outcome(c, "job-seeking"), lambda c: _outcome(c, "education")),
     "EECR04": (lambda c: _outcome(c, "ordinary-employment"), lambda c: _outcome(c, "pension")),
     "under-18": (

@@ -5,6 +5,7 @@ PostgreSQL, then the report's own SQL. Each test has a programme of its own; cou
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -19,7 +20,7 @@ from shared.contracts import (
 )
 from shared.fund_rules import half_year
 from tests.fixtures.cohort import LEFT, STARTED, Cohort, day
-from tests.fixtures.events import leaving_outcome_recorded, six_month_result_recorded
+from tests.fixtures.events import leaving_outcome_recorded, referral, six_month_result_recorded
 
 
 async def test_every_figure_has_an_id_a_danish_and_an_english_definition_and_a_value(cohort: Cohort) -> None:
@@ -197,3 +198,22 @@ async def test_small_counts_are_hidden_in_the_totals_and_every_breakdown(cohort:
     for figure in report["figures"]:
         for value in [figure["value"], *(v for b in figure["breakdowns"].values() for v in b["cells"].values())]:
             assert not (isinstance(value, int) and 0 < value < 5), figure["id"]
+
+
+async def test_someone_who_never_started_counts_in_no_figure_of_leavers_or_results_even_from_an_old_log(
+    cohort: Cohort,
+) -> None:
+    # Enrolment refuses such a drop-out now; a log from before still holds them, and a rebuild replays it.
+    pid = uuid4()
+    await cohort.facts(
+        referral(pid, programme_id=cohort.programme),
+        EnrolmentConfirmed(
+            participant_id=pid, programme_id=cohort.programme, subproject_id="sub", course_id="c", enrolled_on=STARTED
+        ),
+        ParticipationDroppedOut(participant_id=pid, course_id="c", left_on=LEFT, reason="job"),
+        leaving_outcome_recorded(pid, "ordinary-employment", observed_on=day(3), left_on=LEFT),
+        six_month_result_recorded(pid, "ordinary-employment", observed_on=date(2026, 10, 1), left_on=LEFT),
+    )
+    report = await cohort.report()
+    counted = {f["id"] for f in report["figures"] if f["value"] != 0}
+    assert counted == {"recruited", "enrolled"}

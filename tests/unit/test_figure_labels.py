@@ -8,7 +8,7 @@ from typing import get_args
 import pytest
 
 from services.reporting.dashboard_view import DIMENSIONS, dashboard
-from services.reporting.figure_labels import LABELS, label
+from services.reporting.figure_labels import LABELS, Lang, label
 from services.reporting.figures import FIGURES
 from shared.contracts import FigureId
 
@@ -53,7 +53,8 @@ def test_the_dashboard_names_a_target_by_its_label_and_says_what_it_counts() -> 
         "cr04_reading": {"id": "every-participant", "da": "", "en": ""},
         "selection": {},
     }
-    for lang, words in (("da", figure.da), ("en", figure.en)):
+    languages: tuple[tuple[Lang, str], ...] = (("da", figure.da), ("en", figure.en))
+    for lang, words in languages:
         page = dashboard(report, {}, lang=lang, today=date(2026, 12, 4), programme_period=None, subprojects={})
         (target,) = page["targets"]
         assert target.label == label(figure.id, lang) and target.label != figure.id

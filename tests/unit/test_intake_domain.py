@@ -161,6 +161,8 @@ def test_each_disadvantage_is_answered_on_its_own_and_an_unanswered_one_was_not_
         "minority": "refused",
         "homeless_or_housing_exclusion": "not-asked",
         "other_disadvantage": "not-asked",
+        "third_country_national": "not-asked",
+        "rural_area": "not-asked",
     }
 
 

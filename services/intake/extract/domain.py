@@ -60,6 +60,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("minority", "minoritet"),
     ("homeless_or_housing_exclusion", "hjemløs eller udelukket fra bolig"),
     ("other_disadvantage", "anden ulempe"),
+    ("third_country_national", "tredjelandsstatsborger"),
+    ("rural_area", "fra landdistrikt"),
     ("upon_leaving_situation", "situation ved afslutning"),
     ("upon_leaving_employed", "i beskæftigelse ved afslutning"),
     ("qualification_gained", "kvalifikation opnået"),
@@ -75,6 +77,8 @@ DISADVANTAGES = (
     "minority",
     "homeless_or_housing_exclusion",
     "other_disadvantage",
+    "third_country_national",
+    "rural_area",
 )
 
 

@@ -156,7 +156,7 @@ async def record_drop_out(
     principal: CourseRecorder,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Record that the participant left the course early, and why."""
+    """Record that the participant left the course early, and why (only after a start: before it, a withdrawal)."""
     return await _send(
         request,
         sessions,

@@ -12,14 +12,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from services.intake.audit.domain import NO_PARTICIPANT
-from services.intake.audit.service import Read, append
-from services.intake.caseload.queries import CaseloadFilter, Due, Paging, Sort, find_caseload, on_course
+from services.intake.caseload.queries import CaseloadFilter, Due, Paging, Sort
 from services.intake.caseload.schemas import CaseloadItem, CaseloadPage, CourseParticipant, CprSearchIn
+from services.intake.caseload.service import caseload, course_participants_of
 from services.intake.deps import Caseworker, ProviderStaff, Sessions, TheVault
-from services.intake.domain import STATUS_OF_FACT, Status
-from services.intake.personal_data.keys import opened
-from services.intake.tables import CatalogueCourse
+from services.intake.domain import Status
 from shared.auth import Principal
 from shared.clock import today_in_copenhagen
 from shared.contracts import CODE_PATTERN
@@ -27,7 +24,6 @@ from shared.db import unit_of_work
 
 router = APIRouter(tags=["participants"])
 MAX_PAGE = 100_000  # far beyond any municipality's caseload; keeps the offset a number PostgreSQL can hold
-SEARCHED_BY_CPR = "search-by-cpr"
 
 
 CaseReferenceQuery = Annotated[str | None, Query(pattern=r"^RUM-[0-9]{6,}$", max_length=20)]
@@ -93,7 +89,7 @@ async def list_participants(
     paging: Annotated[Paging, Depends(asked_page)],
 ) -> CaseloadPage:
     """The caller's municipality's participants, without personal data."""
-    return await _caseload(request, sessions, principal, wanted, paging)
+    return await _page(request, sessions, principal, wanted, paging)
 
 
 @router.post("/search/participants")
@@ -107,32 +103,7 @@ async def search_participants(
 ) -> CaseloadPage:
     """The caller's municipality's cases of one citizen, found by the CPR number's keyed hash; audited."""
     # the number is turned into its keyed hash at once and goes no further
-    return await _caseload(request, sessions, principal, CaseloadFilter(cpr_hash=vault.lookup_hash(body.cpr)), paging)
-
-
-async def _caseload(
-    request: Request, sessions: Sessions, principal: Principal, wanted: CaseloadFilter, paging: Paging
-) -> CaseloadPage:
-    assert principal.municipality is not None  # require_role("caseworker") guarantees it
-    async with unit_of_work(sessions) as session:
-        rows, total = await find_caseload(
-            session,
-            principal.municipality,
-            wanted,
-            paging,
-            today=today_in_copenhagen(),
-            consent_erasure_days=request.app.state.consent_erasure_days,
-        )
-        if wanted.cpr_hash is not None:
-            # Who looked up which citizen's cases: each participant shown, or that nobody was found.
-            found = [row.participant_id for row in rows] or [NO_PARTICIPANT]
-            await append(session, principal=principal, reads=[Read(p, SEARCHED_BY_CPR) for p in found])
-    return CaseloadPage(
-        items=[CaseloadItem.model_validate(row, from_attributes=True) for row in rows],
-        page=paging.page,
-        page_size=paging.page_size,
-        total=total,
-    )
+    return await _page(request, sessions, principal, CaseloadFilter(cpr_hash=vault.lookup_hash(body.cpr)), paging)
 
 
 @router.get("/courses/{course_id}/participants", tags=["provider"])
@@ -144,27 +115,28 @@ async def course_participants(
 ) -> list[CourseParticipant]:
     """The participants whose latest step is on one of the provider's courses; each first name read is audited."""
     async with unit_of_work(sessions) as session:
-        course = await session.get(CatalogueCourse, course_id)
-        if course is None or course.subproject_id not in principal.subprojects:
-            raise HTTPException(404, "no such course among your sub-projects'")
-        rows = await on_course(session, course_id)
-        # each first name shown is a read; one append for the list (one turn of the chain's lock)
-        shown = [Read(row[0], "read-first-name") for row in rows if row[2] is not None]  # an erased name is no read
-        await append(session, principal=principal, reads=shown)
-        listed = []
-        for participant_id, case_reference, name_encrypted, legacy_key_id, master_key_id, wrapped, fact in rows:
-            first_name = None
-            if name_encrypted is not None:  # not erased
-                key = opened(
-                    vault, participant_id, legacy_key_id=legacy_key_id, master_key_id=master_key_id, wrapped=wrapped
-                )
-                first_name = key.decrypt(name_encrypted).split()[0]
-            listed.append(
-                CourseParticipant(
-                    participant_id=participant_id,
-                    case_reference=case_reference,
-                    first_name=first_name,
-                    status=STATUS_OF_FACT[fact],
-                )
-            )
-        return listed
+        listed = await course_participants_of(session, vault, principal, course_id)
+    if listed is None:
+        raise HTTPException(404, "no such course among your sub-projects'")
+    return [CourseParticipant(**vars(p)) for p in listed]
+
+
+async def _page(
+    request: Request, sessions: Sessions, principal: Principal, wanted: CaseloadFilter, paging: Paging
+) -> CaseloadPage:
+    assert principal.municipality is not None  # require_role("caseworker") guarantees it
+    async with unit_of_work(sessions) as session:
+        rows, total = await caseload(
+            session,
+            principal,
+            wanted,
+            paging,
+            today=today_in_copenhagen(),
+            consent_erasure_days=request.app.state.consent_erasure_days,
+        )
+    return CaseloadPage(
+        items=[CaseloadItem.model_validate(row, from_attributes=True) for row in rows],
+        page=paging.page,
+        page_size=paging.page_size,
+        total=total,
+    )

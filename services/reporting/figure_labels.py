@@ -78,6 +78,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "rural-areas": ("Fra landdistrikter", "From rural areas"),
     "EECR01": ("EECR01 Jobsøgende ved afslutning", "EECR01 Job-seeking upon leaving"),
     "EECR04": ("EECR04 I job ved afslutning", "EECR04 Employed upon leaving"),
+    "in-education-upon-leaving": ("I uddannelse ved afslutning", "In education upon leaving"),
+    "qualification-upon-leaving": ("Kvalifikation opnået ved afslutning", "Qualification gained upon leaving"),
+    "improved-situation-six-months-after": (
+        "Forbedret situation efter 6 måneder",
+        "Improved situation after six months",
+    ),
     "under-18": ("Under 18 år", "Below 18"),
     "18-29": ("18-29 år", "Aged 18-29"),
     "55-and-over": ("55 år og derover", "55 and over"),

@@ -421,6 +421,28 @@ FIGURES: tuple[Figure, ...] = (
         "Participants in employment, including self-employment, upon leaving.",
         "p.employed_upon_leaving",
     ),
+    # Annex I's other results of 2021/1057, by name: their EECR codes are not confirmed from a source
+    _result(
+        "in-education-upon-leaving",
+        "esf-plus",
+        "I uddannelse ved afslutning.",
+        "Participants in education or training upon leaving.",
+        f"{UPON_LEAVING} = 'education'",
+    ),
+    _result(
+        "qualification-upon-leaving",
+        "esf-plus",
+        "Har opnået en kvalifikation ved afslutning.",
+        "Participants gaining a qualification upon leaving.",
+        "p.qualification_gained IS TRUE",
+    ),
+    _result(
+        "improved-situation-six-months-after",
+        "esf-plus",
+        "I job ved start og med en forbedret situation seks måneder efter.",
+        "Participants with an improved labour-market situation six months after leaving.",
+        f"{EMPLOYED_AT_ENTRY} AND p.employed_six_months AND p.improvement IS NOT NULL AND p.improvement <> 'none'",
+    ),
     _f(
         "under-18",
         "esf-plus",
@@ -473,6 +495,26 @@ FIGURES: tuple[Figure, ...] = (
     ),
 )
 BY_ID = {f.id: f for f in FIGURES}
+
+# Which fund's indicators a programme reports: ESF 2014-20 (Regulation (EU) No 1304/2013, Annex I: CO and CR codes,
+# ages below 25 and above 54) or ESF+ 2021-27 (Regulation (EU) 2021/1057, Annex I: EECO and EECR codes, ages below
+# 18, 18-29 and 55 and over). The programme's own figures, its path and the quality of its records are in both.
+ONLY_ESF_2014_2020 = frozenset(
+    {"under-25", "over-54", "inactive-not-in-education", "migrants-and-minorities", "disadvantaged"}
+)
+
+
+def reported_for(fund: str) -> tuple[Figure, ...]:
+    """The figures a programme of this fund reports, in the order of the figure table."""
+    esf_plus = fund == "esf-plus-2021-2027"
+    return tuple(
+        f
+        for f in FIGURES
+        if not (esf_plus and (f.group == "esf-result" or f.id in ONLY_ESF_2014_2020))
+        and not (not esf_plus and f.group == "esf-plus")
+    )
+
+
 CR04_READINGS = {
     "every-participant": ("CR04 tæller alle deltagere i job ved afslutning.", "CR04 counts every participant."),
     "not-employed-at-entry": (

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
 from services.reporting.figure_labels import label
 from services.reporting.figure_relations import identities, twins
-from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS
+from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, reported_for
 from services.reporting.queries import targets_of
 from services.reporting.suppression import ALL, Address, Cell, Linked, protect, suppress_table
 from services.reporting.tables import CatalogueProgramme
@@ -198,7 +198,8 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
                 for d, rows in by_dimension.items()
             },
         }
-        for figure in FIGURES
+        # the fund's indicators (and the programme's own figures); all of them for a programme not in the catalogue
+        for figure in (reported_for(programme.fund) if programme is not None else FIGURES)
     ]
     on = selection.end or date.today()
     companies = await _companies(session, selection)

@@ -246,6 +246,12 @@ CASES: dict[str, tuple[Build, Build]] = {
     ),
     "EECR01": (lambda c: _outcome(c, "job-seeking"), lambda c: _outcome(c, "education")),
     "EECR04": (lambda c: _outcome(c, "ordinary-employment"), lambda c: _outcome(c, "pension")),
+    "in-education-upon-leaving": (lambda c: _outcome(c, "education"), lambda c: _outcome(c, "job-seeking")),
+    "qualification-upon-leaving": (_qualified, lambda c: _outcome(c, "education")),
+    "improved-situation-six-months-after": (
+        lambda c: _six(c, "ordinary-employment", "promotion", **EMPLOYED),
+        lambda c: _six(c, "ordinary-employment", "none", **EMPLOYED),
+    ),
     "under-18": (
         lambda c: c.participant(entered={"age_band": "under-25", "age_band_esf_plus": "under-18"}),
         lambda c: c.participant(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from services.enrolment.seed import TARGETS
+from services.reporting.figures import reported_for
 from shared.contracts import CompanyPublished, FigureId, Situation, TargetPublished, TargetStep
 from tests.fixtures.cohort import LEFT, Cohort, day
 from tests.fixtures.events import leaving_outcome_recorded, programme, six_month_result_recorded
@@ -89,3 +90,16 @@ def test_the_seed_grants_targets_count_what_the_applications_say() -> None:
     assert figures["rim-self-supporting"] == "employed-ordinary-or-supported-upon-leaving"
     # Varig tilknytning: "På længere sigt er det målet, at 36 personer opnår ordinær beskæftigelse"
     assert figures["varig-employed-long-run"] == "employed-ordinary-six-months-after"
+
+
+async def test_a_programme_reports_the_indicators_of_its_fund(cohort: Cohort) -> None:
+    for fund, shown, not_shown in (
+        ("esf-2014-2020", "CR06", "EECR04"),
+        ("esf-plus-2021-2027", "EECR04", "CR06"),
+    ):
+        cohort.programme = f"{cohort.programme[:20]}-{fund[:7]}"
+        await cohort.facts(programme(cohort.programme, fund=fund))
+        await cohort.participant()
+        ids = [f["id"] for f in (await cohort.report())["figures"]]
+        assert ids == [f.id for f in reported_for(fund)]
+        assert shown in ids and not_shown not in ids

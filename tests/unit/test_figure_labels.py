@@ -9,8 +9,8 @@ import pytest
 
 from services.reporting.dashboard_view import DIMENSIONS, dashboard
 from services.reporting.figure_labels import LABELS, Lang, label
-from services.reporting.figures import FIGURES
-from shared.contracts import FigureId
+from services.reporting.figures import FIGURES, reported_for
+from shared.contracts import FigureId, Fund
 
 SHOWN = sorted({f.id for f in FIGURES} | set(get_args(FigureId)))
 
@@ -60,3 +60,13 @@ def test_the_dashboard_names_a_target_by_its_label_and_says_what_it_counts() -> 
         assert target.label == label(figure.id, lang) and target.label != figure.id
         assert target.counts == words
         assert (target.value, target.number) == (19, 40)
+
+
+def test_a_programme_reports_the_indicators_of_its_fund_and_the_programmes_own_figures_in_both() -> None:
+    old = {f.id for f in reported_for("esf-2014-2020")}
+    new = {f.id for f in reported_for("esf-plus-2021-2027")}
+    assert {"CR01", "CR06", "under-25", "over-54"} <= old and not {"CR01", "under-25"} & new
+    assert {"EECO01", "EECO13", "EECR04", "under-18", "18-29", "55-and-over"} <= new
+    assert not {f for f in old | new if f.startswith("EEC")} & old
+    assert {"participants", "completed", "self-supporting", "with-disabilities", "homeless"} <= old & new
+    assert all(reported_for(fund) for fund in get_args(Fund))

@@ -35,8 +35,11 @@ from deploy.ports import free_port
 from deploy.postgres import PostgresServer, ensure_database
 from deploy.stack import ROOT
 from services.reporting import figures_report as report_module
+from services.reporting.disclosure import publication
 from services.reporting.figure_cube import ensure_cube
 from services.reporting.figures_report import Selection, figures_report, monthly_trends
+from services.reporting.protection import every_period, relations_of
+from services.reporting.suppression import protect
 from shared.db import create_engine, create_sessionmaker
 from shared.migrate import upgrade
 
@@ -246,6 +249,19 @@ async def main(participants: int, runs: int) -> None:
         await _time("the report of one half-year", runs, half_year)
         await _time("the whole report counted over the rows, for comparison", runs, counted_over_rows)
         await _time("the dashboard's monthly trends (four series)", runs, trends)
+        async with sessions() as session:  # the counts of every period, read once: what suppression is given
+            periods = await every_period(session, PROGRAMME, None, None)
+        relations = relations_of(
+            flex_job_is_employment=True,
+            wage_subsidy_is_employment=False,
+            cr04_reading="every-participant",
+            target_figures=set(),
+        )
+
+        async def suppression() -> None:  # the suppression's own time: every period's report built and audited
+            protect(publication(periods, {}, relations).problem, 5)
+
+        await _time("of which suppression (every period, audited by LP)", runs, suppression)
         async with sessions() as session:
             ahead = await figures_report(session, Selection(PROGRAMME), min_cell=5)
             over_rows = await figures_report_over_rows(session, Selection(PROGRAMME), min_cell=5)

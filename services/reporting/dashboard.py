@@ -14,7 +14,6 @@ from sqlmodel import col, select
 from services.reporting.dashboard_view import MUNICIPALITIES, dashboard
 from services.reporting.deps import TEMPLATES, Operator, Query_
 from services.reporting.figure_labels import Lang
-from services.reporting.figures_report import monthly_trends
 from services.reporting.tables import CatalogueProgramme, CatalogueSubproject
 from shared.clock import today_in_copenhagen
 from shared.db import SessionMaker
@@ -41,7 +40,7 @@ async def dashboard_page(
     lang: Annotated[Lang, Query(description="da (default) or en")] = "da",
 ) -> HTMLResponse:
     """The programme's targets, path, trends, breakdowns and data quality on one page."""
-    selection = asked.selection(principal)
+    asked.selection(principal)  # refused here if the operator does not operate the programme
     report = await asked.report(request, principal)
     sessions: SessionMaker = request.app.state.sessions
     async with sessions() as session:
@@ -52,11 +51,10 @@ async def dashboard_page(
             .order_by(col(CatalogueSubproject.title))
         )
         subprojects = list(found.all())
-        trends = await monthly_trends(session, selection, min_cell=report["min_cell"])
     period = (programme.starts_on, programme.ends_on) if programme else None
     titles = {s.id: s.title for s in subprojects}
     view = dashboard(
-        report, trends, lang=lang, today=today_in_copenhagen(), programme_period=period, subprojects=titles
+        report, report["trends"], lang=lang, today=today_in_copenhagen(), programme_period=period, subprojects=titles
     )
     codes = sorted({m for s in subprojects for m in s.municipalities})
     query = {k: v for k, v in request.query_params.items() if k != "lang"}

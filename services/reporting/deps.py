@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Query, Request
 
 from services.reporting.figures_report import PeriodBy, Selection, figures_report
+from services.reporting.suppression import MIN_CELL_FLOOR
 from services.reporting.tables import CatalogueProgramme
 from shared.auth import Principal, require_role
 from shared.db import SessionMaker
@@ -56,6 +57,8 @@ class Asked:
         start, end = half_year(self.half_year) if self.half_year else (self.start, self.end)
         if start is not None and end is not None and end < start:
             raise HTTPException(422, "the period ends before it starts")
+        if (start, end) != (None, None) and not _a_half_year(start, end):
+            raise HTTPException(422, PERIODS)
         return Selection(self.programme_id, self.period_by, start, end, self.subproject_id, self.municipality)
 
     async def report(self, request: Request, principal: Principal) -> dict[str, Any]:
@@ -65,7 +68,8 @@ class Asked:
         async with sessions() as session:
             programme = await session.get(CatalogueProgramme, self.programme_id)
             # the programme's own smallest count to show; the service's setting before the catalogue has told
-            min_cell = programme.min_cell if programme is not None else int(request.app.state.min_cell)
+            # (never below 3: an event from before that rule may carry less, and is read as 3)
+            min_cell = max(MIN_CELL_FLOOR, programme.min_cell if programme else int(request.app.state.min_cell))
             report = await figures_report(session, selection, min_cell=min_cell)
         lag = await request.app.state.lag.read()
         report["consumer_lag"] = lag
@@ -74,3 +78,17 @@ class Asked:
 
 
 Query_ = Annotated[Asked, Depends()]
+# The periods a report can be asked for: the programme to date, or one Danish half-year (1 March - 31 August,
+# 1 September - end of February), by entry or by leaving. Every one of them is suppressed together with all the
+# others (services.reporting.protection); a free range would let two reports a day apart give away who came that day.
+PERIODS = (
+    "a report covers the programme to date (no from/to) or one Danish half-year: 1 March - 31 August or"
+    " 1 September - end of February (half_year=YYYY-02 or YYYY-08)"
+)
+
+
+def _a_half_year(start: date | None, end: date | None) -> bool:
+    """True if the period is exactly one Danish half-year."""
+    if start is None or end is None or (start.month, start.day) not in ((3, 1), (9, 1)):
+        return False
+    return half_year(f"{start.year + (start.month == 9)}-{'02' if start.month == 9 else '08'}") == (start, end)

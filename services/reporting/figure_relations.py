@@ -46,3 +46,38 @@ def twins(cr04_reading: str) -> list[tuple[str, ...]]:
         ("job-seeking-upon-leaving", "EECR01"),
         ("inactive-at-entry-job-seeking-upon-leaving", "CR01"),
     ]
+
+
+# The figures the operator hands in to the fund: shown as numbers in the programme-to-date report unless they are
+# themselves 1 to min_cell-1 (complementary suppression hides cells of the breakdowns instead). Every figure a target
+# is measured against is one as well (services.reporting.figures_report adds them).
+HEADLINE = (
+    "participants",
+    "EECO01",
+    "completed",
+    "stopped-early-for-job-or-education",
+    "employed-upon-leaving",
+    "employed-six-months-after",
+    "self-supporting",
+)
+
+# (part, whole): the part counts some of the whole's people, and the rest are a count too, never shown but as easily
+# worked out (EECR04 - CR04 = the employed upon leaving who were employed at entry, where CR04 counts only the others).
+NESTED = (
+    ("CR04", "EECR04"),
+    ("CR01", "EECR01"),
+    ("CR08", "CR06"),
+    ("CR09", "CR06"),
+    ("stopped-early-for-job-or-education", "dropped-out"),
+    ("long-term-unemployed", "unemployed"),
+    ("inactive-not-in-education", "inactive"),
+)
+
+# The dashboard's monthly series beside the figure whose people they count, by the period kind that dates them
+# (None: only the programme-to-date total; the referral date is no period a report is asked for).
+SERIES = {
+    "referrals": ("recruited", None),
+    "starts": ("participants", "entry"),
+    "exits": ("left", "leaving"),
+    "employed-upon-leaving": ("employed-upon-leaving", "leaving"),
+}

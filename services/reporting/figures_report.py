@@ -13,12 +13,14 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.disclosure import ALL, WHOLE, Period
+from services.reporting.disclosure import Counts as DisclosedCounts
 from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
 from services.reporting.figure_labels import label
-from services.reporting.figure_relations import identities, twins
 from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, reported_for
+from services.reporting.protection import protected
 from services.reporting.queries import targets_of
-from services.reporting.suppression import ALL, Address, Cell, Linked, protect, suppress_table
+from services.reporting.suppression import Cell, suppress
 from services.reporting.tables import CatalogueProgramme
 from shared.db import run
 
@@ -59,46 +61,64 @@ def _where(fixed: dict[str, tuple[str, Any]], **optional: tuple[str, Any]) -> tu
     return " AND ".join(condition for condition, _ in given.values()), {n: v for n, (_, v) in given.items()}
 
 
-def _protected(
-    totals: Any, by_dimension: dict[str, list[Any]], programme: CatalogueProgramme | None, min_cell: int
-) -> dict[Address, Cell]:
-    """Every count of the report as shown, hidden where small and where a table or an identity would give it away."""
+Address = tuple[str, str, str]  # (figure, dimension or "total", category or ALL)
+
+
+async def _protected(
+    session: AsyncSession, selection: Selection, counts: Counts, programme: CatalogueProgramme | None, min_cell: int
+) -> tuple[dict[Address, Cell], dict[str, dict[str, object]]]:
+    """Every count of the report and its monthly series as shown: suppressed together with every other report and
+    series the operator can ask for of the same programme, sub-project and municipality (services.reporting.
+    protection), so that nothing set beside it gives a hidden count away."""
+    totals, by_dimension, _ = counts
+    targets = await targets_of(session, selection.programme_id, selection.end or date.today())
+    period: Period = WHOLE if selection.start is None else (selection.period_by, selection.start.isoformat())
+    own = DisclosedCounts(
+        {f.id: int(totals[f.id]) for f in FIGURES},
+        {d: {str(r[d]): {f.id: int(r[f.id]) for f in FIGURES} for r in rows} for d, rows in by_dimension.items()},
+    )
+    whole = Selection(
+        selection.programme_id, subproject_id=selection.subproject_id, municipality=selection.municipality
+    )
+    months: dict[str, dict[str, int]] = {series: {} for series in TRENDS}
+    for row in await (_months_ahead if _in_whole_months(whole) else _months_over_rows)(session, whole):
+        months[str(row["series"])][str(row["month"])] = int(row["n"])
+    built, shown = await protected(
+        session,
+        programme_id=selection.programme_id,
+        subproject_id=selection.subproject_id,
+        municipality=selection.municipality,
+        own=(period, own),
+        months={series: dict(sorted(found.items())) for series, found in months.items()},
+        programme=programme,
+        target_figures={t.figure for t in targets if t.subproject_id in (None, selection.subproject_id)},
+        min_cell=min_cell,
+    )
     values: dict[Address, int] = {}
-    tables: list[Linked] = []
     for figure in FIGURES:
         values[(figure.id, "total", ALL)] = int(totals[figure.id])
         for dimension, rows in by_dimension.items():
-            cells = tuple((figure.id, dimension, str(r[dimension])) for r in rows)
-            for address, r in zip(cells, rows, strict=True):
-                values[address] = int(r[figure.id])
-            values[(figure.id, dimension, ALL)] = sum(values[a] for a in cells)
-            tables.append(Linked(cells, (figure.id, dimension, ALL)))
-    keys = {d: [str(r[d]) for r in rows] for d, rows in by_dimension.items()}
-    settings = {
-        "flex_job_is_employment": programme.flex_job_counts_as_employment if programme else True,
-        "wage_subsidy_is_employment": programme.wage_subsidy_counts_as_employment if programme else False,
+            for row in rows:
+                values[(figure.id, dimension, str(row[dimension]))] = int(row[figure.id])
+            values[(figure.id, dimension, ALL)] = sum(int(row[figure.id]) for row in rows)
+    marks = {}
+    for address, value in values.items():
+        index = built.at.get((period, *address))
+        # a period with nobody in it is in no kept count: its zeros are shown as they are
+        marks[address] = shown.marks[index] if index is not None else suppress(value, min_cell)
+    window = (
+        selection.start.isoformat()[:7] if selection.start else "",
+        selection.end.isoformat()[:7] if selection.end else "9",
+    )
+    trends: dict[str, dict[str, object]] = {
+        series: {
+            month: shown.marks[built.months[(series, month)]].value
+            for month in sorted(m for s, m in built.months if s == series)
+            if window[0] <= month <= window[1]
+        }
+        for series in TRENDS
     }
-    for whole, parts in identities(**settings):
-        tables.append(Linked(tuple((p, "total", ALL) for p in parts), (whole, "total", ALL)))
-        for dimension, categories in keys.items():
-            for key in (*categories, ALL):
-                tables.append(Linked(tuple((p, dimension, key) for p in parts), (whole, dimension, key)))
-    for dimension in keys:  # the participants a breakdown leaves out are exactly the incomplete records
-        tables.append(
-            Linked(
-                (("participants", dimension, ALL), ("incomplete-records", "total", ALL)),
-                ("participants", "total", ALL),
-            )
-        )
-    reading = programme.cr04_reading if programme else "every-participant"
-    aligned = [
-        tuple((figure, dimension, key) for figure in group)
-        for group in twins(reading)
-        for dimension, key in {(a[1], a[2]) for a in values if a[0] == group[0]}
-    ]
-    # a figure's total beside its breakdowns' totals: they differ only by the records too incomplete for breakdowns
-    aligned += [tuple((f.id, d, ALL) for d in ("total", *by_dimension)) for f in FIGURES]
-    return protect(values, tables, aligned, min_cell)
+    return marks, trends
 
 
 def _in_whole_half_years(selection: Selection) -> bool:
@@ -182,7 +202,7 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
     """Every figure of the selection with its breakdowns and definition, the targets, companies and freshness."""
     totals, by_dimension, last = await _counts(session, selection)
     programme = await session.get(CatalogueProgramme, selection.programme_id)
-    marks = _protected(totals, by_dimension, programme, min_cell)
+    marks, trends = await _protected(session, selection, (totals, by_dimension, last), programme, min_cell)
     figures = [
         {
             "id": figure.id,
@@ -232,6 +252,7 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
         "figures": figures,
         "targets": targets,
         "companies_recruited": {kind: companies[f"{COMPANIES}{kind}"] for kind in COMPANY_KINDS},
+        "trends": trends,
         "last_event_at": last,
     }
 
@@ -272,21 +293,10 @@ async def _companies(session: AsyncSession, selection: Selection) -> dict[str, i
 
 
 async def monthly_trends(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, dict[str, object]]:
-    """People per calendar month in each series (referred, started, left, employed upon leaving), small counts
-    hidden so that neither a month nor the series' total gives one away."""
-    if _in_whole_months(selection):
-        rows = await _months_ahead(session, selection)
-    else:
-        rows = await _months_over_rows(session, selection)
-    counts: dict[str, dict[str, int]] = {series: {} for series in TRENDS}
-    for row in rows:
-        counts[str(row["series"])][str(row["month"])] = int(row["n"])
-    return {
-        series: {
-            month: cell.value for month, cell in suppress_table(dict(sorted(months.items())), min_cell).cells.items()
-        }
-        for series, months in counts.items()
-    }
+    """People per calendar month in each series (referred, started, left, employed upon leaving), suppressed with the
+    report of the same selection (as the report's "trends")."""
+    trends: dict[str, dict[str, object]] = (await figures_report(session, selection, min_cell=min_cell))["trends"]
+    return trends
 
 
 def _in_whole_months(selection: Selection) -> bool:

@@ -14,4 +14,4 @@ class ReportingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTING_", env_nested_delimiter="__", extra="ignore")
 
     http_port: int = Field(default=8004, ge=1, le=65535)
-    min_cell: int = Field(default=5, ge=1, le=100)
+    min_cell: int = Field(default=5, ge=3, le=100)  # below 3 a "<N" hides nothing worth hiding

@@ -1,21 +1,31 @@
-"""Small-cell suppression with complementary suppression, pure: no shown number lets anyone work out a hidden one.
+"""Small-cell suppression that hides only what it must, pure: no count from 1 to min_cell-1 can be worked out from
+everything the operator is shown, and nothing else is hidden that need not be.
 
-A breakdown of one figure by one dimension is a table: cells that add up to its total (the margin). A count from 1
-to min_cell-1 is hidden as "<min_cell" (primary); zero is shown. If the margin and the shown cells still pin a
-hidden cell down to one value (a single hidden cell is the margin minus the rest; two hidden cells that must both
-be 1, or both min_cell-1), further cells are hidden as "x" (complementary), smallest first (zeros included), then
-the margin itself, then, where even that is not enough, a "<N" becomes "x". What a reader knows of a hidden cell:
-"<N" is 1..N-1, "x" is any count of 0 or more.
+A report is a `Problem`: counts of people (variables), each either published (a cell, a margin, a figure's total, a
+month of a trend series) or implicit (never shown, but a count all the same: a figure's total minus its breakdown's
+total is the people too incomplete for breakdowns), and the equations every reader knows between them (cells add up
+to their margin, parts of a figure add up to the whole, two figures count the same people, periods add up to the
+programme). A count from 1 to min_cell-1 is sensitive.
+
+The protection rule: every sensitive count keeps at least min_cell-1 possible values for a reader who solves a
+linear program over everything published (services.reporting.suppression_audit): no narrower than its "<5" mark
+alone says. To get there, a published sensitive count is shown as "<N" (primary); then, until the audit passes (a
+fixed point), each count the audit still confines has one more count hidden beside it: the cheapest shown cell of an
+equation it is in (fewest people; a breakdown's cell before a margin, a margin before a figure's total), or a "<N"
+made "x" where no cell is left. Never hidden: a zero (shown as 0) and a fixed count (a headline figure the operator
+hands in, unless it is itself sensitive). What a reader knows of a hidden count: "<N" is 1..N-1, "x" any count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-K = TypeVar("K")
+from services.reporting.suppression_audit import Bounds, audit
+
 COMPLEMENTARY = "x"
+MIN_CELL_FLOOR = 3  # no setting or catalogue event makes the smallest count shown lower
+CELL, MARGIN, TOTAL, IMPLICIT = "cell", "margin", "total", "implicit"  # what a variable is, for the cost of hiding it
 
 
 @dataclass(frozen=True)
@@ -26,12 +36,7 @@ class Cell:
     suppressed: bool
 
 
-@dataclass(frozen=True)
-class Table(Generic[K]):
-    """A suppressed table: its cells by key, and its total."""
-
-    cells: dict[K, Cell]
-    total: Cell
+COMPLEMENTARY_CELL = Cell(COMPLEMENTARY, True)
 
 
 def suppress(count: int, min_cell: int) -> Cell:
@@ -41,135 +46,117 @@ def suppress(count: int, min_cell: int) -> Cell:
     return Cell(count, False)
 
 
-def bounds(shown: Cell, min_cell: int, ceiling: int) -> tuple[int, int]:
-    """What a reader knows of a cell: its value if shown, else the range its mark allows."""
-    if not shown.suppressed:
-        assert isinstance(shown.value, int)
-        return shown.value, shown.value
-    if shown.value == COMPLEMENTARY:
-        return 0, ceiling
-    return 1, min(min_cell - 1, ceiling)
+@dataclass
+class Problem:
+    """Counts and what a reader knows of them: add a variable, then the equations between variables."""
 
+    values: list[int] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # CELL, MARGIN, TOTAL or IMPLICIT (never shown)
+    fixed: list[bool] = field(default_factory=list)  # a headline count: shown unless it is itself sensitive
+    equations: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)  # sum(left) == sum(right)
+    at_most: list[tuple[int, int]] = field(default_factory=list)  # (a, b): a counts some of b's people
 
-def suppress_table(counts: Mapping[K, int], min_cell: int) -> Table[K]:
-    """One table on its own: its small counts hidden, then as few more as it takes that none can be derived."""
-    cells = {key: ("table", "cells", str(key)) for key in counts}
-    total: Address = ("table", "cells", ALL)
-    values = {cells[k]: v for k, v in counts.items()} | {total: sum(counts.values())}
-    marks = protect(values, [Linked(tuple(cells.values()), total)], [], min_cell)
-    return Table({k: marks[a] for k, a in cells.items()}, marks[total])
+    def add(self, value: int, kind: str = CELL, *, fixed: bool = False) -> int:
+        """A new count; its index."""
+        self.values.append(value)
+        self.kinds.append(kind)
+        self.fixed.append(fixed)
+        return len(self.values) - 1
 
+    def equal(self, left: Iterable[int], right: Iterable[int]) -> bool:
+        """Every reader knows that these add up alike; kept only if the counts agree (an equation they break is
+        nobody's knowledge, and one they keep by chance only makes the audit stricter). True if kept."""
+        left, right = tuple(left), tuple(right)
+        if sum(self.values[v] for v in left) != sum(self.values[v] for v in right):
+            return False
+        self.equations.append((left, right))
+        return True
 
-# --- a whole report: every table, and the identities between figures -----------------------------------------------
-Address = tuple[str, str, str]  # (figure, dimension or "total", category or "*" for the table's total)
-ALL = "*"
+    def within(self, part: int, whole: int) -> None:
+        """Every reader knows that one count's people are among another's (kept only if the counts agree)."""
+        if self.values[part] <= self.values[whole]:
+            self.at_most.append((part, whole))
 
 
 @dataclass(frozen=True)
-class Linked:
-    """One table of a report: cells that add up to a margin, each an address in the report."""
+class Protected:
+    """Every variable's mark (implicit ones are never shown: theirs is "x"), and what the last audit found."""
 
-    cells: tuple[Address, ...]
-    margin: Address
-
-
-def protect(
-    values: Mapping[Address, int], tables: list[Linked], aligned: list[tuple[Address, ...]], min_cell: int
-) -> dict[Address, Cell]:
-    """Every count of a report as shown: small ones hidden, and more hidden until nothing a reader can reason out from
-    every table, margin and identity between figures together pins a hidden one down. Aligned counts (the same people,
-    or a figure's total beside its breakdowns' totals) are hidden together."""
-    marks = {address: suppress(value, min_cell) for address, value in values.items()}
-    if min_cell <= 1:
-        return marks
-    ceiling = max(values.values(), default=0)
-    components = _components(tables)
-    changed = True
-    while changed:  # hiding for one table may be undone by nothing, but aligning may touch another component
-        changed = _align(values, marks, aligned)
-        for component in components:
-            while pinned := _pinned(marks, component, min_cell, ceiling):
-                if not any(_hide_in(values, marks, table) for table in pinned.values()):
-                    break  # nothing left to hide where any of them is pinned down
-                changed = True
-    return marks
+    marks: list[Cell]
+    bounds: dict[int, Bounds]
+    exposed: list[int]  # sensitive counts that could not be protected without hiding a fixed count or a zero
+    rounds: int
 
 
-def _components(tables: list[Linked]) -> list[list[Linked]]:
-    """The tables in groups that share no count: a reader's reasoning never leaves its group."""
-    parent: dict[Address, Address] = {}
-
-    def root(a: Address) -> Address:
-        while parent.setdefault(a, a) != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for table in tables:
-        for address in table.cells:
-            parent[root(address)] = root(table.margin)
-    grouped: dict[Address, list[Linked]] = {}
-    for table in tables:
-        grouped.setdefault(root(table.margin), []).append(table)
-    return list(grouped.values())
-
-
-def _pinned(marks: Mapping[Address, Cell], tables: list[Linked], min_cell: int, ceiling: int) -> dict[Address, Linked]:
-    """The hidden counts a reader pins down to one value, reasoning over every table at once (bounds propagation),
-    each with the table that pinned it."""
-    addresses = {a for t in tables for a in (*t.cells, t.margin)}
-    known = {a: bounds(marks[a], min_cell, ceiling) for a in addresses}
-    by: dict[Address, Linked] = {}
-
-    def tighten(address: Address, lo: int, hi: int, table: Linked) -> bool:
-        if (lo, hi) == known[address] or lo > hi:
-            return False
-        known[address] = (lo, hi)
-        if lo == hi:
-            by.setdefault(address, table)
-        return True
-
-    changed = True
-    while changed:
-        changed = False
-        for table in tables:
-            parts = [known[a] for a in table.cells]
-            low, high = sum(lo for lo, _ in parts), sum(hi for _, hi in parts)
-            m_lo, m_hi = known[table.margin]
-            changed |= tighten(table.margin, max(m_lo, low), min(m_hi, high), table)
-            m_lo, m_hi = known[table.margin]
-            for address, (lo, hi) in zip(table.cells, parts, strict=True):
-                changed |= tighten(address, max(lo, m_lo - (high - hi)), min(hi, m_hi - (low - lo)), table)
-    return {a: t for a, t in by.items() if marks[a].suppressed and known[a][0] == known[a][1]}
-
-
-def _hide_in(values: Mapping[Address, int], marks: dict[Address, Cell], table: Linked) -> bool:
-    """Hide one more count of the table that pins a hidden one down: its smallest shown cell (a zero first), else its
-    margin, else a "<N" made "x"; False if everything in it is "x" already."""
-    candidates = [
-        sorted((values[a], a) for a in table.cells if not marks[a].suppressed),
-        [(values[table.margin], table.margin)] if not marks[table.margin].suppressed else [],
-        sorted((values[a], a) for a in (*table.cells, table.margin) if marks[a].value != COMPLEMENTARY),
+def protect(problem: Problem, min_cell: int, *, ceiling: int | None = None) -> Protected:
+    """The marks of every count: small ones hidden, then more, until the audit confines no sensitive count."""
+    values = problem.values
+    top = max(values, default=0) if ceiling is None else ceiling  # no count of the report exceeds its largest
+    marks = [
+        COMPLEMENTARY_CELL if k == IMPLICIT else suppress(v, min_cell)
+        for v, k in zip(values, problem.kinds, strict=True)
     ]
-    for found in candidates:
-        if found:
-            marks[found[0][1]] = Cell(COMPLEMENTARY, True)
-            return True
+    if min_cell <= 1:
+        return Protected(marks, {}, [], 0)
+    neighbours = _neighbours(problem)
+    rounds, found = 0, audit(problem, marks, min_cell, top)
+    while found.confined:  # the fixed point: hiding one count can let another be worked out
+        rounds += 1
+        before = list(marks)
+        hidden_now = 0
+        for v in sorted(found.confined, key=lambda v: (values[v], v)):
+            if any(marks[w] != before[w] for e in neighbours[v] for side in problem.equations[e] for w in side):
+                continue  # something beside it was just hidden: audit again before hiding more
+            hidden_now += _hide_beside(problem, marks, neighbours, v, top)
+        if not hidden_now:
+            break  # nothing left that may be hidden: given away by fixed counts and zeros alone
+        found = audit(problem, marks, min_cell, top)
+    return Protected(marks, found.bounds, sorted(found.confined), rounds)
+
+
+def _neighbours(problem: Problem) -> list[list[int]]:
+    """For each variable, the equations it is in."""
+    found: list[list[int]] = [[] for _ in problem.values]
+    for index, (left, right) in enumerate(problem.equations):
+        for v in {*left, *right}:
+            found[v].append(index)
+    return found
+
+
+def _cost(problem: Problem, v: int, top: int) -> tuple[int, int]:
+    """What hiding a count loses: a breakdown's cell before a margin before a figure's total, fewest people first."""
+    rank = {CELL: 0, MARGIN: 1, TOTAL: 2}[problem.kinds[v]]
+    return rank * (top + 1) + problem.values[v], v
+
+
+def _hide_beside(problem: Problem, marks: list[Cell], neighbours: list[list[int]], v: int, top: int) -> bool:
+    """Hide the cheapest count that widens what a reader knows of v: a shown count of an equation v is in, reached
+    through hidden ones, else a "<N" made "x"; False if there is none."""
+    seen_vars, seen_eqs, frontier = {v}, set(), [v]
+    shown: set[int] = set()
+    small: set[int] = {v} if marks[v].value != COMPLEMENTARY else set()
+    while frontier and not shown:
+        reached = []
+        for u in frontier:
+            for e in neighbours[u]:
+                if e in seen_eqs:
+                    continue
+                seen_eqs.add(e)
+                for w in {*problem.equations[e][0], *problem.equations[e][1]} - seen_vars:
+                    seen_vars.add(w)
+                    if not marks[w].suppressed:
+                        if problem.values[w] > 0 and not problem.fixed[w]:
+                            shown.add(w)
+                    else:
+                        reached.append(w)
+                        if marks[w].value != COMPLEMENTARY:
+                            small.add(w)
+        frontier = reached
+    if shown:
+        chosen = min(shown, key=lambda w: _cost(problem, w, top))
+        marks[chosen] = Cell(COMPLEMENTARY, True)
+        return True
+    if small:
+        marks[min(small, key=lambda w: (problem.values[w], w))] = Cell(COMPLEMENTARY, True)
+        return True
     return False
-
-
-def _align(values: Mapping[Address, int], marks: dict[Address, Cell], aligned: list[tuple[Address, ...]]) -> bool:
-    """A count hidden in a group hides the others: alike if they are equal, else as "x"; True if anything changed."""
-    changed = False
-    for group in aligned:
-        present = [a for a in group if a in marks]
-        hidden = [marks[a] for a in present if marks[a].suppressed]
-        if not hidden:
-            continue
-        equal = len({values[a] for a in present}) == 1
-        wanted = next((c for c in hidden if c.value == COMPLEMENTARY), hidden[0]) if equal else None
-        for address in present:
-            mark = wanted or (marks[address] if marks[address].value == COMPLEMENTARY else Cell(COMPLEMENTARY, True))
-            if marks[address] != mark:
-                marks[address], changed = mark, True
-    return changed

@@ -38,7 +38,7 @@ class ProgrammeIn(Strict):
     flex_job_counts_as_employment: bool = True
     wage_subsidy_counts_as_employment: bool = False
     cr04_reading: Cr04Reading = "every-participant"
-    min_cell: int = Field(default=5, ge=1, le=100, description="the smallest count shown to the operator")
+    min_cell: int = Field(default=5, ge=3, le=100, description="the smallest count shown to the operator (3 or more)")
     six_month_result_grace_days: int = Field(
         default=56, ge=0, le=366, description="how many days after it falls due a six-month result still counts"
     )

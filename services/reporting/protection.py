@@ -1,0 +1,134 @@
+"""The counts of everything the operator can be shown for a selection, read from the counts kept ahead
+(services.reporting.figure_cube), and suppressed together (services.reporting.disclosure): the reports of the
+programme to date and of every Danish half-year by entry and by leaving, and the monthly series."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.reporting.disclosure import (
+    UNDATED,
+    WHOLE,
+    Counts,
+    Period,
+    Publication,
+    Relations,
+    fixed_twins,
+    publication,
+)
+from services.reporting.figure_cube import BREAKDOWNS, SUMS
+from services.reporting.figure_relations import HEADLINE, NESTED, SERIES, identities, twins
+from services.reporting.figures import FIGURES
+from services.reporting.suppression import Protected, protect
+from services.reporting.tables import CatalogueProgramme
+from shared.db import run
+
+_BREAKDOWNS = ", ".join(f"'{d}'" for d in BREAKDOWNS)
+
+
+def relations_of(
+    *, flex_job_is_employment: bool, wage_subsidy_is_employment: bool, cr04_reading: str, target_figures: set[str]
+) -> Relations:
+    """What a reader knows of how a programme's figures relate (its settings), and which it hands in (never hidden)."""
+    known = Relations(
+        identities=identities(
+            flex_job_is_employment=flex_job_is_employment, wage_subsidy_is_employment=wage_subsidy_is_employment
+        ),
+        twins=twins(cr04_reading),
+        nested=NESTED,
+        series=SERIES,
+        headline=frozenset({*HEADLINE, *target_figures}),
+    )
+    return Relations(known.identities, known.twins, known.nested, known.series, fixed_twins(known))
+
+
+def _slice(programme_id: str, subproject_id: str | None, municipality: str | None) -> tuple[str, dict[str, Any]]:
+    where, params = "c.programme_id = :programme", {"programme": programme_id}
+    for column, value in (("subproject_id", subproject_id), ("municipality", municipality)):
+        if value is not None:
+            where += f" AND c.{column} = :{column}"
+            params[column] = value
+    return where, params
+
+
+async def every_period(
+    session: AsyncSession, programme_id: str, subproject_id: str | None, municipality: str | None
+) -> dict[Period, Counts]:
+    """The counts of the programme to date and of every half-year by entry and by leaving (and of the people with
+    no such date yet), from the counts kept ahead."""
+    where, params = _slice(programme_id, subproject_id, municipality)
+    cells = f"FROM figure_count c WHERE {where}"
+    period = "c.period_by, c.half_year"
+    parts = [
+        f"SELECT {period}, 'total' AS dimension, '' AS category, {SUMS} {cells} AND c.dimension = 'all' GROUP BY 1, 2"
+    ]
+    parts += [
+        f"SELECT {period}, '{d}', c.{d}, {SUMS} {cells} AND c.dimension = 'all' AND c.complete"
+        " GROUP BY 1, 2, 4 HAVING sum(c.n) > 0"
+        for d in ("subproject_id", "municipality")
+    ]
+    parts.append(
+        f"SELECT {period}, c.dimension, c.category, {SUMS} {cells} AND c.dimension IN ({_BREAKDOWNS})"
+        " GROUP BY 1, 2, 3, 4 HAVING sum(c.n) > 0"
+    )
+    totals: dict[Period, dict[str, int]] = {}
+    breakdowns: dict[Period, dict[str, dict[str, dict[str, int]]]] = defaultdict(dict)
+    for row in (await run(session, text(" UNION ALL ".join(parts)), params)).mappings().all():
+        first = row["half_year"]
+        key: Period = (str(row["period_by"]), first.isoformat() if first is not None else UNDATED)
+        counted = {f.id: int(row[f.id]) for f in FIGURES}
+        if row["dimension"] == "total":
+            totals[key] = counted
+        else:
+            breakdowns[key].setdefault(str(row["dimension"]), {})[str(row["category"])] = counted
+    reports = {p: Counts(totals[p], _every_dimension(breakdowns[p])) for p in totals}
+    entry = [c for p, c in reports.items() if p[0] == "entry"]
+    reports[WHOLE] = Counts(_summed([c.totals for c in entry]), _every_dimension(_summed_breakdowns(entry)))
+    return reports
+
+
+def _every_dimension(found: dict[str, dict[str, dict[str, int]]]) -> dict[str, dict[str, dict[str, int]]]:
+    return {d: found.get(d, {}) for d in ("subproject_id", "municipality", *BREAKDOWNS)}
+
+
+def _summed(counts: list[Any]) -> dict[str, int]:
+    return {f.id: sum(c.get(f.id, 0) for c in counts) for f in FIGURES}
+
+
+def _summed_breakdowns(reports: list[Counts]) -> dict[str, dict[str, dict[str, int]]]:
+    found: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for report in reports:
+        for dimension, cells in report.breakdowns.items():
+            for key, counted in cells.items():
+                found[dimension][key].append(counted)
+    return {d: {k: _summed(v) for k, v in cells.items()} for d, cells in found.items()}
+
+
+async def protected(
+    session: AsyncSession,
+    *,
+    programme_id: str,
+    subproject_id: str | None,
+    municipality: str | None,
+    own: tuple[Period, Counts],
+    months: dict[str, dict[str, int]],
+    programme: CatalogueProgramme | None,
+    target_figures: set[str],
+    min_cell: int,
+) -> tuple[Publication, Protected]:
+    """Everything the operator can be shown for the selection, and how each count is shown: the report asked for
+    (its own counts), every other period's report and the monthly series."""
+    reports = await every_period(session, programme_id, subproject_id, municipality)
+    reports[own[0]] = own[1]
+    relations = relations_of(
+        flex_job_is_employment=programme.flex_job_counts_as_employment if programme else True,
+        wage_subsidy_is_employment=programme.wage_subsidy_counts_as_employment if programme else False,
+        cr04_reading=programme.cr04_reading if programme else "every-participant",
+        target_figures=target_figures,
+    )
+    built = publication(reports, months, relations)
+    return built, protect(built.problem, min_cell)

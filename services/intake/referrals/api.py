@@ -14,8 +14,8 @@ from services.intake.deps import Caseworker, Sessions, TheVault, erased_problem,
 from services.intake.idempotency import IdempotencyKey
 from services.intake.personal_data.keys import key_of
 from services.intake.personal_data.service import erasure_due_on
-from services.intake.referrals.schemas import ParticipantOut, ReferralCreated, ReferralIn, ReferralLinks
-from services.intake.referrals.service import referral_problem, register_referral
+from services.intake.referrals.schemas import ParticipantOut, ReferralCreated, ReferralIn
+from services.intake.referrals.service import refer
 from services.intake.schemas import ContactIn
 from shared.clock import today_in_copenhagen
 from shared.db import unit_of_work
@@ -41,35 +41,25 @@ async def post_referral(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Register a referral; the citizen's CPR number and name are stored encrypted and never leave intake."""
-    today = today_in_copenhagen()
-    assert principal.municipality is not None  # require_role("caseworker") guarantees it
     # only a keyed request is compared with an earlier one (bench/intake.py: the dump is not free)
     asked = idempotency.fingerprint("POST", "/referrals", referral.model_dump(mode="json")) if idempotency_key else ""
     try:
         async with unit_of_work(sessions) as session:
-            first = await idempotency.earlier(session, principal, idempotency_key, asked)
-            if first is not None and first.answer is not None:
-                return _created(first.answer)  # the same referral again: the first answer, nothing new
-            stated = referral.to_referral()
-            problem = await referral_problem(
-                session, stated, municipality=principal.municipality, today=today, cache=request.app.state.reach
+            answer = await refer(
+                session,
+                vault=vault,
+                reach=request.app.state.reach,
+                referral=referral.to_referral(),
+                principal=principal,
+                today=today_in_copenhagen(),
+                key=idempotency_key,
+                asked=asked,
             )
-            if problem:
-                return refusal(problem, 422)
-            outcome = await register_referral(session, vault=vault, referral=stated, principal=principal, today=today)
-            if not isinstance(outcome, Rejection):
-                created = ReferralCreated(
-                    participant_id=outcome.id,
-                    case_reference=outcome.case_reference,
-                    programme_id=outcome.programme_id,
-                    links=ReferralLinks(timeline=f"/participants/{outcome.id}/timeline"),
-                ).model_dump(mode="json")
-                await idempotency.remember(session, principal, idempotency_key, asked, answer=created)
-    except Refused as refused:
-        return refusal(refused.rejection, 422 if refused.rejection.field == "Idempotency-Key" else 409)
-    if isinstance(outcome, Rejection):  # committed all the same: a look-up in another municipality is audited
-        return refusal(outcome, 409)
-    return _created(created)
+    except Refused as refused:  # nothing kept
+        answer = refused.rejection
+    if isinstance(answer, Rejection):  # a field of the request is wrong (422), or the state conflicts (409)
+        return refusal(answer, 422 if answer.field else 409)
+    return _created(answer)
 
 
 def _created(created: dict[str, Any]) -> JSONResponse:

@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake import idempotency
 from services.intake.audit.service import audit
 from services.intake.catalogue.domain import Span, SubprojectReach, catalogue_problem
 from services.intake.catalogue.queries import ReachCache, read_reach
@@ -24,6 +25,7 @@ from services.intake.referrals.domain import (
     referral_registered,
 )
 from services.intake.referrals.queries import case_ended, case_or_next_number
+from services.intake.referrals.schemas import ReferralCreated, ReferralLinks
 from services.intake.referrals.store import stage_participant
 from services.intake.tables import Participant
 from services.intake.vault import Vault
@@ -162,3 +164,38 @@ async def referral_problem(
             else None
         ),
     )
+
+
+async def refer(
+    session: AsyncSession,
+    *,
+    vault: Vault,
+    reach: ReachCache | None,
+    referral: Referral,
+    principal: Principal,
+    today: date,
+    key: str | None,
+    asked: str,
+) -> dict[str, Any] | Rejection:
+    """Register a referral once per Idempotency-Key: the created case as answered (the first answer again for a
+    repeated key), or why not. A rejection naming a field is the request's fault (the catalogue); one without is a
+    conflict with what is known (already referred), and is committed, as its look-up may have been audited. Raises
+    Refused where nothing may be kept: a key reused for another request, a concurrent referral of the citizen."""
+    assert principal.municipality is not None  # a caseworker's or team lead's token names it
+    first = await idempotency.earlier(session, principal, key, asked)
+    if first is not None and first.answer is not None:
+        return first.answer  # the same referral again: the first answer, nothing new
+    problem = await referral_problem(session, referral, municipality=principal.municipality, today=today, cache=reach)
+    if problem:
+        return problem
+    outcome = await register_referral(session, vault=vault, referral=referral, principal=principal, today=today)
+    if isinstance(outcome, Rejection):
+        return outcome
+    created = ReferralCreated(
+        participant_id=outcome.id,
+        case_reference=outcome.case_reference,
+        programme_id=outcome.programme_id,
+        links=ReferralLinks(timeline=f"/participants/{outcome.id}/timeline"),
+    ).model_dump(mode="json")
+    await idempotency.remember(session, principal, key, asked, answer=created)
+    return created

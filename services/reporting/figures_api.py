@@ -73,14 +73,18 @@ async def figures_xlsx(request: Request, principal: Operator, asked: Query_) -> 
 
 
 def rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, int | str]]:
-    """The report as rows: each figure's total, then each breakdown's cells and total."""
+    """The report as rows: each figure's total, then each breakdown's cells and its total (category "i alt").
+
+    A breakdown's total is the people with that field known, so it may be below the figure's: the operator sees both."""
     found: list[tuple[str, str, str, str, int | str]] = []
     for figure in report["figures"]:
-        found.append((figure["id"], figure["group"], DIMENSION_DA["total"], "", figure["value"]))
+        named = (figure["id"], figure["group"])
+        found.append((*named, DIMENSION_DA["total"], "", figure["value"]))
         for dimension in DIMENSIONS:
             breakdown = figure["breakdowns"][dimension]
             for key, value in sorted(breakdown["cells"].items()):
-                found.append((figure["id"], figure["group"], DIMENSION_DA[dimension], key, value))
+                found.append((*named, DIMENSION_DA[dimension], key, value))
+            found.append((*named, DIMENSION_DA[dimension], DIMENSION_DA["total"], breakdown["total"]))
     return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import openpyxl
@@ -14,7 +15,6 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from services.reporting.figures import FIGURES
-from services.reporting.figures_api import rows
 from services.reporting.main import create_app as reporting_app
 from services.reporting.settings import ReportingSettings
 from shared.auth import issue_token
@@ -43,7 +43,39 @@ async def _seven(cohort: Cohort) -> None:
         await cohort.participant(municipality=municipality)
 
 
-async def test_the_exports_hold_the_same_numbers_as_the_json_and_no_small_count(
+# The exports read independently of the code that writes them: a row per figure total, per breakdown cell and per
+# breakdown total, keyed (figure, breakdown in Danish, category), each with the figure's group.
+BREAKDOWNS_DA = {
+    "subproject_id": "delprojekt",
+    "municipality": "kommune",
+    "target_group": "målgruppe",
+    "gender": "køn",
+    "age_band": "aldersgruppe",
+}
+Key = tuple[str, str, str]
+
+
+def _expected_from_json(report: dict[str, Any]) -> dict[Key, tuple[str, int | str]]:
+    """Every number the JSON shows, with the figure's group, where an export must show it."""
+    expected: dict[Key, tuple[str, int | str]] = {}
+    for figure in report["figures"]:
+        expected[(figure["id"], "i alt", "")] = (figure["group"], figure["value"])
+        assert set(figure["breakdowns"]) == set(BREAKDOWNS_DA), figure["id"]
+        for dimension, breakdown in figure["breakdowns"].items():
+            for category, value in breakdown["cells"].items():
+                expected[(figure["id"], BREAKDOWNS_DA[dimension], category)] = (figure["group"], value)
+            expected[(figure["id"], BREAKDOWNS_DA[dimension], "i alt")] = (figure["group"], breakdown["total"])
+    return expected
+
+
+def _keyed(table: list[tuple[Any, ...]]) -> dict[Key, tuple[str, Any]]:
+    """An export's rows by (figure, breakdown, category); no row twice."""
+    keyed = {(str(r[0]), str(r[2]), "" if r[3] is None else str(r[3])): (str(r[1]), r[4]) for r in table}
+    assert len(keyed) == len(table), "a row twice"
+    return keyed
+
+
+async def test_the_exports_hold_every_total_and_breakdown_cell_of_the_json_and_no_small_count(
     cohort: Cohort, reporting: FastAPI
 ) -> None:
     await _seven(cohort)
@@ -51,22 +83,25 @@ async def test_the_exports_hold_the_same_numbers_as_the_json_and_no_small_count(
         report = (await client.get("/report/figures", params={"programme_id": cohort.programme})).json()
         csv_answer = await client.get("/report/figures.csv", params={"programme_id": cohort.programme})
         xlsx_answer = await client.get("/report/figures.xlsx", params={"programme_id": cohort.programme})
-    expected = [tuple(map(str, row)) for row in rows(report)]
+    expected = _expected_from_json(report)
+    participants = next(f for f in report["figures"] if f["id"] == "participants")
+    assert participants["value"] == 7
+    assert participants["breakdowns"]["municipality"]["cells"]["727"] == "<5"  # the report hides something
 
     assert csv_answer.headers["content-type"].startswith("text/csv")
-    text = csv_answer.content.decode("utf-8-sig")
-    read = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert csv_answer.content.startswith(b"\xef\xbb\xbf")  # the byte-order mark Danish Excel needs
+    read = list(csv.reader(io.StringIO(csv_answer.content.decode("utf-8-sig")), delimiter=";"))
     assert read[0] == ["figur", "gruppe", "opdeling", "kategori", "antal"]
-    assert [tuple(r) for r in read[1:]] == expected
+    assert _keyed([tuple(r) for r in read[1:]]) == {k: (g, str(v)) for k, (g, v) in expected.items()}
 
     book = openpyxl.load_workbook(io.BytesIO(xlsx_answer.content))
     assert book.sheetnames == ["Tal", "Definitioner", "Aktualitet"]
     sheet_rows = list(book["Tal"].iter_rows(values_only=True))
     assert sheet_rows[0] == ("figur", "gruppe", "opdeling", "kategori", "antal")
-    assert [tuple("" if v is None else str(v) for v in r) for r in sheet_rows[1:]] == expected
-    numbers = [r[4] for r in sheet_rows[1:]]
-    assert any(isinstance(n, int) and n == 7 for n in numbers)  # numbers as numbers
-    for value in [str(n) for n in numbers] + [r[4] for r in read[1:]]:
+    assert _keyed(sheet_rows[1:]) == expected  # numbers as numbers, hidden cells as their marks
+    shown = [v for _, v in expected.values()]
+    assert 7 in shown and "<5" in shown and "x" in shown
+    for value in [str(r[4]) for r in sheet_rows[1:]] + [r[4] for r in read[1:]]:
         assert not (value.isdigit() and 0 < int(value) < 5), value
     definitions = {r[0]: r[2] for r in book["Definitioner"].iter_rows(min_row=2, values_only=True)}
     assert definitions["CR01"] == next(f.da for f in FIGURES if f.id == "CR01")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Executable, Result
+from sqlalchemy import Enum, Executable, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as SqlAlchemySession
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,3 +44,16 @@ async def run(
     # SQLModel marks execute() deprecated in favour of exec(), whose overloads take only ORM statements: SQLAlchemy's
     # own execute is the typed way to run the rest.
     return await SqlAlchemySession.execute(session, statement, params)
+
+
+def one_of(kind: type[StrEnum], *, name: str, length: int = 20) -> Enum:
+    """A text column type holding one of a StrEnum's values (not its member names), kept to them by a CHECK
+    constraint of that name (a migration writes the same values out)."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -7,11 +7,12 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, DateTime, Enum
+from sqlalchemy import BigInteger, Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from services.enrolment.domain import ParticipationStatus
+from shared.db import one_of
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
@@ -25,16 +26,8 @@ def _tz() -> Any:
 
 
 def _one_of(values: type[StrEnum], name: str) -> Any:
-    """A varchar(20) holding one of a StrEnum's values (not its member names), kept to them by a CHECK constraint."""
-    checked = Enum(
-        values,
-        name=name,  # the constraint's name
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
-    return Column(checked, nullable=False)
+    """A varchar(20) of a StrEnum's values, kept to them by a CHECK constraint."""
+    return Column(one_of(values, name=name), nullable=False)
 
 
 class Programme(SQLModel, table=True):

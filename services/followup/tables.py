@@ -8,10 +8,11 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, DateTime, Enum, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.followup.domain import CheckStatus, NoticeBasis
+from shared.db import one_of
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
@@ -21,16 +22,8 @@ def _moment(*, index: bool = False, nullable: bool = True) -> Any:
 
 
 def _one_of(kind: type[StrEnum], *, name: str, length: int, **field: Any) -> Any:
-    """A column of the enum's values (not its names), stored as text that a CHECK constraint keeps to them."""
-    values = Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-    )
-    return Field(sa_column=Column(values, nullable=False), **field)
+    """A column of the enum's values, kept to them by a CHECK constraint."""
+    return Field(sa_column=Column(one_of(kind, name=name, length=length), nullable=False), **field)
 
 
 class FollowupCase(SQLModel, table=True):

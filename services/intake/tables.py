@@ -8,12 +8,13 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Column, DateTime, Enum, Index, LargeBinary, MetaData, Sequence, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, MetaData, Sequence, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.intake.domain import CommandStatus, ErasureGround, ParticipantStatus
+from shared.db import one_of
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
@@ -29,16 +30,8 @@ def _tz(nullable: bool = False) -> Any:
 
 
 def _one_of(values: type[StrEnum], name: str, *, nullable: bool = False) -> Any:
-    """A varchar(20) holding one of a StrEnum's values (not its member names), kept to them by a CHECK constraint."""
-    checked = Enum(
-        values,
-        name=name,  # the constraint's name
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
-    return Column(checked, nullable=nullable)
+    """A varchar(20) of a StrEnum's values, kept to them by a CHECK constraint."""
+    return Column(one_of(values, name=name), nullable=nullable)
 
 
 class Participant(SQLModel, table=True):

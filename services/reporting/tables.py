@@ -9,12 +9,13 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Enum, ForeignKey, MetaData, String
+from sqlalchemy import Column, DateTime, ForeignKey, MetaData, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.reporting.domain import Answer, CheckState
+from shared.db import one_of
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
 
@@ -24,16 +25,11 @@ def _text(n: int = 40) -> Any:
 
 
 def _one_of(kind: type[StrEnum], column: str, length: int) -> Any:
-    """A nullable column of the enum's values (not its names) as text, kept to them by a CHECK constraint."""
-    values = Enum(
-        kind,
-        name=f"ck_participant_progress_{column}",
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
+    """A nullable column of the enum's values, kept to them by a CHECK constraint."""
+    return Field(
+        default=None,
+        sa_column=Column(one_of(kind, name=f"ck_participant_progress_{column}", length=length), nullable=True),
     )
-    return Field(default=None, sa_column=Column(values, nullable=True))
 
 
 class ParticipantProgress(SQLModel, table=True):

@@ -442,7 +442,7 @@ async def test_an_operator_sees_only_the_programmes_in_their_token(
 ) -> None:
     for programme in ("operated-here", "operated-elsewhere"):
         await deliver(service_sessions("reporting"), "reporting", fixture_referral(uuid4(), programme_id=programme))
-    app = reporting_app(ReportingSettings(database_url=databases.url("reporting"), min_cell=1))
+    app = reporting_app(ReportingSettings(database_url=databases.url("reporting"), min_cell=3))
     token = issue_token(AUTH, subject="op", email="op@example.dk", roles=["operator"], programmes=["operated-here"])
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}

@@ -18,6 +18,7 @@ from deploy.mailcatcher import read_messages
 from deploy.stack import Stack
 from deploy.synthetic import SyntheticCitizen, referral_body, synthetic_citizen
 from shared.clock import today_in_copenhagen
+from tests.fixtures.companions import SHOWN, companions
 from tests.fixtures.kafka_tools import eventually
 from tests.fixtures.personal_data import found_in_logs, found_in_mail, found_in_tables, found_on_topics
 from tests.fixtures.stack import CASEWORKER_EMAIL
@@ -36,12 +37,13 @@ async def _fetch(stack: Stack, database: str, sql: str, *args: Any) -> list[asyn
 
 
 async def _counts(reporting: httpx.AsyncClient) -> dict[str, int]:
+    """Rummelig plus's report columns, each a number: the companions walked first make every one at least 5."""
     response = await reporting.get("/report")
     assert response.status_code == 200, response.text
-    for programme in response.json()["programmes"]:
-        if programme["programme_id"] == "rummelig-plus":
-            return {c: int(programme["counts"][c]) for c in COLUMNS}
-    return dict.fromkeys(COLUMNS, 0)
+    [programme] = [p for p in response.json()["programmes"] if p["programme_id"] == "rummelig-plus"]
+    counts = {c: programme["counts"][c] for c in COLUMNS}
+    assert all(isinstance(n, int) and n >= SHOWN for n in counts.values()), counts
+    return counts
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +57,7 @@ async def erased(
     stack: Stack, intake: httpx.AsyncClient, reporting: httpx.AsyncClient, citizen: SyntheticCitizen
 ) -> dict[str, Any]:
     """Refer, enrol and start the citizen, read their data once, then erase them as the administrator."""
+    await companions(stack, intake, seed=20261124_00)  # so that the report shows each column as a number
     before = await _counts(reporting)
     enrolled_on = today_in_copenhagen() - timedelta(days=14)
     body = referral_body(citizen, referred_on=(enrolled_on - timedelta(days=7)).isoformat(), contact=CONTACT)

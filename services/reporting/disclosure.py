@@ -9,7 +9,10 @@ What a reader knows, each as an equation (kept only where the counts agree: see 
 - parts add up to a whole, and figures counting the same people are equal (figure_relations.identities, twins);
 - a nested figure plus the rest of its whole is the whole (figure_relations.NESTED; the rest implicit);
 - the programme to date is its half-years plus the people without that date yet (implicit), by entry and by leaving;
-- a series' months add up to its figure, in each half-year and to date (figure_relations.SERIES).
+- a series' months add up to its figure, in each half-year and to date (figure_relations.SERIES);
+- a figure's people are among another's in every cell, total and incomplete rest (figure_relations.contained: every
+  figure of people who started among the participants; CR04 among the not employed at entry), and the rest of a
+  nested figure among a third's (EECR04 - CR04 among the employed at entry): inequalities a reader knows as well.
 An implicit count of zero is taken as known (the stricter audit).
 """
 
@@ -47,6 +50,10 @@ class Relations:
     nested: tuple[tuple[str, str], ...]
     series: Mapping[str, tuple[str, str | None]]
     headline: frozenset[str]
+    # (part, wholes): the part's people are among the wholes' in every cell, total and incomplete rest
+    contained: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # ((part, whole), wholes): the rest of a nested figure (whole - part) is among the wholes' people
+    rest_contained: tuple[tuple[tuple[str, str], tuple[str, ...]], ...] = ()
 
 
 @dataclass
@@ -56,6 +63,8 @@ class Publication:
     problem: Problem = field(default_factory=Problem)
     at: dict[Address, int] = field(default_factory=dict)
     months: dict[Month, int] = field(default_factory=dict)
+    # never shown: (period, figure) -> the figure's records too incomplete for breakdowns
+    incomplete: dict[tuple[Period, str], int] = field(default_factory=dict)
 
 
 def half_year_of(month: str) -> str:
@@ -107,7 +116,10 @@ def _report(built: Publication, period: Period, counts: Counts, relations: Relat
             problem.equal([margins[0]], [other])
         if margins:  # the records too incomplete for breakdowns: for the participants, a figure of its own
             total = at[(period, figure, "total", ALL)]
-            problem.equal([total], [margins[0], *_rest(problem, problem.values[total] - problem.values[margins[0]])])
+            rest = _rest(problem, problem.values[total] - problem.values[margins[0]])
+            problem.equal([total], [margins[0], *rest])
+            if rest:
+                built.incomplete[(period, figure)] = rest[0]
     incomplete = at.get((period, "incomplete-records", "total", ALL))
     if incomplete is not None and (period, "participants", "gender", ALL) in at:
         problem.equal(
@@ -132,9 +144,23 @@ def _report(built: Publication, period: Period, counts: Counts, relations: Relat
             for figure in counts.totals:
                 if (counted := the(figure)) is not None and figure != "recruited":
                     problem.within(counted, everyone)
+        for part, wholes in relations.contained:  # some people of the wholes, in each cell
+            inside = [v for v in map(the, wholes) if v is not None]
+            if (p := the(part)) is not None and len(inside) == len(wholes):
+                problem.within(p, inside)
         for part, whole in relations.nested:
             if (p := the(part)) is not None and (w := the(whole)) is not None:
-                problem.equal([w], [p, *_rest(problem, problem.values[w] - problem.values[p])])
+                rest = _rest(problem, problem.values[w] - problem.values[p])
+                problem.equal([w], [p, *rest])
+                for (inner, outer), among in relations.rest_contained:
+                    others = [v for v in map(the, among) if v is not None]
+                    if rest and (inner, outer) == (part, whole) and len(others) == len(among):
+                        problem.within(rest[0], others)
+    for part, wholes in relations.contained:  # some people of the wholes, among the incomplete records too
+        if (p := built.incomplete.get((period, part))) is not None:
+            problem.within(
+                p, [built.incomplete[(period, w)] for w in wholes if (period, w) in built.incomplete]
+            )  # a whole with no incomplete record (known zero) leaves none to the part
 
 
 def _rest(problem: Problem, value: int) -> list[int]:

@@ -48,6 +48,21 @@ def twins(cr04_reading: str) -> list[tuple[str, ...]]:
     ]
 
 
+def contained(cr04_reading: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(part, wholes): the part's people are among the wholes' in every cell (a reader knows it from the definitions):
+    every figure of people who started among the participants, and CR04 as the programme reads it."""
+    started = tuple((f.id, ("participants",)) for f in FIGURES if f.where.startswith("p.started") and f.id != "EECO01")
+    if cr04_reading != "not-employed-at-entry":
+        return started
+    return (*started, ("CR04", ("unemployed", "inactive")))
+
+
+def rest_contained(cr04_reading: str) -> tuple[tuple[tuple[str, str], tuple[str, ...]], ...]:
+    """((part, whole), wholes): the rest of a nested figure is among the wholes' people (EECR04 - CR04, where CR04
+    leaves out those employed at entry, are among the employed at entry)."""
+    return ((("CR04", "EECR04"), ("employed",)),) if cr04_reading == "not-employed-at-entry" else ()
+
+
 # The figures the operator hands in to the fund: shown as numbers in the programme-to-date report unless they are
 # themselves 1 to min_cell-1 (complementary suppression hides cells of the breakdowns instead). Every figure a target
 # is measured against is one as well (services.reporting.figures_report adds them).

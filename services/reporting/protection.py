@@ -5,6 +5,7 @@ programme to date and of every Danish half-year by entry and by leaving, and the
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import text
@@ -21,7 +22,15 @@ from services.reporting.disclosure import (
     publication,
 )
 from services.reporting.figure_cube import BREAKDOWNS, SUMS
-from services.reporting.figure_relations import HEADLINE, NESTED, SERIES, identities, twins
+from services.reporting.figure_relations import (
+    HEADLINE,
+    NESTED,
+    SERIES,
+    contained,
+    identities,
+    rest_contained,
+    twins,
+)
 from services.reporting.figures import FIGURES
 from services.reporting.suppression import Protected, protect
 from services.reporting.tables import CatalogueProgramme
@@ -42,8 +51,10 @@ def relations_of(
         nested=NESTED,
         series=SERIES,
         headline=frozenset({*HEADLINE, *target_figures}),
+        contained=contained(cr04_reading),
+        rest_contained=rest_contained(cr04_reading),
     )
-    return Relations(known.identities, known.twins, known.nested, known.series, fixed_twins(known))
+    return replace(known, headline=fixed_twins(known))
 
 
 def _slice(programme_id: str, subproject_id: str | None, municipality: str | None) -> tuple[str, dict[str, Any]]:

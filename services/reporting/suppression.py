@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from services.reporting.suppression_audit import Bounds, audit
+from services.reporting.suppression_audit import Bounds, Memory, audit
 
 COMPLEMENTARY = "x"
 MIN_CELL_FLOOR = 3  # no setting or catalogue event makes the smallest count shown lower
@@ -54,7 +54,8 @@ class Problem:
     kinds: list[str] = field(default_factory=list)  # CELL, MARGIN, TOTAL or IMPLICIT (never shown)
     fixed: list[bool] = field(default_factory=list)  # a headline count: shown unless it is itself sensitive
     equations: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)  # sum(left) == sum(right)
-    at_most: list[tuple[int, int]] = field(default_factory=list)  # (a, b): a counts some of b's people
+    # (parts, wholes): the parts' people are among the wholes' (sum(parts) <= sum(wholes)), as every reader knows
+    at_most: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
 
     def add(self, value: int, kind: str = CELL, *, fixed: bool = False) -> int:
         """A new count; its index."""
@@ -72,10 +73,12 @@ class Problem:
         self.equations.append((left, right))
         return True
 
-    def within(self, part: int, whole: int) -> None:
-        """Every reader knows that one count's people are among another's (kept only if the counts agree)."""
-        if self.values[part] <= self.values[whole]:
-            self.at_most.append((part, whole))
+    def within(self, part: int | Iterable[int], whole: int | Iterable[int]) -> None:
+        """Every reader knows that some counts' people are among others' (kept only if the counts agree)."""
+        parts = (part,) if isinstance(part, int) else tuple(part)
+        wholes = (whole,) if isinstance(whole, int) else tuple(whole)
+        if sum(self.values[v] for v in parts) <= sum(self.values[v] for v in wholes):
+            self.at_most.append((parts, wholes))
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,8 @@ def protect(problem: Problem, min_cell: int, *, ceiling: int | None = None) -> P
     if min_cell <= 1:
         return Protected(marks, {}, [], 0)
     neighbours = _neighbours(problem)
-    rounds, found = 0, audit(problem, marks, min_cell, top)
+    memory = Memory()  # what each audit leaves the next: hiding more only widens what a reader thinks possible
+    rounds, found = 0, audit(problem, marks, min_cell, top, memory)
     while found.confined:  # the fixed point: hiding one count can let another be worked out
         rounds += 1
         before = list(marks)
@@ -110,7 +114,7 @@ def protect(problem: Problem, min_cell: int, *, ceiling: int | None = None) -> P
             hidden_now += _hide_beside(problem, marks, neighbours, v, top)
         if not hidden_now:
             break  # nothing left that may be hidden: given away by fixed counts and zeros alone
-        found = audit(problem, marks, min_cell, top)
+        found = audit(problem, marks, min_cell, top, memory)
     return Protected(marks, found.bounds, sorted(found.confined), rounds)
 
 

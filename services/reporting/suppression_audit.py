@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import highspy
@@ -31,7 +31,7 @@ class Problem(Protocol):
     @property
     def equations(self) -> list[tuple[tuple[int, ...], tuple[int, ...]]]: ...
     @property
-    def at_most(self) -> list[tuple[int, int]]: ...
+    def at_most(self) -> list[tuple[tuple[int, ...], tuple[int, ...]]]: ...
 
 
 class _Marked(Protocol):
@@ -54,8 +54,28 @@ def wide_enough(bounds: Bounds, min_cell: int) -> bool:
     return bounds[1] - bounds[0] + 1 >= min_cell - 1
 
 
-def audit(problem: Problem, marks: Sequence[_Marked], min_cell: int, ceiling: int) -> Found:
+@dataclass
+class Memory:
+    """What one audit leaves the next of the same problem with more hidden (hiding more only widens what a reader
+    thinks possible): the values each count took in reports found possible, the counts whose bounds are exact, and
+    the marks they are exact for."""
+
+    seen: dict[int, Bounds] = field(default_factory=dict)
+    exact: set[int] = field(default_factory=set)
+    marks: list[tuple[int | str, bool]] = field(default_factory=list)
+
+
+def audit(
+    problem: Problem, marks: Sequence[_Marked], min_cell: int, ceiling: int, memory: Memory | None = None
+) -> Found:
     """Every sensitive hidden count's bounds for a reader of everything shown; those confined."""
+    memory = Memory() if memory is None else memory
+    now = [(m.value, m.suppressed) for m in marks]
+    changed = {v for v, (a, b) in enumerate(zip(memory.marks, now, strict=False)) if a != b}
+    if len(memory.marks) != len(now):
+        changed, memory.exact = set(range(len(now))), set()
+    memory.marks = now
+    seen = memory.seen
     values = problem.values
     hidden = [m.suppressed for m in marks]
     parent = list(range(len(values)))
@@ -66,42 +86,42 @@ def audit(problem: Problem, marks: Sequence[_Marked], min_cell: int, ceiling: in
             a = parent[a]
         return a
 
+    # equations and inequalities alike: sum(left) - sum(right) is 0 (an equation) or at most 0 (an inequality)
+    rows = [(left, right, True) for left, right in problem.equations]
+    rows += [(parts, wholes, False) for parts, wholes in problem.at_most]
     touching: list[int] = []
-    for index, (left, right) in enumerate(problem.equations):
+    for index, (left, right, _) in enumerate(rows):
         members = [v for v in (*left, *right) if hidden[v]]
         if members:
             touching.append(index)
             first = root(members[0])
             for v in members[1:]:
-                parent[root(v)] = first
-    for part, whole in problem.at_most:
-        if hidden[part] and hidden[whole]:
-            parent[root(part)] = root(whole)
+                if (r := root(v)) != first:
+                    parent[r] = first
     sensitive = [v for v, h in enumerate(hidden) if h and 0 < values[v] < min_cell]
-    groups: dict[int, list[int]] = {}
-    for v in sensitive:
-        groups.setdefault(root(v), [])
+    confined = [v for v in sensitive if not wide_enough(seen.get(v, (values[v], values[v])), min_cell)]
+    groups = {root(v) for v in confined}
     if not groups:
-        return Found({}, set())
+        return Found({v: seen.get(v, (values[v], values[v])) for v in sensitive}, set())
     members_of: dict[int, list[int]] = {r: [] for r in groups}
     for v, h in enumerate(hidden):
         if h and (r := root(v)) in members_of:
             members_of[r].append(v)
     rows_of: dict[int, list[int]] = {r: [] for r in groups}
     for index in touching:
-        left, right = problem.equations[index]
+        left, right, _ = rows[index]
         r = root(next(v for v in (*left, *right) if hidden[v]))
         if r in rows_of:
             rows_of[r].append(index)
-    limits_of: dict[int, list[tuple[int, int]]] = {r: [] for r in groups}
-    for part, whole in problem.at_most:
-        if (hidden[part] or hidden[whole]) and (r := root(part if hidden[part] else whole)) in limits_of:
-            limits_of[r].append((part, whole))
-    bounds: dict[int, Bounds] = {}
     for r in groups:
-        targets = [v for v in members_of[r] if 0 < values[v] < min_cell]
-        bounds |= _solve(problem, marks, members_of[r], rows_of[r], limits_of[r], targets, min_cell, ceiling)
-    return Found(bounds, {v for v, b in bounds.items() if not wide_enough(b, min_cell)})
+        targets = [v for v in confined if root(v) == r]
+        if changed.isdisjoint(members_of[r]) and memory.exact.issuperset(targets):
+            continue  # nothing hidden since in this group: the same program, the same bounds
+        memory.exact -= set(members_of[r])
+        _solve(problem, marks, members_of[r], [rows[i] for i in rows_of[r]], targets, min_cell, ceiling, seen)
+        memory.exact |= set(targets)
+    bounds = {v: seen.get(v, (values[v], values[v])) for v in sensitive}
+    return Found(bounds, {v for v in confined if not wide_enough(bounds[v], min_cell)})
 
 
 def _range(mark: _Marked, min_cell: int, ceiling: int) -> tuple[float, float]:
@@ -115,61 +135,82 @@ def _solve(
     problem: Problem,
     marks: Sequence[_Marked],
     columns: list[int],
-    rows: list[int],
-    limits: list[tuple[int, int]],
+    rows: list[tuple[tuple[int, ...], tuple[int, ...], bool]],
     targets: list[int],
     min_cell: int,
     ceiling: int,
-) -> dict[int, Bounds]:
-    """Each target's smallest and largest value over one group of hidden counts."""
+    seen: dict[int, Bounds],
+) -> None:
+    """Each target's smallest and largest value over one group of hidden counts, into `seen` (with every value
+    each hidden count took in a solution on the way: each is a report the reader thinks possible)."""
     values = problem.values
-    if not rows and not limits:
-        return {
-            v: (int(_range(marks[v], min_cell, ceiling)[0]), int(_range(marks[v], min_cell, ceiling)[1]))
-            for v in targets
-        }
+    for v in columns:
+        seen.setdefault(v, (values[v], values[v]))  # the true counts are one report a reader thinks possible
+    if not rows:
+        for v in targets:
+            low, high = _range(marks[v], min_cell, ceiling)
+            seen[v] = (int(low), int(high))
+        return
     column = {v: i for i, v in enumerate(columns)}
-    seen = {v: (values[v], values[v]) for v in columns}  # the true counts are one report a reader thinks possible
     solver = highspy.Highs()  # type: ignore[no-untyped-call]
     solver.silent()
-    ranges = [_range(marks[v], min_cell, ceiling) for v in columns]
-    solver.addVars(len(columns), np.array([lo for lo, _ in ranges]), np.array([hi for _, hi in ranges]))
-    for index in rows:
-        left, right = problem.equations[index]
-        coefficients: dict[int, float] = {}
+    solver.setOptionValue("presolve", "off")  # one program solved again and again with a new objective: warm starts
+    ranges = np.array([_range(marks[v], min_cell, ceiling) for v in columns])
+    solver.addVars(len(columns), ranges[:, 0], ranges[:, 1])
+    starts, indices, coefficients, lower, upper = [0], list[int](), list[float](), list[float](), list[float]()
+    for left, right, equal in rows:
+        terms: dict[int, float] = {}
         constant = 0.0
         for sign, side in ((1.0, left), (-1.0, right)):
             for v in side:
                 if marks[v].suppressed:
-                    coefficients[column[v]] = coefficients.get(column[v], 0.0) + sign
+                    terms[column[v]] = terms.get(column[v], 0.0) + sign
                 else:
                     constant -= sign * values[v]
-        indices = np.array(list(coefficients), dtype=np.int32)
-        solver.addRow(constant, constant, len(indices), indices, np.array(list(coefficients.values())))
-    for part, whole in limits:  # part - whole <= 0, the shown one a constant
-        terms = {column[v]: sign for v, sign in ((part, 1.0), (whole, -1.0)) if marks[v].suppressed}
-        constant = sum(-sign * values[v] for v, sign in ((part, 1.0), (whole, -1.0)) if not marks[v].suppressed)
-        indices = np.array(list(terms), dtype=np.int32)
-        solver.addRow(-highspy.kHighsInf, constant, len(indices), indices, np.array(list(terms.values())))
+        indices += terms
+        coefficients += terms.values()
+        starts.append(len(indices))
+        lower.append(constant if equal else -highspy.kHighsInf)
+        upper.append(constant)
+    solver.addRows(
+        len(rows),
+        np.array(lower),
+        np.array(upper),
+        len(indices),
+        np.array(starts[:-1], dtype=np.int32),
+        np.array(indices, dtype=np.int32),
+        np.array(coefficients),
+    )
     all_columns = np.arange(len(columns), dtype=np.int32)
-    found: dict[int, Bounds] = {}
+
+    def solved(costs: np.ndarray, sense: highspy.ObjSense) -> float:
+        """The optimum of one objective; every solution is a possible report: it widens what is seen."""
+        solver.changeColsCost(len(columns), all_columns, costs)
+        solver.changeObjectiveSense(sense)
+        solver.run()
+        if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"the audit's program has no optimum: {solver.getModelStatus()}")
+        point = np.asarray(solver.getSolution().col_value)
+        low_at, high_at = np.ceil(point - _EPS).astype(int), np.floor(point + _EPS).astype(int)
+        for u, i in column.items():
+            lo, hi = seen[u]
+            if low_at[i] < lo or high_at[i] > hi:
+                seen[u] = (min(lo, int(low_at[i])), max(hi, int(high_at[i])))
+        return float(solver.getInfo().objective_function_value)
+
+    senses = (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize)
+    if len(targets) > 1:  # every target at once first: one solution often shows many of them wide enough
+        together = np.zeros(len(columns))
+        together[[column[v] for v in targets]] = 1.0
+        for sense in senses:
+            solved(together, sense)
     for v in targets:
-        if wide_enough(seen[v], min_cell):
-            found[v] = seen[v]
-            continue
         ends = []
-        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+        for sense in senses:
+            if wide_enough(seen[v], min_cell):
+                break
             costs = np.zeros(len(columns))
             costs[column[v]] = 1.0
-            solver.changeColsCost(len(columns), all_columns, costs)
-            solver.changeObjectiveSense(sense)
-            solver.run()
-            if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                raise RuntimeError(f"the audit's program has no optimum: {solver.getModelStatus()}")
-            point = solver.getSolution().col_value
-            for u, i in column.items():  # every solution is a possible report: it widens what is seen
-                lo, hi = seen[u]
-                seen[u] = (min(lo, math.ceil(point[i] - _EPS)), max(hi, math.floor(point[i] + _EPS)))
-            ends.append(solver.getInfo().objective_function_value)
-        found[v] = (math.ceil(ends[0] - _EPS), math.floor(ends[1] + _EPS))
-    return found
+            ends.append(solved(costs, sense))
+        else:
+            seen[v] = (math.ceil(ends[0] - _EPS), math.floor(ends[1] + _EPS))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -148,15 +148,21 @@ def groups_to_protect() -> dict[str, Group]:
     return found
 
 
+def members(group: Group) -> np.ndarray:
+    """Which kinds of people a group counts, as 0/1 over KINDS."""
+    return np.array([1.0 if group(k) else 0.0 for k in KINDS])
+
+
 @dataclass
 class Reader:
     """A linear program over the numbers of people of each kind, given what is shown."""
 
     solver: highspy.Highs
+    points: list[np.ndarray] = field(default_factory=list)  # reports the reader has found possible so far
 
     def bounds(self, group: Group) -> tuple[int, float]:
         """The smallest and largest count the reader thinks a group of people can have."""
-        costs = np.array([1.0 if group(k) else 0.0 for k in KINDS])
+        costs = members(group)
         ends = []
         for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
             self.solver.changeColsCost(len(KINDS), np.arange(len(KINDS), dtype=np.int32), costs)
@@ -168,7 +174,27 @@ class Reader:
                 continue
             assert status == highspy.HighsModelStatus.kOptimal, status
             ends.append(self.solver.getInfo().objective_function_value)
+            self.points.append(np.array(self.solver.getSolution().col_value))
         return math.ceil(ends[0] - 1e-6), math.floor(ends[1] + 1e-6) if ends[1] != math.inf else math.inf
+
+    def narrows(self, group: Group, min_cell: int) -> tuple[int, float] | None:
+        """The group's bounds if the reader confines it to fewer than min_cell-1 values, else None; a group whose
+        counts in reports already found possible span enough needs no program of its own."""
+        vector = members(group)
+        if self.points:
+            seen = np.array(self.points) @ vector
+            if math.floor(seen.max() + 1e-6) - math.ceil(seen.min() - 1e-6) + 1 >= min_cell - 1:
+                return None
+        low, high = self.bounds(group)
+        return (low, high) if high - low + 1 < min_cell - 1 else None
+
+
+def kinds_of(people: list[Person]) -> np.ndarray:
+    """The true number of people of each kind: one report the reader must think possible."""
+    found = dict.fromkeys(KINDS, 0)
+    for p in people:
+        found[p] += 1
+    return np.array([float(found[k]) for k in KINDS])
 
 
 def reader(shown: Mapping[Group, Cell] | list[tuple[Group, Cell]]) -> Reader:
@@ -177,15 +203,15 @@ def reader(shown: Mapping[Group, Cell] | list[tuple[Group, Cell]]) -> Reader:
     solver.silent()
     solver.addVars(len(KINDS), np.zeros(len(KINDS)), np.full(len(KINDS), highspy.kHighsInf))
     for group, cell in shown.items() if isinstance(shown, Mapping) else shown:
-        members = np.array([i for i, k in enumerate(KINDS) if group(k)], dtype=np.int32)
+        inside = np.array([i for i, k in enumerate(KINDS) if group(k)], dtype=np.int32)
         if isinstance(cell.value, int):
             low, high = float(cell.value), float(cell.value)
         elif cell.value.startswith("<"):
             low, high = 1.0, float(int(cell.value[1:]) - 1)
         else:
             continue
-        solver.addRow(low, high, len(members), members, np.ones(len(members)))
-    return Reader(solver)
+        solver.addRow(low, high, len(inside), inside, np.ones(len(inside)))
+    return Reader(solver, [])
 
 
 def shown_to_operator(built: Publication, marks: list[Cell]) -> list[tuple[Group, Cell]]:
@@ -193,6 +219,15 @@ def shown_to_operator(built: Publication, marks: list[Cell]) -> list[tuple[Group
     found = [(address_group(*address), marks[index]) for address, index in built.at.items() if address[0][1] != UNDATED]
     found += [(month_group(month), marks[index]) for (_, month), index in built.months.items()]
     return found
+
+
+def never_hidden(built: Publication, marks: list[Cell]) -> list[tuple[Group, Cell]]:
+    """What the rule shows whatever else is hidden: the headline figures (a "<N" if they are small) and the zeros."""
+    return [
+        (address_group(*address), marks[index])
+        for address, index in built.at.items()
+        if address[0][1] != UNDATED and (built.problem.fixed[index] or built.problem.values[index] == 0)
+    ]
 
 
 def true_count(people: list[Person], group: Group) -> int:

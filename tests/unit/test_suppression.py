@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.reporting.disclosure import ALL, WHOLE
+from services.reporting.disclosure import ALL, WHOLE, Publication
 from services.reporting.suppression import COMPLEMENTARY, TOTAL, Cell, Problem, protect, suppress
 from tests.unit import attacker
 from tests.unit.attacker import (
@@ -22,6 +22,8 @@ from tests.unit.attacker import (
     SUBPROJECTS,
     Person,
     groups_to_protect,
+    kinds_of,
+    never_hidden,
     reader,
     shown_to_operator,
     suppressed,
@@ -125,22 +127,46 @@ def test_two_periods_side_by_side_give_the_people_between_them_away_no_more() ->
 
 
 # --- the property ----------------------------------------------------------------------------------------------------
-people_strategy = st.lists(
-    st.tuples(
-        st.sampled_from(GENDERS),
-        st.sampled_from(SUBPROJECTS),
+@st.composite
+def cohorts(draw: st.DrawFn) -> list[Person]:
+    """A small programme's people, broken down by gender or by sub-project (one breakdown varies at a time: see
+    below), some too incomplete for breakdowns, some never started."""
+    by_gender = draw(st.booleans())
+    person = st.tuples(
+        st.sampled_from(GENDERS if by_gender else ("female", None)),
+        st.sampled_from(("a",) if by_gender else SUBPROJECTS),
         st.sampled_from(AT_ENTRY),
         st.sampled_from(OUTCOMES),
         st.sampled_from(MONTHS),
-    ).map(lambda p: (p[0], p[1], p[2], p[3] if p[4] else "none", p[4])),
-    max_size=40,
-)
+    ).map(lambda p: (p[0], p[1], p[2], p[3] if p[4] else "none", p[4]))
+    return draw(st.lists(person, max_size=30))
+
+
 HEADLINE_CHOICES = ("employed-ordinary-upon-leaving", "employed-social-economy-upon-leaving", "employed")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def given_away(
+    people: list[Person], min_cell: int, built: Publication, marks: list[Cell]
+) -> dict[str, tuple[int, tuple[int, float]]]:
+    """Every small count the reader of tests/unit/attacker.py confines to fewer than min_cell-1 values from all that
+    is shown, but not from what the rule shows whatever is hidden (headline figures and zeros): the rule's own
+    exception is reported by protect() as exposed, not hidden."""
+    everything, rule_alone = reader(shown_to_operator(built, marks)), None
+    everything.points.append(kinds_of(people))
+    found = {}
+    for name, group in groups_to_protect().items():
+        if 0 < (value := true_count(people, group)) < min_cell and (bounds := everything.narrows(group, min_cell)):
+            if rule_alone is None:
+                rule_alone = reader(never_hidden(built, marks))
+                rule_alone.points.append(kinds_of(people))
+            if rule_alone.narrows(group, min_cell) is None:
+                found[name] = (value, bounds)
+    return found
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    people=people_strategy,
+    people=cohorts(),
     min_cell=st.integers(min_value=3, max_value=5),
     targets=st.sets(st.sampled_from(HEADLINE_CHOICES)),
 )
@@ -158,7 +184,8 @@ def test_no_reader_works_out_a_hidden_small_count_and_nothing_needless_is_hidden
     for figure in fixed:  # no headline figure is hidden unless it is itself small
         value = built.problem.values[built.at[(WHOLE, figure, "total", ALL)]]
         assert shown.marks[built.at[(WHOLE, figure, "total", ALL)]].suppressed == (0 < value < min_cell)
-    # The reader of tests/unit/attacker.py, who knows every subset relation between kinds of people, still narrows
-    # some small counts in tiny cohorts beyond what the production model's equations let it see (issue 18, left open):
-    # this property holds for what the model knows; the three attacks above hold against that reader.
-    assert not shown.exposed or all(0 < built.problem.values[v] < min_cell for v in shown.exposed)
+    # The independent reader (every kind of person a variable: whatever holds between figures, cells, periods and
+    # months, it knows) works out no small count beyond what the headline figures and zeros alone give away.
+    # One breakdown varies at a time: a reader of two breakdowns side by side also knows that each person is in
+    # one cell of each (a joint table never shown), which the production model does not know (issue 18, left open).
+    assert given_away(people, min_cell, built, shown.marks) == {}

@@ -18,7 +18,7 @@ from services.reporting.disclosure import Counts as DisclosedCounts
 from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
 from services.reporting.figure_labels import label
 from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, reported_for
-from services.reporting.protection import protected
+from services.reporting.protection import every_period, protected
 from services.reporting.queries import targets_of
 from services.reporting.suppression import Cell, suppress
 from services.reporting.tables import CatalogueProgramme
@@ -65,7 +65,12 @@ Address = tuple[str, str, str]  # (figure, dimension or "total", category or ALL
 
 
 async def _protected(
-    session: AsyncSession, selection: Selection, counts: Counts, programme: CatalogueProgramme | None, min_cell: int
+    session: AsyncSession,
+    selection: Selection,
+    counts: Counts,
+    programme: CatalogueProgramme | None,
+    min_cell: int,
+    reports: dict[Period, DisclosedCounts] | None = None,
 ) -> tuple[dict[Address, Cell], dict[str, dict[str, object]]]:
     """Every count of the report and its monthly series as shown: suppressed together with every other report and
     series the operator can ask for of the same programme, sub-project and municipality (services.reporting.
@@ -93,6 +98,7 @@ async def _protected(
         programme=programme,
         target_figures={t.figure for t in targets if t.subproject_id in (None, selection.subproject_id)},
         min_cell=min_cell,
+        reports=reports,
     )
     values: dict[Address, int] = {}
     for figure in FIGURES:
@@ -167,9 +173,38 @@ async def _summed_ahead(session: AsyncSession, selection: Selection) -> Counts:
     for row in (await run(session, text(" UNION ALL ".join(parts)), params)).mappings().all():
         dimension = str(row["dimension"])
         by_dimension[dimension].append({**row, dimension: row["category"]})
+    return totals, by_dimension, await _newest_ahead(session, selection)
+
+
+async def _newest_ahead(session: AsyncSession, selection: Selection) -> datetime | None:
+    """The newest fact the kept counts of the selection hold."""
+    where, params = _counted_ahead(selection)
+    cells = f"FROM figure_count c WHERE {where}"
     newest = f"SELECT max(c.last_event_at) {cells} AND c.dimension = 'all' AND c.n > 0"
     last: datetime | None = (await run(session, text(newest), params)).scalar()
-    return totals, by_dimension, last
+    return last
+
+
+def _one_period(selection: Selection) -> Period | None:
+    """The period of the kept counts' reports a selection is (the programme to date or one Danish half-year)."""
+    start, end = selection.start, selection.end
+    if start is None and end is None:
+        return WHOLE
+    if start is None or end is None or (start.month, start.day) not in ((3, 1), (9, 1)):
+        return None
+    last_month = date(start.year + (start.month == 9), 8 if start.month == 3 else 2, 1)
+    if end != date(last_month.year, last_month.month, monthrange(last_month.year, last_month.month)[1]):
+        return None
+    return (selection.period_by, start.isoformat())
+
+
+def _as_rows(counts: DisclosedCounts) -> tuple[dict[str, int], dict[str, list[Any]]]:
+    """One period's counts as the report's totals and breakdown rows."""
+    zero = {f.id: 0 for f in FIGURES}
+    by_dimension: dict[str, list[Any]] = {d: [] for d in DIMENSIONS}
+    for dimension, cells in counts.breakdowns.items():
+        by_dimension[dimension] = [{**zero, **figures, dimension: key} for key, figures in cells.items()]
+    return {**zero, **counts.totals}, by_dimension
 
 
 async def _counted_over_rows(session: AsyncSession, selection: Selection) -> Counts:
@@ -200,9 +235,15 @@ async def _counts(session: AsyncSession, selection: Selection) -> Counts:
 
 async def figures_report(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, Any]:
     """Every figure of the selection with its breakdowns and definition, the targets, companies and freshness."""
-    totals, by_dimension, last = await _counts(session, selection)
     programme = await session.get(CatalogueProgramme, selection.programme_id)
-    marks, trends = await _protected(session, selection, (totals, by_dimension, last), programme, min_cell)
+    reports = None
+    if (period := _one_period(selection)) is not None:  # its counts are among every period's, read once for both
+        reports = await every_period(session, selection.programme_id, selection.subproject_id, selection.municipality)
+        totals, by_dimension = _as_rows(reports.get(period, DisclosedCounts({}, {})))
+        last = await _newest_ahead(session, selection)
+    else:
+        totals, by_dimension, last = await _counts(session, selection)
+    marks, trends = await _protected(session, selection, (totals, by_dimension, last), programme, min_cell, reports)
     figures = [
         {
             "id": figure.id,

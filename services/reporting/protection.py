@@ -4,7 +4,9 @@ programme to date and of every Danish half-year by entry and by leaving, and the
 
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
+import pickle
+from collections import OrderedDict, defaultdict
 from dataclasses import replace
 from typing import Any
 
@@ -119,6 +121,35 @@ def _summed_breakdowns(reports: list[Counts]) -> dict[str, dict[str, dict[str, i
     return {d: {k: _summed(v) for k, v in cells.items()} for d, cells in found.items()}
 
 
+# The protected publications last asked for, by everything they are computed from (the counts of every period, the
+# series, what a reader knows, min_cell): protection is a function of these alone, so a report asked again before any
+# count has changed is answered at once, and any change of a count asks for a new one.
+_KEPT: OrderedDict[bytes, tuple[Publication, Protected]] = OrderedDict()
+KEEP = 16
+
+
+def protected_publication(
+    reports: dict[Period, Counts], months: dict[str, dict[str, int]], relations: Relations, min_cell: int
+) -> tuple[Publication, Protected]:
+    """Every report and series of a selection suppressed together; the same again from memory while nothing in it
+    has changed."""
+    key = hashlib.blake2b(pickle.dumps((reports, months, relations, min_cell)), digest_size=20).digest()
+    if (kept := _KEPT.get(key)) is not None:
+        _KEPT.move_to_end(key)
+        return kept
+    built = publication(reports, months, relations)
+    found = built, protect(built.problem, min_cell)
+    _KEPT[key] = found
+    while len(_KEPT) > KEEP:
+        _KEPT.popitem(last=False)
+    return found
+
+
+def forget() -> None:
+    """Remember no protected publication (a cold start)."""
+    _KEPT.clear()
+
+
 async def protected(
     session: AsyncSession,
     *,
@@ -130,16 +161,17 @@ async def protected(
     programme: CatalogueProgramme | None,
     target_figures: set[str],
     min_cell: int,
+    reports: dict[Period, Counts] | None = None,
 ) -> tuple[Publication, Protected]:
     """Everything the operator can be shown for the selection, and how each count is shown: the report asked for
-    (its own counts), every other period's report and the monthly series."""
-    reports = await every_period(session, programme_id, subproject_id, municipality)
-    reports[own[0]] = own[1]
+    (its own counts), every other period's report (read unless given) and the monthly series."""
+    if reports is None:
+        reports = await every_period(session, programme_id, subproject_id, municipality)
+    reports = {**reports, own[0]: own[1]}
     relations = relations_of(
         flex_job_is_employment=programme.flex_job_counts_as_employment if programme else True,
         wage_subsidy_is_employment=programme.wage_subsidy_counts_as_employment if programme else False,
         cr04_reading=programme.cr04_reading if programme else "every-participant",
         target_figures=target_figures,
     )
-    built = publication(reports, months, relations)
-    return built, protect(built.problem, min_cell)
+    return protected_publication(reports, months, relations, min_cell)

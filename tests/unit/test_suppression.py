@@ -4,6 +4,15 @@
 The three leaks of issue 18, each as the attack it is (each recovered the hidden count with the code before it):
 (a) monthly series suppressed on their own beside the participants total; (b) the implicit cells between nested
 figures (a total beside its breakdown's total; EECR04 beside CR04); (c) periods set side by side.
+
+Issue 18, item 15's three mutations, each made locally, this file run, and undone (2026-12-05):
+- the twins' equations left out of disclosure._report: killed by
+  test_two_figures_counting_the_same_people_give_no_small_count_away_one_beside_the_other (and by the property);
+- the fixed point made one pass (`while found.confined and rounds < 1`): killed by
+  test_a_monthly_series_beside_the_participants_total_gives_no_month_away;
+- `top` in protect() unbounded (10**9): survives, and must: every count of the model is bounded by what a reader knows
+  (each figure among the recruited, each started figure among the participants, the parts of a whole), so the ceiling
+  never binds where a reader's knowledge does; it is a bound the audit assumes a reader may know besides.
 """
 
 from __future__ import annotations
@@ -118,6 +127,29 @@ def test_eecr04_beside_cr04_gives_the_employed_at_entry_away_no_more() -> None:
     people = [person(outcome="ordinary", sub=s) for s in ("a", "b") for _ in range(14)]
     people += [person(outcome="ordinary", at_entry="employed")] * 2
     assert worked_out(people) == {}
+
+
+def test_two_figures_counting_the_same_people_give_no_small_count_away_one_beside_the_other() -> None:
+    # found by the property with the twins' equations left out (issue 18, item 15's first mutation): the participants'
+    # and EECO01's breakdowns, hidden each its own way, gave the one incomplete record of the spring away
+    people = [
+        person("2025-03", at_entry="employed"),
+        person("2025-04", at_entry="employed"),
+        person("2025-03", at_entry="employed", outcome="ordinary"),
+        person(None),
+        person("2025-09", gender="male", at_entry="employed", outcome="flex-job"),
+        *[person(None, gender="male", at_entry="employed")] * 2,
+        person("2025-10", gender="male", outcome="flex-job"),
+        person("2025-04", gender="male"),
+        person("2025-10", gender="male"),
+        *[person("2025-03", gender="male", outcome="social-economy")] * 2,
+        person("2025-09", gender=None, at_entry="employed", outcome="flex-job"),
+        person("2025-04", gender=None, at_entry="employed"),
+        person("2025-09", gender=None, at_entry="employed"),
+        person(None, gender=None, at_entry="employed"),
+        person("2025-10", gender=None, at_entry="employed", outcome="ordinary"),
+    ]
+    assert worked_out(people, 3) == {}
 
 
 def test_two_periods_side_by_side_give_the_people_between_them_away_no_more() -> None:

@@ -188,7 +188,7 @@ async def figures_report_over_rows(session: AsyncSession, selection: Selection, 
     report_module._in_whole_half_years = lambda _selection: False  # type: ignore[assignment]
     report_module._one_period = lambda _selection: None  # type: ignore[assignment]
     try:
-        return await figures_report(session, selection, min_cell=min_cell)
+        return await report_module._made(session, selection, min_cell=min_cell)  # never one remembered
     finally:
         report_module._in_whole_half_years, report_module._one_period = kept, one
 
@@ -231,6 +231,7 @@ async def main(participants: int, runs: int) -> None:
 
         async def report_cold() -> None:  # as after any count has changed: suppressed and audited anew
             protection.forget()
+            report_module.forget()
             await report()
 
         async def counted_over_rows() -> None:  # as for a period not in whole half-years: every row is read
@@ -251,11 +252,17 @@ async def main(participants: int, runs: int) -> None:
         print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {participants:,} participants in one programme\n")
         await reference()  # warm the cache alike for both
         ref = await _time("reference: SELECT count(*) over the table", runs, reference)
-        cold = await _time("the whole report, cold (suppressed anew)", runs, report_cold)
-        whole = await _time("the whole report, warm (nothing changed since)", runs, report)
+        cold = await _time("the whole report, cold (read and suppressed anew)", runs, report_cold)
+        whole = await _time("the whole report, warm (nothing written since)", runs, report)
+
+        async def counts_changed() -> None:  # another report's counts read, its protection remembered
+            report_module.forget()
+            await report()
+
+        await _time("the whole report, read again, protection remembered", runs, counts_changed)
         await _time("the report of one half-year, warm", runs, half_year)
         await _time("the whole report counted over the rows, for comparison", runs, counted_over_rows)
-        await _time("the dashboard's monthly trends (four series)", runs, trends)
+        await _time("the dashboard's monthly trends (four series), warm", runs, trends)
         async with sessions() as session:  # the counts of every period, read once: what suppression is given
             periods = await every_period(session, PROGRAMME, None, None)
         relations = relations_of(

@@ -4,7 +4,9 @@ targets against their figures, the companies recruited; suppressed before anythi
 
 from __future__ import annotations
 
+import copy
 from calendar import monthrange
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -233,8 +235,38 @@ async def _counts(session: AsyncSession, selection: Selection) -> Counts:
     return await _counted_over_rows(session, selection)
 
 
+# Reports already made, by what they were made of: the selection, min_cell, the day (targets in force), and the
+# database's snapshot (its oldest and next transaction and those in progress). Two identical snapshots see the very
+# same rows, and any commit since changes the snapshot, so a report is answered from here only while nothing at all
+# has been written; the snapshot is read before the counts (a commit in between makes a key that never recurs).
+_MADE: OrderedDict[tuple[Selection, int, date, str], dict[str, Any]] = OrderedDict()
+KEEP_REPORTS = 32
+
+
 async def figures_report(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, Any]:
-    """Every figure of the selection with its breakdowns and definition, the targets, companies and freshness."""
+    """Every figure of the selection with its breakdowns and definition, the targets, companies and freshness; the
+    same again while the database has not changed."""
+    read = "SELECT pg_current_snapshot()::text AS snapshot, pg_current_xact_id_if_assigned() IS NULL AS clean"
+    now = (await run(session, text(read))).mappings().one()
+    key = (selection, min_cell, date.today(), str(now["snapshot"]))
+    if now["clean"] and (made := _MADE.get(key)) is not None:  # a transaction that wrote sees what no one else does
+        _MADE.move_to_end(key)
+        return copy.deepcopy(made)
+    report = await _made(session, selection, min_cell=min_cell)
+    if now["clean"]:
+        _MADE[key] = copy.deepcopy(report)
+        while len(_MADE) > KEEP_REPORTS:
+            _MADE.popitem(last=False)
+    return report
+
+
+def forget() -> None:
+    """Remember no report made (a cold start)."""
+    _MADE.clear()
+
+
+async def _made(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, Any]:
+    """The report, made."""
     programme = await session.get(CatalogueProgramme, selection.programme_id)
     reports = None
     if (period := _one_period(selection)) is not None:  # its counts are among every period's, read once for both

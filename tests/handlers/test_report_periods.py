@@ -70,3 +70,18 @@ async def test_an_older_catalogue_min_cell_below_three_is_read_as_three(cohort: 
     assert report["min_cell"] == 3
     assert next(f["value"] for f in report["figures"] if f["id"] == "participants") == 4  # 3 and over are shown
     assert next(f["value"] for f in report["figures"] if f["id"] == "recruited") == 4
+
+
+async def test_a_report_asked_again_is_the_same_until_anything_is_written_and_then_counts_it(cohort: Cohort) -> None:
+    def participants(report: dict[str, object]) -> object:
+        figures = report["figures"]
+        assert isinstance(figures, list)
+        return next(f["value"] for f in figures if f["id"] == "participants")
+
+    for _ in range(3):
+        await cohort.participant()
+    first, again = await cohort.report(min_cell=3), await cohort.report(min_cell=3)
+    again["figures"].clear()  # a caller changing its copy changes no report remembered
+    await cohort.participant()
+    after, later = await cohort.report(min_cell=3), await cohort.report(min_cell=3)
+    assert participants(first) == 3 and participants(after) == 4 and participants(later) == 4

@@ -101,10 +101,11 @@ def protect(problem: Problem, min_cell: int, *, ceiling: int | None = None) -> P
     ]
     if min_cell <= 1:
         return Protected(marks, {}, [], 0)
-    neighbours = _neighbours(problem)
     memory = Memory()  # what each audit leaves the next: hiding more only widens what a reader thinks possible
     rounds, found = 0, audit(problem, marks, min_cell, top, memory)
+    neighbours: list[list[int]] = []
     while found.confined:  # the fixed point: hiding one count can let another be worked out
+        neighbours = neighbours or _neighbours(problem)  # only if anything must be hidden beside
         rounds += 1
         before = list(marks)
         hidden_now = 0

@@ -11,6 +11,7 @@ values seen so far already span enough needs no program of its own. The solver i
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,10 @@ class Memory:
     seen: dict[int, Bounds] = field(default_factory=dict)
     exact: set[int] = field(default_factory=set)
     marks: list[tuple[int | str, bool]] = field(default_factory=list)
+    # the problem's equations and inequalities, and their counts flat (which row each is in), made once
+    rows: list[tuple[tuple[int, ...], tuple[int, ...], bool]] = field(default_factory=list)
+    flat: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    row_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def audit(
@@ -78,6 +83,16 @@ def audit(
     seen = memory.seen
     values = problem.values
     hidden = [m.suppressed for m in marks]
+    if not memory.rows:  # equations and inequalities alike: sum(left) - sum(right) is 0 or at most 0
+        memory.rows = [(left, right, True) for left, right in problem.equations]
+        memory.rows += [(parts, wholes, False) for parts, wholes in problem.at_most]
+        sizes = [len(left) + len(right) for left, right, _ in memory.rows]
+        every = itertools.chain.from_iterable(left + right for left, right, _ in memory.rows)
+        memory.flat = np.fromiter(every, dtype=np.int64)
+        memory.row_of = np.repeat(np.arange(len(memory.rows)), sizes)
+    rows = memory.rows
+    hidden_at = np.array(hidden, dtype=bool)
+    touching = np.unique(memory.row_of[hidden_at[memory.flat]]).tolist()  # the rows with a hidden count
     parent = list(range(len(values)))
 
     def root(a: int) -> int:
@@ -86,35 +101,31 @@ def audit(
             a = parent[a]
         return a
 
-    # equations and inequalities alike: sum(left) - sum(right) is 0 (an equation) or at most 0 (an inequality)
-    rows = [(left, right, True) for left, right in problem.equations]
-    rows += [(parts, wholes, False) for parts, wholes in problem.at_most]
-    touching: list[int] = []
-    for index, (left, right, _) in enumerate(rows):
+    for index in touching:
+        left, right, _ = rows[index]
         members = [v for v in (*left, *right) if hidden[v]]
-        if members:
-            touching.append(index)
-            first = root(members[0])
-            for v in members[1:]:
-                if (r := root(v)) != first:
-                    parent[r] = first
+        first = root(members[0])
+        for v in members[1:]:
+            if (r := root(v)) != first:
+                parent[r] = first
     sensitive = [v for v, h in enumerate(hidden) if h and 0 < values[v] < min_cell]
     confined = [v for v in sensitive if not wide_enough(seen.get(v, (values[v], values[v])), min_cell)]
-    groups = {root(v) for v in confined}
-    if not groups:
+    targets_of: dict[int, list[int]] = {}
+    for v in confined:
+        targets_of.setdefault(root(v), []).append(v)
+    if not targets_of:
         return Found({v: seen.get(v, (values[v], values[v])) for v in sensitive}, set())
-    members_of: dict[int, list[int]] = {r: [] for r in groups}
+    members_of: dict[int, list[int]] = {r: [] for r in targets_of}
     for v, h in enumerate(hidden):
         if h and (r := root(v)) in members_of:
             members_of[r].append(v)
-    rows_of: dict[int, list[int]] = {r: [] for r in groups}
+    rows_of: dict[int, list[int]] = {r: [] for r in targets_of}
     for index in touching:
         left, right, _ = rows[index]
         r = root(next(v for v in (*left, *right) if hidden[v]))
         if r in rows_of:
             rows_of[r].append(index)
-    for r in groups:
-        targets = [v for v in confined if root(v) == r]
+    for r, targets in targets_of.items():
         if changed.isdisjoint(members_of[r]) and memory.exact.issuperset(targets):
             continue  # nothing hidden since in this group: the same program, the same bounds
         memory.exact -= set(members_of[r])

@@ -196,7 +196,7 @@ def given_away(
     return found
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     people=cohorts(),
     min_cell=st.integers(min_value=3, max_value=5),

@@ -67,17 +67,18 @@ class Problem:
     def equal(self, left: Iterable[int], right: Iterable[int]) -> bool:
         """Every reader knows that these add up alike; kept only if the counts agree (an equation they break is
         nobody's knowledge, and one they keep by chance only makes the audit stricter). True if kept."""
-        left, right = tuple(left), tuple(right)
-        if sum(self.values[v] for v in left) != sum(self.values[v] for v in right):
+        left, right, values = tuple(left), tuple(right), self.values
+        if sum([values[v] for v in left]) != sum([values[v] for v in right]):
             return False
         self.equations.append((left, right))
         return True
 
     def within(self, part: int | Iterable[int], whole: int | Iterable[int]) -> None:
         """Every reader knows that some counts' people are among others' (kept only if the counts agree)."""
+        values = self.values
         parts = (part,) if isinstance(part, int) else tuple(part)
         wholes = (whole,) if isinstance(whole, int) else tuple(whole)
-        if sum(self.values[v] for v in parts) <= sum(self.values[v] for v in wholes):
+        if sum([values[v] for v in parts]) <= sum([values[v] for v in wholes]):
             self.at_most.append((parts, wholes))
 
 

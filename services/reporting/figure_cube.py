@@ -21,7 +21,7 @@ import hashlib
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.figures import COMPLETE, FIGURES, TRENDS
+from services.reporting.figures import AGE_BAND, COMPLETE, FIGURES, TRENDS
 
 TABLE = "figure_count"
 KEY = (
@@ -64,7 +64,7 @@ def _contribution(rows: str, sign: str, condition: str = "true") -> str:
     breakdowns = ", ".join(f"('{d}')" for d in ("all", *BREAKDOWNS))
     judged = (
         "SELECT p.programme_id, p.entered_on, p.left_on, p.subproject_id, p.municipality, p.target_group, p.gender,"
-        f" p.age_band, coalesce(({COMPLETE}), false) AS complete, p.last_event_at, {sign} AS n, {counted}"
+        f" {AGE_BAND} AS age_band, coalesce(({COMPLETE}), false) AS complete, p.last_event_at, {sign} AS n, {counted}"
         f" FROM {rows} LEFT JOIN catalogue_programme s ON s.id = p.programme_id WHERE {condition} OFFSET 0"
     )
     return (

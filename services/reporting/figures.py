@@ -504,6 +504,11 @@ ONLY_ESF_2014_2020 = frozenset(
 )
 
 
+# The age band a breakdown shows: ESF+'s bands (below 18, 18-29, 30-54, 55 and over) for an ESF+ programme, ESF
+# 2014-20's (below 25, 25-54, above 54) otherwise; `s` is the participant's programme (catalogue_programme).
+AGE_BAND = "CASE WHEN s.fund = 'esf-plus-2021-2027' THEN p.age_band_esf_plus ELSE p.age_band END"
+
+
 def reported_for(fund: str) -> tuple[Figure, ...]:
     """The figures a programme of this fund reports, in the order of the figure table."""
     esf_plus = fund == "esf-plus-2021-2027"

@@ -19,7 +19,7 @@ from services.reporting.disclosure import ALL, WHOLE, Period
 from services.reporting.disclosure import Counts as DisclosedCounts
 from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
 from services.reporting.figure_labels import label
-from services.reporting.figures import BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, reported_for
+from services.reporting.figures import AGE_BAND, BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, reported_for
 from services.reporting.protection import every_period, protected
 from services.reporting.queries import targets_of
 from services.reporting.suppression import Cell, suppress
@@ -213,10 +213,11 @@ async def _counted_over_rows(session: AsyncSession, selection: Selection) -> Cou
     """The totals, breakdowns and newest fact counted over the participants' rows, for any period."""
     where, params = selection.where()
     totals = (await run(session, text(f"SELECT {_COUNTS} {_FROM} WHERE {where}"), params)).mappings().one()
-    groupings = ", ".join(f"GROUPING(p.{d}) AS g_{d}" for d in DIMENSIONS)
-    sets = ", ".join(f"(p.{d})" for d in DIMENSIONS)
+    column = {d: AGE_BAND if d == "age_band" else f"p.{d}" for d in DIMENSIONS}  # the programme's fund's bands
+    groupings = ", ".join(f"GROUPING({column[d]}) AS g_{d}" for d in DIMENSIONS)
+    sets = ", ".join(f"({column[d]})" for d in DIMENSIONS)
     breakdown_sql = (
-        f"SELECT {groupings}, {', '.join(f'p.{d}' for d in DIMENSIONS)}, {_COUNTS} {_FROM}"
+        f"SELECT {groupings}, {', '.join(f'{column[d]} AS {d}' for d in DIMENSIONS)}, {_COUNTS} {_FROM}"
         f" WHERE {where} AND {COMPLETE} GROUP BY GROUPING SETS ({sets})"
     )
     by_dimension: dict[str, list[Any]] = {d: [] for d in DIMENSIONS}

@@ -103,3 +103,20 @@ async def test_a_programme_reports_the_indicators_of_its_fund(cohort: Cohort) ->
         ids = [f["id"] for f in (await cohort.report())["figures"]]
         assert ids == [f.id for f in reported_for(fund)]
         assert shown in ids and not_shown not in ids
+
+
+async def test_an_esf_plus_programme_breaks_ages_down_by_esf_plus_bands_a_2014_20_one_by_its_own(
+    cohort: Cohort,
+) -> None:
+    for fund, bands in (
+        ("esf-2014-2020", {"under-25", "25-54"}),
+        ("esf-plus-2021-2027", {"18-29", "30-54"}),
+    ):
+        cohort.programme = f"{cohort.programme[:20]}-age-{fund[4:8]}"
+        await cohort.facts(programme(cohort.programme, fund=fund))
+        for _ in range(3):
+            await cohort.participant()
+            await cohort.participant(entered={"age_band": "under-25", "age_band_esf_plus": "18-29", "under_25": True})
+        participants = next(f for f in (await cohort.report())["figures"] if f["id"] == "participants")
+        assert set(participants["breakdowns"]["age_band"]["cells"]) == bands
+        assert sum(participants["breakdowns"]["age_band"]["cells"].values()) == participants["value"] == 6

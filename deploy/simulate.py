@@ -135,35 +135,71 @@ def plan(mix: Mix, n: int, rng: random.Random, *, first: date | None = None) -> 
 
 
 async def drive(
-    intake_url: str, token_for: Callable[[str], str], programme_id: str, cohort: list[Simulated]
+    intake_url: str,
+    token_for: Callable[[str], str],
+    programme_id: str,
+    cohort: list[Simulated],
+    *,
+    concurrency: int = 1,
+    per_course: int | None = None,
 ) -> list[str]:
     """Refer and walk every planned participant through intake (caseworkers of their municipality); the ids of those
-    referred now (a citizen an earlier run referred is skipped)."""
-    ids = []
-    async with httpx.AsyncClient(base_url=intake_url, timeout=30) as api:
-        for who in cohort:
-            headers = {"Authorization": f"Bearer {token_for(who.municipality)}", "Prefer": "wait=10"}
-            body = referral_body(
-                who.citizen,
-                programme_id=programme_id,
-                subproject_id=who.subproject_id,
-                target_group=who.target_group,
-                gender=who.gender,
-                referred_on=who.referred_on.isoformat(),
-            )
-            referred = await api.post("/referrals", json=body, headers=headers)
-            if referred.status_code == 409:
-                continue  # driven by an earlier run with the same seed: its path is recorded already
-            referred.raise_for_status()
-            pid = referred.json()["participant_id"]
-            ids.append(pid)
-            for path, step in _steps(who):
-                answer = await api.post(f"/participants/{pid}/{path}", json=step, headers=headers)
-                if answer.status_code != 200:
-                    raise RuntimeError(f"{path} of {who.path}: {answer.status_code} {answer.text}")
-                if answer.json().get("fact", {}).get("type") == "enrolment.waitlisted":
-                    break  # the course is full: this one waits for a seat (the plan's figures no longer hold)
-    return ids
+    referred now, in the cohort's order (a citizen an earlier run referred is skipped).
+
+    By default one participant after the other. With `concurrency` above 1, that many are walked at once, each one's
+    steps still in order, and at most `per_course` of them on one course at a time: a participant walked to the end
+    frees their seat, so keeping `per_course` below a course's free seats fills no course that walking them one by
+    one would not have filled.
+    """
+    if concurrency < 1 or (per_course is not None and per_course < 1):
+        raise ValueError("concurrency and per_course are at least 1")
+    walking = asyncio.Semaphore(concurrency)
+    on_course: dict[str, asyncio.Semaphore] = {}
+    ids: list[str | None] = [None] * len(cohort)
+    async with httpx.AsyncClient(
+        base_url=intake_url, timeout=30, limits=httpx.Limits(max_connections=max(concurrency, 10))
+    ) as api:
+
+        async def walk(index: int, who: Simulated) -> None:
+            seats = on_course.setdefault(who.course_id, asyncio.Semaphore(per_course or concurrency))
+            async with walking, seats:
+                ids[index] = await _walk(api, token_for, programme_id, who)
+
+        if concurrency == 1:
+            for index, who in enumerate(cohort):
+                ids[index] = await _walk(api, token_for, programme_id, who)
+        else:
+            async with asyncio.TaskGroup() as walks:  # the first failure cancels the others and is raised
+                for index, who in enumerate(cohort):
+                    walks.create_task(walk(index, who))
+    return [pid for pid in ids if pid is not None]
+
+
+async def _walk(
+    api: httpx.AsyncClient, token_for: Callable[[str], str], programme_id: str, who: Simulated
+) -> str | None:
+    """One participant's referral and steps, in order; their id, or None if an earlier run referred them."""
+    headers = {"Authorization": f"Bearer {token_for(who.municipality)}", "Prefer": "wait=10"}
+    body = referral_body(
+        who.citizen,
+        programme_id=programme_id,
+        subproject_id=who.subproject_id,
+        target_group=who.target_group,
+        gender=who.gender,
+        referred_on=who.referred_on.isoformat(),
+    )
+    referred = await api.post("/referrals", json=body, headers=headers)
+    if referred.status_code == 409:
+        return None  # driven by an earlier run with the same seed: its path is recorded already
+    referred.raise_for_status()
+    pid = str(referred.json()["participant_id"])
+    for path, step in _steps(who):
+        answer = await api.post(f"/participants/{pid}/{path}", json=step, headers=headers)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{path} of {who.path}: {answer.status_code} {answer.text}")
+        if answer.json().get("fact", {}).get("type") == "enrolment.waitlisted":
+            break  # the course is full: this one waits for a seat (the plan's figures no longer hold)
+    return pid
 
 
 def _steps(who: Simulated) -> list[tuple[str, dict[str, Any]]]:

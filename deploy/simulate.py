@@ -97,10 +97,20 @@ class Simulated:
         return self.enrolled_on - timedelta(days=3)
 
     @property
-    def age_band(self) -> str:
-        """The ESF 2014-20 age band at entry: on the start date, or on the referral date for one who never started."""
+    def age(self) -> int:
+        """The age at entry: on the start date, or on the referral date for one who never started."""
         on = self.referred_on if self.path == "withdrawn" else self.started_on
-        return fund_rules.age_band(fund_rules.age_on(self.citizen.birth_date, on))
+        return fund_rules.age_on(self.citizen.birth_date, on)
+
+    @property
+    def age_band(self) -> str:
+        """The ESF 2014-20 age band at entry."""
+        return fund_rules.age_band(self.age)
+
+    @property
+    def age_band_esf_plus(self) -> str:
+        """The ESF+ age band at entry."""
+        return fund_rules.age_band_esf_plus(self.age)
 
 
 def _pick(rng: random.Random, weights: Mapping[str, float]) -> str:
@@ -252,14 +262,18 @@ BREAKDOWNS: dict[str, Callable[[Simulated], str]] = {
 }
 
 
-def expected(cohort: list[Simulated]) -> dict[str, dict[str, Any]]:
-    """The checked figures the report must give back: each total, and each breakdown's cells with a count."""
+def expected(cohort: list[Simulated], *, fund: str = "esf-2014-2020") -> dict[str, dict[str, Any]]:
+    """The checked figures the report must give back: each total, and each breakdown's cells with a count (ages in
+    the bands of the programme's fund)."""
+    breakdowns = dict(BREAKDOWNS)
+    if fund == "esf-plus-2021-2027":
+        breakdowns["age_band"] = lambda w: w.age_band_esf_plus
     found: dict[str, dict[str, Any]] = {}
     for figure, counts in CHECKED.items():
         chosen = [w for w in cohort if counts(w)]
         found[figure] = {
             "value": len(chosen),
-            "breakdowns": {name: dict(Counter(key(w) for w in chosen)) for name, key in BREAKDOWNS.items()},
+            "breakdowns": {name: dict(Counter(key(w) for w in chosen)) for name, key in breakdowns.items()},
         }
     return found
 

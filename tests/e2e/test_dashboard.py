@@ -63,7 +63,7 @@ async def _cohort(stack: Stack) -> tuple[str, dict[str, tuple[str, float]], dict
         return stack.token(role="caseworker", municipality=municipality, email=f"cw-{municipality}@example.dk")
 
     await drive(stack.url("intake"), caseworker, programme, cohort)
-    return programme, courses, expected(cohort)
+    return programme, courses, expected(cohort, fund="esf-plus-2021-2027")
 
 
 async def _json(stack: Stack, token: str, **params: str) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from services.reporting.disclosure import publication
 from services.reporting.figure_cube import ensure_cube
 from services.reporting.figures_report import Selection, figures_report, monthly_trends
 from services.reporting.protection import every_period, relations_of
-from services.reporting.suppression import protect
+from services.reporting.suppression import AUDIT_SECONDS, protect
 from shared.db import create_engine, create_sessionmaker
 from shared.migrate import upgrade
 
@@ -188,7 +188,9 @@ async def figures_report_over_rows(session: AsyncSession, selection: Selection, 
     report_module._in_whole_half_years = lambda _selection: False  # type: ignore[assignment]
     report_module._one_period = lambda _selection: None  # type: ignore[assignment]
     try:
-        return await report_module._made(session, selection, min_cell=min_cell)  # never one remembered
+        return await report_module._made(  # never one remembered
+            session, selection, min_cell=min_cell, audit_seconds=AUDIT_SECONDS
+        )
     finally:
         report_module._in_whole_half_years, report_module._one_period = kept, one
 

@@ -53,6 +53,7 @@ class StackConfig:
     command_wait_seconds: float = 5.0
     outbox_poll_seconds: float = 2.0
     min_cell: int = 5
+    audit_seconds: float = 5.0  # how long reporting's suppression audit may take before it answers coarsely
     environment: str = "development"
 
     @classmethod
@@ -207,7 +208,7 @@ class Stack:
                 "REMINDER_POLL_SECONDS": str(c.reminder_poll_seconds),
             }
         if name == "reporting":
-            values |= {"MIN_CELL": str(c.min_cell)}
+            values |= {"MIN_CELL": str(c.min_cell), "AUDIT_SECONDS": str(c.audit_seconds)}
         env.update({prefix + k: v for k, v in values.items()})
         env["PYTHONPATH"] = str(ROOT)
         return env

@@ -70,7 +70,9 @@ class Asked:
             # the programme's own smallest count to show; the service's setting before the catalogue has told
             # (never below 3: an event from before that rule may carry less, and is read as 3)
             min_cell = max(MIN_CELL_FLOOR, programme.min_cell if programme else int(request.app.state.min_cell))
-            report = await figures_report(session, selection, min_cell=min_cell)
+            report = await figures_report(
+                session, selection, min_cell=min_cell, audit_seconds=request.app.state.audit_seconds
+            )
         lag = await request.app.state.lag.read()
         report["consumer_lag"] = lag
         report["events_behind"] = sum(n for partitions in lag.values() for n in partitions.values()) if lag else None

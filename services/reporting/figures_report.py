@@ -22,7 +22,7 @@ from services.reporting.figure_labels import label
 from services.reporting.figures import AGE_BAND, BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, reported_for
 from services.reporting.protection import every_period, protected
 from services.reporting.queries import targets_of
-from services.reporting.suppression import Cell, suppress
+from services.reporting.suppression import AUDIT_SECONDS, Cell, suppress
 from services.reporting.tables import CatalogueProgramme
 from shared.db import run
 
@@ -73,6 +73,7 @@ async def _protected(
     programme: CatalogueProgramme | None,
     min_cell: int,
     reports: dict[Period, DisclosedCounts] | None = None,
+    audit_seconds: float = AUDIT_SECONDS,
 ) -> tuple[dict[Address, Cell], dict[str, dict[str, object]]]:
     """Every count of the report and its monthly series as shown: suppressed together with every other report and
     series the operator can ask for of the same programme, sub-project and municipality (services.reporting.
@@ -101,6 +102,7 @@ async def _protected(
         target_figures={t.figure for t in targets if t.subproject_id in (None, selection.subproject_id)},
         min_cell=min_cell,
         reports=reports,
+        audit_seconds=audit_seconds,
     )
     values: dict[Address, int] = {}
     for figure in FIGURES:
@@ -244,7 +246,9 @@ _MADE: OrderedDict[tuple[Selection, int, date, str], dict[str, Any]] = OrderedDi
 KEEP_REPORTS = 32
 
 
-async def figures_report(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, Any]:
+async def figures_report(
+    session: AsyncSession, selection: Selection, *, min_cell: int, audit_seconds: float = AUDIT_SECONDS
+) -> dict[str, Any]:
     """Every figure of the selection with its breakdowns and definition, the targets, companies and freshness; the
     same again while the database has not changed."""
     read = "SELECT pg_current_snapshot()::text AS snapshot, pg_current_xact_id_if_assigned() IS NULL AS clean"
@@ -253,7 +257,7 @@ async def figures_report(session: AsyncSession, selection: Selection, *, min_cel
     if now["clean"] and (made := _MADE.get(key)) is not None:  # a transaction that wrote sees what no one else does
         _MADE.move_to_end(key)
         return copy.deepcopy(made)
-    report = await _made(session, selection, min_cell=min_cell)
+    report = await _made(session, selection, min_cell=min_cell, audit_seconds=audit_seconds)
     if now["clean"]:
         _MADE[key] = copy.deepcopy(report)
         while len(_MADE) > KEEP_REPORTS:
@@ -266,7 +270,7 @@ def forget() -> None:
     _MADE.clear()
 
 
-async def _made(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, Any]:
+async def _made(session: AsyncSession, selection: Selection, *, min_cell: int, audit_seconds: float) -> dict[str, Any]:
     """The report, made."""
     programme = await session.get(CatalogueProgramme, selection.programme_id)
     reports = None
@@ -276,7 +280,9 @@ async def _made(session: AsyncSession, selection: Selection, *, min_cell: int) -
         last = await _newest_ahead(session, selection)
     else:
         totals, by_dimension, last = await _counts(session, selection)
-    marks, trends = await _protected(session, selection, (totals, by_dimension, last), programme, min_cell, reports)
+    marks, trends = await _protected(
+        session, selection, (totals, by_dimension, last), programme, min_cell, reports, audit_seconds
+    )
     figures = [
         {
             "id": figure.id,

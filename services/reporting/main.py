@@ -29,6 +29,7 @@ def create_app(settings: ReportingSettings) -> FastAPI:
 
     app = build_app(name=SERVICE, settings=settings, wiring=wiring, on_start=(counted_ahead,))
     app.state.min_cell = settings.min_cell
+    app.state.audit_seconds = settings.audit_seconds
     app.state.lag = LagProbe(settings.kafka.bootstrap_servers, SERVICE, Consumer(SERVICE, HANDLERS).topics)
     app.include_router(api.router)
     app.include_router(figures_api.router)

@@ -34,7 +34,7 @@ from services.reporting.figure_relations import (
     twins,
 )
 from services.reporting.figures import FIGURES
-from services.reporting.suppression import Protected, protect
+from services.reporting.suppression import AUDIT_SECONDS, Protected, protect
 from services.reporting.tables import CatalogueProgramme
 from shared.db import run
 
@@ -129,7 +129,11 @@ KEEP = 16
 
 
 def protected_publication(
-    reports: dict[Period, Counts], months: dict[str, dict[str, int]], relations: Relations, min_cell: int
+    reports: dict[Period, Counts],
+    months: dict[str, dict[str, int]],
+    relations: Relations,
+    min_cell: int,
+    audit_seconds: float = AUDIT_SECONDS,
 ) -> tuple[Publication, Protected]:
     """Every report and series of a selection suppressed together; the same again from memory while nothing in it
     has changed."""
@@ -138,7 +142,7 @@ def protected_publication(
         _KEPT.move_to_end(key)
         return kept
     built = publication(reports, months, relations)
-    found = built, protect(built.problem, min_cell)
+    found = built, protect(built.problem, min_cell, seconds=audit_seconds)
     _KEPT[key] = found
     while len(_KEPT) > KEEP:
         _KEPT.popitem(last=False)
@@ -162,6 +166,7 @@ async def protected(
     target_figures: set[str],
     min_cell: int,
     reports: dict[Period, Counts] | None = None,
+    audit_seconds: float = AUDIT_SECONDS,
 ) -> tuple[Publication, Protected]:
     """Everything the operator can be shown for the selection, and how each count is shown: the report asked for
     (its own counts), every other period's report (read unless given) and the monthly series."""
@@ -174,4 +179,4 @@ async def protected(
         cr04_reading=programme.cr04_reading if programme else "every-participant",
         target_figures=target_figures,
     )
-    return protected_publication(reports, months, relations, min_cell)
+    return protected_publication(reports, months, relations, min_cell, audit_seconds)

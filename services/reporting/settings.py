@@ -15,3 +15,5 @@ class ReportingSettings(ServiceSettings):
 
     http_port: int = Field(default=8004, ge=1, le=65535)
     min_cell: int = Field(default=5, ge=3, le=100)  # below 3 a "<N" hides nothing worth hiding
+    # How long suppression's audit may take before a report is answered the coarse way (services.reporting.suppression)
+    audit_seconds: float = Field(default=5.0, gt=0, le=600)

@@ -18,13 +18,17 @@ hands in, unless it is itself sensitive). What a reader knows of a hidden count:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from services.reporting.suppression_audit import Bounds, Memory, audit
+from services.reporting.suppression_audit import Bounds, Memory, OutOfTime, audit
 
 COMPLEMENTARY = "x"
 MIN_CELL_FLOOR = 3  # no setting or catalogue event makes the smallest count shown lower
+# How long the audit may take before the report is answered the coarse way: everything hidden but the fixed counts,
+# the zeros and the "<N" marks (a report must answer; hiding more never narrows what a reader knows).
+AUDIT_SECONDS = 5.0
 CELL, MARGIN, TOTAL, IMPLICIT = "cell", "margin", "total", "implicit"  # what a variable is, for the cost of hiding it
 
 
@@ -92,8 +96,29 @@ class Protected:
     rounds: int
 
 
-def protect(problem: Problem, min_cell: int, *, ceiling: int | None = None) -> Protected:
-    """The marks of every count: small ones hidden, then more, until the audit confines no sensitive count."""
+def protect(
+    problem: Problem, min_cell: int, *, ceiling: int | None = None, seconds: float = AUDIT_SECONDS
+) -> Protected:
+    """The marks of every count: small ones hidden, then more, until the audit confines no sensitive count; if the
+    audit takes longer than `seconds`, every count that is neither fixed nor zero is hidden instead."""
+    try:
+        return _protected(problem, min_cell, ceiling=ceiling, deadline=time.monotonic() + seconds)
+    except OutOfTime:
+        return coarse(problem, min_cell)
+
+
+def coarse(problem: Problem, min_cell: int) -> Protected:
+    """The marks when the audit cannot finish in time: only fixed counts and zeros shown, small ones as "<N", every
+    other count "x". What is left to a reader is what fixed counts and zeros give away by themselves, which the rule
+    accepts (a headline figure is shown whatever it implies)."""
+    marks = [
+        suppress(v, min_cell) if k != IMPLICIT and (v == 0 or 0 < v < min_cell or fixed) else COMPLEMENTARY_CELL
+        for v, k, fixed in zip(problem.values, problem.kinds, problem.fixed, strict=True)
+    ]
+    return Protected(marks, {}, [], -1)
+
+
+def _protected(problem: Problem, min_cell: int, *, ceiling: int | None, deadline: float) -> Protected:
     values = problem.values
     top = max(values, default=0) if ceiling is None else ceiling  # no count of the report exceeds its largest
     marks = [
@@ -102,7 +127,7 @@ def protect(problem: Problem, min_cell: int, *, ceiling: int | None = None) -> P
     ]
     if min_cell <= 1:
         return Protected(marks, {}, [], 0)
-    memory = Memory()  # what each audit leaves the next: hiding more only widens what a reader thinks possible
+    memory = Memory(deadline=deadline)  # what each audit leaves the next: hiding more only widens what is possible
     rounds, found = 0, audit(problem, marks, min_cell, top, memory)
     neighbours: list[list[int]] = []
     while found.confined:  # the fixed point: hiding one count can let another be worked out

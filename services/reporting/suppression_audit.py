@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -22,6 +23,10 @@ import numpy as np
 
 Bounds = tuple[int, int]
 _EPS = 1e-6
+
+
+class OutOfTime(Exception):
+    """The audit did not finish within its time: the caller hides more instead of waiting."""
 
 
 class Problem(Protocol):
@@ -68,6 +73,7 @@ class Memory:
     rows: list[tuple[tuple[int, ...], tuple[int, ...], bool]] = field(default_factory=list)
     flat: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     row_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    deadline: float = math.inf  # time.monotonic() by which every program must be solved, or OutOfTime
 
 
 def audit(
@@ -129,7 +135,17 @@ def audit(
         if changed.isdisjoint(members_of[r]) and memory.exact.issuperset(targets):
             continue  # nothing hidden since in this group: the same program, the same bounds
         memory.exact -= set(members_of[r])
-        _solve(problem, marks, members_of[r], [rows[i] for i in rows_of[r]], targets, min_cell, ceiling, seen)
+        _solve(
+            problem,
+            marks,
+            members_of[r],
+            [rows[i] for i in rows_of[r]],
+            targets,
+            min_cell,
+            ceiling,
+            seen,
+            memory.deadline,
+        )
         memory.exact |= set(targets)
     bounds = {v: seen.get(v, (values[v], values[v])) for v in sensitive}
     return Found(bounds, {v for v in confined if not wide_enough(bounds[v], min_cell)})
@@ -151,9 +167,11 @@ def _solve(
     min_cell: int,
     ceiling: int,
     seen: dict[int, Bounds],
+    deadline: float = math.inf,
 ) -> None:
     """Each target's smallest and largest value over one group of hidden counts, into `seen` (with every value
-    each hidden count took in a solution on the way: each is a report the reader thinks possible)."""
+    each hidden count took in a solution on the way: each is a report the reader thinks possible); OutOfTime once
+    the deadline has passed."""
     values = problem.values
     for v in columns:
         seen.setdefault(v, (values[v], values[v]))  # the true counts are one report a reader thinks possible
@@ -196,9 +214,16 @@ def _solve(
 
     def solved(costs: np.ndarray, sense: highspy.ObjSense) -> float:
         """The optimum of one objective; every solution is a possible report: it widens what is seen."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise OutOfTime
+        if left != math.inf:
+            solver.setOptionValue("time_limit", left)
         solver.changeColsCost(len(columns), all_columns, costs)
         solver.changeObjectiveSense(sense)
         solver.run()
+        if solver.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+            raise OutOfTime
         if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"the audit's program has no optimum: {solver.getModelStatus()}")
         point = np.asarray(solver.getSolution().col_value)

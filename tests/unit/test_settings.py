@@ -182,3 +182,11 @@ def test_the_erasure_periods_have_defaults_and_are_bounded(monkeypatch: pytest.M
     assert (settings.consent_erasure_days, settings.retention_years) == (30, 5)
     monkeypatch.setenv("INTAKE_CONSENT_ERASURE_DAYS", "-1")
     refused("consent_erasure_days")
+
+
+def test_reporting_audits_for_five_seconds_by_default_and_refuses_no_time_at_all() -> None:
+    from services.reporting.settings import ReportingSettings
+
+    assert ReportingSettings(database_url="postgresql+asyncpg://x/y").audit_seconds == 5.0
+    with pytest.raises(ValidationError):
+        ReportingSettings(database_url="postgresql+asyncpg://x/y", audit_seconds=0)

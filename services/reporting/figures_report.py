@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reporting.companies import COMPANIES, COMPANY_DEFINITIONS, COMPANY_KINDS, companies_recruited
 from services.reporting.disclosure import ALL, WHOLE, Period
 from services.reporting.disclosure import Counts as DisclosedCounts
 from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
@@ -302,13 +303,15 @@ async def _made(session: AsyncSession, selection: Selection, *, min_cell: int, a
         for figure in (reported_for(programme.fund) if programme is not None else FIGURES)
     ]
     on = selection.end or date.today()
-    companies = await _companies(session, selection)
+    companies = await companies_recruited(
+        session, selection.programme_id, subproject_id=selection.subproject_id, until=selection.end
+    )
     targets = [
         {
             "target_id": t.target_id,
             "figure": t.figure,
             "label": {"da": label(t.figure, "da"), "en": label(t.figure, "en")},
-            "definition": COMPANY_DEFINITIONS[t.figure] if t.figure in companies else _definition(t.figure),
+            "definition": COMPANY_DEFINITIONS.get(t.figure) or {"da": BY_ID[t.figure].da, "en": BY_ID[t.figure].en},
             "subproject_id": t.subproject_id,
             "number": t.number,
             # firms are counted as they are (not people); every other target is measured against its figure
@@ -335,41 +338,6 @@ async def _made(session: AsyncSession, selection: Selection, *, min_cell: int, a
         "trends": trends,
         "last_event_at": last,
     }
-
-
-COMPANIES = "companies-recruited-"  # the figure ids a grant's company targets name, one per kind
-COMPANY_KINDS = ("commercial", "social-economy")
-COMPANY_DEFINITIONS = {
-    f"{COMPANIES}commercial": {
-        "da": "Kommercielle virksomheder rekrutteret som partnere (virksomheder, ikke personer).",
-        "en": "Commercial companies recruited as partners (firms, not people).",
-    },
-    f"{COMPANIES}social-economy": {
-        "da": "Socialøkonomiske virksomheder rekrutteret som partnere (virksomheder, ikke personer).",
-        "en": "Social-economy enterprises recruited as partners (firms, not people).",
-    },
-}
-
-
-def _definition(figure_id: str) -> dict[str, str]:
-    figure = BY_ID[figure_id]
-    return {"da": figure.da, "en": figure.en}
-
-
-async def _companies(session: AsyncSession, selection: Selection) -> dict[str, int]:
-    """Partner companies recruited, by figure id (one per kind), of the sub-project asked for if one is; firms are
-    not people, so the counts are shown as they are."""
-    query = "SELECT kind, count(*) AS n FROM catalogue_company WHERE programme_id = :programme"
-    params: dict[str, Any] = {"programme": selection.programme_id}
-    if selection.subproject_id is not None:
-        query += " AND subproject_ids @> CAST(:sub AS jsonb)"
-        params["sub"] = f'["{selection.subproject_id}"]'
-    if selection.end is not None:
-        query += " AND recruited_on <= :end"
-        params["end"] = selection.end
-    rows = (await run(session, text(query + " GROUP BY kind"), params)).mappings().all()
-    found = {str(r["kind"]): int(r["n"]) for r in rows}
-    return {f"{COMPANIES}{kind}": found.get(kind, 0) for kind in COMPANY_KINDS}
 
 
 async def monthly_trends(session: AsyncSession, selection: Selection, *, min_cell: int) -> dict[str, dict[str, object]]:

@@ -321,7 +321,7 @@ _COMMON_SETTINGS = (
 _OWN_SETTINGS: dict[str, tuple[str, ...]] = {
     "intake": ("DATA_KEY", "LOOKUP_KEY", "COMMAND_WAIT_SECONDS"),
     "followup": ("SMTP_PORT", "INTAKE_PUBLIC_URL", "REMINDER_POLL_SECONDS"),
-    "reporting": ("MIN_CELL",),
+    "reporting": ("MIN_CELL", "AUDIT_SECONDS"),
 }
 
 

@@ -226,6 +226,7 @@ def dashboard(
         "days_left": days_left,
         "elapsed": elapsed,
         "funnel": funnel,
+        "labels": {f: label(f, lang) for f in ("waitlisted", "withdrawn")},
         "waitlisted": figures["waitlisted"]["value"],
         "withdrawn": figures["withdrawn"]["value"],
         "charts": charts,

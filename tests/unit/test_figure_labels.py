@@ -60,6 +60,7 @@ def test_the_dashboard_names_a_target_by_its_label_and_says_what_it_counts() -> 
         assert target.label == label(figure.id, lang) and target.label != figure.id
         assert target.counts == words
         assert (target.value, target.number) == (19, 40)
+        assert page["labels"] == {f: label(f, lang) for f in ("waitlisted", "withdrawn")}
 
 
 def test_a_programme_reports_the_indicators_of_its_fund_and_the_programmes_own_figures_in_both() -> None:

@@ -127,10 +127,8 @@ def _report(built: Publication, period: Period, counts: Counts, relations: Relat
         )
     places = [("total", ALL)] + [(d, k) for d, cells in counts.breakdowns.items() for k in (*cells, ALL)]
     for dimension, key in places:
-
-        def the(figure: str) -> int | None:
-            return at.get((period, figure, dimension, key))  # noqa: B023 - used in this iteration only
-
+        here = {f: v for f in counts.totals if (v := at.get((period, f, dimension, key))) is not None}
+        the = here.get  # a figure's count at this place, if it has one
         for whole, parts in relations.identities:
             found = [the(p) for p in parts]
             if (w := the(whole)) is not None and all(v is not None for v in found):
@@ -141,13 +139,11 @@ def _report(built: Publication, period: Period, counts: Counts, relations: Relat
             for other in members[1:]:
                 problem.equal([members[0]], [other])
         if (everyone := the("recruited")) is not None:  # every count is of people referred to the programme
-            for figure in counts.totals:
-                if (counted := the(figure)) is not None and figure != "recruited":
-                    problem.within(counted, everyone)
+            problem.each_within([v for f, v in here.items() if f != "recruited"], everyone)
         for part, wholes in relations.contained:  # some people of the wholes, in each cell
             inside = [v for v in map(the, wholes) if v is not None]
             if (p := the(part)) is not None and len(inside) == len(wholes):
-                problem.within(p, inside)
+                problem.within(p, inside[0] if len(inside) == 1 else inside)
         for part, whole in relations.nested:
             if (p := the(part)) is not None and (w := the(whole)) is not None:
                 rest = _rest(problem, problem.values[w] - problem.values[p])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from services.reporting.suppression_audit import Bounds, Memory, OutOfTime, audit
 
@@ -32,9 +33,9 @@ AUDIT_SECONDS = 5.0
 CELL, MARGIN, TOTAL, IMPLICIT = "cell", "margin", "total", "implicit"  # what a variable is, for the cost of hiding it
 
 
-@dataclass(frozen=True)
-class Cell:
-    """A count as shown: the number, "<N" (too small to show) or "x" (hidden so that no small count can be derived)."""
+class Cell(NamedTuple):
+    """A count as shown: the number, "<N" (too small to show) or "x" (hidden so that no small count can be derived).
+    A named tuple, not a dataclass: a report makes tens of thousands of them, and a tuple is made in C."""
 
     value: int | str
     suppressed: bool
@@ -80,10 +81,19 @@ class Problem:
     def within(self, part: int | Iterable[int], whole: int | Iterable[int]) -> None:
         """Every reader knows that some counts' people are among others' (kept only if the counts agree)."""
         values = self.values
+        if isinstance(part, int) and isinstance(whole, int):  # the common case, kept cheap
+            if values[part] <= values[whole]:
+                self.at_most.append(((part,), (whole,)))
+            return
         parts = (part,) if isinstance(part, int) else tuple(part)
         wholes = (whole,) if isinstance(whole, int) else tuple(whole)
         if sum([values[v] for v in parts]) <= sum([values[v] for v in wholes]):
             self.at_most.append((parts, wholes))
+
+    def each_within(self, parts: list[int], whole: int) -> None:
+        """Every reader knows that each of these counts' people are among the whole's (each kept if it agrees)."""
+        values, most = self.values, self.values[whole]
+        self.at_most.extend([((p,), (whole,)) for p in parts if values[p] <= most])
 
 
 @dataclass(frozen=True)
@@ -122,11 +132,11 @@ def _protected(problem: Problem, min_cell: int, *, ceiling: int | None, deadline
     values = problem.values
     top = max(values, default=0) if ceiling is None else ceiling  # no count of the report exceeds its largest
     marks = [
-        COMPLEMENTARY_CELL if k == IMPLICIT else suppress(v, min_cell)
+        COMPLEMENTARY_CELL if k == IMPLICIT else Cell(v, False) if v == 0 or v >= min_cell else suppress(v, min_cell)
         for v, k in zip(values, problem.kinds, strict=True)
     ]
-    if min_cell <= 1:
-        return Protected(marks, {}, [], 0)
+    if min_cell <= 1 or not any(0 < v < min_cell for v in values):
+        return Protected(marks, {}, [], 0)  # no small count, none to protect: a big programme's usual report
     memory = Memory(deadline=deadline)  # what each audit leaves the next: hiding more only widens what is possible
     rounds, found = 0, audit(problem, marks, min_cell, top, memory)
     neighbours: list[list[int]] = []

@@ -62,6 +62,10 @@ from shared.contracts.erasure import (
     ErasureBasis,
     ParticipantErased,
 )
+from shared.contracts.reassignment import (
+    CaseReassigned,
+    ReassignmentReason,
+)
 from shared.contracts.commands import (
     CorrectDropOutReason,
     CorrectLeavingDate,
@@ -140,6 +144,7 @@ __all__ = [
     "Answer",
     "Benefit",
     "BenefitV2",
+    "CaseReassigned",
     "CatalogueEntry",
     "Check",
     "CheckClosed",
@@ -193,6 +198,7 @@ __all__ = [
     "ProgrammePublished",
     "ProgrammeSettings",
     "ProviderKind",
+    "ReassignmentReason",
     "RecordCompletion",
     "RecordDropOut",
     "RecordDropOutV1",

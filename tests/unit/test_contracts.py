@@ -20,7 +20,8 @@ from shared.schema_export import MODELS, SCHEMA_DIR, render
 
 PARTICIPANT = UUID("00000000-0000-4000-8000-000000000004")
 FORBIDDEN_IN_FIELD_NAMES = ("cpr", "name", "address", "phone", "email", "note", "comment", "text", "free")
-ALLOWED = {"caseworker_email", "coordinator_email"}  # work emails, so reminders and escalations can reach them
+# work emails, so reminders and escalations can reach them (and a moved case names whom it left)
+ALLOWED = {"caseworker_email", "previous_caseworker_email", "coordinator_email"}
 EVENTS = MODELS  # every version a schema is exported for, current and older
 KEYS = sorted(EVENTS)
 
@@ -48,8 +49,11 @@ def test_no_event_schema_names_a_personal_data_property(key: tuple[str, int]) ->
 
 def test_the_only_emails_in_any_event_are_work_emails() -> None:
     emails = {(key_id(k), f) for k, m in EVENTS.items() for f in m.model_fields if "email" in f.lower()}
-    # work emails only: the caseworker's (reminders) and the sub-project coordinator's (escalations)
+    # work emails only: the caseworker's (reminders; a moved case's previous one too) and the sub-project
+    # coordinator's (escalations)
     assert emails == {
+        ("case.reassigned.v1", "caseworker_email"),
+        ("case.reassigned.v1", "previous_caseworker_email"),
         ("referral.registered.v1", "caseworker_email"),
         ("referral.registered.v2", "caseworker_email"),
         ("referral.registered.v3", "caseworker_email"),

@@ -12,6 +12,7 @@ from services.intake.extract import api as extract_api
 from services.intake.handlers import handlers
 from services.intake.personal_data import api as personal_data_api
 from services.intake.personal_data.service import ConsentErasure
+from services.intake.reassignment import api as reassignment_api
 from services.intake.referrals import api as referrals_api
 from services.intake.settings import IntakeSettings
 from services.intake.timeline import api as timeline_api
@@ -41,4 +42,5 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.state.consent_erasure_days = settings.consent_erasure_days
     for routes in (referrals_api, timeline_api, commands_api, caseload_api, audit_api, personal_data_api, extract_api):
         app.include_router(routes.router)
+    app.include_router(reassignment_api.router)
     return app

@@ -1,7 +1,8 @@
 """The caseworker API for commands to enrolment and follow-up: send, wait a bounded time, answer or poll.
 
 A command answered in time gets 200 with the fact or 409 with the reason; otherwise 202 with the command id to poll
-at GET /commands/{id}. Every command route is written out below; each only says which command its body makes.
+at GET /commands/{id}. With If-Match, one sent from an out-of-date view of the case is refused (409 case-changed).
+Every command route is written out below; each only says which command its body makes.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.intake import idempotency
-from services.intake.commands.domain import wait_seconds
+from services.intake.commands.domain import versions_asked, wait_seconds
 from services.intake.commands.schemas import (
     CommandAnswer,
     CompletionIn,
     DropOutIn,
     DropOutReasonCorrectionIn,
     EnrolIn,
+    IfMatch,
     LeavingDateCorrectionIn,
     LeavingOutcomeIn,
     SixMonthResultIn,
@@ -30,8 +32,9 @@ from services.intake.commands.schemas import (
     WithdrawalIn,
     command_answer,
     command_response,
+    conflict_response,
 )
-from services.intake.commands.service import enrolment_of, issue_command, wait_for_answer
+from services.intake.commands.service import CaseChanged, enrolment_of, issue_command_at, wait_for_answer
 from services.intake.deps import Caseworker, CourseRecorder, Sessions, erased_rejection, visible_participant
 from services.intake.idempotency import IdempotencyKey
 from services.intake.tables import Participant, PendingCommand
@@ -74,6 +77,7 @@ async def enrol(
     sessions: Sessions,
     principal: Caseworker,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Enrol the participant on a course: sent to enrolment, which gives a seat or a place on the waiting list."""
     return await _send(
@@ -84,6 +88,7 @@ async def enrol(
         "enrolment",
         body,
         idempotency_key,
+        if_match,
         lambda participant: enrolment_of(participant, body.course_id, body.enrolled_on or today_in_copenhagen()),
     )
 
@@ -101,6 +106,7 @@ async def record_start(
     sessions: Sessions,
     principal: CourseRecorder,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record that the participant started the course."""
     return await _send(
@@ -111,6 +117,7 @@ async def record_start(
         "start",
         body,
         idempotency_key,
+        if_match,
         lambda participant: contracts.RecordStart(participant_id=participant.id, started_on=body.started_on),
     )
 
@@ -128,6 +135,7 @@ async def record_completion(
     sessions: Sessions,
     principal: CourseRecorder,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record that the participant completed the course (the leaving date)."""
     return await _send(
@@ -138,6 +146,7 @@ async def record_completion(
         "completion",
         body,
         idempotency_key,
+        if_match,
         lambda participant: contracts.RecordCompletion(participant_id=participant.id, completed_on=body.completed_on),
     )
 
@@ -155,6 +164,7 @@ async def record_drop_out(
     sessions: Sessions,
     principal: CourseRecorder,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record that the participant left the course early, and why (only after a start: before it, a withdrawal)."""
     return await _send(
@@ -165,6 +175,7 @@ async def record_drop_out(
         "drop-out",
         body,
         idempotency_key,
+        if_match,
         lambda participant: contracts.RecordDropOut(
             participant_id=participant.id, dropped_out_on=body.dropped_out_on, reason=body.reason
         ),
@@ -184,6 +195,7 @@ async def record_withdrawal(
     sessions: Sessions,
     principal: Caseworker,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record that the participant withdrew before starting (nothing will be followed up)."""
     return await _send(
@@ -194,6 +206,7 @@ async def record_withdrawal(
         "withdrawal",
         body,
         idempotency_key,
+        if_match,
         lambda participant: contracts.RecordWithdrawal(
             participant_id=participant.id, withdrawn_on=body.withdrawn_on, reason=body.reason
         ),
@@ -213,6 +226,7 @@ async def correct_start(
     sessions: Sessions,
     principal: Caseworker,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Correct a start date that was entered wrong."""
     return await _send(
@@ -223,6 +237,7 @@ async def correct_start(
         "corrections/start",
         body,
         idempotency_key,
+        if_match,
         lambda participant: contracts.CorrectStart(
             participant_id=participant.id, started_on=body.started_on, correction_reason=body.correction_reason
         ),
@@ -242,6 +257,7 @@ async def correct_leaving_date(
     sessions: Sessions,
     principal: Caseworker,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Correct a leaving date (completion or drop-out) that was entered wrong."""
     return await _send(
@@ -252,6 +268,7 @@ async def correct_leaving_date(
         "corrections/leaving-date",
         body,
         idempotency_key,
+        if_match,
         lambda participant: contracts.CorrectLeavingDate(
             participant_id=participant.id, left_on=body.left_on, correction_reason=body.correction_reason
         ),
@@ -271,6 +288,7 @@ async def correct_drop_out_reason(
     sessions: Sessions,
     principal: Caseworker,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Correct a drop-out reason that was entered wrong."""
     return await _send(
@@ -281,6 +299,7 @@ async def correct_drop_out_reason(
         "corrections/drop-out-reason",
         body,
         idempotency_key,
+        if_match,
         lambda participant: contracts.CorrectDropOutReason(
             participant_id=participant.id,
             drop_out_reason=body.drop_out_reason,
@@ -302,6 +321,7 @@ async def record_leaving_outcome(
     sessions: Sessions,
     principal: Caseworker,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record the participant's situation upon leaving (the last observation within four weeks counts)."""
     return await _send(
@@ -312,6 +332,7 @@ async def record_leaving_outcome(
         "leaving-outcome",
         body,
         idempotency_key,
+        if_match,
         lambda participant: contracts.RecordLeavingOutcome(
             participant_id=participant.id,
             situation=body.situation,
@@ -334,6 +355,7 @@ async def record_six_month_result(
     sessions: Sessions,
     principal: Caseworker,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record the participant's situation six months after leaving."""
     return await _send(
@@ -344,6 +366,7 @@ async def record_six_month_result(
         "six-month-result",
         body,
         idempotency_key,
+        if_match,
         lambda participant: contracts.RecordSixMonthResult(
             participant_id=participant.id,
             situation=body.situation,
@@ -361,10 +384,13 @@ async def _send(
     path: str,
     body: BaseModel,
     idempotency_key: str | None,
+    if_match: str | None,
     build: Callable[[Participant], contracts.AboutParticipant],
 ) -> JSONResponse:
-    """Issue the command the body makes (once per Idempotency-Key), then answer with what became of it in time."""
+    """Issue the command the body makes (once per Idempotency-Key, and only if the case is still at the version
+    If-Match names), then answer with what became of it in time."""
     asked = idempotency.fingerprint("POST", f"/participants/{participant_id}/{path}", body.model_dump(mode="json"))
+    versions = versions_asked(if_match)  # the header's pattern let only versions through
     try:
         async with unit_of_work(sessions) as session:
             participant = await visible_participant(session, participant_id, principal)
@@ -372,12 +398,20 @@ async def _send(
                 return refusal(erased_rejection(participant), 409)
             first = await idempotency.earlier(session, principal, idempotency_key, asked)
             if first is not None and first.command_id is not None:
-                command_id = first.command_id  # the same command again: its answer, not a second command
+                # the same command again: its answer, not a second command (nor a conflict with itself: the first
+                # one changed the version its If-Match names)
+                command_id = first.command_id
             else:
-                command_id = (await issue_command(session, command=build(participant), principal=principal)).id
+                command = build(participant)
+                issued = await issue_command_at(
+                    session, participant=participant, command=command, principal=principal, asked=versions
+                )
+                command_id = issued.id
                 await idempotency.remember(session, principal, idempotency_key, asked, command_id=command_id)
     except Refused as refused:  # refused by intake itself, from what it knows of the participant
         return refusal(refused.rejection)
+    except CaseChanged as changed:  # rolled back: no command, no outbox row, no remembered key
+        return conflict_response(changed.asked, changed.current, changed.changes)
     limit: float = request.app.state.command_wait_seconds
     seconds = wait_seconds(request.headers.get("prefer", ""), limit=limit)
     return command_response(await wait_for_answer(sessions, command_id, seconds=seconds))

@@ -1,17 +1,20 @@
-"""The commands' requests and answers: one body per command, and what became of a command (200, 202 or 409)."""
+"""The commands' requests and answers: one body per command, the version it was sent from (If-Match), and what
+became of a command (200, 202 or 409)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
+from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from services.intake.commands.domain import result_notice
+from services.intake.commands.domain import IF_MATCH_PATTERN, Change, conflict_detail, result_notice
 from services.intake.domain import CommandStatus
 from services.intake.schemas import RealDate, Strict
 from services.intake.tables import PendingCommand
+from services.intake.timeline.domain import CaseVersion
 from shared.contracts import (
     CODE_PATTERN,
     CorrectionReason,
@@ -22,6 +25,16 @@ from shared.contracts import (
     WithdrawalReason,
 )
 from shared.problems import problem
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=IF_MATCH_PATTERN,
+        description="the version of the case the command was decided on (the ETag of GET /participants/{id} or its"
+        " timeline): if the case changed since, the command is refused (409 case-changed) and nothing is applied",
+    ),
+]
 
 
 class EnrolIn(Strict):
@@ -166,3 +179,24 @@ def command_response(command: PendingCommand) -> JSONResponse:
             links=body["links"],
         )
     return JSONResponse(body, status_code=200)
+
+
+def conflict_response(asked: tuple[CaseVersion, ...], current: CaseVersion, changes: list[Change]) -> JSONResponse:
+    """409 case-changed: the command was sent from an out-of-date view; what changed since, when, and by whom."""
+    response = problem(
+        409,
+        conflict_detail(asked, changes),
+        type_="urn:rummelig:problem:case-changed",
+        version=str(current),
+        changes=[
+            {
+                "kind": change.kind,
+                "status": change.status,
+                "at": change.at.isoformat(),
+                "by": {"name": change.by.name, "role": change.by.role} if change.by else None,
+            }
+            for change in changes
+        ],
+    )
+    response.headers["ETag"] = current.etag
+    return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.intake import idempotency
@@ -17,6 +17,7 @@ from services.intake.personal_data.service import erasure_due_on
 from services.intake.referrals.schemas import ParticipantOut, ReferralCreated, ReferralIn
 from services.intake.referrals.service import refer
 from services.intake.schemas import ContactIn
+from services.intake.timeline.queries import case_version
 from shared.clock import today_in_copenhagen
 from shared.db import unit_of_work
 from shared.problems import problem_responses, refusal
@@ -73,13 +74,22 @@ def _created(created: dict[str, Any]) -> JSONResponse:
     responses=problem_responses(410),
 )
 async def get_participant(
-    participant_id: UUID, request: Request, sessions: Sessions, vault: TheVault, principal: Caseworker
+    participant_id: UUID,
+    request: Request,
+    response: Response,
+    sessions: Sessions,
+    vault: TheVault,
+    principal: Caseworker,
 ) -> ParticipantOut | JSONResponse:
-    """The participant with personal data; every read is written to the audit log. Once erased: 410 Gone."""
+    """The participant with personal data; every read is written to the audit log. Once erased: 410 Gone.
+
+    The version of the case (also the ETag) is what a command's If-Match names to be refused if the case changed."""
     async with unit_of_work(sessions) as session:
         participant = await visible_participant(session, participant_id, principal)
         if participant.cpr_encrypted is None or participant.name_encrypted is None:
             return erased_problem(participant)
+        version = await case_version(session, participant.id)
+        response.headers["ETag"] = version.etag
         key = await key_of(session, vault, participant)
         await audit(session, principal=principal, participant_id=participant.id, action="read-personal-data")
         return ParticipantOut(
@@ -98,4 +108,5 @@ async def get_participant(
             status=participant.status,
             referred_on=participant.referred_on,
             characteristics=participant.characteristics,
+            version=str(version),
         )

@@ -140,3 +140,7 @@ class ParticipantOut(BaseModel):
     status: str
     referred_on: date
     characteristics: dict[str, Any] = Field(description="the characteristics at entry that the indicators use")
+    version: str = Field(
+        description="the version of the case (also the ETag): a command's If-Match with it is refused if the case"
+        " changed since"
+    )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from services.intake.audit.service import audit
 from services.intake.deps import Caseworker, Sessions, visible_participant
 from services.intake.schemas import TimelineEvent
-from services.intake.timeline.queries import pending_commands, timeline_entries
+from services.intake.timeline.queries import case_version, pending_commands, timeline_entries
 from services.intake.timeline.schemas import PendingCommandOut, Timeline
 from shared.db import unit_of_work
 
@@ -17,11 +17,15 @@ router = APIRouter()
 
 
 @router.get("/participants/{participant_id}/timeline", tags=["participants"])
-async def get_timeline(participant_id: UUID, sessions: Sessions, principal: Caseworker) -> Timeline:
-    """The participant's path, built from the events, with the commands still pending."""
+async def get_timeline(participant_id: UUID, response: Response, sessions: Sessions, principal: Caseworker) -> Timeline:
+    """The participant's path, built from the events, with the commands still pending and the version of the case."""
     async with unit_of_work(sessions) as session:
         participant = await visible_participant(session, participant_id, principal)
         await audit(session, principal=principal, participant_id=participant.id, action="read-timeline")
+        # Read before the facts: one landing in between then makes the version older than the page, and a command
+        # is refused once too often rather than accepted against a fact its sender did not see.
+        version = await case_version(session, participant.id)
+        response.headers["ETag"] = version.etag
         return Timeline(
             participant_id=participant.id,
             case_reference=participant.case_reference,
@@ -33,4 +37,5 @@ async def get_timeline(participant_id: UUID, sessions: Sessions, principal: Case
                 PendingCommandOut(id=c.id, type=c.command_type, issued_at=c.created_at)
                 for c in await pending_commands(session, participant.id)
             ],
+            version=str(version),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.intake.schemas import TimelineEvent
 
@@ -25,3 +25,7 @@ class Timeline(BaseModel):
     case_reference: str
     events: list[TimelineEvent]
     pending_commands: list[PendingCommandOut]
+    version: str = Field(
+        description="the version of the case (also the ETag): a command's If-Match with it is refused if the case"
+        " changed since"
+    )

@@ -44,6 +44,8 @@ class IntakeSettings(ServiceSettings):
     consent_erasure_poll_seconds: float = Field(default=600.0, gt=0, le=86_400)
     # Retention: personal data are erased this many years after the end of the participant's programme.
     retention_years: int = Field(default=5, ge=1, le=100)
+    # The caseworker pages: a web session ends after this many minutes without a request (and at the token's expiry).
+    page_idle_minutes: int = Field(default=30, ge=1, le=720)
 
     @field_validator("data_key", "lookup_key")
     @classmethod

@@ -1,0 +1,190 @@
+"""The pages' use cases: a web session from a verified token, the live session, sign-out; "Mine sager" through the
+caseload's use case; the case page through the reads and the audit the API's GET /participants/{id} and
+GET /participants/{id}/timeline use. Every function takes the caller's session and never commits."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import jwt
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.intake.audit.service import Read, append
+from services.intake.caseload.queries import CaseloadFilter, CaseRow, Paging
+from services.intake.caseload.service import caseload
+from services.intake.deps import find_participant
+from services.intake.pages import store
+from services.intake.pages.domain import Lifetime, ListAsked, session_hash
+from services.intake.pages.queries import participant_of_case
+from services.intake.personal_data.keys import key_of
+from services.intake.personal_data.service import erasure_due_on
+from services.intake.schemas import ContactIn
+from services.intake.tables import Participant, PendingCommand, TimelineEntry
+from services.intake.timeline.queries import pending_commands, timeline_entries
+from services.intake.vault import Vault
+from shared.auth import MUNICIPAL, Principal, Role
+
+PAGE_SIZE = 25
+# The actions GET /participants/{id} and GET /participants/{id}/timeline record (referrals/api.py, timeline/api.py):
+# a read from a page is the same read.
+READ_PERSONAL_DATA = "read-personal-data"
+READ_TIMELINE = "read-timeline"
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in browser: who, and the CSRF token its forms carry."""
+
+    principal: Principal
+    csrf_token: str
+
+
+def claims_of(principal: Principal) -> dict[str, Any]:
+    """What a web session keeps of the principal: the claims the token carried, nothing more."""
+    return {
+        "sub": principal.subject,
+        "email": principal.email,
+        "roles": sorted(principal.roles),
+        "municipality": principal.municipality,
+        "subprojects": sorted(principal.subprojects),
+        "programmes": sorted(principal.programmes),
+    }
+
+
+def principal_of(claims: dict[str, Any]) -> Principal:
+    """The principal a web session's claims describe."""
+    return Principal(
+        subject=claims["sub"],
+        email=claims["email"],
+        roles=frozenset(claims["roles"]),
+        municipality=claims["municipality"],
+        subprojects=frozenset(claims["subprojects"]),
+        programmes=frozenset(claims["programmes"]),
+    )
+
+
+def token_expiry(token: str) -> datetime:
+    """The expiry of a token shared.auth.verify_token has already accepted (its signature is not checked again)."""
+    raw = jwt.decode(token, options={"verify_signature": False})
+    return datetime.fromtimestamp(float(raw["exp"]), UTC)
+
+
+def refusal(principal: Principal, allowed: tuple[Role, ...]) -> str | None:
+    """Why the principal may not open a page for the roles, or None: the scope checks of shared.auth.require_role."""
+    held = [role for role in allowed if role in principal.roles]
+    if not held:
+        return "role"
+    if any(role in MUNICIPAL for role in held) and principal.municipality is None:
+        return "municipality"
+    if "provider-staff" in held and not principal.subprojects and not principal.has(*MUNICIPAL):
+        return "subprojects"
+    if "operator" in held and not principal.programmes:
+        return "programmes"
+    return None
+
+
+async def sign_in(
+    session: AsyncSession, principal: Principal, *, token_expires: datetime, now: datetime, lifetime: Lifetime
+) -> tuple[str, WebSession]:
+    """A new web session for the principal: its id (for the cookie only) and the session; ended ones are swept."""
+    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    await store.sweep(session, now=now, idle_since=now - lifetime.idle)
+    await store.insert(
+        session,
+        id_hash=session_hash(session_id),
+        claims=claims_of(principal),
+        csrf=csrf,
+        now=now,
+        expires=token_expires,
+    )
+    return session_id, WebSession(principal, csrf)
+
+
+async def live_session(
+    session: AsyncSession, session_id: str, *, now: datetime, lifetime: Lifetime
+) -> WebSession | None:
+    """The web session of the cookie, marked as seen now, or None if it never was or has ended."""
+    row = await store.touch(session, id_hash=session_hash(session_id), now=now, idle_since=now - lifetime.idle)
+    if row is None or not lifetime.live(last_seen=now, token_expires=row.token_expires_at, now=now):
+        return None
+    return WebSession(principal_of(row.claims), row.csrf_token)
+
+
+async def sign_out(session: AsyncSession, session_id: str) -> None:
+    """End the web session of the cookie."""
+    await store.delete(session, id_hash=session_hash(session_id))
+
+
+async def my_cases(
+    session: AsyncSession,
+    principal: Principal,
+    asked: ListAsked,
+    *,
+    today: date,
+    consent_erasure_days: int,
+    cpr_hash: bytes | None = None,
+) -> tuple[list[CaseRow], int]:
+    """One page of the caller's own cases, soonest due first (a search by CPR number audited by the caseload)."""
+    wanted = CaseloadFilter(
+        case_reference=asked.case_reference,
+        cpr_hash=cpr_hash,
+        status=asked.status,
+        caseworker_subject=principal.subject,
+        due=asked.due,
+    )
+    paging = Paging(page=asked.page, page_size=PAGE_SIZE, sort="next_due_on")
+    return await caseload(session, principal, wanted, paging, today=today, consent_erasure_days=consent_erasure_days)
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """The participant's personal data, opened for one page."""
+
+    cpr: str
+    name: str
+    contact: ContactIn
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the case page shows: the case, its personal data (None once erased), its timeline, its open commands."""
+
+    participant: Participant
+    personal: PersonalData | None
+    erasure_due_on: date | None
+    timeline: list[TimelineEntry]
+    pending: list[PendingCommand]
+
+
+async def case_view(
+    session: AsyncSession, vault: Vault, principal: Principal, case_reference: str, *, consent_erasure_days: int
+) -> CaseView | None:
+    """The case as the caseworker's API shows it, each read audited as the API audits it; None if the caller may not
+    see it (another municipality's case is indistinguishable from a missing one)."""
+    participant_id = await participant_of_case(session, case_reference)
+    participant = None
+    if participant_id is not None:
+        participant = await find_participant(session, participant_id, principal=principal)
+    if participant is None:
+        return None
+    personal, reads = None, [Read(participant.id, READ_TIMELINE)]
+    if participant.cpr_encrypted is not None and participant.name_encrypted is not None:  # not erased
+        key = await key_of(session, vault, participant)
+        contact = participant.contact_encrypted
+        personal = PersonalData(
+            cpr=key.decrypt(participant.cpr_encrypted),
+            name=key.decrypt(participant.name_encrypted),
+            contact=ContactIn.model_validate_json(key.decrypt(contact)) if contact else ContactIn(),
+        )
+        reads.insert(0, Read(participant.id, READ_PERSONAL_DATA))
+    await append(session, principal=principal, reads=reads)  # one turn of the chain's lock for the page
+    return CaseView(
+        participant=participant,
+        personal=personal,
+        erasure_due_on=erasure_due_on(participant, days=consent_erasure_days),
+        timeline=await timeline_entries(session, participant.id),
+        pending=await pending_commands(session, participant.id),
+    )

@@ -10,6 +10,7 @@ from services.intake.catalogue.queries import ReachCache
 from services.intake.commands import api as commands_api
 from services.intake.extract import api as extract_api
 from services.intake.handlers import handlers
+from services.intake.pages.site import serve_pages
 from services.intake.personal_data import api as personal_data_api
 from services.intake.personal_data.service import ConsentErasure
 from services.intake.reassignment import api as reassignment_api
@@ -43,4 +44,5 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     for routes in (referrals_api, timeline_api, commands_api, caseload_api, audit_api, personal_data_api, extract_api):
         app.include_router(routes.router)
     app.include_router(reassignment_api.router)
+    serve_pages(app, idle_minutes=settings.page_idle_minutes)  # the caseworker pages and /static/rummelig.css
     return app

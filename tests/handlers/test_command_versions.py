@@ -7,6 +7,7 @@ in a municipality of its own (8xx), so tests sharing the session's database neve
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import random
@@ -17,13 +18,17 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
 from deploy.synthetic import referral_body, synthetic_citizen
+from services.intake.commands.service import CaseChanged, issue_command_at
 from services.intake.main import create_app as intake_app
 from services.intake.settings import IntakeSettings
-from shared.auth import Role, issue_token
+from services.intake.tables import Participant
+from services.intake.timeline.domain import CaseVersion
+from shared.auth import Principal, Role, issue_token
 from shared.clock import today_in_copenhagen
 from shared.contracts import (
     AboutParticipant,
@@ -31,10 +36,13 @@ from shared.contracts import (
     ParticipationStarted,
     ProgrammePublished,
     ProgrammeSettings,
+    RecordStart,
+    RecordWithdrawal,
     ReminderSent,
     SubprojectPublished,
     to_event,
 )
+from shared.db import unit_of_work
 from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
 from tests.fixtures.database import Databases
@@ -298,3 +306,42 @@ async def test_another_municipalitys_case_is_not_found_whatever_the_version(case
         problem = _problem(await case.withdraw(case.stranger, version), 404)
         assert "changes" not in problem and "version" not in problem
     assert len(await case.commands()) == 1
+
+
+async def test_of_two_commands_sent_at_once_from_the_same_view_one_is_issued(case: Case) -> None:
+    etag = await case.read(case.anna)
+
+    answers = await asyncio.gather(case.start(case.anna, etag), case.withdraw(case.bo, etag))
+
+    assert sorted(a.status_code for a in answers) == [202, 409], [a.text for a in answers]
+    assert len(await case.commands()) == 1
+
+
+async def test_a_check_waits_for_a_command_being_issued_and_then_sees_it(case: Case) -> None:
+    version = CaseVersion.parse(await case.read(case.anna))
+    assert version is not None
+    anna = Principal("anna", case.anna_email, frozenset({"caseworker"}), None)
+    start = RecordStart(participant_id=case.id, started_on=TODAY)
+    withdrawal = RecordWithdrawal(participant_id=case.id, withdrawn_on=TODAY, reason="other")
+
+    async def issue(command: AboutParticipant, *, hold: asyncio.Event | None = None) -> None:
+        async with unit_of_work(case.app.state.sessions) as session:
+            participant = await session.get(Participant, case.id)
+            assert participant is not None
+            await issue_command_at(session, participant=participant, command=command, principal=anna, asked=(version,))
+            if hold is not None:
+                await hold.wait()  # issued, not yet committed
+
+    release = asyncio.Event()
+    first = asyncio.create_task(issue(start, hold=release))
+    await asyncio.sleep(0.2)
+    second = asyncio.create_task(issue(withdrawal))
+    await asyncio.sleep(0.2)
+    assert not second.done()  # waiting for the case's lock, not deciding on what it read before the first commits
+    release.set()
+    await first
+
+    with pytest.raises(CaseChanged) as changed:
+        await second
+    assert [c.kind for c in changed.value.changes] == ["participation.record-start"]
+    assert [c["command_type"] for c in await case.commands()] == ["participation.record-start"]

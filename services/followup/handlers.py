@@ -36,13 +36,28 @@ async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered,
     """Remember whom to remind and where the case belongs (a re-referral's, after a move the new municipality's), and
     whether the participant was employed at entry (the first entry's: a re-referral after it changes nothing)."""
     case = await _case(session, fact.participant_id)
-    case.case_reference, case.caseworker_email = fact.case_reference, str(fact.caseworker_email)
+    case.case_reference = fact.case_reference
+    if _newer(case, event.time):  # a referral read again after a later move leaves the moved case's caseworker
+        case.caseworker_email, case.caseworker_since = str(fact.caseworker_email), event.time
     case.programme_id, case.subproject_id = fact.programme_id, fact.subproject_id
     case.employed_at_entry = domain.employed_at_entry(
         case.employed_at_entry,
         fact.labour_market_status in fund_rules.EMPLOYED_AT_ENTRY,
         entered=case.exits > 0,  # an exit follows a start: only one who started completes or drops out
     )
+
+
+async def on_reassigned(session: AsyncSession, fact: contracts.CaseReassigned, event: CloudEvent) -> None:
+    """A team lead moved the case: the next reminders go to the new caseworker. A move older than the caseworker
+    known (one replayed late, say from a dead-letter topic) changes nothing, nor does one for an erased case."""
+    case = await _case(session, fact.participant_id)
+    if _newer(case, fact.reassigned_at):
+        case.caseworker_email, case.caseworker_since = str(fact.caseworker_email), fact.reassigned_at
+
+
+def _newer(case: FollowupCase, since: datetime) -> bool:
+    """True if a caseworker named from `since` is newer than the one follow-up knows (the latest assignment wins)."""
+    return case.caseworker_since is None or since > case.caseworker_since
 
 
 async def on_left(
@@ -110,6 +125,7 @@ async def on_erased(session: AsyncSession, fact: contracts.ParticipantErased, ev
             due_at=event.time,
         )
     case.case_reference = case.caseworker_email = None
+    case.caseworker_since = event.time  # a move from before the erasure, read late, names nobody again
     await session.exec(
         delete(OverdueCase).where(
             col(OverdueCase.deadline_id).in_(select(Deadline.id).where(Deadline.participant_id == fact.participant_id)),
@@ -170,6 +186,7 @@ async def on_record_six_month_result(
 
 HANDLERS: Handlers = {
     contracts.ReferralRegistered: on_referral,
+    contracts.CaseReassigned: on_reassigned,
     contracts.EnrolmentConfirmed: on_enrolled,
     contracts.ParticipationWithdrawn: on_withdrawn,
     contracts.ParticipantErased: on_erased,

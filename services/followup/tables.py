@@ -34,6 +34,8 @@ class FollowupCase(SQLModel, table=True):
     participant_id: UUID = Field(primary_key=True)
     case_reference: str | None = Field(default=None, max_length=20)
     caseworker_email: str | None = Field(default=None, max_length=320)
+    # when that caseworker became responsible (the referral's or the latest move's time): an older move loses
+    caseworker_since: datetime | None = _moment()
     programme_id: str | None = Field(default=None, max_length=50)
     subproject_id: str | None = Field(default=None, max_length=50)
     employed_at_entry: bool | None = None

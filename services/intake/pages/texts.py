@@ -50,7 +50,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "due_invalid": "Vælg en frist fra listen.",
         "case_reference_invalid": "Skriv et sagsnummer som RUM-000123.",
         "no_cases": "Ingen sager passer til det valgte.",
-        "cases_total": "sager i alt",
+        "cases_total": "Sager i alt",
         "page": "Side",
         "of": "af",
         "previous": "Forrige side",
@@ -130,7 +130,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "due_invalid": "Choose a due filter from the list.",
         "case_reference_invalid": "Enter a case reference like RUM-000123.",
         "no_cases": "No case matches your choice.",
-        "cases_total": "cases in all",
+        "cases_total": "Cases in all",
         "page": "Page",
         "of": "of",
         "previous": "Previous page",
@@ -242,6 +242,10 @@ CODES: dict[Language, dict[str, str]] = {
     },
     "en": {},
 }
+# The fields of a fact that hold a code of the vocabulary (the rest are ids, numbers and dates).
+CODE_FIELDS = frozenset(
+    {"reason", "situation", "basis", "correction_reason", "drop_out_reason", "previous_drop_out_reason", "improvement"}
+)
 Line = Callable[[Mapping[str, Any], "Say"], str]
 
 
@@ -280,10 +284,17 @@ class Say:
 
 def _da_en(da: str, en: str) -> Line:
     def line(data: Mapping[str, Any], say: Say) -> str:
-        shown = {k: say.date(v) if k.endswith("_on") else say.code(v) for k, v in data.items() if v is not None}
+        shown = {k: _shown(k, v, say) for k, v in data.items() if v is not None}
         return (da if say.lang == "da" else en).format_map(_Blank(shown))
 
     return line
+
+
+def _shown(field: str, value: Any, say: Say) -> str:
+    """A field of a fact as the page shows it: a date in words, a code in words, an id as it is."""
+    if field.endswith("_on"):
+        return say.date(value)
+    return say.code(value) if field in CODE_FIELDS else str(value)
 
 
 class _Blank(dict[str, str]):

@@ -55,11 +55,6 @@ async def on_reassigned(session: AsyncSession, fact: contracts.CaseReassigned, e
         case.caseworker_email, case.caseworker_since = str(fact.caseworker_email), fact.reassigned_at
 
 
-def _newer(case: FollowupCase, since: datetime) -> bool:
-    """True if a caseworker named from `since` is newer than the one follow-up knows (the latest assignment wins)."""
-    return case.caseworker_since is None or since > case.caseworker_since
-
-
 async def on_left(
     session: AsyncSession,
     fact: contracts.ParticipationCompleted | contracts.ParticipationDroppedOut,
@@ -349,6 +344,11 @@ def _employed(situation: str, programme: CatalogueProgramme | None) -> bool:
 async def _late_result_days(session: AsyncSession, case: FollowupCase) -> int:
     programme = await session.get(CatalogueProgramme, case.programme_id) if case.programme_id else None
     return programme.late_result_days if programme else schedule.DEFAULT_LATE_RESULT_DAYS
+
+
+def _newer(case: FollowupCase, since: datetime) -> bool:
+    """True if a caseworker named from `since` is newer than the one follow-up knows (the latest assignment wins)."""
+    return case.caseworker_since is None or since > case.caseworker_since
 
 
 async def _case(session: AsyncSession, participant_id: UUID) -> FollowupCase:

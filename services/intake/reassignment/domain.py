@@ -57,8 +57,7 @@ class Known:
 
 
 def outcome(case: Case | None, to: Caseworker) -> Outcome:
-    """What becomes of one case: not found (or another municipality's: the same to the team lead), erased, already
-    the new caseworker's, or moved."""
+    """What becomes of one case (another municipality's is not found, as a missing one: nothing about it leaks)."""
     if case is None:
         return "not-found"
     if case.erased:
@@ -69,8 +68,8 @@ def outcome(case: Case | None, to: Caseworker) -> Outcome:
 
 
 def target_problem(to: Caseworker, known: Known) -> Rejection | None:
-    """Why the cases may not go to this caseworker: they work for another municipality, or the email given is not
-    the one their cases name (a typo would send every reminder astray)."""
+    """Why the cases may not go to this caseworker: one of another municipality, or an email not on their cases."""
+    # A mistyped email would send every reminder of the moved cases astray; the one on their cases is checked.
     if known.cases_elsewhere:
         return Rejection(
             "caseworker-of-another-municipality",

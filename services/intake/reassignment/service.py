@@ -33,9 +33,8 @@ from shared.rejection import Rejection
 async def reassign(
     session: AsyncSession, *, principal: Principal, asked: Reassignment, key: str | None, fingerprint: str
 ) -> dict[str, Any] | Rejection:
-    """Move the cases asked for and answer a result per case (the first answer again for a repeated key), or why
-    nothing was moved: not a team lead, or a caseworker the cases may not go to. Raises Refused for a key reused
-    for another request, or one whose first request is still being handled."""
+    """Move the cases asked for: a result per case (the first answer again for a repeated key), or why none moved."""
+    # Refused is raised, and everything rolled back, for a key reused for another request or still in use.
     if not principal.has("team-lead") or principal.municipality is None:
         return NOT_A_TEAM_LEAD
     first = await idempotency.earlier(session, principal, key, fingerprint)

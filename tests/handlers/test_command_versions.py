@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import json
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from shared.contracts import (
     to_event,
 )
 from shared.db import unit_of_work
+from shared.envelope import CloudEvent
 from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
 from tests.fixtures.database import Databases
@@ -83,6 +85,7 @@ class Case:
     bo: httpx.AsyncClient
     bo_subject: str
     stranger: httpx.AsyncClient
+    municipality: str
 
     async def fact(self, fact: AboutParticipant, *, cause: UUID | None = None) -> None:
         """Put a fact on the timeline through intake's consumer, as the answer to a command if one is named."""
@@ -136,7 +139,14 @@ async def case(intake: FastAPI) -> AsyncIterator[Case]:
         response = await anna_client.post("/referrals", json=body)
         assert response.status_code == 201, response.text
         case = Case(
-            intake, UUID(response.json()["participant_id"]), anna_client, f"{anna}@example.dk", bo_client, bo, stranger
+            intake,
+            UUID(response.json()["participant_id"]),
+            anna_client,
+            f"{anna}@example.dk",
+            bo_client,
+            bo,
+            stranger,
+            municipality,
         )
         await case.fact(
             EnrolmentConfirmed(
@@ -345,3 +355,25 @@ async def test_a_check_waits_for_a_command_being_issued_and_then_sees_it(case: C
         await second
     assert [c.kind for c in changed.value.changes] == ["participation.record-start"]
     assert [c["command_type"] for c in await case.commands()] == ["participation.record-start"]
+
+
+async def test_a_team_leads_move_of_the_case_is_named_with_the_team_lead_from_the_audit_log(case: Case) -> None:
+    seen_by_anna = await case.read(case.anna)
+    lead = f"lead-{uuid4().hex[:6]}"
+    async with _client(case.app, case.municipality, lead, role="team-lead") as lead_client:
+        to = {"subject": case.bo_subject, "email": f"{case.bo_subject}@example.dk"}
+        body = {"to": to, "reason": "workload", "participant_ids": [str(case.id)]}
+        moved = await lead_client.post("/reassignments", json=body)
+    assert moved.status_code == 200, moved.text
+    sql = "SELECT headers::text AS headers, payload FROM outbox_message WHERE key = :k ORDER BY id DESC LIMIT 1"
+    [staged] = await rows(case.app.state.sessions, sql, k=str(case.id))
+    headers = json.loads(staged["headers"])
+    event = CloudEvent.from_kafka([(k, v.encode()) for k, v in headers.items()], staged["payload"].encode())
+    assert event.type == "case.reassigned"
+    await deliver(case.app.state.sessions, "intake", event, vault=case.app.state.vault)
+
+    problem = _problem(await case.withdraw(case.anna, seen_by_anna), 409)
+
+    [change] = problem["changes"]
+    assert change["kind"] == "case.reassigned"
+    assert change["by"] == {"name": lead, "role": "team-lead"}

@@ -16,15 +16,22 @@ from shared.db import run
 
 # A command's row keeps who issued it (the user id), not the roles they held: those are the roles the audit log
 # recorded for that user at their last audited read before it (a caseworker reads a case before acting on it).
-# A fact answers the command whose answer it is (the consumer copies the fact's data into the command's row).
+# A fact answers the command whose answer it is (the consumer copies the fact's data into the command's row). A fact
+# intake published itself on a user's behalf, without a command (a team lead's move of the case), is named by the
+# audit entry of the case that names the fact's request (its reassignment_id).
 _FACTS = text(
-    "SELECT t.event_type, t.occurred_at, c.id, c.issued_by, c.role FROM timeline_entry t"
+    "SELECT t.event_type, t.occurred_at, c.id, coalesce(c.issued_by, r.actor), coalesce(c.role, r.role)"
+    " FROM timeline_entry t"
     " LEFT JOIN LATERAL (SELECT c.id, c.issued_by,"
     "   (SELECT a.role FROM audit_entry a WHERE a.actor = c.issued_by AND a.at <= c.created_at"
     "     ORDER BY a.id DESC LIMIT 1) AS role"
     "   FROM pending_command c"
     "   WHERE c.participant_id = t.participant_id AND c.answer_type = t.event_type AND c.answer = t.data"
     "   ORDER BY c.answered_at DESC LIMIT 1) c ON true"
+    " LEFT JOIN LATERAL (SELECT a.actor, a.role FROM audit_entry a"
+    "   WHERE t.data ->> 'reassignment_id' IS NOT NULL AND a.participant_id = t.participant_id"
+    "     AND strpos(a.detail, t.data ->> 'reassignment_id') > 0"
+    "   ORDER BY a.id DESC LIMIT 1) r ON true"
     " WHERE t.participant_id = :p AND t.id > :last AND t.event_type <> ALL(:not_changes) ORDER BY t.id"
 )
 # The commands after the first `seen` ones, in the order they were issued (the version counts them).
@@ -55,7 +62,7 @@ def _change(
     *,
     status: str,
 ) -> Change:
-    if by is None:  # a fact no command of intake's caused (a seat freed by another's withdrawal, a consent withdrawn)
+    if by is None:  # a fact no one's recorded act caused (a seat freed by another's withdrawal, a consent withdrawn)
         return Change(kind=kind, at=at, by=None, status=status, command_id=command_id)
     who = issuer(
         by, role, responsible_subject=participant.caseworker_subject, responsible_email=participant.caseworker_email

@@ -377,3 +377,10 @@ async def test_a_team_leads_move_of_the_case_is_named_with_the_team_lead_from_th
     [change] = problem["changes"]
     assert change["kind"] == "case.reassigned"
     assert change["by"] == {"name": lead, "role": "team-lead"}
+
+
+async def test_a_version_the_case_never_had_is_refused_with_no_change_to_name(case: Case) -> None:
+    problem = _problem(await case.start(case.anna, '"999999.9"'), 409)
+
+    assert problem["changes"] == [] and "nor was it ever" in problem["detail"]
+    assert await case.commands() == []

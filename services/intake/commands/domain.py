@@ -67,7 +67,8 @@ def out_of_date(asked: tuple[CaseVersion, ...] | None, current: CaseVersion) -> 
 
 @dataclass(frozen=True)
 class Issuer:
-    """Who issued a command, as a colleague on the case may see them: their user id and the roles they held."""
+    """Who made a change, as a colleague on the case may see them: their user id (or the case's email for its
+    responsible caseworker) and the roles they held; never anything about the citizen."""
 
     name: str
     role: str | None
@@ -100,7 +101,9 @@ def conflict_detail(asked: tuple[CaseVersion, ...], changes: list[Change]) -> st
     """What the caseworker is told: the case changed since the version they saw, and how."""
     named = "; ".join(f"{c.kind} ({c.status}) at {c.at.isoformat(timespec='seconds')} by {_who(c.by)}" for c in changes)
     seen = ", ".join(str(version) for version in asked)
-    return f"the case changed since version {seen}: {named or 'commands were issued'}; reload it and try again"
+    if not named:  # nothing came after it: a version the case never had (made up, or of another case)
+        return f"the case is not at version {seen}, nor was it ever; reload it and try again"
+    return f"the case changed since version {seen}: {named}; reload it and try again"
 
 
 def _who(by: Issuer | None) -> str:

@@ -30,6 +30,8 @@ from deploy.synthetic import referral_body, synthetic_citizen
 from services.followup.mailer import Mailer
 from services.followup.reminders import ReminderSender
 from services.intake.main import create_app as intake_app
+from services.intake.reassignment.domain import Caseworker
+from services.intake.reassignment.queries import caseworkers
 from services.intake.settings import IntakeSettings
 from shared.auth import Role, issue_token
 from shared.clock import today_in_copenhagen
@@ -273,6 +275,19 @@ async def test_a_whole_caseload_moves_by_naming_its_caseworker_and_an_erased_cas
     assert response.json()["moved"] == 2
     assert await office.caseload_of(office.b) == {cases[0], cases[2]}
     assert await _staged(office.app.state.sessions, cases[1], MOVED) == []  # an erased case names nobody to remind
+
+
+async def test_a_team_leads_page_can_list_the_municipalitys_caseworkers_from_their_cases(office: Office) -> None:
+    cases = await office.refer(3)
+    await office.move({"to": office.b.named(), "reason": "workload", "participant_ids": [str(cases[0])]})
+
+    async with office.app.state.sessions() as session:
+        listed = await caseworkers(session, municipality=office.municipality)
+
+    assert listed == sorted(
+        [(Caseworker(office.a.subject, office.a.email), 2), (Caseworker(office.b.subject, office.b.email), 1)],
+        key=lambda known: known[0].subject,
+    )
 
 
 async def test_a_case_already_the_new_caseworkers_stays_as_it_is(office: Office) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import RowMapping, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.domain import ParticipantStatus
-from services.intake.reassignment.domain import Case, Known
+from services.intake.reassignment.domain import Case, Caseworker, Known
 from shared.db import run
 
 # Locked in id order, whichever way they were asked for, so that two moves over the same cases cannot deadlock;
@@ -25,6 +25,10 @@ _KNOWN = text(
     " WHERE caseworker_subject = :s AND status = :active"
 )
 _NOW = text("SELECT clock_timestamp()")
+_CASEWORKERS = text(
+    "SELECT caseworker_subject AS subject, min(caseworker_email) AS email, count(*) AS cases FROM participant"
+    " WHERE municipality = :m AND status = :active GROUP BY caseworker_subject ORDER BY caseworker_subject"
+)
 
 
 async def cases_by_id(session: AsyncSession, ids: Sequence[UUID], *, municipality: str) -> dict[UUID, Case]:
@@ -53,6 +57,13 @@ async def database_now(session: AsyncSession) -> datetime:
     """The database's clock now: read after the cases are locked, so a later move of a case has a later time."""
     now: datetime = (await run(session, _NOW)).scalar_one()
     return now
+
+
+async def caseworkers(session: AsyncSession, *, municipality: str) -> list[tuple[Caseworker, int]]:
+    """The municipality's caseworkers as intake knows them, from the cases they hold, with how many (erased aside):
+    what a team lead's page offers to move cases from and to, as intake has no directory of staff."""
+    found = await run(session, _CASEWORKERS, {"m": municipality, "active": ParticipantStatus.ACTIVE})
+    return [(Caseworker(r["subject"], r["email"]), int(r["cases"])) for r in found.mappings()]
 
 
 def _case(row: RowMapping) -> Case:

@@ -18,6 +18,7 @@ from services.intake.referrals.schemas import ParticipantOut, ReferralCreated, R
 from services.intake.referrals.service import refer
 from services.intake.schemas import ContactIn
 from services.intake.timeline.queries import case_version
+from services.intake.timeline.schemas import VERSIONED
 from shared.clock import today_in_copenhagen
 from shared.db import unit_of_work
 from shared.problems import problem_responses, refusal
@@ -71,7 +72,7 @@ def _created(created: dict[str, Any]) -> JSONResponse:
     "/participants/{participant_id}",
     tags=["participants"],
     response_model=ParticipantOut,
-    responses=problem_responses(410),
+    responses={**VERSIONED, **problem_responses(410)},
 )
 async def get_participant(
     participant_id: UUID,

@@ -10,13 +10,13 @@ from services.intake.audit.service import audit
 from services.intake.deps import Caseworker, Sessions, visible_participant
 from services.intake.schemas import TimelineEvent
 from services.intake.timeline.queries import case_version, pending_commands, timeline_entries
-from services.intake.timeline.schemas import PendingCommandOut, Timeline
+from services.intake.timeline.schemas import VERSIONED, PendingCommandOut, Timeline
 from shared.db import unit_of_work
 
 router = APIRouter()
 
 
-@router.get("/participants/{participant_id}/timeline", tags=["participants"])
+@router.get("/participants/{participant_id}/timeline", tags=["participants"], responses=VERSIONED)
 async def get_timeline(participant_id: UUID, response: Response, sessions: Sessions, principal: Caseworker) -> Timeline:
     """The participant's path, built from the events, with the commands still pending and the version of the case."""
     async with unit_of_work(sessions) as session:

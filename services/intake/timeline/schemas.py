@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -29,3 +30,18 @@ class Timeline(BaseModel):
         description="the version of the case (also the ETag): a command's If-Match with it is refused if the case"
         " changed since"
     )
+
+
+# The 200 answer of a read that carries the case's version, as the OpenAPI documents show it.
+VERSIONED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Successful Response",
+        "headers": {
+            "ETag": {
+                "description": "the version of the case (its `version` field, quoted): send it as If-Match with a"
+                " command to have it refused if the case changed since",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}

@@ -78,7 +78,7 @@ async def signed_in(request: Request, web: Annotated[WebSession | None, Depends(
 async def caseworker_session(web: Annotated[WebSession, Depends(signed_in)]) -> WebSession:
     """A session whose principal may see personal data: a caseworker or team lead of a municipality."""
     if refusal(web.principal, PERSONAL_DATA_ROLES) is not None:
-        raise PageRefused(403, "forbidden")
+        raise PageRefused(403, "forbidden", web=web)
     return web
 
 
@@ -102,7 +102,7 @@ async def checked_form(
 ) -> dict[str, str]:
     """The form, if it carries the session's CSRF token (synchronizer token); else 403 and nothing is done."""
     if not hmac.compare_digest(form.get("csrf_token", "").encode(), web.csrf_token.encode()):
-        raise PageRefused(403, "csrf")
+        raise PageRefused(403, "csrf", web=web)
     return form
 
 

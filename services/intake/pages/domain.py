@@ -43,12 +43,13 @@ class SignInFirst(Exception):
 
 
 class PageRefused(Exception):
-    """A page answered as a problem page: its status and the words that explain it (texts.py)."""
+    """A page answered as a problem page: its status, the words that explain it (texts.py), the session if any."""
 
-    def __init__(self, status: int, kind: str) -> None:
+    def __init__(self, status: int, kind: str, *, web: object | None = None) -> None:
         super().__init__(kind)
         self.status = status
         self.kind = kind
+        self.web = web  # so that the page still offers sign-out
 
 
 def local_path(asked: str | None) -> str:

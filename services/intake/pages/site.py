@@ -51,7 +51,7 @@ def pages_app(parent: FastAPI, *, idle_minutes: int) -> FastAPI:
 
     @pages.exception_handler(PageRefused)
     async def refused(request: Request, exc: PageRefused) -> HTMLResponse:
-        return render(request, "problem.html", status=exc.status, kind=exc.kind)
+        return render(request, "problem.html", status=exc.status, kind=exc.kind, web=exc.web)
 
     @pages.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:

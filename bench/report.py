@@ -276,11 +276,13 @@ async def main(participants: int, runs: int) -> None:
 
         built = publication(periods, {}, relations)
 
-        async def building() -> None:  # every period's report as one problem
-            publication(periods, {}, relations)
+        async def building() -> None:  # every period's report as one problem (as the service does: no cycle GC)
+            with protection.without_cycle_collection():
+                publication(periods, {}, relations)
 
         async def auditing() -> None:  # hidden and audited by LP
-            protect(built.problem, 5)
+            with protection.without_cycle_collection():
+                protect(built.problem, 5)
 
         async def remembered() -> None:
             protection.protected_publication(periods, {}, relations, 5)

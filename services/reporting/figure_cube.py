@@ -209,4 +209,6 @@ async def cube_for_rebuild(conn: AsyncConnection, schema: str) -> None:
         await conn.execute(text(statement))
 
 
-SUMS = ", ".join(f"coalesce(sum(c.{f}), 0) AS {f}" for f in _FIGURES)
+# A sum of bigints is a numeric; cast back, as no cell's count comes near 2^63: a numeric costs PostgreSQL and the
+# driver more than a bigint, fifty-seven times a row.
+SUMS = ", ".join(f"coalesce(sum(c.{f}), 0)::bigint AS {f}" for f in _FIGURES)

@@ -239,6 +239,12 @@ CODES: dict[Language, dict[str, str]] = {
         "request": "anmodning",
         "consent-withdrawn": "samtykke trukket tilbage",
         "retention": "opbevaringsperioden udløb",
+        "caseworker-left": "sagsbehandleren er stoppet",
+        "leave-of-absence": "orlov",
+        "workload": "arbejdsbyrde",
+        "specialisation": "specialisering",
+        "conflict-of-interest": "inhabilitet",
+        "citizen-request": "borgerens ønske",
     },
     "en": {},
 }
@@ -361,6 +367,10 @@ _FACTS: dict[type[Any], Line] = {
     ),
     contracts.SixMonthResultRecorded: _da_en(
         "Resultat efter seks måneder registreret: {situation}", "Result six months after recorded: {situation}"
+    ),
+    contracts.CaseReassigned: _da_en(
+        "Sagen flyttet fra {previous_caseworker_email} til {caseworker_email} ({reason})",
+        "Case moved from {previous_caseworker_email} to {caseworker_email} ({reason})",
     ),
     contracts.ReminderSent: _da_en(
         "Påmindelse nr. {reminder_number} sendt om {check}", "Reminder {reminder_number} sent about {check}"

@@ -107,7 +107,6 @@ async def checked_form(
 
 
 Lang = Annotated[str | None, Query(max_length=2, description="da or en: the page's language, remembered")]
-SignedIn = Annotated[WebSession, Depends(signed_in)]
 CaseworkerSession = Annotated[WebSession, Depends(caseworker_session)]
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
 
@@ -124,7 +123,8 @@ async def sign_in_page(
     request: Request, next_path: Annotated[str | None, Query(alias="next", max_length=500)] = None, lang: Lang = None
 ) -> HTMLResponse:
     """The sign-in form: a token, and where to go afterwards."""
-    pre_session = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
+    kept = request.cookies.get(SIGN_IN_COOKIE, "")
+    pre_session = kept if 30 < len(kept) <= 100 else secrets.token_urlsafe(32)  # ours, or a new one
     response = render(request, "sign_in.html", next=local_path(next_path), csrf_token=pre_session, failed=False)
     _set_sign_in_cookie(request, response, pre_session)
     return response

@@ -220,3 +220,21 @@ async def test_no_personal_data_page_for_a_role_without_that_duty(
         assert referred.name not in answer.text and referred.cpr not in answer.text
         assert referred.case_reference not in CASE_LINK.findall(answer.text)
     assert await audit_of(intake, subject) == []
+
+
+async def test_an_erased_case_shows_its_timeline_and_no_personal_data_and_audits_no_such_read(
+    intake: FastAPI, office: Office
+) -> None:
+    reader = f"after-{office.municipality}"
+    referred = await office.refer(token(municipality=office.municipality))
+    await office.fact(_enrolled(referred, office))
+    async with api_client(intake, token("administrator")) as admin:
+        erased = await admin.post(f"/participants/{referred.id}/erasure", json={"reason": "request"})
+        assert erased.status_code == 200, erased.text
+    async with browser(intake) as client:
+        await sign_in(client, token(municipality=office.municipality, subject=reader))
+        page = await client.get(f"/cases/{referred.case_reference}")
+    assert page.status_code == 200
+    assert "Personoplysningerne blev slettet" in page.text and "Optaget på forløb course-a" in page.text
+    assert referred.name not in page.text and referred.cpr not in page.text
+    assert await audit_of(intake, reader) == [("read-timeline", referred.id)]

@@ -151,6 +151,8 @@ async def test_after_sign_in_the_browser_goes_back_to_the_page_it_asked_for(inta
         assert asked.headers["location"] == f"/sign-in?next=%2Fcases%2F{reference}"
         form = await client.get(asked.headers["location"])
         assert f'name="next" value="/cases/{reference}"' in form.text
+        # from an email the SameSite=Strict cookie is not sent; a link on our own page carries it if still signed in
+        assert f'<a href="/cases/{reference}">' in form.text
         answer = await sign_in(client, bearer, next_path=f"/cases/{reference}")
         assert answer.headers["location"] == f"/cases/{reference}"
         assert (await client.get(answer.headers["location"])).status_code == 200

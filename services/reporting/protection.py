@@ -8,12 +8,12 @@ import gc
 import hashlib
 import pickle
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.disclosure import (
@@ -91,9 +91,16 @@ async def every_period(
         f"SELECT {period}, c.dimension, c.category, {SUMS} {cells} AND c.dimension IN ({_BREAKDOWNS})"
         " GROUP BY 1, 2, 3, 4 HAVING sum(c.n) > 0"
     )
+    found = (await run(session, text(" UNION ALL ".join(parts)), params)).mappings().all()
+    with without_cycle_collection():
+        return _reports(found)
+
+
+def _reports(found: Sequence[RowMapping]) -> dict[Period, Counts]:
+    """Every period's counts from the rows read."""
     totals: dict[Period, dict[str, int]] = {}
     breakdowns: dict[Period, dict[str, dict[str, dict[str, int]]]] = defaultdict(dict)
-    for row in (await run(session, text(" UNION ALL ".join(parts)), params)).mappings().all():
+    for row in found:
         first = row["half_year"]
         key: Period = (str(row["period_by"]), first.isoformat() if first is not None else UNDATED)
         counted = {f.id: int(row[f.id]) for f in FIGURES}

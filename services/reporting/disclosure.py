@@ -95,12 +95,14 @@ def _report(built: Publication, period: Period, counts: Counts, relations: Relat
     """One report's counts and the equations inside it; a period without a date is never shown (implicit)."""
     problem, at = built.problem, built.at
     hidden = period[1] == UNDATED
+    at_place: dict[tuple[str, str], dict[str, int]] = {}  # (dimension, category) -> figure -> its count there
 
     def add(figure: str, dimension: str, key: str, value: int, kind: str) -> None:
         fixed = period == WHOLE and dimension == "total" and figure in relations.headline
         if hidden:  # never shown: a count the reader works out at best; a zero taken as known (the stricter audit)
             kind = IMPLICIT if value > 0 else CELL
-        at[(period, figure, dimension, key)] = problem.add(value, kind, fixed=fixed)
+        at[(period, figure, dimension, key)] = index = problem.add(value, kind, fixed=fixed)
+        at_place.setdefault((dimension, key), {})[figure] = index
 
     for figure, value in counts.totals.items():
         add(figure, "total", ALL, value, TOTAL)
@@ -127,7 +129,7 @@ def _report(built: Publication, period: Period, counts: Counts, relations: Relat
         )
     places = [("total", ALL)] + [(d, k) for d, cells in counts.breakdowns.items() for k in (*cells, ALL)]
     for dimension, key in places:
-        here = {f: v for f in counts.totals if (v := at.get((period, f, dimension, key))) is not None}
+        here = at_place.get((dimension, key), {})
         the = here.get  # a figure's count at this place, if it has one
         for whole, parts in relations.identities:
             found = [the(p) for p in parts]

@@ -41,6 +41,7 @@ from services.reporting.suppression import AUDIT_SECONDS, Protected, protect
 from services.reporting.tables import CatalogueProgramme
 from shared.db import run
 
+_FIGURE_IDS = [f.id for f in FIGURES]
 _BREAKDOWNS = ", ".join(f"'{d}'" for d in BREAKDOWNS)
 
 
@@ -119,7 +120,11 @@ def _every_dimension(found: dict[str, dict[str, dict[str, int]]]) -> dict[str, d
 
 
 def _summed(counts: list[Any]) -> dict[str, int]:
-    return {f.id: sum(c.get(f.id, 0) for c in counts) for f in FIGURES}
+    summed = dict.fromkeys(_FIGURE_IDS, 0)
+    for counted in counts:
+        for figure, n in counted.items():
+            summed[figure] += n
+    return summed
 
 
 def _summed_breakdowns(reports: list[Counts]) -> dict[str, dict[str, dict[str, int]]]:

@@ -55,3 +55,18 @@ fi
 
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 .venv/bin/python -c 'from deploy.kafka import ensure_jars; ensure_jars(lambda line: print("[bootstrap]", line))' >/dev/null
+# axe-core, which the page tests inject into Chromium to check accessibility: one pinned version from npm, fetched once
+# into the cache beside the virtualenv and the jars (unpacked beside its folder and renamed, so a broken fetch never
+# looks complete; the tarball's hash pins its bytes, not only its version).
+AXE_CORE_VERSION=4.14.1
+axe="${RUMMELIG_CACHE_DIR:-$HOME/.cache/rummelig}/axe-core-$AXE_CORE_VERSION"
+if [ ! -s "$axe/axe.min.js" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "[bootstrap] please install: npm (it fetches axe-core for the page tests)" >&2; exit 1; }
+  echo "[bootstrap] fetching axe-core $AXE_CORE_VERSION from npm ..."
+  mkdir -p "$(dirname "$axe")" && rm -rf "$axe" && tmp="$(mktemp -d "$axe.tmp-XXXXXX")"
+  ( cd "$tmp" && npm pack --silent "axe-core@$AXE_CORE_VERSION" > npm.log 2>&1 \
+    && echo "e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745  axe-core-$AXE_CORE_VERSION.tgz" | sha256sum -c --quiet \
+    && tar -xzf "axe-core-$AXE_CORE_VERSION.tgz" --strip-components=1 package/axe.min.js package/LICENSE \
+    && rm npm.log "axe-core-$AXE_CORE_VERSION.tgz" ) || { tail -5 "$tmp/npm.log" >&2; rm -rf "$tmp"; exit 1; }
+  mv -T "$tmp" "$axe" 2>/dev/null || rm -rf "$tmp"  # another clone got there first: its copy is as good
+fi

@@ -17,6 +17,17 @@ from shared.contracts import Check, ErasureBasis
 SUBJECT_MAX = 199  # characters; a subject is kept under 200
 
 # What is missing: (Danish in a subject, Danish in the body, English).
+# The form on intake's case page that records each check: a reminder's link opens the case at it. A query parameter,
+# not a fragment: it survives the sign-in a link from webmail lands on (no SameSite=Strict cookie comes with it).
+FORM_OF_CHECK: dict[Check, str] = {"leaving-outcome": "leaving-outcome", "six-month": "six-month-result"}
+
+
+def case_link(intake_url: str, case_reference: str, check: Check | None = None) -> str:
+    """The case's page in intake, opened at the form that records the check when one is named."""
+    link = f"{intake_url.rstrip('/')}/cases/{case_reference}"
+    return f"{link}?step={FORM_OF_CHECK[check]}" if check else link
+
+
 WHAT: dict[Check, tuple[str, str, str]] = {
     "leaving-outcome": (
         "situationen ved afslutning",

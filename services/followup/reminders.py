@@ -97,7 +97,7 @@ class ReminderSender(Sender):
             record_by=deadline.counts_until,
             number=number,
             of=schedule.reminders_in(planned),
-            link=f"{self._intake_url}/cases/{reference}",
+            link=messages.case_link(self._intake_url, reference, cast(Check, deadline.check_kind)),
             proposed_situation=deadline.proposed_situation,
         )
         try:

@@ -77,3 +77,51 @@ CHECK_SCHEDULED = wire_name(contracts.CheckScheduled)
 CHECK_CLOSED = wire_name(contracts.CheckClosed)
 LEAVING_OUTCOME_RECORDED = wire_name(contracts.LeavingOutcomeRecorded)
 SIX_MONTH_RESULT_RECORDED = wire_name(contracts.SixMonthResultRecorded)
+
+# The steps a caseworker may take on a case, as a page's forms and the API's routes name them.
+Step = Literal[
+    "enrolment",
+    "withdrawal",
+    "start",
+    "completion",
+    "drop-out",
+    "leaving-outcome",
+    "six-month-result",
+    "correct-start",
+    "correct-leaving-date",
+    "correct-drop-out-reason",
+    "consent-withdrawal",
+]
+# What enrolment and follow-up accept from each status (enrolment.domain, followup.domain: another is refused there).
+_STEPS_OF_STATUS: dict[Status, tuple[Step, ...]] = {
+    "referred": ("enrolment",),
+    "waiting": ("withdrawal",),
+    "enrolled": ("start", "withdrawal"),
+    "started": ("completion", "drop-out", "correct-start"),
+    "completed": ("leaving-outcome", "six-month-result", "correct-start", "correct-leaving-date", "enrolment"),
+    "dropped-out": (
+        "leaving-outcome",
+        "six-month-result",
+        "correct-start",
+        "correct-leaving-date",
+        "correct-drop-out-reason",
+        "enrolment",
+    ),
+    "withdrawn": ("enrolment",),
+}
+
+
+def steps_allowed(status: Status, *, erased: bool, legal_basis: str, consent_withdrawn: bool) -> tuple[Step, ...]:
+    """The steps the case allows now: what its status lets the owning services accept, and a consent to withdraw."""
+    if erased:
+        return ()  # nothing more is recorded about an erased participant
+    consent = ("consent-withdrawal",) if legal_basis == "consent" and not consent_withdrawn else ()
+    return (*_STEPS_OF_STATUS[status], *consent)
+
+
+def status_of(fact_types: list[str]) -> Status:
+    """Where a case stands: the status its latest placing fact sets, or referred before any."""
+    for fact_type in reversed(fact_types):
+        if fact_type in STATUS_OF_FACT:
+            return STATUS_OF_FACT[fact_type]
+    return "referred"

@@ -78,6 +78,7 @@ latest AS (
 open_check AS (
     SELECT s.participant_id,
            min(CAST(s.data ->> 'due_on' AS date)) AS next_due_on,
+           (array_agg(s.data ->> 'check' ORDER BY CAST(s.data ->> 'due_on' AS date)))[1] AS next_check,
            bool_or(CAST(s.data ->> 'due_on' AS date) BETWEEN :today AND :due_until) AS due_soon
     FROM timeline_entry s
     JOIN chosen c ON c.id = s.participant_id
@@ -104,7 +105,7 @@ open_check AS (
 cases AS (
     SELECT c.id AS participant_id, c.case_reference, c.programme_id, c.subproject_id, c.referred_on,
            c.caseworker_email, c.erased_on, c.erasure_due_on, l.course_id, coalesce(l.status, 'referred') AS status,
-           o.next_due_on,
+           o.next_due_on, o.next_check,
            coalesce(o.next_due_on < :today, false) AS overdue, coalesce(o.due_soon, false) AS due_soon
     FROM chosen c
     LEFT JOIN latest l ON l.participant_id = c.id
@@ -116,7 +117,7 @@ WHERE {case_filters}
 """
 _ITEM_COLUMNS = (
     "participant_id, case_reference, programme_id, subproject_id, course_id, status, referred_on, caseworker_email,"
-    " next_due_on, overdue, erased_on, erasure_due_on, count(*) OVER () AS total"
+    " next_due_on, next_check, overdue, erased_on, erasure_due_on, count(*) OVER () AS total"
 )
 
 
@@ -159,6 +160,7 @@ class CaseRow:
     overdue: bool
     erased_on: date | None = None
     erasure_due_on: date | None = None
+    next_check: str | None = None  # which follow-up is due next: a task inbox's link names its form
 
 
 def caseload_statement(

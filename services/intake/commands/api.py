@@ -2,12 +2,11 @@
 
 A command answered in time gets 200 with the fact or 409 with the reason; otherwise 202 with the command id to poll
 at GET /commands/{id}. With If-Match, one sent from an out-of-date view of the case is refused (409 case-changed).
-Every command route is written out below; each only says which command its body makes.
+Every command route is written out below; each says its path, and commands/service.py which command its body makes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +14,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.intake import idempotency
 from services.intake.commands.domain import versions_asked, wait_seconds
 from services.intake.commands.schemas import (
     CommandAnswer,
@@ -34,11 +32,10 @@ from services.intake.commands.schemas import (
     command_response,
     conflict_response,
 )
-from services.intake.commands.service import CaseChanged, enrolment_of, issue_command_at, wait_for_answer
-from services.intake.deps import Caseworker, CourseRecorder, Sessions, erased_rejection, visible_participant
+from services.intake.commands.service import CaseChanged, CaseErased, send_command, wait_for_answer
+from services.intake.deps import Caseworker, CourseRecorder, Sessions, visible_participant
 from services.intake.idempotency import IdempotencyKey
-from services.intake.tables import Participant, PendingCommand
-from shared import contracts
+from services.intake.tables import PendingCommand
 from shared.auth import Principal
 from shared.clock import today_in_copenhagen
 from shared.db import unit_of_work
@@ -89,7 +86,6 @@ async def enrol(
         body,
         idempotency_key,
         if_match,
-        lambda participant: enrolment_of(participant, body.course_id, body.enrolled_on or today_in_copenhagen()),
     )
 
 
@@ -118,7 +114,6 @@ async def record_start(
         body,
         idempotency_key,
         if_match,
-        lambda participant: contracts.RecordStart(participant_id=participant.id, started_on=body.started_on),
     )
 
 
@@ -147,7 +142,6 @@ async def record_completion(
         body,
         idempotency_key,
         if_match,
-        lambda participant: contracts.RecordCompletion(participant_id=participant.id, completed_on=body.completed_on),
     )
 
 
@@ -176,9 +170,6 @@ async def record_drop_out(
         body,
         idempotency_key,
         if_match,
-        lambda participant: contracts.RecordDropOut(
-            participant_id=participant.id, dropped_out_on=body.dropped_out_on, reason=body.reason
-        ),
     )
 
 
@@ -207,9 +198,6 @@ async def record_withdrawal(
         body,
         idempotency_key,
         if_match,
-        lambda participant: contracts.RecordWithdrawal(
-            participant_id=participant.id, withdrawn_on=body.withdrawn_on, reason=body.reason
-        ),
     )
 
 
@@ -238,9 +226,6 @@ async def correct_start(
         body,
         idempotency_key,
         if_match,
-        lambda participant: contracts.CorrectStart(
-            participant_id=participant.id, started_on=body.started_on, correction_reason=body.correction_reason
-        ),
     )
 
 
@@ -269,9 +254,6 @@ async def correct_leaving_date(
         body,
         idempotency_key,
         if_match,
-        lambda participant: contracts.CorrectLeavingDate(
-            participant_id=participant.id, left_on=body.left_on, correction_reason=body.correction_reason
-        ),
     )
 
 
@@ -300,11 +282,6 @@ async def correct_drop_out_reason(
         body,
         idempotency_key,
         if_match,
-        lambda participant: contracts.CorrectDropOutReason(
-            participant_id=participant.id,
-            drop_out_reason=body.drop_out_reason,
-            correction_reason=body.correction_reason,
-        ),
     )
 
 
@@ -333,12 +310,6 @@ async def record_leaving_outcome(
         body,
         idempotency_key,
         if_match,
-        lambda participant: contracts.RecordLeavingOutcome(
-            participant_id=participant.id,
-            situation=body.situation,
-            qualification_gained=body.qualification_gained,
-            observed_on=body.observed_on,
-        ),
     )
 
 
@@ -367,12 +338,6 @@ async def record_six_month_result(
         body,
         idempotency_key,
         if_match,
-        lambda participant: contracts.RecordSixMonthResult(
-            participant_id=participant.id,
-            situation=body.situation,
-            improvement=body.improvement,
-            observed_on=body.observed_on,
-        ),
     )
 
 
@@ -385,29 +350,24 @@ async def _send(
     body: BaseModel,
     idempotency_key: str | None,
     if_match: str | None,
-    build: Callable[[Participant], contracts.AboutParticipant],
 ) -> JSONResponse:
     """Issue the command the body makes (once per Idempotency-Key, and only if the case is still at the version
     If-Match names), then answer with what became of it in time."""
-    asked = idempotency.fingerprint("POST", f"/participants/{participant_id}/{path}", body.model_dump(mode="json"))
     versions = versions_asked(if_match)  # the header's pattern let only versions through
     try:
         async with unit_of_work(sessions) as session:
-            participant = await visible_participant(session, participant_id, principal)
-            if participant.erased_on is not None:
-                return refusal(erased_rejection(participant), 409)
-            first = await idempotency.earlier(session, principal, idempotency_key, asked)
-            if first is not None and first.command_id is not None:
-                # the same command again: its answer, not a second command (nor a conflict with itself: the first
-                # one changed the version its If-Match names)
-                command_id = first.command_id
-            else:
-                command = build(participant)
-                issued = await issue_command_at(
-                    session, participant=participant, command=command, principal=principal, asked=versions
-                )
-                command_id = issued.id
-                await idempotency.remember(session, principal, idempotency_key, asked, command_id=command_id)
+            command_id = await send_command(
+                session,
+                principal=principal,
+                participant_id=participant_id,
+                path=path,
+                body=body,
+                idempotency_key=idempotency_key,
+                asked=versions,
+                today=today_in_copenhagen(),
+            )
+    except CaseErased as erased:
+        return refusal(erased.rejection, 409)
     except Refused as refused:  # refused by intake itself, from what it knows of the participant
         return refusal(refused.rejection)
     except CaseChanged as changed:  # rolled back: no command, no outbox row, no remembered key

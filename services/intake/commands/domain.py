@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from services.intake.domain import LEAVING_OUTCOME_RECORDED, SIX_MONTH_RESULT_RECORDED
@@ -28,12 +28,20 @@ def enrolment_date_problem(enrolled_on: date, *, referred_on: date) -> Rejection
 RESULT_FACTS = {LEAVING_OUTCOME_RECORDED: "upon leaving", SIX_MONTH_RESULT_RECORDED: "as the six-month result"}
 
 
+def result_notice_kind(fact_type: str | None, data: dict[str, Any]) -> Literal["late", "kept"] | None:
+    """Why a recorded result will not count (late, or kept as history behind a later one), or None if it counts."""
+    if fact_type not in RESULT_FACTS or data.get("counts", True):
+        return None
+    return "late" if data.get("late") else "kept"
+
+
 def result_notice(fact_type: str | None, data: dict[str, Any]) -> str | None:
     """Tell the caseworker when a recorded result will not count, and why."""
+    kind = result_notice_kind(fact_type, data)
     counted_as = RESULT_FACTS.get(fact_type or "")
-    if counted_as is None or data.get("counts", True):
+    if kind is None:
         return None
-    if data.get("late"):
+    if kind == "late":
         return f"Recorded late: observed after the last day that counts, so it will not count {counted_as}."
     return f"Recorded: a later observation inside the period already counts {counted_as}; this one is kept as history."
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from uuid import uuid4
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from services.intake.caseload.queries import CaseRow
 from services.intake.caseload.schemas import CprSearchIn
 from services.intake.deps import Sessions, TheVault
+from services.intake.domain import Step
 from services.intake.pages.domain import (
     SECURITY_HEADERS,
     Lifetime,
@@ -29,6 +31,7 @@ from services.intake.pages.domain import (
     local_path,
     pages_of,
 )
+from services.intake.pages.forms import FORMS, step_of
 from services.intake.pages.render import render, secure
 from services.intake.pages.service import (
     PAGE_SIZE,
@@ -266,9 +269,27 @@ async def case_page(
     vault: TheVault,
     web: CaseworkerSession,
     case_reference: Annotated[str, Path(max_length=20)],
+    step: Annotated[str | None, Query(max_length=30)] = None,  # the form to open: a reminder's link names it
     lang: Lang = None,
 ) -> HTMLResponse:
-    """The case: personal data (an audited read), the timeline in plain words, the commands waiting for an answer."""
+    """The case: personal data (an audited read), the timeline in plain words, the commands waiting for an answer, and
+    a form for each step the case allows now (the one a link names opened)."""
+    return await show_case(request, sessions, vault, web, case_reference, opened=step_of(step))
+
+
+async def show_case(
+    request: Request,
+    sessions: Sessions,
+    vault: TheVault,
+    web: WebSession,
+    case_reference: str,
+    *,
+    opened: Step | None = None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The case page (a form's answer too: errors beside the fields, the answer, a refusal), each form with a new
+    Idempotency-Key unless the answer keeps the one posted."""
     async with unit_of_work(sessions) as session:
         view = await case_view(
             session,
@@ -276,7 +297,12 @@ async def case_page(
             web.principal,
             case_reference,
             consent_erasure_days=request.app.state.consent_erasure_days,
+            today=today_in_copenhagen(),
         )
     if view is None:
         raise PageRefused(404, "not_found")
-    return render(request, "case.html", web=web, view=view)
+    keys = {step: uuid4().hex for step in view.steps} | context.pop("keys", {})
+    context = {"errors": {}, "values": {}, "answer": None, "refused": None} | context
+    return render(
+        request, "case.html", status=status, web=web, view=view, opened=opened, forms=FORMS, keys=keys, **context
+    )

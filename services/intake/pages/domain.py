@@ -134,3 +134,13 @@ def list_asked(*, status: str | None, due: str | None, case_reference_typed: str
 def pages_of(total: int, page_size: int) -> int:
     """How many pages a list of total items fills (one, even when empty)."""
     return max(1, -(-total // page_size))
+
+
+# The case page's form that records each follow-up check (followup.messages.FORM_OF_CHECK builds the reminder's link
+# the same way; the services share no code).
+_STEP_OF_CHECK = {"leaving-outcome": "leaving-outcome", "six-month": "six-month-result"}
+
+
+def step_of_check(check: str | None) -> str | None:
+    """The form that records a follow-up check, for a link to open; None for a check without one."""
+    return _STEP_OF_CHECK.get(check or "")

@@ -1,7 +1,10 @@
-"""The pages' own reads: which participant a case reference names (the pages address cases by reference)."""
+"""The pages' own reads: which participant a case reference names (the pages address cases by reference), and the
+courses a case may be enrolled on (the enrolment form's choice)."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
@@ -16,3 +19,16 @@ async def participant_of_case(session: AsyncSession, case_reference: str) -> UUI
     """The participant id of the case reference, whoever may see it (the caller checks that, as the API does)."""
     row = (await run(session, _CASE, {"reference": case_reference})).first()
     return None if row is None else UUID(str(row[0]))
+
+
+_COURSES = text(
+    "SELECT id, starts_on, ends_on, capacity FROM catalogue_course"
+    " WHERE programme_id = :programme AND subproject_id = :subproject AND ends_on >= :today"
+    " ORDER BY starts_on, id"
+)
+
+
+async def open_courses(session: AsyncSession, programme_id: str, subproject_id: str, *, today: date) -> list[Any]:
+    """The courses of the case's sub-project not yet ended, as intake's catalogue read model knows them."""
+    params = {"programme": programme_id, "subproject": subproject_id, "today": today}
+    return list((await run(session, _COURSES, params)).all())

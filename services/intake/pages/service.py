@@ -1,6 +1,7 @@
-"""The pages' use cases: a web session from a verified token, the live session, sign-out; "Mine sager" through the
-caseload's use case; the case page through the reads and the audit the API's GET /participants/{id} and
-GET /participants/{id}/timeline use. Every function takes the caller's session and never commits."""
+"""The pages' use cases: a web session from a verified token, the live session, sign-out; "Mine sager" and the task
+inbox through the caseload's use case; the case page through the reads and the audit the API's GET /participants/{id}
+and GET /participants/{id}/timeline use; its forms through the API's command and consent use cases. Every function
+takes the caller's session and never commits."""
 
 from __future__ import annotations
 
@@ -8,22 +9,28 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 import jwt
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake import idempotency
 from services.intake.audit.service import Read, append
 from services.intake.caseload.queries import CaseloadFilter, CaseRow, Paging
 from services.intake.caseload.service import caseload
-from services.intake.deps import find_participant
+from services.intake.commands.service import CaseErased, check_version, send_command
+from services.intake.deps import erased_rejection, find_participant
+from services.intake.domain import Step, status_of, steps_allowed
 from services.intake.pages import store
 from services.intake.pages.domain import Lifetime, ListAsked, session_hash
-from services.intake.pages.queries import participant_of_case
+from services.intake.pages.forms import Form
+from services.intake.pages.queries import open_courses, participant_of_case
 from services.intake.personal_data.keys import key_of
-from services.intake.personal_data.service import erasure_due_on
+from services.intake.personal_data.service import erasure_due_on, record_consent_withdrawal
 from services.intake.schemas import ContactIn
 from services.intake.tables import Participant, PendingCommand, TimelineEntry
-from services.intake.timeline.queries import pending_commands, timeline_entries
+from services.intake.timeline.domain import CaseVersion
+from services.intake.timeline.queries import case_version, pending_commands, timeline_entries
 from services.intake.vault import Vault
 from shared.auth import MUNICIPAL, Principal, Role
 
@@ -157,17 +164,32 @@ class CaseView:
     erasure_due_on: date | None
     timeline: list[TimelineEntry]
     pending: list[PendingCommand]
+    version: CaseVersion  # the hidden field of every form: the command is issued only if the case is still at it
+    steps: tuple[Step, ...]
+    courses: list[Any]
+
+
+async def visible_case(session: AsyncSession, principal: Principal, case_reference: str) -> Participant | None:
+    """The case's participant, or None if the caller may not see it (another municipality's case is
+    indistinguishable from a missing one)."""
+    participant_id = await participant_of_case(session, case_reference)
+    if participant_id is None:
+        return None
+    return await find_participant(session, participant_id, principal=principal)
 
 
 async def case_view(
-    session: AsyncSession, vault: Vault, principal: Principal, case_reference: str, *, consent_erasure_days: int
+    session: AsyncSession,
+    vault: Vault,
+    principal: Principal,
+    case_reference: str,
+    *,
+    consent_erasure_days: int,
+    today: date,
 ) -> CaseView | None:
-    """The case as the caseworker's API shows it, each read audited as the API audits it; None if the caller may not
-    see it (another municipality's case is indistinguishable from a missing one)."""
-    participant_id = await participant_of_case(session, case_reference)
-    participant = None
-    if participant_id is not None:
-        participant = await find_participant(session, participant_id, principal=principal)
+    """The case as the caseworker's API shows it, each read audited as the API audits it, and the steps it allows
+    now; None if the caller may not see it."""
+    participant = await visible_case(session, principal, case_reference)
     if participant is None:
         return None
     personal, reads = None, [Read(participant.id, READ_TIMELINE)]
@@ -181,10 +203,77 @@ async def case_view(
         )
         reads.insert(0, Read(participant.id, READ_PERSONAL_DATA))
     await append(session, principal=principal, reads=reads)  # one turn of the chain's lock for the page
+    timeline = await timeline_entries(session, participant.id)
+    steps = steps_allowed(
+        status_of([entry.event_type for entry in timeline]),
+        erased=participant.erased_on is not None,
+        legal_basis=participant.legal_basis,
+        consent_withdrawn=participant.consent_withdrawn_on is not None,
+    )
+    courses = await open_courses(session, participant.programme_id, participant.subproject_id, today=today)
     return CaseView(
         participant=participant,
         personal=personal,
         erasure_due_on=erasure_due_on(participant, days=consent_erasure_days),
-        timeline=await timeline_entries(session, participant.id),
+        timeline=timeline,
         pending=await pending_commands(session, participant.id),
+        version=await case_version(session, participant.id),
+        steps=steps,
+        courses=courses if "enrolment" in steps else [],
     )
+
+
+async def act(
+    session: AsyncSession,
+    principal: Principal,
+    participant_id: UUID,
+    form: Form,
+    body: Any,
+    *,
+    idempotency_key: str | None,
+    version: CaseVersion,
+    today: date,
+) -> UUID | None:
+    """Take a step from the case page through the API's own use case, once per Idempotency-Key and only if the case
+    is still at the version the page showed: the command's id (None for a consent withdrawal, which is no command).
+    Raises what the use cases raise: CaseErased, Refused, CaseChanged (nothing done)."""
+    if form.path is not None:
+        return await send_command(
+            session,
+            principal=principal,
+            participant_id=participant_id,
+            path=form.path,
+            body=body,
+            idempotency_key=idempotency_key,
+            asked=(version,),
+            today=today,
+        )
+    # POST /participants/{id}/consent-withdrawal's use case, with the key and the version a page's form carries
+    participant = await find_participant(session, participant_id, principal=principal)
+    assert participant is not None  # the page found it for the same principal
+    if participant.erased_on is not None:
+        raise CaseErased(erased_rejection(participant))
+    asked = idempotency.fingerprint("POST", f"/participants/{participant.id}/consent-withdrawal", body.model_dump())
+    if await idempotency.earlier(session, principal, idempotency_key, asked) is not None:
+        return None  # done the first time
+    await check_version(session, participant, (version,))
+    record_consent_withdrawal(session, participant, withdrawn_on=body.withdrawn_on)
+    answer = {"withdrawn_on": body.withdrawn_on.isoformat()}
+    await idempotency.remember(session, principal, idempotency_key, asked, answer=answer)
+    return None
+
+
+async def tasks(
+    session: AsyncSession, principal: Principal, *, today: date, consent_erasure_days: int
+) -> list[CaseRow]:
+    """The caller's own cases with a follow-up overdue or due soon, by deadline: the caseload's due filters."""
+    found: dict[UUID, CaseRow] = {}
+    paging = Paging(page=1, page_size=200, sort="next_due_on")
+    for due in ("overdue", "due"):
+        wanted = CaseloadFilter(caseworker_subject=principal.subject, due=due)
+        rows, _ = await caseload(
+            session, principal, wanted, paging, today=today, consent_erasure_days=consent_erasure_days
+        )
+        found.update({row.participant_id: row for row in rows})
+    by_deadline = sorted(found.values(), key=lambda row: (len(row.case_reference), row.case_reference))
+    return sorted(by_deadline, key=lambda row: row.next_due_on or today)

@@ -11,7 +11,6 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from services.intake import SOURCE
 from services.intake.audit.service import audit
 from services.intake.deps import (
     Administrator,
@@ -22,7 +21,7 @@ from services.intake.deps import (
     erased_rejection,
     visible_participant,
 )
-from services.intake.personal_data.domain import consent_withdrawal_problem, erasure_note_problem
+from services.intake.personal_data.domain import erasure_note_problem
 from services.intake.personal_data.keys import key_of
 from services.intake.personal_data.queries import AccessDocument, access_document
 from services.intake.personal_data.schemas import (
@@ -32,13 +31,12 @@ from services.intake.personal_data.schemas import (
     ErasureOut,
     ParticipantConsent,
 )
-from services.intake.personal_data.service import erase, erasure_due_on
+from services.intake.personal_data.service import erase, erasure_due_on, record_consent_withdrawal
 from services.intake.tables import Participant
 from shared.clock import COPENHAGEN, today_in_copenhagen
-from shared.contracts import ConsentWithdrawn
 from shared.db import unit_of_work
-from shared.outbox import publish
 from shared.problems import problem_responses, refusal
+from shared.rejection import Refused
 from shared.templates import templates_in
 
 router = APIRouter()
@@ -60,16 +58,10 @@ async def withdraw_consent(
         participant = await visible_participant(session, participant_id, principal)
         if participant.erased_on is not None:
             return refusal(erased_rejection(participant), 409)
-        refused = consent_withdrawal_problem(
-            legal_basis=participant.legal_basis,
-            given_on=participant.consent_given_on,
-            already_withdrawn_on=participant.consent_withdrawn_on,
-            withdrawn_on=body.withdrawn_on,
-        )
-        if refused:
-            return refusal(refused, 409)
-        participant.consent_withdrawn_on = body.withdrawn_on
-        publish(session, ConsentWithdrawn(participant_id=participant.id, withdrawn_on=body.withdrawn_on), source=SOURCE)
+        try:
+            record_consent_withdrawal(session, participant, withdrawn_on=body.withdrawn_on)
+        except Refused as refused:
+            return refusal(refused.rejection, 409)
         answer = ParticipantConsent(
             participant_id=participant.id,
             legal_basis=participant.legal_basis,

@@ -29,20 +29,36 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.intake import SOURCE
 from services.intake.audit.service import audit
 from services.intake.domain import ErasureGround, ParticipantStatus
-from services.intake.personal_data.domain import consent_erasure_due_on
+from services.intake.personal_data.domain import consent_erasure_due_on, consent_withdrawal_problem
 from services.intake.personal_data.keys import destroy_key
 from services.intake.tables import CatalogueProgramme, IdempotentRequest, Participant
 from shared.auth import Principal
 from shared.clock import today_in_copenhagen
-from shared.contracts import ErasureBasis, ParticipantErased
+from shared.contracts import ConsentWithdrawn, ErasureBasis, ParticipantErased
 from shared.db import SessionMaker, unit_of_work
 from shared.fund_rules import add_months
 from shared.logging import get_logger
 from shared.outbox import publish
+from shared.rejection import Refused
 
 log = get_logger(__name__)
 ERASED = ParticipantStatus.ERASED
 ERASURE = "erasure"  # the audit log's action
+
+
+def record_consent_withdrawal(session: AsyncSession, participant: Participant, *, withdrawn_on: date) -> None:
+    """Record that the citizen withdrew their consent and tell the other services; Refused where it cannot be (no
+    consent, already withdrawn, before it was given). The caller has checked the participant is not erased."""
+    refused = consent_withdrawal_problem(
+        legal_basis=participant.legal_basis,
+        given_on=participant.consent_given_on,
+        already_withdrawn_on=participant.consent_withdrawn_on,
+        withdrawn_on=withdrawn_on,
+    )
+    if refused:
+        raise Refused(refused)
+    participant.consent_withdrawn_on = withdrawn_on
+    publish(session, ConsentWithdrawn(participant_id=participant.id, withdrawn_on=withdrawn_on), source=SOURCE)
 
 
 def erasure_due_on(participant: Participant, *, days: int) -> date | None:

@@ -21,6 +21,7 @@ from services.followup.messages import case_link
 from services.intake.main import create_app as intake_app
 from shared.clock import today_in_copenhagen
 from shared.contracts import (
+    Check,
     CommandRejected,
     EnrolmentConfirmed,
     ParticipationCompleted,
@@ -309,7 +310,7 @@ async def test_the_inbox_lists_my_due_and_overdue_follow_ups_by_deadline(intake:
         await office.refer(colleague),
     )
     left_on = TODAY - timedelta(days=20)
-    plans = (
+    plans: tuple[tuple[Referred, Check, int], ...] = (
         (soon, "leaving-outcome", 5),
         (overdue, "six-month", -3),
         (later, "six-month", 60),

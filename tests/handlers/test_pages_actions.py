@@ -23,7 +23,10 @@ from shared.clock import today_in_copenhagen
 from shared.contracts import (
     Check,
     CommandRejected,
+    CoursePublished,
     EnrolmentConfirmed,
+    EnrolmentWaitlisted,
+    LeavingOutcomeRecorded,
     ParticipationCompleted,
     ParticipationStarted,
     to_event,
@@ -324,3 +327,109 @@ async def test_the_inbox_lists_my_due_and_overdue_follow_ups_by_deadline(intake:
     assert inbox.status_code == 200
     listed = re.findall(r'class="task" href="/cases/(RUM-[0-9]+)\?step=([a-z-]+)#', inbox.text)
     assert listed == [(overdue.case_reference, "six-month-result"), (soon.case_reference, "leaving-outcome")]
+
+
+# --- answers: a waiting-list place, a late result, intake's own refusal, consent -------------------------------------
+async def _answer(app: FastAPI, who: Referred, fact: Any) -> None:
+    """Deliver the fact the owning service would publish in answer to the participant's one pending command."""
+    [command] = [c for c in await _pending(app, who) if c["status"] == "pending"]
+    event = to_event(fact, source=SOURCE).model_copy(update={"causationid": command["id"]})
+    await deliver(app.state.sessions, "intake", event, vault=app.state.vault)
+
+
+async def test_enrolment_offers_the_sub_projects_courses_and_shows_a_waiting_list_place(
+    intake: FastAPI, office: Office
+) -> None:
+    bearer = token(municipality=office.municipality)
+    who = await office.refer(bearer)
+    course = CoursePublished(
+        course_id=f"c-{office.municipality}",
+        programme_id=office.programme,
+        subproject_id=office.subproject,
+        municipality=office.municipality,
+        starts_on=TODAY,
+        ends_on=TODAY + timedelta(days=90),
+        capacity=1,
+    )
+    await deliver(intake.state.sessions, "intake", course)
+    fields = {"course_id": course.course_id, "enrolled_on": str(TODAY)}
+    async with browser(intake) as client:
+        await sign_in(client, bearer)
+        page = await client.get(f"/cases/{who.case_reference}")
+        assert f'<option value="{course.course_id}">' in page.text
+        await _post(client, page, who.case_reference, "enrolment", **fields)
+        waitlisted = EnrolmentWaitlisted(
+            participant_id=who.id,
+            programme_id=office.programme,
+            subproject_id=office.subproject,
+            course_id=course.course_id,
+            waitlisted_on=TODAY,
+            position=3,
+            re_entry=False,
+        )
+        await _answer(intake, who, waitlisted)
+        answer = await _post(client, page, who.case_reference, "enrolment", **fields)  # a resend: its answer
+    assert answer.status_code == 200
+    shown = answer.text.split('id="answer"')[1].split("</div>")[0]
+    assert f"På venteliste til forløb {course.course_id} som nr. 3" in shown
+    assert _forms(answer) == {"withdrawal", "consent-withdrawal"}  # a waiting place may be given up
+
+
+async def test_a_late_result_is_recorded_with_the_notice_that_it_will_not_count(
+    intake: FastAPI, office: Office
+) -> None:
+    bearer = token(municipality=office.municipality)
+    who = await office.refer(bearer)
+    await _completed(office, who)
+    fields = {"situation": "education", "qualification_gained": "", "observed_on": str(TODAY)}
+    async with browser(intake) as client:
+        await sign_in(client, bearer)
+        page = await client.get(f"/cases/{who.case_reference}")
+        await _post(client, page, who.case_reference, "leaving-outcome", **fields)
+        recorded = LeavingOutcomeRecorded(
+            participant_id=who.id,
+            situation="education",
+            employed=False,
+            qualification_gained=None,
+            observed_on=TODAY,
+            left_on=TODAY - timedelta(days=9),
+            exit_number=1,
+            counts=False,
+            late=True,
+            supersedes=None,
+        )
+        await _answer(intake, who, recorded)
+        answer = await _post(client, page, who.case_reference, "leaving-outcome", **fields)
+    assert answer.status_code == 200
+    assert 'id="notice"' in answer.text and "Registreret for sent" in answer.text
+
+
+async def test_intakes_own_refusal_is_shown_beside_the_field_it_names(intake: FastAPI, office: Office) -> None:
+    bearer = token(municipality=office.municipality)
+    who = await office.refer(bearer)
+    async with browser(intake) as client:
+        await sign_in(client, bearer)
+        page = await client.get(f"/cases/{who.case_reference}")
+        answer = await _post(client, page, who.case_reference, "enrolment", course_id="c-1", enrolled_on="2001-01-01")
+    assert answer.status_code == 422
+    assert 'id="enrolment-enrolled_on-error"' in answer.text and "før henvisningen" in answer.text
+    assert await _pending(intake, who) == []
+
+
+async def test_consent_withdrawal_from_the_page_goes_through_the_apis_use_case_once(
+    intake: FastAPI, office: Office
+) -> None:
+    bearer = token(municipality=office.municipality)
+    who = await office.refer(bearer)
+    async with browser(intake) as client:
+        await sign_in(client, bearer)
+        page = await client.get(f"/cases/{who.case_reference}")
+        first = await _post(client, page, who.case_reference, "consent-withdrawal", withdrawn_on=str(TODAY))
+        again = await _post(client, page, who.case_reference, "consent-withdrawal", withdrawn_on=str(TODAY))
+    assert first.status_code == again.status_code == 200
+    assert "consent-withdrawal" not in _forms(first)
+    sql = "SELECT headers ->> 'ce_type' AS type FROM outbox_message WHERE key = :k ORDER BY id"
+    staged = [r["type"] for r in await rows(intake.state.sessions, sql, k=str(who.id))]
+    assert staged.count("consent.withdrawn") == 1, staged
+    found = await rows(intake.state.sessions, "SELECT consent_withdrawn_on FROM participant WHERE id = :p", p=who.id)
+    assert found[0]["consent_withdrawn_on"] == TODAY

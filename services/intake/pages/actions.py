@@ -24,6 +24,7 @@ from services.intake.domain import CommandStatus
 from services.intake.idempotency import KEY_PATTERN
 from services.intake.pages.api import CaseworkerSession, CheckedForm, Lang, show_case
 from services.intake.pages.domain import PageRefused, step_of_check
+from services.intake.pages.form_words import FORM_WORDS
 from services.intake.pages.forms import FORMS, body_of, field_errors, step_of
 from services.intake.pages.render import render
 from services.intake.pages.service import act, tasks, visible_case
@@ -86,8 +87,12 @@ async def take_step(
         )
     except CaseErased as erased:
         return await again(opened=chosen, status=409, refused=erased.rejection, values=form)
-    except Refused as refused:
-        return await again(opened=chosen, status=422, refused=refused.rejection, values=form, **kept)
+    except Refused as refused:  # intake's own refusal: beside the field it names, if the form has it
+        rejection, words = refused.rejection, f"reason_{refused.rejection.reason}"
+        if rejection.field in {field.name for field in spec.fields} and words in FORM_WORDS["da"]:
+            errors = {str(rejection.field): words}
+            return await again(opened=chosen, status=422, errors=errors, values=form, **kept)
+        return await again(opened=chosen, status=422, refused=rejection, values=form, **kept)
     if command_id is None:
         return await again(opened=None, status=200, done=chosen)
     answer = await wait_for_answer(sessions, command_id, seconds=request.app.state.command_wait_seconds)

@@ -240,7 +240,8 @@ async def test_the_second_of_two_pages_rendered_at_one_version_is_refused_with_t
     assert started.status_code == 202
     assert refused.status_code == 409
     changes = refused.text.split('id="changes"')[1].split("</ul>")[0]
-    assert "Registrering af start" in changes and "caseworker@example.dk" in changes  # what, and who (the case's email)
+    assert "Registrering af start" in changes  # what
+    assert "af caseworker@example.dk (sagsbehandler)" in changes  # who: the case's email, the role read before it
     assert len(await _pending(intake, who)) == 1  # Anna's start only: Bo's withdrawal was not issued
     assert f'href="/cases/{who.case_reference}"' in refused.text and reload.status_code == 200
     assert _hidden(reload, "withdrawal")["version"] != _hidden(bo_page, "withdrawal")["version"]

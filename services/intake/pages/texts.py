@@ -249,6 +249,12 @@ class Say:
         words = KINDS.get(kind) or COMMANDS.get(kind)
         return kind if words is None else words[0 if self.lang == "da" else 1]
 
+    def roles(self, roles: str | None) -> str:
+        """The roles the audit log recorded (comma-separated codes) in words."""
+        if not roles:
+            return self.words["role_not_recorded"]
+        return ", ".join(self.words.get(f"role_{role}", role) for role in roles.split(","))
+
     def get(self, key: str, default: str) -> str:
         """The page word for the key, or the default."""
         return self.words.get(key, default)

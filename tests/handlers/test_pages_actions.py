@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from services.followup.messages import case_link
 from services.intake.main import create_app as intake_app
+from services.intake.pages.api import SESSION_COOKIE
 from shared.clock import today_in_copenhagen
 from shared.contracts import (
     Check,
@@ -434,3 +435,19 @@ async def test_consent_withdrawal_from_the_page_goes_through_the_apis_use_case_o
     assert staged.count("consent.withdrawn") == 1, staged
     found = await rows(intake.state.sessions, "SELECT consent_withdrawn_on FROM participant WHERE id = :p", p=who.id)
     assert found[0]["consent_withdrawn_on"] == TODAY
+
+
+async def test_a_form_posted_after_the_session_ended_leads_back_to_its_form_after_sign_in(
+    intake: FastAPI, office: Office
+) -> None:
+    bearer = token(municipality=office.municipality)
+    who = await office.refer(bearer)
+    await _enrolled(office, who)
+    async with browser(intake) as client:
+        await sign_in(client, bearer)
+        page = await client.get(f"/cases/{who.case_reference}")
+        client.cookies.delete(SESSION_COOKIE)  # the browser was closed, or the session ended
+        answer = await _post(client, page, who.case_reference, "start", started_on=str(TODAY))
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/sign-in?next=%2Fcases%2F{who.case_reference}%3Fstep%3Dstart"
+    assert await _pending(intake, who) == []

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from services.followup.messages import FORM_OF_CHECK, case_link
 from services.intake.commands.service import COMMANDS
 from services.intake.domain import STATUS_OF_FACT, Status, status_of, steps_allowed
-from services.intake.pages.domain import step_of_check
+from services.intake.pages.domain import return_path, step_of_check
 from services.intake.pages.form_words import FORM_WORDS
 from services.intake.pages.forms import FORMS, STEPS, body_of, field_errors, step_of
 from services.intake.pages.texts import Say
@@ -115,3 +115,11 @@ def test_every_form_has_words_in_both_languages() -> None:
             assert say[f"step_{form.step}"]
             for field in form.fields:
                 assert say[f"field_{field.name}"]
+
+
+def test_sign_in_leads_back_to_the_page_or_to_the_form_a_post_came_from() -> None:
+    assert return_path("GET", "/cases/RUM-000002", "step=six-month-result") == "/cases/RUM-000002?step=six-month-result"
+    assert return_path("GET", "/tasks", "") == "/tasks"
+    assert return_path("POST", "/cases/RUM-000002/start", "") == "/cases/RUM-000002?step=start"
+    assert return_path("POST", "/cases/search", "") == "/cases"
+    assert return_path("POST", "/cases/RUM-2/start", "") == "/cases"  # only a case reference as the pages write it

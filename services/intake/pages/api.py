@@ -30,6 +30,7 @@ from services.intake.pages.domain import (
     list_asked,
     local_path,
     pages_of,
+    return_path,
 )
 from services.intake.pages.forms import FORMS, step_of
 from services.intake.pages.render import render, secure
@@ -72,9 +73,7 @@ async def current_session(request: Request, sessions: Sessions) -> WebSession | 
 async def signed_in(request: Request, web: Annotated[WebSession | None, Depends(current_session)]) -> WebSession:
     """The live web session; without one, to sign-in and back here (a form's post comes back to its page)."""
     if web is None:
-        path = request.url.path if request.method == "GET" else "/cases"
-        query = request.url.query if request.method == "GET" else ""
-        raise SignInFirst(f"{path}?{query}" if query else path)
+        raise SignInFirst(return_path(request.method, request.url.path, request.url.query))
     return web
 
 

@@ -61,6 +61,18 @@ def local_path(asked: str | None) -> str:
     return asked
 
 
+_STEP_POST = re.compile(r"/cases/(RUM-[0-9]{6,})/([a-z-]{1,30})")
+
+
+def return_path(method: str, path: str, query: str) -> str:
+    """Where sign-in leads back to: the page asked for; for a form's post, the page the form is on (a case's form
+    opened again, as a post cannot be repeated through sign-in), else the caseworker's cases."""
+    if method == "GET":
+        return f"{path}?{query}" if query else path
+    step = _STEP_POST.fullmatch(path)
+    return f"/cases/{step.group(1)}?step={step.group(2)}" if step else HOME
+
+
 def session_hash(session_id: str) -> bytes:
     """The session id as stored: a leaked table must not sign anybody in."""
     return hashlib.sha256(session_id.encode()).digest()

@@ -451,3 +451,18 @@ async def test_a_form_posted_after_the_session_ended_leads_back_to_its_form_afte
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/sign-in?next=%2Fcases%2F{who.case_reference}%3Fstep%3Dstart"
     assert await _pending(intake, who) == []
+
+
+async def test_a_form_without_its_version_or_idempotency_key_is_refused_and_nothing_is_issued(
+    intake: FastAPI, office: Office
+) -> None:
+    bearer = token(municipality=office.municipality)
+    who = await office.refer(bearer)
+    await _enrolled(office, who)
+    async with browser(intake) as client:
+        await sign_in(client, bearer)
+        page = await client.get(f"/cases/{who.case_reference}")
+        no_version = await _post(client, page, who.case_reference, "start", started_on=str(TODAY), version="")
+        no_key = await _post(client, page, who.case_reference, "start", started_on=str(TODAY), idempotency_key="")
+    assert no_version.status_code == no_key.status_code == 422
+    assert await _pending(intake, who) == []

@@ -18,10 +18,11 @@ a long one, until its timeline holds M entries. The caseworker then signs in thr
   1. "Mine sager", the first page at the default page size (services.intake.pages.service.PAGE_SIZE);
   2. the case page of the long case (an audited read of personal data, its timeline in Danish words);
 and as the reference, a bare FastAPI app served the same way in the same process, rendering a Jinja template with as
-many rows (and timeline entries) of similar strings and markup as intake's page held, with no database and no
-session. "Mine sager"'s use case (services.intake.pages.service.my_cases) is timed alone too, in-process, to tell its
-query from the rest of the page. The tables are analysed after the fill, as autovacuum would have done long before a
-caseworker has 500 cases (--no-analyze times them as filled); --save-pages keeps the four pages' HTML.
+many rows (and timeline entries) of similar strings and markup as intake's page held, and form fields up to its
+size in bytes (the pages' forms), with no database and no session. "Mine sager"'s use case
+(services.intake.pages.service.my_cases) is timed alone too, in-process, to tell its query from the rest of the page.
+The tables are analysed after the fill, as autovacuum would have done long before a caseworker has 500 cases
+(--no-analyze times them as filled); --save-pages keeps the four pages' HTML.
 
 Why real HTTP rather than httpx.ASGITransport: the browser's path is measured as it is, through uvicorn's HTTP
 parsing, the cookie, the pages' app in front of the API and the security headers. Both servers run in the bench's
@@ -147,8 +148,7 @@ class Timed:
 
 
 def report(pairs: Sequence[tuple[Timed, Timed]], parts: Sequence[Timed] = ()) -> list[str]:
-    """Each page beside its bare reference: p50, p95, max, size, and the page's p95 over the reference's; then the
-    parts timed in-process, without HTTP or template."""
+    """Each page under its bare reference (p50, p95, max, size, p95 over the reference's), then the in-process parts."""
     lines = [f"{'what':<52}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'KB':>7}{'p95 vs bare':>13}"]
     rows = [(t, r) for page, bare in pairs for t, r in ((bare, "(reference)"), (page, _ratio(page, bare)))]
     for timed, ratio in [*rows, *((part, "(in-process)") for part in parts)]:
@@ -161,6 +161,7 @@ def report(pairs: Sequence[tuple[Timed, Timed]], parts: Sequence[Timed] = ()) ->
 
 
 def _ratio(page: Timed, bare: Timed) -> str:
+    """The page's p95 over its reference's."""
     return f"{page.p(95) / bare.p(95):.1f} x"
 
 
@@ -172,7 +173,12 @@ _BASE = """<!doctype html>
 <nav><a href="/cases">Mine sager</a> <a href="/cases?lang=en" lang="en">English</a></nav>
 <form class="sign-out" method="post" action="/sign-out"><input type="hidden" name="csrf_token" value="{{ csrf }}">
 <span>Logget ind som {{ email }}</span><button type="submit">Log ud</button></form></header>
-<main id="main">{% block main %}{% endblock %}</main></body></html>"""
+<main id="main">{% block main %}{% endblock %}
+{% if fields %}<form class="steps" method="post" action="/case">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
+{% for n in range(fields) %}{% set id = "f%04d" | format(n) %}<div class="field"><label for="{{ id }}">Felt</label>
+<input id="{{ id }}" name="{{ id }}" type="text" value="" autocomplete="off"></div>
+{% endfor %}<button type="submit">Gem</button></form>{% endif %}</main></body></html>"""
 # The list's filters and search, as the real page has them above its table (most of its bytes besides the rows).
 _CASES = """{% extends "base.html" %}{% block main %}<h1>Mine sager</h1>
 <form class="filters" method="get" action="/cases"><div class="field"><label for="status">Status</label>
@@ -272,6 +278,20 @@ def bare_case_context(entries: int) -> dict[str, Any]:
         "facts": facts,
         "entries": listed,
     }
+
+
+def sized(template: str, context: dict[str, Any], target_bytes: int) -> dict[str, Any]:
+    """The context with as many form fields as bring the bare page to within one field of the real page's size."""
+    # the real pages hold forms (the case's steps, filters, search) besides their rows: the bare one gets as many bytes
+    page = BARE_TEMPLATES.get_template(template)
+
+    def size(fields: int) -> int:
+        return len(page.render(**(context | {"fields": fields})).encode())
+
+    if target_bytes <= size(0):
+        return context | {"fields": 0}
+    one, per_field = size(1), size(2) - size(1)
+    return context | {"fields": max(1, round((target_bytes - one) / per_field) + 1)}
 
 
 def create_bare_app(cases: dict[str, Any], case: dict[str, Any]) -> FastAPI:
@@ -634,7 +654,10 @@ async def main(cases: int, entries: int, requests: int, *, analyze: bool = True,
         if rows != min(PAGE_SIZE, cases) or items != entries:
             raise RuntimeError(f"intake's pages show {rows} rows and {items} entries, not what was filled")
         bare_server, bare_task, bare_port = await serve(
-            create_bare_app(bare_cases_context(rows, cases), bare_case_context(items))
+            create_bare_app(
+                sized("cases.html", bare_cases_context(rows, cases), len(listed)),
+                sized("case.html", bare_case_context(items), len(shown)),
+            )
         )
         servers.append((bare_server, bare_task))
         bare_tab = Tab(bare_port)

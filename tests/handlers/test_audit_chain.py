@@ -33,6 +33,7 @@ from shared.auth import Principal, issue_token
 from shared.db import asyncpg_dsn, create_engine, create_sessionmaker, unit_of_work
 from shared.migrate import alembic_config, upgrade
 from shared.settings import AuthSettings
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import ROOT, Databases, migrations_dir
 
 KEY = base64.b64encode(bytes(range(32))).decode()
@@ -102,9 +103,7 @@ def _intake(url: str) -> FastAPI:
 
 def _as_caseworker(app: FastAPI, subject: str) -> httpx.AsyncClient:
     token = issue_token(AUTH, subject=subject, email="cw@example.dk", roles=["caseworker"], municipality="751")
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)
 
 
 async def test_twenty_concurrent_reads_through_two_intake_processes_make_one_sound_chain(

@@ -29,6 +29,7 @@ from services.reporting.settings import ReportingSettings
 from shared.auth import ROLES, Role, issue_token
 from shared.contracts import EnrolmentConfirmed
 from shared.settings import AuthSettings
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
 from tests.fixtures.handlers import deliver
 
@@ -191,6 +192,4 @@ def _as(app: FastAPI, role: Role, *, subprojects: list[str] | None = None) -> ht
             AUTH, subject=f"{role}-other", email="other@example.org", roles=[role], subprojects=subprojects
         )
     )
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)

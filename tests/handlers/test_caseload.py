@@ -49,6 +49,7 @@ from shared.contracts import (
 )
 from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
 from tests.fixtures.events import check_scheduled, leaving_outcome_recorded, six_month_result_recorded
 from tests.fixtures.handlers import deliver
@@ -94,9 +95,7 @@ def _client(
         roles=[role],
         municipality=municipality,
     )
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)
 
 
 @dataclass

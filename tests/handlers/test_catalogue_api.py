@@ -20,6 +20,7 @@ from shared.db import unit_of_work
 from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
 from shared.topics import CATALOGUE_EVENTS
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
 
 COURSE = {
@@ -43,9 +44,7 @@ PROGRAMME = {
 
 def _client(app: FastAPI, role: Role = "administrator") -> httpx.AsyncClient:
     token = issue_token(AuthSettings(), subject=f"{role}-1", email=f"{role}@example.dk", roles=[role])
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -47,6 +47,7 @@ from shared.db import unit_of_work
 from shared.envelope import CloudEvent
 from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
 from tests.fixtures.handlers import SOURCE, deliver, rows
 
@@ -69,9 +70,7 @@ async def intake(databases: Databases) -> AsyncIterator[FastAPI]:
 
 def _client(app: FastAPI, municipality: str, subject: str, role: Role = "caseworker") -> httpx.AsyncClient:
     token = issue_token(AUTH, subject=subject, email=f"{subject}@example.dk", roles=[role], municipality=municipality)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)
 
 
 @dataclass

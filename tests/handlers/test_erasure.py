@@ -25,6 +25,7 @@ from shared.contracts import EnrolmentConfirmed
 from shared.problems import MAX_BODY_BYTES, PROBLEM_JSON
 from shared.settings import AuthSettings
 from shared.topics import REFERRAL_EVENTS
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
 from tests.fixtures.handlers import deliver, execute, outbox_rows, row, rows
 from tests.fixtures.vaults import fresh_key
@@ -52,9 +53,7 @@ def _client(app: FastAPI, role: Role, municipality: str | None = "751") -> httpx
         roles=[role],
         municipality=municipality if role in ("caseworker", "team-lead") else None,
     )
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)
 
 
 CONTACT = {"phone": "+45 20 30 40 50", "email": "borger@example.org", "address": "Vestergade 12, 8000 Aarhus C"}

@@ -21,6 +21,7 @@ from services.intake.settings import IntakeSettings
 from shared.auth import issue_token
 from shared.clock import today_in_copenhagen
 from shared.settings import AuthSettings
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
 from tests.fixtures.handlers import execute, outbox_rows, row, rows
 from tests.fixtures.vaults import fresh_key
@@ -41,9 +42,7 @@ def _caseworker(app: FastAPI) -> httpx.AsyncClient:
     token = issue_token(
         AuthSettings(), subject="cw-jobs", email="cw@example.dk", roles=["caseworker"], municipality="751"
     )
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)
 
 
 async def _refer(app: FastAPI, **overrides: Any) -> str:

@@ -37,6 +37,7 @@ from shared.contracts import (
 )
 from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
 from tests.fixtures.events import SETTINGS
 from tests.fixtures.handlers import rows, topic_for
@@ -60,9 +61,7 @@ async def intake(databases: Databases) -> AsyncIterator[FastAPI]:
 
 def client(app: FastAPI, role: Role, **scope: Any) -> httpx.AsyncClient:
     token = issue_token(AUTH, subject=f"{role}-extract", email=f"{role}@example.dk", roles=[role], **scope)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)
 
 
 @dataclass

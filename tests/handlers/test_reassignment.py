@@ -48,6 +48,7 @@ from shared.db import SessionMaker, create_engine, create_sessionmaker
 from shared.envelope import CloudEvent
 from shared.fund_rules import add_months
 from shared.migrate import upgrade
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases, migrations_dir
 from tests.fixtures.events import referral
 from tests.fixtures.handlers import apply, deliver, outbox_rows, row, rows
@@ -90,9 +91,7 @@ def _client(app: FastAPI, who: Staff, role: Role, municipality: str | None) -> h
     token = issue_token(
         app.state.auth_settings, subject=who.subject, email=who.email, roles=[role], municipality=municipality
     )
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)
 
 
 @dataclass

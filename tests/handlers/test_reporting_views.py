@@ -19,6 +19,7 @@ from services.reporting.main import create_app as reporting_app
 from services.reporting.settings import ReportingSettings
 from shared.auth import issue_token
 from shared.settings import AuthSettings
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.cohort import Cohort
 from tests.fixtures.database import Databases
 
@@ -33,9 +34,7 @@ async def reporting(databases: Databases) -> AsyncIterator[FastAPI]:
 
 def _client(app: FastAPI, programmes: list[str]) -> httpx.AsyncClient:
     token = issue_token(AuthSettings(), subject="op", email="op@example.dk", roles=["operator"], programmes=programmes)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    )
+    return bearer_client(app, token)
 
 
 async def _seven(cohort: Cohort) -> None:

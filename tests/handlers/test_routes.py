@@ -33,6 +33,7 @@ from shared.db import SessionMaker
 from shared.fund_rules import add_months
 from shared.problems import MAX_BODY_BYTES, PROBLEM_JSON
 from shared.settings import AuthSettings
+from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
 from tests.fixtures.events import referral as fixture_referral
 from tests.fixtures.handlers import deliver
@@ -444,9 +445,7 @@ async def test_an_operator_sees_only_the_programmes_in_their_token(
         await deliver(service_sessions("reporting"), "reporting", fixture_referral(uuid4(), programme_id=programme))
     app = reporting_app(ReportingSettings(database_url=databases.url("reporting"), min_cell=3))
     token = issue_token(AUTH, subject="op", email="op@example.dk", roles=["operator"], programmes=["operated-here"])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers={"Authorization": f"Bearer {token}"}
-    ) as client:
+    async with bearer_client(app, token) as client:
         shown = {p["programme_id"] for p in (await client.get("/report")).json()["programmes"]}
         page = (await client.get("/")).text
     assert shown == {"operated-here"}

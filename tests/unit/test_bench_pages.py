@@ -21,6 +21,7 @@ from bench.pages import (
     parse_args,
     report,
     short_history,
+    sized,
     table_rows,
     timeline_items,
 )
@@ -131,3 +132,26 @@ def test_parts_timed_in_process_follow_the_pages_without_a_size_or_a_ratio() -> 
     lines = report([(_timed("page", [10.0]), _timed("bare", [1.0]))], [part])
     assert lines[-1].startswith("of which the query") and lines[-1].endswith("(in-process)")
     assert lines[-1].split()[-2] == "-"
+
+
+def _rendered(template: str, context: dict[str, object]) -> int:
+    return len(BARE_TEMPLATES.get_template(template).render(**context).encode())
+
+
+@pytest.mark.parametrize(
+    ("template", "made"), [("cases.html", bare_cases_context(25, 500)), ("case.html", bare_case_context(100))]
+)
+@pytest.mark.parametrize("extra", [150, 1_000, 11_913, 40_000])
+def test_the_bare_page_is_padded_with_form_fields_to_the_real_pages_size(
+    template: str, made: dict[str, object], extra: int
+) -> None:
+    target = _rendered(template, made) + extra
+    padded = sized(template, made, target)
+    one_field = _rendered(template, made | {"fields": 2}) - _rendered(template, made | {"fields": 1})
+    assert abs(_rendered(template, padded) - target) <= one_field
+    assert table_rows(BARE_TEMPLATES.get_template(template).render(**padded)) == (25 if template == "cases.html" else 0)
+
+
+def test_a_real_page_no_larger_than_the_bare_rows_gets_no_padding() -> None:
+    made = bare_case_context(100)
+    assert sized("case.html", made, _rendered("case.html", made) - 1)["fields"] == 0

@@ -281,7 +281,7 @@ def bare_case_context(entries: int) -> dict[str, Any]:
 
 
 def sized(template: str, context: dict[str, Any], target_bytes: int) -> dict[str, Any]:
-    """The context with as many form fields as bring the bare page to within one field of the real page's size."""
+    """The context with as many form fields as bring the bare page nearest the real page's size."""
     # the real pages hold forms (the case's steps, filters, search) besides their rows: the bare one gets as many bytes
     page = BARE_TEMPLATES.get_template(template)
 
@@ -291,7 +291,8 @@ def sized(template: str, context: dict[str, Any], target_bytes: int) -> dict[str
     if target_bytes <= size(0):
         return context | {"fields": 0}
     one, per_field = size(1), size(2) - size(1)
-    return context | {"fields": max(1, round((target_bytes - one) / per_field) + 1)}
+    fields = min((0, max(1, round((target_bytes - one) / per_field) + 1)), key=lambda n: abs(size(n) - target_bytes))
+    return context | {"fields": fields}
 
 
 def create_bare_app(cases: dict[str, Any], case: dict[str, Any]) -> FastAPI:

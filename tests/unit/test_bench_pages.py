@@ -147,8 +147,9 @@ def test_the_bare_page_is_padded_with_form_fields_to_the_real_pages_size(
 ) -> None:
     target = _rendered(template, made) + extra
     padded = sized(template, made, target)
-    one_field = _rendered(template, made | {"fields": 2}) - _rendered(template, made | {"fields": 1})
-    assert abs(_rendered(template, padded) - target) <= one_field
+    # within a field's bytes, or the form's own (its start and button) where the rows leave less than that
+    form = _rendered(template, made | {"fields": 1}) - _rendered(template, made | {"fields": 0})
+    assert abs(_rendered(template, padded) - target) <= form
     assert table_rows(BARE_TEMPLATES.get_template(template).render(**padded)) == (25 if template == "cases.html" else 0)
 
 

@@ -142,6 +142,15 @@ async def test_sign_in_without_its_pre_session_cookie_or_from_another_site_is_re
         assert (await client.post("/sign-in", data=data)).status_code == 303
 
 
+async def test_sign_in_from_our_own_page_with_origin_null_is_taken(intake: FastAPI) -> None:
+    """Browsers send Origin: null from a page with Referrer-Policy: no-referrer (Chromium and Firefox do)."""
+    async with browser(intake) as client:
+        form = await client.get("/sign-in")
+        data = {"csrf_token": csrf_of(form.text), "token": token(municipality="950"), "next": ""}
+        signed_in = await client.post("/sign-in", data=data, headers={"Origin": "null"})
+        assert signed_in.status_code == 303 and SESSION_COOKIE in signed_in.headers.get("set-cookie", "")
+
+
 async def test_after_sign_in_the_browser_goes_back_to_the_page_it_asked_for(intake: FastAPI, office: Office) -> None:
     bearer = token(municipality=office.municipality)
     reference = (await office.refer(bearer)).case_reference

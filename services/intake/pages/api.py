@@ -185,8 +185,10 @@ def _set_sign_in_cookie(request: Request, response: Response, value: str) -> Non
 
 def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
-    if origin is None:
-        return True  # the double submit above is the check; a missing Origin proves nothing either way
+    # The double submit above is the check; a missing Origin proves nothing either way, and browsers send "null" from
+    # a page served with Referrer-Policy: no-referrer, as ours are (a cross-site "null" still lacks the Strict cookie).
+    if origin is None or origin == "null":
+        return True
     asked = urlsplit(origin)
     host = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
     return asked.netloc == host

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.kafka_tools",
     "tests.fixtures.database",
     "tests.fixtures.cohort",
+    "tests.fixtures.browser",
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -15,7 +14,7 @@ import asyncpg
 import httpx
 import openpyxl
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from deploy.simulate import Mix, drive, expected, plan
 from deploy.stack import ROOT, Stack
@@ -25,23 +24,10 @@ from tests.fixtures.kafka_tools import eventually
 from tests.fixtures.simulation import simulation_catalogue, until_intake_knows
 
 pytestmark = pytest.mark.stack
-CHROMIUM = "/usr/bin/chromium"
-QUIET = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
 PARTICIPANTS = 30
 # A report protects its small counts with a linear program audited over every table and period: seconds, not ms.
 REPORT_SECONDS = 120
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """Headless Chromium from the machine's packages (installed by deploy/bootstrap.sh)."""
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=QUIET)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def _cohort(stack: Stack) -> tuple[str, dict[str, tuple[str, float]], dict[str, Any]]:

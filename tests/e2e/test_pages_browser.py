@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -28,7 +28,7 @@ from deploy.synthetic import SyntheticCitizen, referral_body, synthetic_citizen
 from services.intake.pages.texts import Say
 from shared.clock import today_in_copenhagen
 from shared.fund_rules import add_months
-from tests.fixtures.browser import Tab, axe_core_script, chromium, focus_shown, new_tab, page_problems
+from tests.fixtures.browser import Tab, axe_core_script, focus_shown, new_tab, page_problems
 from tests.fixtures.kafka_tools import eventually
 
 pytestmark = pytest.mark.stack
@@ -157,13 +157,6 @@ async def _seen(tab: Tab) -> dict[str, Any]:
 async def _look(walk: Walk, tab: Tab, name: str, axe: str) -> None:
     walk.pages[name] = await _seen(tab)
     walk.problems += await page_problems(tab, name, axe)
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """One Chromium for the module."""
-    async with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module")

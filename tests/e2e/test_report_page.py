@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from deploy.stack import Stack
 from deploy.synthetic import SyntheticCitizen, referral_body, synthetic_citizen
 from tests.fixtures.kafka_tools import eventually
 
 pytestmark = pytest.mark.stack
-CHROMIUM = "/usr/bin/chromium"
-QUIET = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """Headless Chromium from the machine's packages (installed by deploy/bootstrap.sh)."""
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=QUIET)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def test_the_report_page_shows_each_programme_without_errors_and_a_small_count_hidden(

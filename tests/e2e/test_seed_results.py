@@ -9,13 +9,12 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from deploy.simulate import CHECKED, EMPLOYED_KINDS, drive, expected
 from deploy.stack import Stack
@@ -26,8 +25,6 @@ from tests.fixtures.kafka_tools import eventually
 from tests.fixtures.seed_cohort import RESULTS, in_force, seed_cohort
 
 pytestmark = pytest.mark.stack
-CHROMIUM = "/usr/bin/chromium"
-QUIET = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-sync"]
 
 CONCURRENCY = 16  # more gains nothing on two cores: intake's waiting requests poll the database
 PER_COURSE = 12  # participants walked at once on one course: below the smallest course's 15 seats, so none waitlists
@@ -69,17 +66,6 @@ async def _reporting_has_every_fact(stack: Stack, want: dict[str, dict[str, Any]
     return tuple(found) == tuple(
         want[f]["value"] for f in ("left", "withdrawn", "outcome-recorded", "six-month-result-recorded")
     )
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """Headless Chromium from the machine's packages (installed by deploy/bootstrap.sh)."""
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=QUIET)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 @pytest.mark.timeout(900)  # 980 referrals, about 5,500 calls that each wait for their fact

@@ -7,14 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from uuid import uuid4
 
 import asyncpg
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from deploy.simulate import Mix, drive, plan
 from deploy.stack import Stack
@@ -23,20 +23,7 @@ from tests.fixtures.kafka_tools import eventually
 from tests.fixtures.simulation import simulation_catalogue, until_intake_knows
 
 pytestmark = pytest.mark.stack
-CHROMIUM = "/usr/bin/chromium"
-QUIET = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-sync"]
 SHOWN_AS = {"751": "x", "727": "<5"}  # who completed: six of Aarhus, one of Randers
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """Headless Chromium from the machine's packages (installed by deploy/bootstrap.sh)."""
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=QUIET)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 @pytest.fixture(scope="module")

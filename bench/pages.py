@@ -38,55 +38,43 @@ import argparse
 import asyncio
 import logging
 import os
-import random
 import re
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-from uuid import UUID
 
 import asyncpg
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
-from jinja2 import DictLoader, Environment, select_autoescape
 
 from bench.intake import machine, parse_head, percentile
+from bench.pages_bare import bare_case_context, bare_cases_context, create_bare_app, sized
+from bench.pages_fill import Intake, ToConsumer, fill
 from deploy.ports import LOCALHOST, free_port
 from deploy.postgres import PostgresServer, ensure_database
 from deploy.stack import ROOT
-from deploy.synthetic import referral_body, synthetic_citizen
-from services.enrolment.seed import COURSES, PLUS, PROGRAMMES, SUBPROJECTS
 from services.intake.handlers import handlers
 from services.intake.main import create_app
 from services.intake.pages.domain import ListAsked
 from services.intake.pages.service import PAGE_SIZE, my_cases
 from services.intake.settings import IntakeSettings
-from shared import contracts, fund_rules
 from shared.auth import issue_token, verify_token
 from shared.clock import today_in_copenhagen
 from shared.consumer import Consumer
-from shared.contracts import REGISTRY, AboutParticipant, to_event
 from shared.db import asyncpg_dsn, unit_of_work
-from shared.envelope import CloudEvent
 from shared.logging import configure_logging
 from shared.migrate import upgrade
-from shared.registry import Contract
 from shared.relay import OutboxRelay
 from shared.settings import AuthSettings
 
-SEED = 2026
 MUNICIPALITY = "751"
-SUBPROJECT = "plus-aarhus"
-COURSE = "plus-aarhus-2026"
 WARM_UP_ROUNDS = 10
 # The long case's first start: referral, waiting list, enrolment, start, and the entry intake judges on it.
 MIN_ENTRIES = 5
@@ -163,368 +151,6 @@ def report(pairs: Sequence[tuple[Timed, Timed]], parts: Sequence[Timed] = ()) ->
 def _ratio(page: Timed, bare: Timed) -> str:
     """The page's p95 over its reference's."""
     return f"{page.p(95) / bare.p(95):.1f} x"
-
-
-# --- the reference: a bare page of the same size -------------------------------------------------------------------
-_BASE = """<!doctype html>
-<html lang="da"><head><meta charset="utf-8"><title>{{ title }} &ndash; Rummelig</title>
-<link rel="stylesheet" href="/static/rummelig.css"></head>
-<body><header class="site"><a class="brand" href="/cases">Rummelig</a>
-<nav><a href="/cases">Mine sager</a> <a href="/cases?lang=en" lang="en">English</a></nav>
-<form class="sign-out" method="post" action="/sign-out"><input type="hidden" name="csrf_token" value="{{ csrf }}">
-<span>Logget ind som {{ email }}</span><button type="submit">Log ud</button></form></header>
-<main id="main">{% block main %}{% endblock %}
-{% if fields %}<form class="steps" method="post" action="/case">
-<input type="hidden" name="csrf_token" value="{{ csrf }}">
-{% for n in range(fields) %}{% set id = "f%04d" | format(n) %}<div class="field"><label for="{{ id }}">Felt</label>
-<input id="{{ id }}" name="{{ id }}" type="text" value="" autocomplete="off"></div>
-{% endfor %}<button type="submit">Gem</button></form>{% endif %}</main></body></html>"""
-# The list's filters and search, as the real page has them above its table (most of its bytes besides the rows).
-_CASES = """{% extends "base.html" %}{% block main %}<h1>Mine sager</h1>
-<form class="filters" method="get" action="/cases"><div class="field"><label for="status">Status</label>
-<select id="status" name="status"><option value="">Alle</option>{% for value, words in statuses %}
-<option value="{{ value }}">{{ words }}</option>{% endfor %}</select></div>
-<div class="field"><label for="due">Frist</label><select id="due" name="due"><option value="">Alle</option>
-<option value="due">Forfalder inden 14 dage</option>
-<option value="overdue">Overskredet</option></select></div>
-<div class="field"><label for="case_reference">Sagsnummer</label>
-<input id="case_reference" name="case_reference" type="search" value="" autocomplete="off"></div>
-<button type="submit">Vis</button></form>
-<form class="cpr-search" method="post" action="/cases/search"><input type="hidden" name="csrf_token" value="{{ csrf }}">
-<div class="field"><label for="cpr">Søg på CPR-nummer</label><p class="hint" id="cpr-hint">DDMMÅÅ-XXXX. Søgningen bliver
-logget.</p><input id="cpr" name="cpr" type="text" inputmode="numeric" autocomplete="off" spellcheck="false"
-aria-describedby="cpr-hint"></div><button type="submit">Søg</button></form>
-<p class="count">Sager i alt: {{ total }}</p>
-<table class="cases"><caption>Mine sager</caption><thead><tr><th scope="col">Sagsnummer</th><th scope="col">Status</th>
-<th scope="col">Delprojekt</th><th scope="col">Forløb</th><th scope="col">Næste frist</th></tr></thead><tbody>
-{% for row in rows %}
-    <tr>
-      <th scope="row"><a href="/cases/{{ row.reference | urlencode }}">{{ row.reference }}</a></th>
-      <td>{{ row.status }}</td>
-      <td>{{ row.subproject }}</td>
-      <td>{{ row.course }}</td>
-      <td>
-        {{ row.due }}
-        <strong class="overdue">(overskredet)</strong>
-      </td>
-    </tr>
-{% endfor %}</tbody></table>
-<nav class="paging" aria-label="Sider"><p>Side 1 af {{ pages }}</p>
-<a href="/cases?page=2" rel="next">Næste side</a></nav>
-{% endblock %}"""
-_CASE = """{% extends "base.html" %}{% block main %}<h1>Sag {{ reference }}</h1>
-<h2>Personoplysninger</h2><dl class="facts">{% for name, value in facts %}<dt>{{ name }}</dt><dd>{{ value }}</dd>
-{% endfor %}</dl><h2>Forløb</h2><ol class="timeline">
-{% for entry in entries %}
-  <li><time datetime="{{ entry.at }}">{{ entry.day }}</time>
-    {{ entry.line }}</li>
-{% endfor %}</ol>{% endblock %}"""
-BARE_TEMPLATES = Environment(
-    loader=DictLoader({"base.html": _BASE, "cases.html": _CASES, "case.html": _CASE}), autoescape=select_autoescape()
-)
-_STATUSES = (
-    ("referred", "Henvist"),
-    ("waiting", "På venteliste"),
-    ("enrolled", "Optaget"),
-    ("started", "Startet"),
-    ("completed", "Gennemført"),
-    ("dropped-out", "Stoppet før tid"),
-    ("withdrawn", "Udmeldt"),
-)
-_LINES = (
-    "Optaget på forløb plus-aarhus-2026 fra 3. februar 2025",
-    "Startede på forløb plus-aarhus-2026 10. februar 2025",
-    "Opfølgning på situationen ved afslutning skal ske senest 28. juni 2025",
-    "Påmindelse nr. 1 sendt om situationen ved afslutning",
-    "Situationen ved afslutning registreret: ordinær beskæftigelse",
-)
-
-
-def bare_cases_context(rows: int, total: int) -> dict[str, Any]:
-    """What the bare "Mine sager" shows: rows of strings like the real page's."""
-    listed = [
-        {
-            "reference": f"RUM-{n:06d}",
-            "status": "Startet",
-            "subproject": SUBPROJECT,
-            "course": COURSE,
-            "due": "14. december 2026",
-        }
-        for n in range(1, rows + 1)
-    ]
-    return {
-        "title": "Mine sager",
-        "csrf": "x" * 43,
-        "email": "caseworker@example.dk",
-        "statuses": _STATUSES,
-        "rows": listed,
-        "total": total,
-        "pages": -(-total // max(rows, 1)),
-    }
-
-
-def bare_case_context(entries: int) -> dict[str, Any]:
-    """What the bare case page shows: the personal data's eleven facts and entries like the timeline's."""
-    facts = [(f"Felt {n}", "Vestergade 12, 8000 Aarhus C") for n in range(11)]
-    listed = [
-        {"at": "2025-02-03T09:15:00.123456+00:00", "day": "3. februar 2025", "line": _LINES[n % len(_LINES)]}
-        for n in range(entries)
-    ]
-    return {
-        "title": "Sag",
-        "csrf": "x" * 43,
-        "email": "caseworker@example.dk",
-        "reference": "RUM-000001",
-        "facts": facts,
-        "entries": listed,
-    }
-
-
-def sized(template: str, context: dict[str, Any], target_bytes: int) -> dict[str, Any]:
-    """The context with as many form fields as bring the bare page nearest the real page's size."""
-    # the real pages hold forms (the case's steps, filters, search) besides their rows: the bare one gets as many bytes
-    page = BARE_TEMPLATES.get_template(template)
-
-    def size(fields: int) -> int:
-        return len(page.render(**(context | {"fields": fields})).encode())
-
-    if target_bytes <= size(0):
-        return context | {"fields": 0}
-    one, per_field = size(1), size(2) - size(1)
-    fields = min((0, max(1, round((target_bytes - one) / per_field) + 1)), key=lambda n: abs(size(n) - target_bytes))
-    return context | {"fields": fields}
-
-
-def create_bare_app(cases: dict[str, Any], case: dict[str, Any]) -> FastAPI:
-    """Two GET routes, each rendering its template from its context on every request: no database, no session."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    cases_template, case_template = BARE_TEMPLATES.get_template("cases.html"), BARE_TEMPLATES.get_template("case.html")
-
-    @app.get("/cases")
-    async def bare_cases() -> HTMLResponse:
-        """The bare list."""
-        return HTMLResponse(cases_template.render(**cases))
-
-    @app.get("/case")
-    async def bare_case() -> HTMLResponse:
-        """The bare case."""
-        return HTMLResponse(case_template.render(**case))
-
-    return app
-
-
-# --- the fill: intake's own route and consumer ---------------------------------------------------------------------
-class ToConsumer:
-    """A publisher for shared.relay.OutboxRelay that hands each record to intake's consumer instead of Kafka."""
-
-    def __init__(self, consumer: Consumer, app: FastAPI) -> None:
-        self.consumer = consumer
-        self.app = app
-
-    async def publish(
-        self, message: bytes, topic: str, *, key: bytes, headers: dict[str, str], no_confirm: bool
-    ) -> Awaitable[object]:
-        """Apply the record where intake subscribes to its topic (as Kafka would deliver it back)."""
-        if topic in self.consumer.topics:
-            await self.consumer.apply(self.app.state.sessions, CloudEvent.from_kafka(headers, message), topic=topic)
-        return asyncio.sleep(0)
-
-
-@dataclass
-class Intake:
-    """Intake's app, its consumer and its outbox relay, for delivering facts as Kafka would."""
-
-    app: FastAPI
-    consumer: Consumer
-    relay: OutboxRelay
-    dsn: str
-
-    async def deliver(self, fact: Contract) -> None:
-        """A fact from another service, applied once by intake's consumer."""
-        event = to_event(fact, source="bench")
-        wire = REGISTRY.current(event.type)
-        topic = REGISTRY.topic_of(wire.model, among=next(t for t in wire.topics if t in self.consumer.topics))
-        if not await self.consumer.apply(self.app.state.sessions, event, topic=topic):
-            raise RuntimeError(f"intake's consumer skipped {event.type}")
-
-    async def relay_outbox(self) -> None:
-        """Everything intake has staged in its outbox, delivered back to its own consumer."""
-        conn = await asyncpg.connect(self.dsn)
-        try:
-            while await self.relay.publish_batch(conn):
-                pass
-        finally:
-            await conn.close()
-
-
-def catalogue() -> list[Contract]:
-    """The seed's running programme, its Aarhus sub-project and course, as enrolment publishes them."""
-    programme = PROGRAMMES[PLUS]
-    course = COURSES[COURSE]
-    return [
-        contracts.ProgrammePublished(
-            programme_id=PLUS,
-            settings=contracts.ProgrammeSettings.model_validate(programme.model_dump()),
-            **programme.model_dump(include={"title", "operator", "region", "starts_on", "ends_on", "fund"}),
-        ),
-        contracts.SubprojectPublished(
-            subproject_id=SUBPROJECT, **SUBPROJECTS[SUBPROJECT].model_dump(exclude={"provider"})
-        ),
-        contracts.CoursePublished(course_id=COURSE, programme_id=PLUS, **course.model_dump()),
-    ]
-
-
-def short_history(pid: UUID, referred: date, today: date, rng: random.Random) -> list[AboutParticipant]:
-    """A case's facts after its referral, drawn from a caseload's mix (a fifth are waiting for their first step)."""
-    stage = rng.choices(
-        ["referred", "waiting", "enrolled", "withdrawn", "started", "completed", "dropped-out"],
-        weights=[15, 5, 15, 5, 30, 20, 10],
-    )[0]
-    enrolled = min(referred + timedelta(days=rng.randrange(5, 20)), today)
-    started = min(enrolled + timedelta(days=rng.randrange(3, 14)), today)
-    left = min(started + timedelta(days=rng.randrange(20, 120)), today)
-    placed = {"programme_id": PLUS, "subproject_id": SUBPROJECT, "course_id": COURSE}
-    facts: list[AboutParticipant] = []
-    if stage == "waiting":
-        waiting = {"waitlisted_on": enrolled, "position": rng.randrange(1, 9), "re_entry": False}
-        return [contracts.EnrolmentWaitlisted(participant_id=pid, **placed, **waiting)]
-    if stage != "referred":
-        facts.append(contracts.EnrolmentConfirmed(participant_id=pid, enrolled_on=enrolled, re_entry=False, **placed))
-    if stage == "withdrawn":
-        facts.append(
-            contracts.ParticipationWithdrawn(participant_id=pid, course_id=COURSE, withdrawn_on=started, reason="moved")
-        )
-    if stage in ("started", "completed", "dropped-out"):
-        facts.append(contracts.ParticipationStarted(participant_id=pid, course_id=COURSE, started_on=started))
-    if stage == "completed":
-        facts.append(contracts.ParticipationCompleted(participant_id=pid, course_id=COURSE, left_on=left))
-    if stage == "dropped-out":
-        facts.append(
-            contracts.ParticipationDroppedOut(participant_id=pid, course_id=COURSE, left_on=left, reason="illness")
-        )
-    if stage in ("completed", "dropped-out"):  # follow-up's check, open: the list's next deadline
-        facts.append(leaving_check(pid, left, exit_number=1))
-    return facts
-
-
-def leaving_check(pid: UUID, left: date, *, exit_number: int) -> contracts.CheckScheduled:
-    """Follow-up's check of the situation upon leaving, due two weeks after the exit."""
-    return contracts.CheckScheduled(
-        participant_id=pid,
-        check="leaving-outcome",
-        exit_number=exit_number,
-        left_on=left,
-        due_on=left + timedelta(days=14),
-        counts_until=fund_rules.upon_leaving_ends(left),
-    )
-
-
-def long_history(pid: UUID, first: date) -> Iterator[AboutParticipant]:
-    """A case that comes back again and again: each exit's enrolment, start, leaving, follow-up and re-entry."""
-    day, exit_number = first, 0
-    placed = {"programme_id": PLUS, "subproject_id": SUBPROJECT, "course_id": COURSE}
-    while True:
-        exit_number += 1
-        again = exit_number > 1
-        on = {"participant_id": pid}
-        yield contracts.EnrolmentWaitlisted(**on, **placed, waitlisted_on=day, position=3, re_entry=again)
-        yield contracts.EnrolmentConfirmed(**on, **placed, enrolled_on=day + timedelta(days=9), re_entry=again)
-        started = day + timedelta(days=14)
-        if (
-            again
-        ):  # a re-entry's start entered a day early and corrected (correcting the first would judge the entry anew)
-            yield contracts.ParticipationStarted(**on, course_id=COURSE, started_on=started - timedelta(days=1))
-            yield contracts.StartCorrected(
-                **on,
-                course_id=COURSE,
-                started_on=started,
-                previous_started_on=started - timedelta(days=1),
-                correction_reason="entered-wrong",
-            )
-        else:
-            yield contracts.ParticipationStarted(**on, course_id=COURSE, started_on=started)
-        left = started + timedelta(days=45)
-        if exit_number % 2:
-            yield contracts.ParticipationDroppedOut(**on, course_id=COURSE, left_on=left, reason="illness")
-        else:
-            yield contracts.ParticipationCompleted(**on, course_id=COURSE, left_on=left)
-        check = leaving_check(pid, left, exit_number=exit_number)
-        yield check
-        yield contracts.ReminderSent(**on, check="leaving-outcome", due_on=check.due_on, reminder_number=1)
-        observed = left + timedelta(days=16)
-        yield contracts.LeavingOutcomeRecorded(
-            **on,
-            situation="job-seeking",
-            employed=False,
-            qualification_gained=None,
-            observed_on=observed,
-            left_on=left,
-            exit_number=exit_number,
-            counts=True,
-            late=False,
-            supersedes=None,
-        )
-        yield contracts.CheckClosed(
-            **on, check="leaving-outcome", exit_number=exit_number, left_on=left, reason="recorded"
-        )
-        six = fund_rules.six_months_after(left)
-        yield contracts.CheckScheduled(
-            **on,
-            check="six-month",
-            exit_number=exit_number,
-            left_on=left,
-            due_on=six,
-            counts_until=six + timedelta(weeks=8),
-        )
-        day = observed + timedelta(days=10)  # back before the six-month result: the re-entry closes the check
-        yield contracts.CheckClosed(
-            **on, check="six-month", exit_number=exit_number, left_on=left, reason="re-enrolled"
-        )
-
-
-async def fill(intake: Intake, client: httpx.AsyncClient, *, cases: int, entries: int) -> str:
-    """Refer the caseworker's cases through POST /referrals and give them histories; the long case's reference."""
-    rng = random.Random(SEED)
-    today = today_in_copenhagen()
-    for fact in catalogue():
-        await intake.deliver(fact)
-    seen: set[str] = set()
-    referred: list[tuple[UUID, str, date]] = []
-    while len(referred) < cases:
-        citizen = synthetic_citizen(rng)
-        if citizen.cpr in seen:
-            continue
-        seen.add(citizen.cpr)
-        first_name = citizen.name.split()[0].lower().replace("ø", "oe")
-        contact = {"phone": f"+45 2{rng.randrange(10**6, 10**7)}", "email": f"{first_name}@example.dk"}
-        contact["address"] = f"Vestergade {rng.randrange(1, 99)}, 8000 Aarhus C"
-        # the long case first, referred long enough ago for its history (a cycle of about 12 facts is 85 days, so
-        # 100 entries end before today); the others within the last year
-        days_ago = 1000 if not referred else rng.randrange(1, 365)
-        on = today - timedelta(days=days_ago)
-        body = referral_body(citizen, subproject_id=SUBPROJECT, referred_on=on.isoformat(), contact=contact)
-        answer = await client.post("/referrals", json=body)
-        if answer.status_code != 201:
-            raise RuntimeError(f"referral refused: {answer.status_code} {answer.text}")
-        created = answer.json()
-        referred.append((UUID(created["participant_id"]), created["case_reference"], on))
-    await intake.relay_outbox()  # referral.registered: each case's first timeline entry
-    for pid, _, on in referred[1:]:
-        for fact in short_history(pid, on, today, rng):
-            await intake.deliver(fact)
-    pid, reference, on = referred[0]
-    on_timeline = 1  # referral.registered
-    for fact in long_history(pid, on + timedelta(days=7)):
-        first_start = isinstance(fact, contracts.ParticipationStarted) and on_timeline == 3
-        if on_timeline + (2 if first_start else 1) > entries:
-            break
-        await intake.deliver(fact)
-        on_timeline += 1
-        if first_start:  # intake judges the entry and stages participant.entered: one more entry
-            await intake.relay_outbox()
-            on_timeline += 1
-    await intake.relay_outbox()  # the other cases' participant.entered
-    return reference
 
 
 # --- serving and timing --------------------------------------------------------------------------------------------

@@ -10,21 +10,9 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from bench.pages import (
-    BARE_TEMPLATES,
-    MIN_ENTRIES,
-    Timed,
-    bare_case_context,
-    bare_cases_context,
-    create_bare_app,
-    long_history,
-    parse_args,
-    report,
-    short_history,
-    sized,
-    table_rows,
-    timeline_items,
-)
+from bench.pages import MIN_ENTRIES, Timed, parse_args, report, table_rows, timeline_items
+from bench.pages_bare import BARE_TEMPLATES, bare_case_context, bare_cases_context, create_bare_app, sized
+from bench.pages_fill import long_history, short_history
 from shared.contracts import REGISTRY, AboutParticipant
 
 

@@ -1,8 +1,10 @@
-"""Intake's reads of its catalogue read model: the programme and sub-project a referral names, kept while unchanged."""
+"""Intake's reads of its catalogue read model: the programme and sub-project a referral names, kept while unchanged;
+the sub-projects a municipality's referral form offers."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -94,3 +96,18 @@ _REACH = text(
     " LEFT JOIN catalogue_programme p ON p.id = :programme"
     " LEFT JOIN catalogue_subproject s ON s.id = :subproject"
 )
+
+
+_SERVING = text(
+    "SELECT s.id, s.programme_id, p.title AS programme_title, s.target_groups, s.starts_on, s.ends_on"
+    " FROM catalogue_subproject s JOIN catalogue_programme p ON p.id = s.programme_id"
+    " WHERE s.municipalities @> jsonb_build_array(CAST(:municipality AS text))"
+    " AND :on BETWEEN s.starts_on AND s.ends_on AND :on BETWEEN p.starts_on AND p.ends_on"
+    " ORDER BY p.title, s.id"
+)
+
+
+async def subprojects_serving(session: AsyncSession, municipality: str, *, on: date) -> list[Row[Any]]:
+    """The sub-projects that serve the municipality and run on the day, with their programme's title and target
+    groups: the referral form's choices (the referral itself is checked by referral_problem)."""
+    return list((await run(session, _SERVING, {"municipality": municipality, "on": on})).all())

@@ -141,17 +141,39 @@ async def referral_problem(
     session: AsyncSession, referral: Referral, *, municipality: str, today: date, cache: ReachCache | None = None
 ) -> Rejection | None:
     """What the catalogue says against a referral: unknown or inactive programme or sub-project, or not served."""
-    found = (
-        await cache.reach(session, referral.programme_id, referral.subproject_id)
-        if cache is not None
-        else await read_reach(session, referral.programme_id, referral.subproject_id)
-    )
-    return catalogue_problem(
+    return await catalogue_refusal(
+        session,
         programme_id=referral.programme_id,
         subproject_id=referral.subproject_id,
         target_group=referral.target_group,
-        municipality=municipality,
         referred_on=referral.referred_on or today,
+        municipality=municipality,
+        cache=cache,
+    )
+
+
+async def catalogue_refusal(
+    session: AsyncSession,
+    *,
+    programme_id: str,
+    subproject_id: str,
+    target_group: str,
+    referred_on: date,
+    municipality: str,
+    cache: ReachCache | None = None,
+) -> Rejection | None:
+    """The catalogue's rule for a referral's choices alone (a form whose other fields are still wrong is told too)."""
+    found = (
+        await cache.reach(session, programme_id, subproject_id)
+        if cache is not None
+        else await read_reach(session, programme_id, subproject_id)
+    )
+    return catalogue_problem(
+        programme_id=programme_id,
+        subproject_id=subproject_id,
+        target_group=target_group,
+        municipality=municipality,
+        referred_on=referred_on,
         programme=Span(found.p_starts_on, found.p_ends_on) if found.p_starts_on else None,
         subproject=(
             SubprojectReach(

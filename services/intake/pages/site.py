@@ -20,13 +20,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.intake.pages import actions, api, team
+from services.intake.pages import actions, api, referral, team
 from services.intake.pages.domain import SECURITY_HEADERS, Lifetime, PageRefused, SignInFirst
 from services.intake.pages.render import render
 from shared.problems import known_query_parameters
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
-PAGE_PATHS = frozenset({"/", "/sign-in", "/sign-out", "/cases", "/tasks", "/team"})
+PAGE_PATHS = frozenset({"/", "/sign-in", "/sign-out", "/cases", "/tasks", "/team", "/referrals/new"})
 PAGE_PREFIXES = ("/cases/", "/static/", "/team/")
 _KINDS = {403: "forbidden", 404: "not_found", 405: "invalid", 413: "invalid", 422: "invalid"}
 
@@ -44,6 +44,7 @@ def pages_app(parent: FastAPI, *, idle_minutes: int) -> FastAPI:
     pages.include_router(api.router)
     pages.include_router(actions.router)
     pages.include_router(team.router)
+    pages.include_router(referral.router)
     pages.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages.add_middleware(SecurityHeaders)
 

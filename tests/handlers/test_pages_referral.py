@@ -20,7 +20,8 @@ from fastapi import FastAPI
 
 from deploy.synthetic import referral_body, synthetic_citizen
 from services.intake.main import create_app as intake_app
-from services.intake.pages.referral_words import CONSENT_TEXT_VERSION
+from services.intake.pages.referral import FIELDS, SECTIONS
+from services.intake.pages.referral_words import CONSENT_TEXT_VERSION, REFERRAL_WORDS
 from shared.clock import today_in_copenhagen
 from shared.contracts import ProgrammePublished, SubprojectPublished
 from tests.fixtures.database import Databases
@@ -138,6 +139,28 @@ async def test_the_form_offers_only_the_sub_projects_serving_the_caseworkers_mun
     for field in ("cpr", "name", "referred_on", "consent", "third_country_national", "rural_area", "months_unemployed"):
         assert f'<label for="referral-{field}">' in page.text
     assert "<title>Ny henvisning" in page.text and 'href="/referrals/new"' in page.text  # the header's link
+    controls = re.findall(
+        r'<(?:input|select) (?:type="[a-z]+" )?(?:inputmode="numeric" )?id="(referral-[a-z_]+)"', page.text
+    )
+    assert len(controls) == len(FIELDS)
+    assert [c for c in controls if f'<label for="{c}">' not in page.text] == []  # every control labelled
+
+
+async def test_the_form_speaks_english_when_asked(intake: FastAPI, office: Office) -> None:
+    async with browser(intake) as client:
+        await sign_in(client, token(municipality=office.municipality))
+        page = await client.get("/referrals/new", params={"lang": "en"})
+    assert page.status_code == 200 and '<html lang="en">' in page.text
+    assert "<title>New referral" in page.text and "Third-country" not in page.text
+    assert '<label for="referral-third_country_national">National of a country outside the EU</label>' in page.text
+
+
+def test_every_field_section_hint_and_code_has_words_in_both_languages() -> None:
+    assert set(REFERRAL_WORDS["da"]) == set(REFERRAL_WORDS["en"])
+    needed = {f"field_{name}" for name in FIELDS} | {f"section_{section}" for section, _ in SECTIONS}
+    needed |= {f"hint_{name}" for name, field in FIELDS.items() if field.hint}
+    needed |= {f"code_{code}" for field in FIELDS.values() for code in field.choices}
+    assert needed - set(REFERRAL_WORDS["da"]) == set()
 
 
 # --- the same referral as the API's -----------------------------------------------------------------------------------

@@ -20,14 +20,16 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.intake.pages import actions, api, referral, team
+from services.intake.pages import actions, api, provider, referral, team
 from services.intake.pages.domain import SECURITY_HEADERS, Lifetime, PageRefused, SignInFirst
 from services.intake.pages.render import render
 from shared.problems import known_query_parameters
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
-PAGE_PATHS = frozenset({"/", "/sign-in", "/sign-out", "/cases", "/tasks", "/team", "/referrals/new"})
-PAGE_PREFIXES = ("/cases/", "/static/", "/team/")
+PAGE_PATHS = frozenset(
+    {"/", "/sign-in", "/sign-out", "/cases", "/tasks", "/team", "/referrals/new", "/provider/courses"}
+)
+PAGE_PREFIXES = ("/cases/", "/static/", "/team/", "/provider/")
 _KINDS = {403: "forbidden", 404: "not_found", 405: "invalid", 413: "invalid", 422: "invalid"}
 
 
@@ -44,6 +46,7 @@ def pages_app(parent: FastAPI, *, idle_minutes: int) -> FastAPI:
     pages.include_router(api.router)
     pages.include_router(actions.router)
     pages.include_router(team.router)
+    pages.include_router(provider.router)
     pages.include_router(referral.router)
     pages.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages.add_middleware(SecurityHeaders)

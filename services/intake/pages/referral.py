@@ -202,13 +202,14 @@ class Choices:
 def choices_of(serving: Sequence[Row[Any]]) -> Choices:
     """The form's catalogue choices from the sub-projects serving the municipality (sorted by programme title)."""
     programmes: dict[str, str] = {}
-    grouped: dict[str, list[str]] = {}
+    grouped: dict[str, list[str]] = {}  # by programme id: two programmes may share a title
     groups: set[str] = set()
     for row in serving:
         programmes[row.programme_id] = row.programme_title
-        grouped.setdefault(row.programme_title, []).append(row.id)
+        grouped.setdefault(row.programme_id, []).append(row.id)
         groups.update(row.target_groups)
-    return Choices(list(programmes.items()), list(grouped.items()), sorted(groups))
+    by_title = [(programmes[programme], ids) for programme, ids in grouped.items()]
+    return Choices(list(programmes.items()), by_title, sorted(groups))
 
 
 @router.get("/referrals/new")

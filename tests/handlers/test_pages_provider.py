@@ -129,6 +129,8 @@ async def test_the_provider_sees_only_the_courses_of_their_sub_projects(intake: 
     assert page.status_code == 200, page.text
     assert f'href="/provider/courses/{theirs}"' in page.text
     assert others not in page.text
+    nav = page.text.split("<nav", 1)[1].split("</nav>", 1)[0]
+    assert 'href="/provider/courses" id="nav-courses"' in nav and 'href="/cases"' not in nav  # links it may use
 
 
 async def test_a_course_lists_its_participants_by_first_name_audited_without_cpr_or_contact(

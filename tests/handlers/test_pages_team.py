@@ -186,6 +186,7 @@ async def test_a_whole_caseload_moves_to_a_new_colleague_and_an_erased_case_is_r
         hidden, _ = _form_of(await client.get("/team"), team.a.subject)
         fields = {"to": "other", "to_subject": newcomer, "to_email": f"{newcomer}@jobcenter.example.dk"}
         answer = await client.post("/team/reassign", data=hidden | fields | {"reason": "workload", "move": "all"})
+        english = await client.get("/team?lang=en")
 
     assert answer.status_code == 200, answer.text
     assert dict(_RESULT.findall(answer.text)) == {
@@ -195,6 +196,7 @@ async def test_a_whole_caseload_moves_to_a_new_colleague_and_an_erased_case_is_r
     }
     holders = await team.holders()
     assert [holders[pid] for pid, _ in cases] == [newcomer, team.a.subject, newcomer]
+    assert english.status_code == 200 and "Move the whole caseload" in english.text  # every word in English too
 
 
 async def test_the_same_form_sent_twice_moves_once_and_answers_the_same(intake: FastAPI, team: Team) -> None:

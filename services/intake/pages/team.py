@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from urllib.parse import parse_qsl
 from uuid import uuid4
 
@@ -45,7 +45,7 @@ OTHER = "other"  # the "to" choice of a colleague intake does not know yet: subj
 # more is refused before it is parsed.
 MAX_TEAM_FORM_BYTES = 128 * 1024
 _KEY = re.compile(KEY_PATTERN)
-REASONS: tuple[str, ...] = ReassignmentReason.__args__  # type: ignore[attr-defined]
+REASONS: tuple[str, ...] = get_args(ReassignmentReason)
 
 
 async def team_lead_session(web: CaseworkerSession) -> WebSession:

@@ -10,40 +10,39 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Browser
 
-from deploy.mailcatcher import read_messages
 from deploy.stack import Stack
 from deploy.synthetic import SyntheticCitizen, referral_body, synthetic_citizen
 from services.intake.pages.texts import Say
 from shared.clock import today_in_copenhagen
 from shared.fund_rules import add_months
-from tests.fixtures.browser import Tab, axe_core_script, focus_shown, new_tab, page_problems
+from tests.fixtures.browser import (
+    Person,
+    Tab,
+    axe_core_script,
+    focus_shown,
+    new_tab,
+    page_problems,
+    person,
+    reminder_link,
+    sign_in,
+    signed_in,
+)
 from tests.fixtures.kafka_tools import eventually
 
 pytestmark = pytest.mark.stack
 COURSE = "plus-aarhus-2026"  # the seed's course in Aarhus (751)
-CASE_LINK = re.compile(r"https?://[^\s<>\"']+/cases/RUM-[0-9]+(?:\?[^\s<>\"']*)?")
-H1 = re.compile(r"<h1>([^<]*)</h1>")
 STEPS = ("Henvist til delprojekt plus-aarhus", f"Optaget på forløb {COURSE}", f"Startede på forløb {COURSE}")
-
-
-@dataclass
-class Person:
-    """Someone with a token: who they are to the audit log, and how they sign in."""
-
-    subject: str
-    token: str
 
 
 @dataclass
@@ -67,11 +66,6 @@ class Walk:
     problems: list[str] = field(default_factory=list)
     focus: list[dict[str, Any] | None] = field(default_factory=list)
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def _person(stack: Stack, kind: str, **claims: Any) -> Person:
-    subject = f"pages-{kind}-{uuid4().hex[:8]}"
-    return Person(subject, stack.token(subject=subject, email=f"{subject}@example.dk", **claims))
 
 
 async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any], want: int = 200) -> dict[str, Any]:
@@ -112,36 +106,6 @@ async def _colleagues_case(stack: Stack, colleague: Person) -> Case:
         return await _refer(client, 20261206)
 
 
-async def _reminder_link(stack: Stack, caseworker: Person, case: Case) -> str | None:
-    """The case link of the first reminder about the case caught by the mail catcher, once there is one."""
-    for message in read_messages(stack.mail_dir):
-        if case.reference in str(message["Subject"]) and caseworker.subject in str(message["To"]):
-            text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-            found = CASE_LINK.search(text)
-            assert found, text
-            return found.group(0)
-    return None
-
-
-async def _signed_in(tab: Tab, send: Callable[[], Awaitable[None]], then: str | re.Pattern[str]) -> None:
-    """Send the sign-in form as send does; it must answer with a redirect, and the browser arrive at then."""
-    async with tab.page.expect_response(lambda r: r.request.method == "POST" and "/sign-in" in r.url) as posted:
-        await send()
-    answer = await posted.value
-    if answer.status != 303:
-        said = H1.search(await answer.text())
-        origin = (await answer.request.all_headers()).get("origin")
-        heading = said.group(1) if said else "no heading"
-        pytest.fail(f"sign-in answered {answer.status} ({heading}) to a post with Origin {origin!r}, not a redirect")
-    await tab.page.wait_for_url(then)
-
-
-async def _sign_in(tab: Tab, person: Person, then: str) -> None:
-    """Type the token into the sign-in form now shown and send it with its button."""
-    await tab.page.locator("#token").fill(person.token)
-    await _signed_in(tab, tab.page.locator("main form button[type=submit]").click, then)
-
-
 async def _seen(tab: Tab) -> dict[str, Any]:
     page = tab.page
     return {
@@ -168,15 +132,15 @@ def axe_core() -> str:
 @pytest.fixture(scope="module")
 async def walk(stack: Stack, browser: Browser, axe_core: str) -> Walk:
     """The whole walk, once: the cases made through the API, then every page opened in Chromium."""
-    caseworker = _person(stack, "caseworker", role="caseworker", municipality="751")
-    colleague = _person(stack, "colleague", role="caseworker", municipality="751")
+    caseworker = person(stack, "caseworker", role="caseworker", municipality="751")
+    colleague = person(stack, "colleague", role="caseworker", municipality="751")
     (case, left_on_words), colleagues_case = await asyncio.gather(
         _left_seven_months_ago(stack, caseworker), _colleagues_case(stack, colleague)
     )
     others = [
-        _person(stack, "elsewhere", role="caseworker", municipality="101"),
-        _person(stack, "operator", role="operator"),
-        _person(stack, "provider", role="provider-staff", subprojects=["plus-aarhus"]),
+        person(stack, "elsewhere", role="caseworker", municipality="101"),
+        person(stack, "operator", role="operator"),
+        person(stack, "provider", role="provider-staff", subprojects=["plus-aarhus"]),
     ]
     walk = Walk(caseworker, case, colleagues_case, others, left_on_words)
 
@@ -190,7 +154,7 @@ async def walk(stack: Stack, browser: Browser, axe_core: str) -> Walk:
         if walk.focus[-1] and walk.focus[-1]["id"] == "token":
             break
     await tab.page.keyboard.type(caseworker.token)
-    await _signed_in(tab, partial(tab.page.keyboard.press, "Enter"), "**/cases")
+    await signed_in(tab, partial(tab.page.keyboard.press, "Enter"), "**/cases")
     await _look(walk, tab, "02-mine-sager", axe_core)
     walk.pages["02-mine-sager"]["links"] = await tab.page.locator("table.cases a").all_inner_texts()
 
@@ -207,23 +171,23 @@ async def walk(stack: Stack, browser: Browser, axe_core: str) -> Walk:
     await tab.context.close()
 
     # The reminder's link, opened where no session is (as from webmail): sign-in first, then the case.
-    link = await eventually(lambda: _reminder_link(stack, caseworker, case), timeout=60)
+    link = await eventually(lambda: reminder_link(stack, caseworker, case.reference), timeout=60)
     walk.pages["reminder"] = {"link": link}
     tab = await new_tab(browser)
     await tab.page.goto(link)
     await tab.page.wait_for_url("**/sign-in?next=*")
     await _look(walk, tab, "06-reminder-sign-in", axe_core)
-    await _sign_in(tab, caseworker, link)
+    await sign_in(tab, caseworker, link)
     await _look(walk, tab, "07-reminder-case", axe_core)
     await tab.context.close()
 
     # Everyone else who follows the same link: another municipality's caseworker, the operator, provider staff.
-    for n, person in enumerate(others, start=8):
+    for n, other in enumerate(others, start=8):
         tab = await new_tab(browser)
         await tab.page.goto(link)
         await tab.page.wait_for_url("**/sign-in?next=*")
-        await _sign_in(tab, person, link)
-        await _look(walk, tab, f"{n:02d}-{person.subject.split('-')[1]}", axe_core)
+        await sign_in(tab, other, link)
+        await _look(walk, tab, f"{n:02d}-{other.subject.split('-')[1]}", axe_core)
         await tab.context.close()
     return walk
 

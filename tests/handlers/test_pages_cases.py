@@ -187,6 +187,7 @@ async def test_another_municipalitys_case_is_not_found_like_a_missing_one_and_no
         foreign = await client.get(f"/cases/{theirs.case_reference}")
         missing = await client.get("/cases/RUM-987654321")
     assert foreign.status_code == missing.status_code == 404
+    assert 'action="/sign-out"' in foreign.text and 'href="/cases"' in foreign.text  # still signed in: a way on
     assert foreign.text.replace(theirs.case_reference, "X") == missing.text.replace("RUM-987654321", "X")
     assert theirs.name not in foreign.text and theirs.cpr not in foreign.text
     assert await audit_of(intake, reader) == []

@@ -286,7 +286,20 @@ async def test_every_page_answer_carries_the_security_headers(intake: FastAPI, o
     assert {200, 303, 400, 403, 404, 405, 422} - statuses <= {400}, statuses
     for answer in answers:
         _assert_page_headers(answer)
-    assert answers[0].headers["location"] == "/cases"
+    assert answers[0].headers["location"] == "/sign-in?next=%2F"
+
+
+async def test_each_person_starts_where_their_work_is(intake: FastAPI) -> None:
+    """Without a page asked for, a caseworker lands on their cases and provider staff on their courses."""
+    for bearer, home in (
+        (token(municipality="950"), "/cases"),
+        (token("provider-staff", subprojects=["plus-aarhus"]), "/provider/courses"),
+    ):
+        async with browser(intake) as client:
+            signed_in = await sign_in(client, bearer)
+            assert signed_in.status_code == 303 and signed_in.headers["location"] == home
+            again = await client.get("/")
+            assert again.status_code == 303 and again.headers["location"] == home
 
 
 async def test_the_api_answers_as_before_beside_the_pages(intake: FastAPI) -> None:

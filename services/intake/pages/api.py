@@ -22,11 +22,13 @@ from services.intake.caseload.schemas import CprSearchIn
 from services.intake.deps import Sessions, TheVault
 from services.intake.domain import Step
 from services.intake.pages.domain import (
+    HOME,
     SECURITY_HEADERS,
     Lifetime,
     ListAsked,
     PageRefused,
     SignInFirst,
+    home_of,
     list_asked,
     local_path,
     pages_of,
@@ -115,9 +117,9 @@ CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
 
 # --- sign-in and sign-out ---------------------------------------------------------------------------------------------
 @router.get("/")
-async def home(lang: Lang = None) -> RedirectResponse:
-    """The pages start at the caseworker's cases."""
-    return RedirectResponse("/cases", status_code=303, headers=SECURITY_HEADERS)
+async def home(web: Annotated[WebSession, Depends(signed_in)], lang: Lang = None) -> RedirectResponse:
+    """The pages start at the caseworker's cases, or provider staff's courses."""
+    return RedirectResponse(home_of(web.principal.roles), status_code=303, headers=SECURITY_HEADERS)
 
 
 @router.get("/sign-in")
@@ -151,6 +153,8 @@ async def sign_in_post(
         principal = verify_token(request.app.state.auth_settings, form.get("token", "").strip())
     except HTTPException:
         return render(request, "sign_in.html", status=400, next=next_path, csrf_token=pre_session, failed=True)
+    if next_path == HOME:  # nowhere asked for: where this person starts
+        next_path = home_of(principal.roles)
     now = datetime.now(UTC)
     async with unit_of_work(sessions) as session:
         session_id, _ = await sign_in(
@@ -301,7 +305,7 @@ async def show_case(
             today=today_in_copenhagen(),
         )
     if view is None:
-        raise PageRefused(404, "not_found")
+        raise PageRefused(404, "not_found", web=web)  # still signed in: the page offers the way back and sign-out
     keys = {step: uuid4().hex for step in view.steps} | context.pop("keys", {})
     context = {"errors": {}, "values": {}, "answer": None, "refused": None} | context
     return render(

@@ -18,6 +18,7 @@ Language = Literal["da", "en"]
 Due = Literal["due", "overdue"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 HOME = "/cases"
+PROVIDER_HOME = "/provider/courses"
 # Every page response says these: a shared municipal PC keeps no copy, no other site learns a case reference from a
 # Referer, no page runs inline script or style or sits in a frame.
 CONTENT_SECURITY_POLICY = (
@@ -50,6 +51,11 @@ class PageRefused(Exception):
         self.status = status
         self.kind = kind
         self.web = web  # so that the page still offers sign-out
+
+
+def home_of(roles: frozenset[str]) -> str:
+    """Where someone starts: a caseworker's or team lead's cases, provider staff's courses."""
+    return PROVIDER_HOME if "provider-staff" in roles and not roles & {"caseworker", "team-lead"} else HOME
 
 
 def local_path(asked: str | None) -> str:

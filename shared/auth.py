@@ -143,6 +143,30 @@ def _verify(settings: AuthSettings, token: str) -> tuple[Principal, float]:
     return principal, float(raw["exp"])
 
 
+# Why a principal may not act in one of some roles, in words an API client reads (a page shows its own).
+REFUSALS = {
+    "role": "one of the roles {roles} is required",
+    "municipality": "a caseworker's or team lead's token must name a municipality",
+    "subprojects": "a provider's token must name its sub-projects",
+    "programmes": "an operator's token must name the programmes operated",
+}
+
+
+def scope_refusal(principal: Principal, allowed: tuple[Role, ...]) -> str | None:
+    """Why the principal may not act in one of the roles (a key of REFUSALS), or None: the role and the scope it
+    needs. The one rule for the API (require_role) and the pages."""
+    held = [r for r in allowed if r in principal.roles]
+    if not held:
+        return "role"
+    if any(r in MUNICIPAL for r in held) and principal.municipality is None:
+        return "municipality"
+    if "provider-staff" in held and not principal.subprojects and not principal.has(*MUNICIPAL):
+        return "subprojects"
+    if "operator" in held and not principal.programmes:
+        return "programmes"
+    return None
+
+
 def require_role(role: Role, *more: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A FastAPI dependency: the request's principal, who must hold one of the roles, with the scope it needs."""
     allowed = (role, *more)
@@ -155,15 +179,8 @@ def require_role(role: Role, *more: Role) -> Callable[..., Coroutine[Any, Any, P
         if not token:
             raise HTTPException(401, "bearer token required", headers={"WWW-Authenticate": "Bearer"})
         principal = verify_token(request.app.state.auth_settings, token)
-        held = [r for r in allowed if r in principal.roles]
-        if not held:
-            raise HTTPException(403, f"one of the roles {', '.join(allowed)} is required")
-        if any(r in MUNICIPAL for r in held) and principal.municipality is None:
-            raise HTTPException(403, "a caseworker's or team lead's token must name a municipality")
-        if "provider-staff" in held and not principal.subprojects and not principal.has(*MUNICIPAL):
-            raise HTTPException(403, "a provider's token must name its sub-projects")
-        if "operator" in held and not principal.programmes:
-            raise HTTPException(403, "an operator's token must name the programmes operated")
+        if (why := scope_refusal(principal, allowed)) is not None:
+            raise HTTPException(403, REFUSALS[why].format(roles=", ".join(allowed)))
         return principal
 
     return dependency

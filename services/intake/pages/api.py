@@ -42,12 +42,11 @@ from services.intake.pages.service import (
     case_view,
     live_session,
     my_cases,
-    refusal,
     sign_in,
     sign_out,
     token_expiry,
 )
-from shared.auth import Role, verify_token
+from shared.auth import Role, scope_refusal, verify_token
 from shared.clock import today_in_copenhagen
 from shared.db import unit_of_work
 
@@ -81,7 +80,7 @@ async def signed_in(request: Request, web: Annotated[WebSession | None, Depends(
 
 async def caseworker_session(web: Annotated[WebSession, Depends(signed_in)]) -> WebSession:
     """A session whose principal may see personal data: a caseworker or team lead of a municipality."""
-    if refusal(web.principal, PERSONAL_DATA_ROLES) is not None:
+    if scope_refusal(web.principal, PERSONAL_DATA_ROLES) is not None:
         raise PageRefused(403, "forbidden", web=web)
     return web
 

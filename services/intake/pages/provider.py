@@ -36,10 +36,11 @@ from services.intake.pages.form_words import FORM_WORDS
 from services.intake.pages.forms import FORMS, body_of, field_errors
 from services.intake.pages.provider_words import PROVIDER_WORDS
 from services.intake.pages.render import page_language, render
-from services.intake.pages.service import WebSession, act, refusal
+from services.intake.pages.service import WebSession, act
 from services.intake.tables import CatalogueCourse
 from services.intake.timeline.domain import CaseVersion
 from services.intake.timeline.queries import case_version
+from shared.auth import scope_refusal
 from shared.clock import today_in_copenhagen
 from shared.contracts import CODE_PATTERN
 from shared.db import run, unit_of_work
@@ -60,7 +61,7 @@ CourseId = Annotated[str, Path(pattern=CODE_PATTERN, max_length=50)]
 
 async def provider_session(web: Annotated[WebSession, Depends(signed_in)]) -> WebSession:
     """A session of provider staff naming their sub-projects (the API's ProviderStaff); others get the 403 page."""
-    if refusal(web.principal, ("provider-staff",)) is not None:
+    if scope_refusal(web.principal, ("provider-staff",)) is not None:
         raise PageRefused(403, "forbidden", web=web)
     return web
 

@@ -32,7 +32,7 @@ from services.intake.tables import Participant, PendingCommand, TimelineEntry
 from services.intake.timeline.domain import CaseVersion
 from services.intake.timeline.queries import case_version, pending_commands, timeline_entries
 from services.intake.vault import Vault
-from shared.auth import MUNICIPAL, Principal, Role
+from shared.auth import Principal
 
 PAGE_SIZE = 25
 # The actions GET /participants/{id} and GET /participants/{id}/timeline record (referrals/api.py, timeline/api.py):
@@ -77,20 +77,6 @@ def token_expiry(token: str) -> datetime:
     """The expiry of a token shared.auth.verify_token has already accepted (its signature is not checked again)."""
     raw = jwt.decode(token, options={"verify_signature": False})
     return datetime.fromtimestamp(float(raw["exp"]), UTC)
-
-
-def refusal(principal: Principal, allowed: tuple[Role, ...]) -> str | None:
-    """Why the principal may not open a page for the roles, or None: the scope checks of shared.auth.require_role."""
-    held = [role for role in allowed if role in principal.roles]
-    if not held:
-        return "role"
-    if any(role in MUNICIPAL for role in held) and principal.municipality is None:
-        return "municipality"
-    if "provider-staff" in held and not principal.subprojects and not principal.has(*MUNICIPAL):
-        return "subprojects"
-    if "operator" in held and not principal.programmes:
-        return "programmes"
-    return None
 
 
 async def sign_in(

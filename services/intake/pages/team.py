@@ -28,12 +28,13 @@ from services.intake.idempotency import KEY_PATTERN
 from services.intake.pages.api import CaseworkerSession, Lang, checked_form
 from services.intake.pages.domain import PageRefused
 from services.intake.pages.render import page_language, render
-from services.intake.pages.service import WebSession, refusal
+from services.intake.pages.service import WebSession
 from services.intake.pages.team_words import TEAM_WORDS
 from services.intake.reassignment.domain import NOT_A_TEAM_LEAD, Caseworker
 from services.intake.reassignment.queries import caseworkers
 from services.intake.reassignment.schemas import MAX_CASES, ReassignmentIn, ReassignmentOut
 from services.intake.reassignment.service import reassign
+from shared.auth import scope_refusal
 from shared.clock import today_in_copenhagen
 from shared.contracts import ReassignmentReason
 from shared.db import unit_of_work
@@ -50,7 +51,7 @@ REASONS: tuple[str, ...] = get_args(ReassignmentReason)
 
 async def team_lead_session(web: CaseworkerSession) -> WebSession:
     """A session of a team lead of a municipality (the API's require_role("team-lead")); others get the 403 page."""
-    if refusal(web.principal, ("team-lead",)) is not None:
+    if scope_refusal(web.principal, ("team-lead",)) is not None:
         raise PageRefused(403, "forbidden", web=web)
     return web
 

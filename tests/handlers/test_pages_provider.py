@@ -40,7 +40,7 @@ from tests.fixtures.pages import (
     token,
 )
 
-MUNICIPALITIES = itertools.count(931)
+MUNICIPALITIES = itertools.count(431)  # no other module's
 TODAY = today_in_copenhagen()
 _HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
 

@@ -31,7 +31,7 @@ from tests.fixtures.pages import (
     token,
 )
 
-MUNICIPALITIES = itertools.count(951)
+MUNICIPALITIES = itertools.count(491)  # no other module's
 HEADERS = {
     "cache-control": "no-store",
     "referrer-policy": "no-referrer",

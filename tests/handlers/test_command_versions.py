@@ -39,6 +39,7 @@ from shared.contracts import (
     ProgrammeSettings,
     RecordStart,
     RecordWithdrawal,
+    ReferralRegistered,
     ReminderSent,
     SubprojectPublished,
     to_event,
@@ -49,7 +50,7 @@ from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
 from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
-from tests.fixtures.handlers import SOURCE, deliver, rows
+from tests.fixtures.handlers import SOURCE, deliver, outbox_rows, rows
 
 KEY = base64.b64encode(bytes(range(32))).decode()
 AUTH = AuthSettings()
@@ -304,6 +305,15 @@ async def test_a_malformed_if_match_is_a_validation_problem_and_nothing_is_issue
 
     assert await case.commands() == []
     assert await case.staged() == ["referral.registered"]
+
+
+async def test_the_referrals_own_fact_arriving_after_the_page_changes_nothing(case: Case) -> None:
+    """The case page right after the referral form is read before referral.registered comes back from Kafka."""
+    shown = await case.read(case.anna)
+    registered = [r for r in await outbox_rows(case.app.state.sessions, case.id) if r.type == "referral.registered"]
+    await case.fact(ReferralRegistered.model_validate(registered[0].data))
+    assert await case.read(case.anna) == shown
+    assert (await case.start(case.anna, shown)).status_code == 202
 
 
 async def test_another_municipalitys_case_is_not_found_whatever_the_version(case: Case) -> None:

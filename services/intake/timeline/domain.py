@@ -14,10 +14,14 @@ from shared import contracts
 
 # Facts that follow from another fact or from time passing, not from anyone's decision: they never make a colleague's
 # view out of date (a reminder sent while a caseworker fills in the result must not refuse it). A rejection changed
-# nothing; the command it answers was counted when it was issued.
+# nothing; the command it answers was counted when it was issued. A referral is registered by intake in the request
+# itself, so its fact reaching the timeline a moment later is no news to a page shown after it (the case page right
+# after the referral form was refused its first step); a re-referral from another municipality takes the case out of
+# the old caseworker's sight instead.
 NOT_CHANGES: frozenset[str] = frozenset(
     wire_name(model)
     for model in (
+        contracts.ReferralRegistered,
         contracts.CommandRejected,
         contracts.ParticipantEntered,
         contracts.CheckScheduled,

@@ -232,6 +232,7 @@ async def test_a_start_recorded_on_the_page_issues_exactly_the_apis_command_once
 
     assert first.status_code == again.status_code == 202, first.text
     assert 'id="answer"' in first.text and "Sendt, venter på svar" in first.text
+    assert f"Registrér start: {by_page.case_reference}</h2>" in first.text  # whose, on a list of many
     from_page, from_api = await _commands(intake, by_page), await _commands(intake, by_api)
     assert len(from_page) == len(from_api) == 1
     assert from_page[0][0] == from_api[0][0] and _without_ids(from_page[0][1]) == _without_ids(from_api[0][1])

@@ -24,7 +24,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "already_signed_in": "Allerede logget ind? Fortsæt til siden",
         "sign_out": "Log ud",
         "signed_in_as": "Logget ind som",
-        "errors_title": "Der er en fejl",
+        "errors_title": "Der er fejl i formularen",
         "my_cases": "Mine sager",
         "new_referral": "Ny henvisning",
         "team": "Team",

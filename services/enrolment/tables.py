@@ -15,6 +15,7 @@ from services.enrolment.domain import ParticipationStatus
 from shared.db import one_of
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
+from shared.pages.tables import PageSession
 
 
 def _now() -> datetime:
@@ -186,6 +187,7 @@ TABLES = {
         Course,
         Referral,
         Participation,
+        PageSession,
         OutboxMessage,
         ProcessedEvent,
     )

@@ -17,6 +17,7 @@ from services.intake.domain import CommandStatus, ErasureGround, ParticipantStat
 from shared.db import one_of
 from shared.inbox import ProcessedEvent
 from shared.outbox import OutboxMessage
+from shared.pages.tables import PageSession
 
 CASE_REFERENCE_SEQ = Sequence("case_reference_seq", start=1)
 
@@ -138,21 +139,6 @@ class IdempotentRequest(SQLModel, table=True):
     answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     command_id: UUID | None = None
     created_at: datetime = Field(default_factory=_now, sa_column=_tz())
-
-
-class PageSession(SQLModel, table=True):
-    """A web session of the pages: only the hash of its id (the id itself is only in the browser's cookie), the claims
-    it was signed in with, its CSRF token and its times; rows written by services.intake.pages.store."""
-
-    __tablename__ = "page_session"
-    __table_args__ = (Index("ix_page_session_last_seen_at", "last_seen_at"),)  # sign-in sweeps the idle ones
-
-    id_hash: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
-    claims: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    csrf_token: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=_tz())
-    last_seen_at: datetime = Field(sa_column=_tz())
-    token_expires_at: datetime = Field(sa_column=_tz())
 
 
 class AuditEntry(SQLModel, table=True):

@@ -19,7 +19,6 @@ from fastapi import FastAPI
 
 from services.followup.messages import case_link
 from services.intake.main import create_app as intake_app
-from services.intake.pages.api import SESSION_COOKIE
 from shared.clock import today_in_copenhagen
 from shared.contracts import (
     Check,
@@ -32,6 +31,7 @@ from shared.contracts import (
     ParticipationStarted,
     to_event,
 )
+from shared.pages.web import SESSION_COOKIE
 from tests.fixtures.database import Databases
 from tests.fixtures.events import check_scheduled
 from tests.fixtures.handlers import SOURCE, deliver, rows

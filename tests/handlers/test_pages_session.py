@@ -17,7 +17,8 @@ from fastapi.routing import APIRoute
 
 from services.intake.main import create_app as intake_app
 from services.intake.pages import api as pages_api
-from services.intake.pages.api import SESSION_COOKIE, SIGN_IN_COOKIE
+from shared.pages import web as shared_pages
+from shared.pages.web import SESSION_COOKIE, SIGN_IN_COOKIE
 from tests.fixtures.database import Databases
 from tests.fixtures.pages import (
     Office,
@@ -252,7 +253,10 @@ async def test_a_post_without_the_sessions_csrf_token_is_refused_and_changes_not
 
 # --- headers on every page ------------------------------------------------------------------------------------------
 def _get_routes() -> set[str]:
-    return {r.path for r in pages_api.router.routes if isinstance(r, APIRoute) and "GET" in (r.methods or set())}
+    routers = (pages_api.router, shared_pages.router)
+    return {
+        r.path for router in routers for r in router.routes if isinstance(r, APIRoute) and "GET" in (r.methods or set())
+    }
 
 
 async def test_every_page_answer_carries_the_security_headers(intake: FastAPI, office: Office) -> None:

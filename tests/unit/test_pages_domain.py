@@ -7,18 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.intake.pages.domain import (
-    SECURITY_HEADERS,
-    Lifetime,
-    case_reference,
-    language,
-    list_asked,
-    local_path,
-    pages_of,
-    secure_request,
-)
+from services.intake.pages.domain import HOME, case_reference, list_asked
 from services.intake.pages.texts import LINES, WORDS, Say, timeline_line
 from shared.contracts import REGISTRY, AboutParticipant
+from shared.pages.domain import SECURITY_HEADERS, Lifetime, language, local_path, pages_of, secure_request
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -40,7 +32,7 @@ NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
     ],
 )
 def test_sign_in_leads_only_to_a_local_path(asked: str | None, goes_to: str) -> None:
-    assert local_path(asked) == goes_to
+    assert local_path(asked, HOME) == goes_to
 
 
 def test_a_session_lives_while_used_and_never_past_its_token() -> None:

@@ -22,8 +22,8 @@ from services.intake.commands.service import COMMANDS, CaseChanged, CaseErased, 
 from services.intake.deps import Sessions, TheVault
 from services.intake.domain import CommandStatus
 from services.intake.idempotency import KEY_PATTERN
-from services.intake.pages.api import CaseworkerSession, CheckedForm, Lang, show_case
-from services.intake.pages.domain import PageRefused, step_of_check
+from services.intake.pages.api import CaseworkerSession, show_case
+from services.intake.pages.domain import step_of_check
 from services.intake.pages.form_words import FORM_WORDS
 from services.intake.pages.forms import FORMS, body_of, field_errors, step_of
 from services.intake.pages.render import render
@@ -32,6 +32,8 @@ from services.intake.personal_data.schemas import ConsentWithdrawalIn
 from services.intake.timeline.domain import CaseVersion
 from shared.clock import today_in_copenhagen
 from shared.db import unit_of_work
+from shared.pages.domain import PageRefused
+from shared.pages.web import CheckedForm, Lang
 from shared.rejection import Refused
 
 router = APIRouter(include_in_schema=False)

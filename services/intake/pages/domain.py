@@ -1,70 +1,25 @@
-"""The pages' pure rules: where a sign-in may lead, when a web session ends, who may open a page, what a list asks.
-
-No I/O and no clock: the time is passed in.
-"""
+"""The caseworker pages' pure rules: where each person starts, where sign-in leads back to, what a list asks (the
+rules every service's pages share are shared.pages.domain's)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 from services.intake.domain import Status
 
-Language = Literal["da", "en"]
 # The caseload's Due (caseload.queries), spelt again: a domain module reads no query module.
 Due = Literal["due", "overdue"]
-LANGUAGES: tuple[Language, ...] = get_args(Language)
 HOME = "/cases"
 PROVIDER_HOME = "/provider/courses"
-# Every page response says these: a shared municipal PC keeps no copy, no other site learns a case reference from a
-# Referer, no page runs inline script or style or sits in a frame.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self';"
-    " frame-ancestors 'none'; base-uri 'none'"
-)
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
 _CASE_REFERENCE = re.compile(r"RUM-[0-9]{6,}")
 _CASE_NUMBER = re.compile(r"[0-9]{1,12}")
-
-
-class SignInFirst(Exception):
-    """No live web session: the browser goes to sign-in, and back to next afterwards."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
-
-
-class PageRefused(Exception):
-    """A page answered as a problem page: its status, the words that explain it (texts.py), the session if any."""
-
-    def __init__(self, status: int, kind: str, *, web: object | None = None) -> None:
-        super().__init__(kind)
-        self.status = status
-        self.kind = kind
-        self.web = web  # so that the page still offers sign-out
 
 
 def home_of(roles: frozenset[str]) -> str:
     """Where someone starts: a caseworker's or team lead's cases, provider staff's courses."""
     return PROVIDER_HOME if "provider-staff" in roles and not roles & {"caseworker", "team-lead"} else HOME
-
-
-def local_path(asked: str | None) -> str:
-    """Where to go after sign-in: a path of this site only, else the caseworker's cases (no open redirect)."""
-    if not asked or not asked.startswith("/") or asked.startswith(("//", "/\\")):
-        return HOME
-    if any(ch in asked for ch in "\\\r\n\t") or any(ord(ch) < 0x20 for ch in asked):
-        return HOME  # a browser may read a backslash as a slash, and a control character ends a header
-    return asked
 
 
 _STEP_POST = re.compile(r"/cases/(RUM-[0-9]{6,})/([a-z-]{1,30})")
@@ -77,36 +32,6 @@ def return_path(method: str, path: str, query: str) -> str:
         return f"{path}?{query}" if query else path
     step = _STEP_POST.fullmatch(path)
     return f"/cases/{step.group(1)}?step={step.group(2)}" if step else HOME
-
-
-def session_hash(session_id: str) -> bytes:
-    """The session id as stored: a leaked table must not sign anybody in."""
-    return hashlib.sha256(session_id.encode()).digest()
-
-
-@dataclass(frozen=True)
-class Lifetime:
-    """When a web session ends: after idle time without a request, and never after its token's expiry."""
-
-    idle: timedelta
-
-    def live(self, *, last_seen: datetime, token_expires: datetime, now: datetime) -> bool:
-        """True while the session may still be used."""
-        return now - last_seen < self.idle and now < token_expires
-
-
-def secure_request(scheme: str, forwarded_proto: str | None) -> bool:
-    """Whether the browser reached us over TLS: directly, or through a proxy that says so."""
-    first = (forwarded_proto or "").split(",")[0].strip().lower()
-    return scheme == "https" or first == "https"
-
-
-def language(asked: str | None, remembered: str | None) -> Language:
-    """The page's language: the one asked for now, else the one remembered, else Danish."""
-    for choice in (asked, remembered):
-        if choice in LANGUAGES:
-            return choice
-    return "da"
 
 
 def case_reference(typed: str | None) -> str | None:
@@ -147,11 +72,6 @@ def list_asked(*, status: str | None, due: str | None, case_reference_typed: str
             errors.append("case_reference")
     number = int(page) if page and page.isdigit() and 0 < int(page) <= 100_000 else 1
     return ListAsked(chosen_status, chosen_due, reference, number, tuple(errors))  # type: ignore[arg-type]
-
-
-def pages_of(total: int, page_size: int) -> int:
-    """How many pages a list of total items fills (one, even when empty)."""
-    return max(1, -(-total // page_size))
 
 
 # The case page's form that records each follow-up check (followup.messages.FORM_OF_CHECK builds the reminder's link

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from services.intake.domain import wire_name
-from services.intake.pages.domain import Language
 from shared import contracts
+from shared.pages.domain import Language
 
 
 class Say(Protocol):

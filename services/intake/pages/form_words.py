@@ -3,7 +3,7 @@ refusals and the task inbox. A refusal's reason without words here is shown by t
 
 from __future__ import annotations
 
-from services.intake.pages.domain import Language
+from shared.pages.domain import Language
 
 FORM_WORDS: dict[Language, dict[str, str]] = {
     "da": {

@@ -30,13 +30,11 @@ from services.intake.commands.service import COMMANDS, CaseChanged, CaseErased, 
 from services.intake.deps import Sessions, TheVault
 from services.intake.domain import CommandStatus, Step, steps_allowed
 from services.intake.idempotency import KEY_PATTERN
-from services.intake.pages.api import CheckedForm, Lang, signed_in
-from services.intake.pages.domain import PageRefused
 from services.intake.pages.form_words import FORM_WORDS
 from services.intake.pages.forms import FORMS, body_of, field_errors
 from services.intake.pages.provider_words import PROVIDER_WORDS
-from services.intake.pages.render import page_language, render
-from services.intake.pages.service import WebSession, act
+from services.intake.pages.render import render
+from services.intake.pages.service import act
 from services.intake.tables import CatalogueCourse
 from services.intake.timeline.domain import CaseVersion
 from services.intake.timeline.queries import case_version
@@ -44,6 +42,10 @@ from shared.auth import scope_refusal
 from shared.clock import today_in_copenhagen
 from shared.contracts import CODE_PATTERN
 from shared.db import run, unit_of_work
+from shared.pages.domain import PageRefused
+from shared.pages.render import page_language
+from shared.pages.sessions import WebSession
+from shared.pages.web import CheckedForm, Lang, signed_in
 from shared.rejection import Refused, Rejection
 
 router = APIRouter(include_in_schema=False)

@@ -4,7 +4,7 @@ first name and case reference, and the answer to a start, completion or drop-out
 
 from __future__ import annotations
 
-from services.intake.pages.domain import Language
+from shared.pages.domain import Language
 
 PROVIDER_WORDS: dict[Language, dict[str, str]] = {
     "da": {

@@ -29,12 +29,10 @@ from services.intake.catalogue.queries import subprojects_serving
 from services.intake.deps import Sessions, TheVault
 from services.intake.domain import LegalBasis
 from services.intake.idempotency import KEY_PATTERN
-from services.intake.pages.api import CaseworkerSession, CheckedForm, Lang
-from services.intake.pages.domain import SECURITY_HEADERS, PageRefused
+from services.intake.pages.api import CaseworkerSession
 from services.intake.pages.form_words import FORM_WORDS
 from services.intake.pages.referral_words import CONSENT_TEXT_VERSION, REFERRAL_WORDS
-from services.intake.pages.render import page_language, render
-from services.intake.pages.service import WebSession
+from services.intake.pages.render import render
 from services.intake.referrals.schemas import ReferralIn
 from services.intake.referrals.service import catalogue_refusal, refer
 from shared.clock import today_in_copenhagen
@@ -48,6 +46,10 @@ from shared.contracts import (
     LabourMarketStatus,
 )
 from shared.db import unit_of_work
+from shared.pages.domain import SECURITY_HEADERS, PageRefused
+from shared.pages.render import page_language
+from shared.pages.sessions import WebSession
+from shared.pages.web import CheckedForm, Lang
 from shared.rejection import Refused, Rejection
 
 router = APIRouter(include_in_schema=False)

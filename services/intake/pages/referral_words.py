@@ -4,7 +4,7 @@ changed in this one place."""
 
 from __future__ import annotations
 
-from services.intake.pages.domain import Language
+from shared.pages.domain import Language
 
 # The consent text's version recorded with each referral on the consent basis (the one the API's examples and the
 # synthetic referrals use); change it whenever CONSENT_TEXT below changes.

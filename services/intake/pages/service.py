@@ -1,17 +1,15 @@
-"""The pages' use cases: a web session from a verified token, the live session, sign-out; "Mine sager" and the task
-inbox through the caseload's use case; the case page through the reads and the audit the API's GET /participants/{id}
-and GET /participants/{id}/timeline use; its forms through the API's command and consent use cases. Every function
-takes the caller's session and never commits."""
+"""The caseworker pages' use cases: "Mine sager" and the task inbox through the caseload's use case; the case page
+through the reads and the audit the API's GET /participants/{id} and GET /participants/{id}/timeline use; its forms
+through the API's command and consent use cases (web sessions are shared.pages.sessions'). Every function takes the
+caller's session and never commits."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
-import jwt
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake import idempotency
@@ -21,8 +19,7 @@ from services.intake.caseload.service import caseload
 from services.intake.commands.service import CaseErased, check_version, send_command
 from services.intake.deps import erased_rejection, find_participant
 from services.intake.domain import Step, status_of, steps_allowed
-from services.intake.pages import store
-from services.intake.pages.domain import Lifetime, ListAsked, session_hash
+from services.intake.pages.domain import ListAsked
 from services.intake.pages.forms import Form
 from services.intake.pages.queries import open_courses, participant_of_case
 from services.intake.personal_data.keys import key_of
@@ -39,76 +36,6 @@ PAGE_SIZE = 25
 # a read from a page is the same read.
 READ_PERSONAL_DATA = "read-personal-data"
 READ_TIMELINE = "read-timeline"
-
-
-@dataclass(frozen=True)
-class WebSession:
-    """A signed-in browser: who, and the CSRF token its forms carry."""
-
-    principal: Principal
-    csrf_token: str
-
-
-def claims_of(principal: Principal) -> dict[str, Any]:
-    """What a web session keeps of the principal: the claims the token carried, nothing more."""
-    return {
-        "sub": principal.subject,
-        "email": principal.email,
-        "roles": sorted(principal.roles),
-        "municipality": principal.municipality,
-        "subprojects": sorted(principal.subprojects),
-        "programmes": sorted(principal.programmes),
-    }
-
-
-def principal_of(claims: dict[str, Any]) -> Principal:
-    """The principal a web session's claims describe."""
-    return Principal(
-        subject=claims["sub"],
-        email=claims["email"],
-        roles=frozenset(claims["roles"]),
-        municipality=claims["municipality"],
-        subprojects=frozenset(claims["subprojects"]),
-        programmes=frozenset(claims["programmes"]),
-    )
-
-
-def token_expiry(token: str) -> datetime:
-    """The expiry of a token shared.auth.verify_token has already accepted (its signature is not checked again)."""
-    raw = jwt.decode(token, options={"verify_signature": False})
-    return datetime.fromtimestamp(float(raw["exp"]), UTC)
-
-
-async def sign_in(
-    session: AsyncSession, principal: Principal, *, token_expires: datetime, now: datetime, lifetime: Lifetime
-) -> tuple[str, WebSession]:
-    """A new web session for the principal: its id (for the cookie only) and the session; ended ones are swept."""
-    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    await store.sweep(session, now=now, idle_since=now - lifetime.idle)
-    await store.insert(
-        session,
-        id_hash=session_hash(session_id),
-        claims=claims_of(principal),
-        csrf=csrf,
-        now=now,
-        expires=token_expires,
-    )
-    return session_id, WebSession(principal, csrf)
-
-
-async def live_session(
-    session: AsyncSession, session_id: str, *, now: datetime, lifetime: Lifetime
-) -> WebSession | None:
-    """The web session of the cookie, marked as seen now, or None if it never was or has ended."""
-    row = await store.touch(session, id_hash=session_hash(session_id), now=now, idle_since=now - lifetime.idle)
-    if row is None or not lifetime.live(last_seen=now, token_expires=row.token_expires_at, now=now):
-        return None
-    return WebSession(principal_of(row.claims), row.csrf_token)
-
-
-async def sign_out(session: AsyncSession, session_id: str) -> None:
-    """End the web session of the cookie."""
-    await store.delete(session, id_hash=session_hash(session_id))
 
 
 async def my_cases(

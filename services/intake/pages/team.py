@@ -25,10 +25,8 @@ from services.intake.caseload.queries import CaseloadFilter, CaseRow, Paging
 from services.intake.caseload.service import caseload
 from services.intake.deps import Sessions
 from services.intake.idempotency import KEY_PATTERN
-from services.intake.pages.api import CaseworkerSession, Lang, checked_form
-from services.intake.pages.domain import PageRefused
-from services.intake.pages.render import page_language, render
-from services.intake.pages.service import WebSession
+from services.intake.pages.api import CaseworkerSession
+from services.intake.pages.render import render
 from services.intake.pages.team_words import TEAM_WORDS
 from services.intake.reassignment.domain import NOT_A_TEAM_LEAD, Caseworker
 from services.intake.reassignment.queries import caseworkers
@@ -38,6 +36,10 @@ from shared.auth import scope_refusal
 from shared.clock import today_in_copenhagen
 from shared.contracts import ReassignmentReason
 from shared.db import unit_of_work
+from shared.pages.domain import PageRefused
+from shared.pages.render import page_language
+from shared.pages.sessions import WebSession
+from shared.pages.web import Lang, PostedForm, checked_form
 from shared.rejection import Refused, Rejection
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +76,7 @@ async def team_form(request: Request, web: TeamLeadSession) -> dict[str, list[st
             raise HTTPException(413, "too many fields") from too_many
         for name, value in pairs:
             fields.setdefault(name, []).append(value)
-    await checked_form({"csrf_token": (fields.get("csrf_token") or [""])[0]}, web)  # the pages' one CSRF rule
+    await checked_form(PostedForm([("csrf_token", (fields.get("csrf_token") or [""])[0])]), web)  # the one CSRF rule
     return fields
 
 

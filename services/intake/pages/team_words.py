@@ -3,7 +3,7 @@ and every reason code of a move (shared.contracts.ReassignmentReason)."""
 
 from __future__ import annotations
 
-from services.intake.pages.domain import Language
+from shared.pages.domain import Language
 
 TEAM_WORDS: dict[Language, dict[str, str]] = {
     "da": {

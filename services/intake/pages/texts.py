@@ -3,12 +3,10 @@ codes in fact_words.py, the forms' in form_words.py; Say speaks them all in one 
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
-from services.intake.pages.domain import Language
-from services.intake.pages.fact_words import CODES, COMMANDS, KINDS, LINES, NOTHING, timeline_line
+from services.intake.pages.fact_words import CODES, COMMANDS, KINDS, LINES, timeline_line
 from services.intake.pages.form_words import FORM_WORDS
+from shared.pages.domain import Language
+from shared.pages.words import Words
 
 __all__ = ["LINES", "WORDS", "Say", "timeline_line"]
 
@@ -76,6 +74,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "pending": "Afventer svar",
         "none": "Ingen",
         "back_to_cases": "Tilbage til Mine sager",
+        "back_home": "Tilbage til forsiden",
         "not_found_title": "Siden findes ikke",
         "not_found": "Vi kan ikke finde siden eller sagen. Tjek sagsnummeret.",
         "forbidden_title": "Ingen adgang",
@@ -159,6 +158,7 @@ WORDS: dict[Language, dict[str, str]] = {
         "pending": "Waiting for an answer",
         "none": "None",
         "back_to_cases": "Back to My cases",
+        "back_home": "Back to the start page",
         "not_found_title": "Page not found",
         "not_found": "We cannot find the page or the case. Check the case reference.",
         "forbidden_title": "No access",
@@ -180,65 +180,13 @@ WORDS: dict[Language, dict[str, str]] = {
         "six-month": "the result six months after",
     },
 }
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-_MONTHS = {
-    "da": (
-        "januar",
-        "februar",
-        "marts",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
 
 
-class Say:
+class Say(Words):
     """Words, dates and codes in one language, for the templates and the timeline."""
 
     def __init__(self, lang: Language) -> None:
-        self.lang = lang
-        self.words = WORDS[lang] | FORM_WORDS[lang]
-
-    def __getitem__(self, key: str) -> str:
-        """The page word for the key."""
-        return self.words[key]
-
-    def date(self, value: date | str | None) -> str:
-        """A date as people write it: 5. december 2026, or 5 December 2026."""
-        if value is None:
-            return NOTHING
-        if isinstance(value, datetime):
-            day = value.astimezone(COPENHAGEN).date()  # a moment is shown on the day it was in Denmark
-        else:
-            day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-        month = _MONTHS[self.lang][day.month - 1]
-        return f"{day.day}. {month} {day.year}" if self.lang == "da" else f"{day.day} {month} {day.year}"
-
-    def time(self, value: datetime) -> str:
-        """The time of day a moment was in Denmark, as 14.05 (Danish) or 14:05."""
-        local = value.astimezone(COPENHAGEN)
-        return f"{local:%H.%M}" if self.lang == "da" else f"{local:%H:%M}"
+        super().__init__(lang, WORDS[lang] | FORM_WORDS[lang])
 
     def code(self, value: object) -> str:
         """A code of a fact in words, where there are some."""
@@ -260,7 +208,3 @@ class Say:
         if not roles:
             return self.words["role_not_recorded"]
         return ", ".join(self.words.get(f"role_{role}", role) for role in roles.split(","))
-
-    def get(self, key: str, default: str) -> str:
-        """The page word for the key, or the default."""
-        return self.words.get(key, default)

@@ -1,4 +1,4 @@
-"""The web sessions' rows (table page_session, migration 0011): plain SQL, keyed by the hash of the session id."""
+"""The web sessions' rows (table page_session, shared.pages.tables): plain SQL, keyed by the hash of the session id."""
 
 from __future__ import annotations
 

@@ -136,6 +136,30 @@ async def test_an_amendment_is_published_with_the_whole_history(app: FastAPI) ->
     ]
 
 
+async def test_the_same_extension_or_amendment_sent_twice_is_kept_once_and_published_once(app: FastAPI) -> None:
+    # A retried POST (or a form sent by a double click) is the same decision: its second answer is the first one's.
+    extension = {"ends_on": "2023-06-30", "decided_on": "2022-11-01", "reason": "six months more"}
+    amendment = {"number": 150, "effective_on": "2021-07-01", "reason": "more places granted"}
+    async with _client(app) as client:
+        assert (await client.put("/catalogue/programmes/twice-test", json=PROGRAMME)).status_code == 200
+        target = {"programme_id": "twice-test", "figure": "participants", "number": 100, "set_on": "2020-01-01"}
+        assert (await client.put("/catalogue/targets/twice-test-participants", json=target)).status_code == 200
+        extended = [await client.post("/catalogue/programmes/twice-test/extensions", json=extension) for _ in "12"]
+        amended = [
+            await client.post("/catalogue/targets/twice-test-participants/amendments", json=amendment) for _ in "12"
+        ]
+        other_reason = await client.post(
+            "/catalogue/programmes/twice-test/extensions", json=extension | {"reason": "another decision"}
+        )
+    assert [a.status_code for a in extended + amended] == [200, 200, 200, 200]
+    assert extended[0].json() == extended[1].json() and amended[0].json() == amended[1].json()
+    assert extended[1].json()["extensions"] == [extension] and len(amended[1].json()["amendments"]) == 1
+    assert other_reason.status_code == 422  # another decision to the same end is no extension
+    events = await _catalogue_events(app)
+    assert len([e for e in events if e["key"] == "programme/twice-test"]) == 2  # put, one extension
+    assert len([e for e in events if e["key"] == "target/twice-test-participants"]) == 2  # put, one amendment
+
+
 async def test_a_company_event_carries_neither_the_cvr_number_nor_the_name(app: FastAPI) -> None:
     company = COMPANIES["rim-company-1"]
     events = [e for e in await _catalogue_events(app) if e["key"] == "company/rim-company-1"]

@@ -16,11 +16,13 @@ from services.enrolment import SOURCE
 from services.enrolment.catalogue import domain as rules
 from services.enrolment.catalogue import queries
 from services.enrolment.catalogue.schemas import (
+    Amendment,
     AmendmentIn,
     CompanyIn,
     CompanyOut,
     CourseIn,
     CourseOut,
+    Extension,
     ExtensionIn,
     ProgrammeIn,
     ProgrammeOut,
@@ -66,11 +68,13 @@ async def put_programme(
 async def extend_programme(
     *, session: AsyncSession, programme_id: str, extension_in: ExtensionIn
 ) -> ProgrammeOut | Rejection | None:
-    """Extend a programme's period; None if there is no such programme."""
+    """Extend a programme's period (the same decision twice is kept once); None if there is no such programme."""
     row = await session.get(Programme, programme_id, with_for_update=True)
     if row is None:
         return None
     before = await queries.programme_view(session=session, row=row)
+    if Extension(**extension_in.model_dump()) in before.extensions:
+        return before  # the same decision sent again (a retry, a double click): kept once
     problem = rules.extension_problem(before.ends_in_force_on, extension_in.ends_on)
     if problem:
         return problem
@@ -130,11 +134,14 @@ async def put_target(*, session: AsyncSession, target_id: str, target_in: Target
 async def amend_target(
     *, session: AsyncSession, target_id: str, amendment_in: AmendmentIn
 ) -> TargetOut | Rejection | None:
-    """Give a target a new number from a date on, keeping the history; None if there is no such target."""
+    """Give a target a new number from a date on, keeping the history (the same decision twice is kept once); None
+    if there is no such target."""
     row = await session.get(Target, target_id, with_for_update=True)
     if row is None:
         return None
     before = await queries.target_view(session=session, row=row, on=date.min)
+    if Amendment(**amendment_in.model_dump()) in before.amendments:
+        return before  # the same decision sent again (a retry, a double click): kept once
     problem = rules.amendment_problem(queries.steps(before), rules.Step(amendment_in.number, amendment_in.effective_on))
     if problem:
         return problem

@@ -1,4 +1,4 @@
-"""Enrolment's composition root: create_app(settings) wires database, broker, command handlers and routes."""
+"""Enrolment's composition root: create_app(settings) wires database, broker, command handlers, routes and pages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.enrolment import api
 from services.enrolment.catalogue import api as catalogue_api
 from services.enrolment.handlers import HANDLERS
+from services.enrolment.pages.site import serve_pages
 from services.enrolment.seed import seed_catalogue
 from services.enrolment.settings import EnrolmentSettings
 from shared.db import unit_of_work
@@ -31,4 +32,5 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(catalogue_api.router)
     app.add_exception_handler(catalogue_api.RefusedChange, catalogue_api.refused_change)
+    serve_pages(app, idle_minutes=settings.page_idle_minutes)  # the administrator's pages and /static/rummelig.css
     return app

@@ -13,10 +13,10 @@ from sqlmodel import col, select
 
 from services.reporting.dashboard_view import MUNICIPALITIES, dashboard
 from services.reporting.deps import TEMPLATES, Operator, Query_
-from services.reporting.figure_labels import Lang
 from services.reporting.tables import CatalogueProgramme, CatalogueSubproject
 from shared.clock import today_in_copenhagen
 from shared.db import SessionMaker
+from shared.figure_labels import Lang
 
 router = APIRouter(tags=["dashboard"])
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.reporting.figure_labels import Lang, label
+from shared.figure_labels import Lang, label
 
 KEY_FIGURES = (
     "participants",

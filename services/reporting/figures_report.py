@@ -19,13 +19,13 @@ from services.reporting.companies import COMPANIES, COMPANY_DEFINITIONS, COMPANY
 from services.reporting.disclosure import ALL, WHOLE, Period
 from services.reporting.disclosure import Counts as DisclosedCounts
 from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
-from services.reporting.figure_labels import label
 from services.reporting.figures import AGE_BAND, BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, reported_for
 from services.reporting.protection import every_period, protected
 from services.reporting.queries import targets_of
 from services.reporting.suppression import AUDIT_SECONDS, Cell, suppress
 from services.reporting.tables import CatalogueProgramme
 from shared.db import run
+from shared.figure_labels import label
 
 Dimension = Literal["subproject_id", "municipality", "target_group", "gender", "age_band"]
 DIMENSIONS: tuple[Dimension, ...] = ("subproject_id", "municipality", "target_group", "gender", "age_band")

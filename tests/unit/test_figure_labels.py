@@ -8,9 +8,9 @@ from typing import get_args
 import pytest
 
 from services.reporting.dashboard_view import DIMENSIONS, dashboard
-from services.reporting.figure_labels import LABELS, Lang, label
 from services.reporting.figures import FIGURES, reported_for
 from shared.contracts import FigureId, Fund
+from shared.figure_labels import LABELS, Lang, label
 
 SHOWN = sorted({f.id for f in FIGURES} | set(get_args(FigureId)))
 

@@ -1,5 +1,6 @@
-"""Every figure's short name, Danish and English, for a page's rows, bars and targets (the definitions are longer and
-live with the figures); the fund's own codes keep their code in front, as the fund's reports print them."""
+"""Every figure's short name, Danish and English, for a page's rows, bars and targets: the operator's (reporting) and
+the administrator's target form (enrolment) read the same names. The definitions are longer and live with the
+figures in reporting; the fund's own codes keep their code in front, as the fund's reports print them."""
 
 from __future__ import annotations
 

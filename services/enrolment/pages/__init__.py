@@ -1,0 +1,1 @@
+"""The administrator's pages: the catalogue's programmes, extensions, targets, sub-projects, courses and companies."""

@@ -67,6 +67,7 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
         "",
         *(f"  {name:<10} {stack.url(name)}   (API docs: {stack.url(name)}/docs)" for name in SERVICES),
         f"  pages      {stack.url('intake')}/sign-in   (caseworkers, team leads, provider staff: paste a token below)",
+        f"  catalogue  {stack.url('enrolment')}/sign-in   (administrators: programmes, targets, courses; $ADMIN below)",
         f"  report     {stack.url('reporting')}/?access_token={operator}",
         f"  mail       http://127.0.0.1:{c.mail_http_port}/   (SMTP :{c.smtp_port}; files in {stack.mail_dir})",
         f"  kafka      {stack.kafka.bootstrap_servers}",

@@ -74,10 +74,12 @@ async def sign_in(
 
 
 async def live_session(
-    session: AsyncSession, session_id: str, *, now: datetime, lifetime: Lifetime
+    session: AsyncSession, session_id: str, *, now: datetime, lifetime: Lifetime, seen: bool = True
 ) -> WebSession | None:
-    """The web session of the cookie, marked as seen now, or None if it never was or has ended."""
-    row = await store.touch(session, id_hash=session_hash(session_id), now=now, idle_since=now - lifetime.idle)
+    """The web session of the cookie, marked as seen now (unless not seen: a page part polling by itself), or None if
+    it never was or has ended."""
+    read = store.touch if seen else store.peek
+    row = await read(session, id_hash=session_hash(session_id), now=now, idle_since=now - lifetime.idle)
     if row is None or not lifetime.live(last_seen=now, token_expires=row.token_expires_at, now=now):
         return None
     return WebSession(principal_of(row.claims), row.csrf_token)

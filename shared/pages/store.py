@@ -22,6 +22,11 @@ _TOUCH = text(
     " WHERE id_hash = :id_hash AND last_seen_at > :idle_since AND token_expires_at > :now"
     " RETURNING claims, csrf_token, token_expires_at"
 )
+# The same read without marking the session seen: a page part that asks again by itself is no sign of a person.
+_PEEK = text(
+    "SELECT claims, csrf_token, token_expires_at FROM page_session"
+    " WHERE id_hash = :id_hash AND last_seen_at > :idle_since AND token_expires_at > :now"
+)
 _DELETE = text("DELETE FROM page_session WHERE id_hash = :id_hash")
 _SWEEP = text("DELETE FROM page_session WHERE last_seen_at <= :idle_since OR token_expires_at <= :now")
 
@@ -46,6 +51,12 @@ async def insert(
 async def touch(session: AsyncSession, *, id_hash: bytes, now: datetime, idle_since: datetime) -> SessionRow | None:
     """The live session with this id hash, marked as seen now; None if there is none or it has ended."""
     row = (await run(session, _TOUCH, {"id_hash": id_hash, "now": now, "idle_since": idle_since})).first()
+    return None if row is None else SessionRow(dict(row[0]), str(row[1]), row[2])
+
+
+async def peek(session: AsyncSession, *, id_hash: bytes, now: datetime, idle_since: datetime) -> SessionRow | None:
+    """The live session with this id hash, not marked as seen; None if there is none or it has ended."""
+    row = (await run(session, _PEEK, {"id_hash": id_hash, "now": now, "idle_since": idle_since})).first()
     return None if row is None else SessionRow(dict(row[0]), str(row[1]), row[2])
 
 

@@ -50,12 +50,15 @@ def _sessions(request: Request) -> SessionMaker:
 
 
 async def current_session(request: Request) -> WebSession | None:
-    """The request's live web session, or None."""
+    """The request's live web session, or None. A GET htmx makes (the pages' only one is a part that asks again by
+    itself) is no sign of the person being there: it does not keep an idle session alive."""
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id or len(session_id) > 100:
         return None
+    polled = request.headers.get("hx-request") == "true" and request.method == "GET"
     async with unit_of_work(_sessions(request)) as session:
-        return await live_session(session, session_id, now=datetime.now(UTC), lifetime=kit_of(request).lifetime)
+        lifetime = kit_of(request).lifetime
+        return await live_session(session, session_id, now=datetime.now(UTC), lifetime=lifetime, seen=not polled)
 
 
 async def signed_in(request: Request, web: Annotated[WebSession | None, Depends(current_session)]) -> WebSession:

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from services.intake.commands.domain import result_notice_kind
@@ -30,9 +30,10 @@ from services.intake.pages.render import render
 from services.intake.pages.service import act, tasks, visible_case
 from services.intake.personal_data.schemas import ConsentWithdrawalIn
 from services.intake.timeline.domain import CaseVersion
+from services.intake.timeline.queries import pending_commands
 from shared.clock import today_in_copenhagen
 from shared.db import unit_of_work
-from shared.pages.domain import PageRefused
+from shared.pages.domain import SECURITY_HEADERS, PageRefused
 from shared.pages.web import CheckedForm, Lang
 from shared.rejection import Refused
 
@@ -102,6 +103,22 @@ async def take_step(
     opened = chosen if status == 409 else None
     notice = result_notice_kind(answer.answer_type, answer.answer or {}) if status == 200 else None
     return await again(opened=opened, status=status, answer=answer, notice=notice, done=chosen)
+
+
+@router.get("/cases/{case_reference}/pending")
+async def pending_part(
+    request: Request, sessions: Sessions, web: CaseworkerSession, case_reference: Annotated[str, Path(max_length=20)]
+) -> Response:
+    """The case page's list of commands waiting for an answer, as htmx asks for it every two seconds while any does
+    (no personal data: command kinds and times); opened without htmx, the case page itself."""
+    if request.headers.get("hx-request") != "true":
+        return RedirectResponse(f"/cases/{case_reference}", 303, headers=SECURITY_HEADERS)
+    async with unit_of_work(sessions) as session:
+        participant = await visible_case(session, web.principal, case_reference)
+        if participant is None:
+            raise PageRefused(404, "not_found", web=web)
+        pending = await pending_commands(session, participant.id)
+    return render(request, "case_pending_part.html", reference=case_reference, pending=pending, polled=True)
 
 
 @router.get("/tasks")

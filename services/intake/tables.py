@@ -109,6 +109,8 @@ class PendingCommand(SQLModel, table=True):
     answer_type: str | None = Field(default=None, max_length=100)
     answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     issued_by: str = Field(max_length=200)
+    # the roles the issuer held (comma-separated, as the audit log writes them); None for commands issued before 0012
+    issuer_roles: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=_now, sa_column=_tz())
     answered_at: datetime | None = Field(default=None, sa_column=_tz(nullable=True))
 

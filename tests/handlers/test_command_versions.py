@@ -249,6 +249,14 @@ async def test_a_fact_since_the_view_is_named_with_who_issued_the_command_it_ans
     assert problem["version"] == (await case.read(case.anna)).strip('"')
 
 
+async def test_a_command_is_named_with_the_roles_its_issuer_held_even_without_a_read_before_it(case: Case) -> None:
+    seen_by_anna, lead = await case.read(case.anna), f"lead-{uuid4().hex[:6]}"
+    async with _client(case.app, case.municipality, lead, role="team-lead") as lead_client:
+        assert (await case.start(lead_client, seen_by_anna)).status_code == 202  # the team lead read nothing
+    [change] = _problem(await case.withdraw(case.anna, seen_by_anna), 409)["changes"]
+    assert change["by"] == {"name": lead, "role": "team-lead"}  # no read in the audit log: the command kept it
+
+
 async def test_the_version_read_is_the_version_checked_on_the_participant_and_the_timeline(case: Case) -> None:
     etag = await case.read(case.anna)
     timeline = await case.anna.get(f"/participants/{case.id}/timeline")

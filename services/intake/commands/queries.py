@@ -14,17 +14,17 @@ from services.intake.tables import Participant
 from services.intake.timeline.domain import NOT_CHANGES, CaseVersion
 from shared.db import run
 
-# A command's row keeps who issued it (the user id), not the roles they held: those are the roles the audit log
-# recorded for that user at their last audited read before it (a caseworker reads a case before acting on it).
+# A command's row keeps who issued it (the user id) and the roles they held; for a command issued before it kept the
+# roles (migration 0012), those the audit log recorded for that user at their last audited read before it.
 # A fact answers the command whose answer it is (the consumer copies the fact's data into the command's row). A fact
 # intake published itself on a user's behalf, without a command (a team lead's move of the case), is named by the
 # audit entry of the case that names the fact's request (its reassignment_id).
 _FACTS = text(
     "SELECT t.event_type, t.occurred_at, c.id, coalesce(c.issued_by, r.actor), coalesce(c.role, r.role)"
     " FROM timeline_entry t"
-    " LEFT JOIN LATERAL (SELECT c.id, c.issued_by,"
+    " LEFT JOIN LATERAL (SELECT c.id, c.issued_by, coalesce(c.issuer_roles,"
     "   (SELECT a.role FROM audit_entry a WHERE a.actor = c.issued_by AND a.at <= c.created_at"
-    "     ORDER BY a.id DESC LIMIT 1) AS role"
+    "     ORDER BY a.id DESC LIMIT 1)) AS role"
     "   FROM pending_command c"
     "   WHERE c.participant_id = t.participant_id AND c.answer_type = t.event_type AND c.answer = t.data"
     "   ORDER BY c.answered_at DESC LIMIT 1) c ON true"
@@ -36,9 +36,9 @@ _FACTS = text(
 )
 # The commands after the first `seen` ones, in the order they were issued (the version counts them).
 _COMMANDS = text(
-    "SELECT c.command_type, c.created_at, c.id, c.issued_by,"
+    "SELECT c.command_type, c.created_at, c.id, c.issued_by, coalesce(c.issuer_roles,"
     " (SELECT a.role FROM audit_entry a WHERE a.actor = c.issued_by AND a.at <= c.created_at"
-    "   ORDER BY a.id DESC LIMIT 1) AS role, c.status"
+    "   ORDER BY a.id DESC LIMIT 1)) AS role, c.status"
     " FROM pending_command c WHERE c.participant_id = :p ORDER BY c.created_at, c.id OFFSET :seen"
 )
 

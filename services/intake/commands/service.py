@@ -94,7 +94,11 @@ async def issue_command(session: AsyncSession, *, command: AboutParticipant, pri
     event = publish(session, command, source=SOURCE)
     session.add(
         PendingCommand(
-            id=event.id, participant_id=command.participant_id, command_type=event.type, issued_by=principal.subject
+            id=event.id,
+            participant_id=command.participant_id,
+            command_type=event.type,
+            issued_by=principal.subject,
+            issuer_roles=",".join(sorted(principal.roles)),
         )
     )
     return event

@@ -88,7 +88,7 @@ class ReminderSender(Sender):
     async def _remind(
         self, deadline: Deadline, case: FollowupCase, index: int, planned: tuple[schedule.Step, ...], now: datetime
     ) -> int:
-        number = sum(1 for s in planned[: index + 1] if s.kind == "reminder")
+        number = deadline.reminders_sent + 1  # as sent: a check found long overdue gets one, and it is the first
         reference = case.case_reference or "(pending)"
         email = messages.reminder(
             check=cast(Check, deadline.check_kind),
@@ -96,7 +96,7 @@ class ReminderSender(Sender):
             left_on=deadline.left_on,
             record_by=deadline.counts_until,
             number=number,
-            of=schedule.reminders_in(planned),
+            of=number + schedule.reminders_after(planned, index),
             link=messages.case_link(self._intake_url, reference, cast(Check, deadline.check_kind)),
             proposed_situation=deadline.proposed_situation,
         )
@@ -108,7 +108,7 @@ class ReminderSender(Sender):
             await self._postpone(deadline, now + retry_after(attempts), attempts=attempts)
             return 0
         async with unit_of_work(self._sessions) as session:
-            if not await self._advanced(session, deadline, index, planned, now):
+            if not await self._advanced(session, deadline, index, planned, now, reminded=True):
                 return 0  # closed meanwhile (a result was recorded): the email went out, nothing more to record
             publish(
                 session,
@@ -172,12 +172,16 @@ class ReminderSender(Sender):
         index: int,
         planned: tuple[schedule.Step, ...],
         now: datetime,
+        *,
+        reminded: bool = False,
     ) -> bool:
-        """Move the check past step `index` if it is still open where it was claimed; False if it moved meanwhile."""
+        """Move the check past step `index` (a reminder sent for it counted) if it is still open where it was claimed;
+        False if it moved meanwhile."""
         current = await session.get(Deadline, deadline.id, with_for_update=True)
         if current is None or current.status != "open" or current.step != deadline.step:
             return False
         current.step, current.attempts, current.locked_until = index + 1, 0, None
+        current.reminders_sent += 1 if reminded else 0
         current.next_at = schedule.next_moment(planned, index, now)
         return True
 

@@ -78,9 +78,9 @@ def steps(check: Check, left_on: date, late_result_days: int = DEFAULT_LATE_RESU
     return (*(s for s in planned if s.on < lapse.on), lapse)
 
 
-def reminders_in(planned: tuple[Step, ...]) -> int:
-    """How many reminders a check's schedule holds (the "of N" in the email)."""
-    return sum(1 for s in planned if s.kind == "reminder")
+def reminders_after(planned: tuple[Step, ...], index: int) -> int:
+    """How many reminders a check's schedule holds after step `index` (the "of N" in an email counts them too)."""
+    return sum(1 for s in planned[index + 1 :] if s.kind == "reminder")
 
 
 def step_due(planned: tuple[Step, ...], after: int, now: datetime) -> int | None:

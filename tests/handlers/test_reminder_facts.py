@@ -100,6 +100,9 @@ async def test_a_reminder_and_an_escalation_are_facts_that_reach_intakes_timelin
     assert str(mail["To"]) == CASEWORKER
     sent = [e for e in await _staged(followup, pid) if e.type == "reminder.sent"]
     assert [e.data["check"] for e in sent] == ["six-month"]  # one email, one fact (the latest reminder due)
+    # the schedule's first reminder was missed: the one sent is the first, and the last before the coordinator hears
+    plain = mail.get_body(preferencelist=("plain",))
+    assert sent[0].data["reminder_number"] == 1 and plain is not None and "Påmindelse 1 af 1." in plain.get_content()
     steps = await rows(followup, "SELECT step FROM deadline WHERE participant_id = :p AND status = 'open'", p=pid)
     assert len(steps) == 1 and steps[0]["step"] > 0  # moved past the reminder sent, its fact staged with it
 

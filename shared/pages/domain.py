@@ -7,8 +7,9 @@ No I/O and no clock: the time is passed in.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal, get_args
 
 Language = Literal["da", "en"]
@@ -87,3 +88,19 @@ def language(asked: str | None, remembered: str | None) -> Language:
 def pages_of(total: int, page_size: int) -> int:
     """How many pages a list of total items fills (one, even when empty)."""
     return max(1, -(-total // page_size))
+
+
+_DANISH_DATE = re.compile(r"([0-9]{1,2})[./-]([0-9]{1,2})[./-]([0-9]{4})", re.ASCII)
+
+
+def iso_date(typed: str) -> str:
+    """A date as a Dane types it where a browser shows a plain text box (5.12.2026, 05-12-2026, 5/12/2026) as the API
+    takes it (2026-12-05); anything else as typed, for the API's schema to name."""
+    found = _DANISH_DATE.fullmatch(typed.strip())
+    if found is None:
+        return typed
+    day, month, year = (int(part) for part in found.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return typed

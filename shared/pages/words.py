@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,7 +24,7 @@ _MONTHS: dict[Language, tuple[str, ...]] = {
 class Words:
     """A service's page words in one language, with dates and times; a service's words class adds its codes."""
 
-    def __init__(self, lang: Language, words: Mapping[str, str]) -> None:
+    def __init__(self, lang: Language, words: dict[str, str]) -> None:
         self.lang = lang
         self.words = words
 

@@ -237,12 +237,13 @@ async def test_a_wrong_programme_form_is_answered_beside_its_fields_and_changes_
 
 
 async def test_an_extension_twice_is_kept_once_and_a_shorter_one_is_refused_beside_its_date(app: FastAPI) -> None:
-    extension = {"mode": "new", "ends_on": "2028-06-30", "decided_on": "2027-10-01", "reason": "seks måneder mere"}
+    # typed the Danish way, as in a browser without a date picker: the same decision as its ISO form
+    extension = {"mode": "new", "ends_on": "30.6.2028", "decided_on": "1.10.2027", "reason": "seks måneder mere"}
     async with admin(app) as client:
         programme_id, _ = await new_programme(client)
         page = f"/admin/programmes/{programme_id}"
         first = await post(client, page, f"{page}/extension", extension)
-        second = await post(client, page, f"{page}/extension", extension)
+        second = await post(client, page, f"{page}/extension", extension | {"ends_on": "2028-06-30"})
         shorter = await post(client, page, f"{page}/extension", extension | {"ends_on": "2027-06-30", "reason": "kort"})
         shown = await client.get(page)
     assert [first.status_code, second.status_code, shorter.status_code] == [303, 303, 422]

@@ -10,7 +10,7 @@ import pytest
 from services.intake.pages.domain import HOME, case_reference, list_asked
 from services.intake.pages.texts import LINES, WORDS, Say, timeline_line
 from shared.contracts import REGISTRY, AboutParticipant
-from shared.pages.domain import SECURITY_HEADERS, Lifetime, language, local_path, pages_of, secure_request
+from shared.pages.domain import SECURITY_HEADERS, Lifetime, iso_date, language, local_path, pages_of, secure_request
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -120,3 +120,19 @@ def test_a_fact_in_words_with_its_dates_and_codes() -> None:
 def test_a_moment_is_shown_on_its_day_in_denmark() -> None:
     assert Say("da").date(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == "1. januar 2027"
     assert Say("en").date(date(2026, 5, 1)) == "1 May 2026"
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("2026-12-05", "2026-12-05"),
+        ("5.12.2026", "2026-12-05"),
+        ("05-12-2026", "2026-12-05"),
+        (" 5/12/2026 ", "2026-12-05"),
+        ("31.2.2026", "31.2.2026"),  # no such day: as typed, for the API's schema to name
+        ("12.5.26", "12.5.26"),  # a two-digit year is not guessed
+        ("i morgen", "i morgen"),
+    ],
+)
+def test_a_date_typed_the_danish_way_is_sent_as_iso(typed: str, sent: str) -> None:
+    assert iso_date(typed) == sent

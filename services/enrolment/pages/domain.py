@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from shared import contracts
+from shared.pages.domain import iso_date
 
 HOME = "/admin/programmes"
 Section = Literal["programme", "targets", "subprojects", "courses", "companies"]
@@ -189,7 +190,8 @@ def return_path(method: str, path: str, query: str) -> str:
 
 def body_of(form: AdminForm, posted: Mapping[str, str], *, programme_id: str) -> dict[str, Any]:
     """The API body a posted form makes, as JSON would carry it: an empty field is left out (the API's default, or
-    its own "missing"); a whole number becomes a number; a list of codes is split on spaces and commas."""
+    its own "missing"); a whole number becomes a number; a list of codes is split on spaces and commas; a date typed
+    the Danish way is ISO."""
     body: dict[str, Any] = {}
     if form.kind in ("target", "subproject", "company"):
         body["programme_id"] = programme_id
@@ -203,6 +205,8 @@ def body_of(form: AdminForm, posted: Mapping[str, str], *, programme_id: str) ->
             body[field.name] = int(value) if _WHOLE_NUMBER.fullmatch(value) else value
         elif field.kind == "codes":
             body[field.name] = [code for code in _CODES_SPLIT.split(value) if code]
+        elif field.kind == "date":
+            body[field.name] = iso_date(value)
         else:
             body[field.name] = value
     return body

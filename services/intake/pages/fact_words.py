@@ -55,7 +55,7 @@ CODES: dict[Language, dict[str, str]] = {
         "promotion": "forfremmelse",
         "none": "ingen",
         "recorded": "registreret",
-        "lapsed": "opgivet",
+        "lapsed": "fristen for at tælle med udløb",
         "left-again": "afsluttet igen",
         "re-enrolled": "optaget igen",
         "withdrawn": "udmeldt",

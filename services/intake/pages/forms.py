@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 
 from services.intake.domain import Step
 from shared import contracts
+from shared.pages.domain import iso_date
 
 FieldKind = Literal["date", "choice", "yes-no", "course"]
 
@@ -92,13 +93,16 @@ def step_of(asked: str | None) -> Step | None:
 
 def body_of(form: Form, posted: dict[str, str]) -> dict[str, Any]:
     """The API body a posted form makes, as JSON would carry it: an empty optional field is left out (the API's
-    default), an empty required one too (so the API's own "missing" names it)."""
+    default), an empty required one too (so the API's own "missing" names it); a date typed the Danish way is ISO."""
     body: dict[str, Any] = {}
     for field in form.fields:
         value = posted.get(field.name, "").strip()
         if not value:
             continue
-        body[field.name] = _YES_NO.get(value, value) if field.kind == "yes-no" else value
+        if field.kind == "yes-no":
+            body[field.name] = _YES_NO.get(value, value)
+        else:
+            body[field.name] = iso_date(value) if field.kind == "date" else value
     return body
 
 

@@ -46,7 +46,7 @@ from shared.contracts import (
     LabourMarketStatus,
 )
 from shared.db import unit_of_work
-from shared.pages.domain import SECURITY_HEADERS, PageRefused
+from shared.pages.domain import SECURITY_HEADERS, PageRefused, iso_date
 from shared.pages.render import page_language
 from shared.pages.sessions import WebSession
 from shared.pages.web import CheckedForm, Lang
@@ -127,7 +127,8 @@ def defaults(today: date) -> dict[str, str]:
 
 def body_of(posted: Mapping[str, str]) -> dict[str, Any]:
     """The API body a posted form makes, as JSON would carry it: an empty field left out (the API's default, or its
-    own "missing"), the consent box with the version of the text shown beside it, months as a number."""
+    own "missing"), the consent box with the version of the text shown beside it, months as a number, a date typed
+    the Danish way as ISO."""
     body: dict[str, Any] = {}
     for field in FIELDS.values():
         typed = posted.get(field.name, "").strip()
@@ -135,6 +136,7 @@ def body_of(posted: Mapping[str, str]) -> dict[str, Any]:
             continue
         # months are a JSON number; anything else goes as typed, for the schema to name
         value: Any = int(typed) if field.kind == "number" and _MONTHS.fullmatch(typed) else typed
+        value = iso_date(typed) if field.kind == "date" else value
         if field.within:
             body.setdefault(field.within, {})[field.name] = value
         else:

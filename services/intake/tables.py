@@ -205,6 +205,9 @@ class CatalogueCourse(CatalogueTable, table=True):
     starts_on: date
     ends_on: date
     capacity: int
+    # what the pages call the course (None from a course.published v1 record, which had neither)
+    title: str | None = Field(default=None, max_length=200)
+    location: str | None = Field(default=None, max_length=200)
 
 
 TABLES = {

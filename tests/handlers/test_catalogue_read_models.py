@@ -142,7 +142,8 @@ async def test_every_kind_of_entry_lands_in_both_read_models(intake: SessionMake
         "ends_on": date(2018, 6, 30),
         "capacity": 12,
     }
-    assert await by_id(intake, "catalogue_course", cid) == the_course
+    # intake also keeps what its pages call the course: nothing here, as the course was published without a title
+    assert await by_id(intake, "catalogue_course", cid) == the_course | {"title": None, "location": None}
     assert await by_id(reporting, "catalogue_course", cid) == the_course
     assert await by_id(reporting, "catalogue_programme", pid) == {
         "id": pid,

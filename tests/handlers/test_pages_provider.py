@@ -69,6 +69,8 @@ async def _course(office: Office, subproject: str | None = None) -> str:
         starts_on=TODAY - timedelta(days=60),
         ends_on=TODAY + timedelta(days=90),
         capacity=10,
+        title="Vejen mod job",
+        location="Jobcenter Vest",
     )
     await deliver(office.app.state.sessions, "intake", course)
     return course.course_id
@@ -127,7 +129,7 @@ async def test_the_provider_sees_only_the_courses_of_their_sub_projects(intake: 
         await sign_in(client, _provider(office))
         page = await client.get("/provider/courses")
     assert page.status_code == 200, page.text
-    assert f'href="/provider/courses/{theirs}"' in page.text
+    assert f'href="/provider/courses/{theirs}">Vejen mod job</a> ({theirs})' in page.text  # named as published
     assert others not in page.text
     nav = page.text.split("<nav", 1)[1].split("</nav>", 1)[0]
     assert 'href="/provider/courses" id="nav-courses"' in nav and 'href="/cases"' not in nav  # links it may use

@@ -53,7 +53,7 @@ async def on_subproject_published(
 
 
 async def on_course_published(session: AsyncSession, fact: contracts.CoursePublished, _event: CloudEvent) -> None:
-    """Keep the course's sub-project, place, dates and capacity."""
+    """Keep the course's sub-project, municipality, dates, capacity, title and place."""
     await session.merge(
         CatalogueCourse(
             id=fact.course_id,
@@ -63,6 +63,8 @@ async def on_course_published(session: AsyncSession, fact: contracts.CoursePubli
             starts_on=fact.starts_on,
             ends_on=fact.ends_on,
             capacity=fact.capacity,
+            title=fact.title,
+            location=fact.location,
         )
     )
     await _announce(session)

@@ -55,7 +55,7 @@ PROVIDER_STEPS: tuple[Step, ...] = ("start", "completion", "drop-out")
 _KEY = re.compile(KEY_PATTERN)
 _ANSWER_STATUS = {CommandStatus.ACCEPTED: 200, CommandStatus.REJECTED: 409, CommandStatus.PENDING: 202}
 _COURSES = text(
-    "SELECT id, subproject_id, starts_on, ends_on, capacity FROM catalogue_course"
+    "SELECT id, title, subproject_id, starts_on, ends_on, capacity FROM catalogue_course"
     " WHERE subproject_id = ANY(:subprojects) ORDER BY starts_on DESC, id"
 )
 CourseId = Annotated[str, Path(pattern=CODE_PATTERN, max_length=50)]

@@ -22,7 +22,7 @@ async def participant_of_case(session: AsyncSession, case_reference: str) -> UUI
 
 
 _COURSES = text(
-    "SELECT id, starts_on, ends_on, capacity FROM catalogue_course"
+    "SELECT id, title, location, starts_on, ends_on, capacity FROM catalogue_course"
     " WHERE programme_id = :programme AND subproject_id = :subproject AND ends_on >= :today"
     " ORDER BY starts_on, id"
 )

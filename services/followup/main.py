@@ -3,6 +3,8 @@ erasure notices."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from services.followup.digests import DigestSender
@@ -21,7 +23,14 @@ def create_app(settings: FollowupSettings) -> FastAPI:
     wiring = wire(SERVICE, settings, handlers=HANDLERS)
     mailer = mailer_from(settings)
     timing = {"poll_seconds": settings.reminder_poll_seconds, "lease_seconds": settings.reminder_lease_seconds}
-    reminders = ReminderSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
+    grace = timedelta(hours=settings.escalation_grace_hours)
+    reminders = ReminderSender(
+        sessions=wiring.sessions,
+        mailer=mailer,
+        intake_url=settings.intake_public_url,
+        escalation_grace=grace,
+        **timing,
+    )
     digests = DigestSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
     notices = NoticeSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
     background = (reminders.run, digests.run, notices.run)

@@ -10,7 +10,7 @@ server's acceptance and that commit sends the reminder again once the lease expi
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import RowMapping, text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,6 +53,12 @@ class ReminderSender(Sender):
     """Carries out the due steps of open checks: remind, escalate, give up."""
 
     what = "reminder"
+
+    def __init__(self, *, escalation_grace: timedelta = schedule.ESCALATION_GRACE, **common: Any) -> None:
+        """The sender; `escalation_grace` is the caseworker's time after a late reminder before the coordinator
+        hears (FOLLOWUP_ESCALATION_GRACE_HOURS)."""
+        super().__init__(**common)
+        self._escalation_grace = escalation_grace
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Claim and carry out every due step once; returns how many reminders were sent."""
@@ -182,7 +188,7 @@ class ReminderSender(Sender):
             return False
         current.step, current.attempts, current.locked_until = index + 1, 0, None
         current.reminders_sent += 1 if reminded else 0
-        current.next_at = schedule.next_moment(planned, index, now)
+        current.next_at = schedule.next_moment(planned, index, now, self._escalation_grace)
         return True
 
     async def _postpone(self, deadline: Deadline, until: datetime, *, attempts: int | None = None) -> None:

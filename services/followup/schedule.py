@@ -102,11 +102,14 @@ def step_due(planned: tuple[Step, ...], after: int, now: datetime) -> int | None
     return latest
 
 
-def next_moment(planned: tuple[Step, ...], index: int, now: datetime) -> datetime | None:
-    """When the step after `index` is due; an escalation leaves the caseworker two days after a late reminder."""
+def next_moment(
+    planned: tuple[Step, ...], index: int, now: datetime, grace: timedelta = ESCALATION_GRACE
+) -> datetime | None:
+    """When the step after `index` is due; an escalation leaves the caseworker `grace` (two days) after a late
+    reminder."""
     if index + 1 >= len(planned):
         return None
     following = planned[index + 1]
     if following.kind == "overdue" and planned[index].kind == "reminder":
-        return max(following.at, now + ESCALATION_GRACE)
+        return max(following.at, now + grace)
     return following.at

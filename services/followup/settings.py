@@ -23,3 +23,6 @@ class FollowupSettings(ServiceSettings):
     intake_public_url: str = "http://127.0.0.1:8001"
     reminder_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
     reminder_lease_seconds: float = Field(default=120.0, gt=0, le=3600)
+    # After a reminder sent late (a check found already overdue), the caseworker's time before the coordinator hears
+    # of it. The local launcher's demo sets 0, so that a newcomer sees a digest at once.
+    escalation_grace_hours: float = Field(default=48.0, ge=0, le=720)

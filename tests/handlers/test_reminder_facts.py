@@ -118,3 +118,32 @@ async def test_a_reminder_and_an_escalation_are_facts_that_reach_intakes_timelin
     types = [t["event_type"] for t in timeline]
     assert "reminder.sent" in types and "followup.check-overdue" in types
     assert types.index("reminder.sent") < types.index("followup.check-overdue")
+
+
+async def test_without_an_escalation_grace_a_check_found_overdue_reaches_the_coordinator_at_once(
+    followup: SessionMaker, smtp: tuple[int, Path]
+) -> None:
+    # the local launcher's demo: a newcomer sees the coordinator's digest without waiting two days
+    pid, case = uuid4(), f"RUM-7{uuid4().int % 10**5:05d}"
+    referred = referral(
+        pid, programme_id="plus-facts", subproject_id="sub-facts", case_reference=case, caseworker_email=CASEWORKER
+    )
+    await deliver(followup, "followup", referred)
+    left_on = add_months(today_in_copenhagen(), -7)
+    await deliver(followup, "followup", ParticipationCompleted(participant_id=pid, course_id="c", left_on=left_on))
+    mailer = Mailer(host="127.0.0.1", port=smtp[0], sender="reminders@example.org", timeout=3)
+    sender = ReminderSender(
+        sessions=followup,
+        mailer=mailer,
+        intake_url="https://intake.example",
+        poll_seconds=1,
+        lease_seconds=60,
+        escalation_grace=timedelta(0),
+    )
+    now = datetime.now(UTC)
+
+    assert await sender.send_due(now=now) == 1  # the caseworker is reminded first, as ever
+    assert await sender.send_due(now=now) == 0  # and the same round on, the coordinator hears
+    assert [e.type for e in await _staged(followup, pid)].count("followup.check-overdue") == 1
+    waiting = await rows(followup, "SELECT coordinator_email FROM overdue_case WHERE case_reference = :c", c=case)
+    assert waiting == [{"coordinator_email": "k@example.dk"}]

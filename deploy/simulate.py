@@ -152,6 +152,7 @@ async def drive(
     *,
     concurrency: int = 1,
     per_course: int | None = None,
+    walked: Callable[[], None] | None = None,
 ) -> list[str]:
     """Refer and walk every planned participant through intake (caseworkers of their municipality); the ids of those
     referred now, in the cohort's order (a citizen an earlier run referred is skipped).
@@ -159,7 +160,7 @@ async def drive(
     By default one participant after the other. With `concurrency` above 1, that many are walked at once, each one's
     steps still in order, and at most `per_course` of them on one course at a time: a participant walked to the end
     frees their seat, so keeping `per_course` below a course's free seats fills no course that walking them one by
-    one would not have filled.
+    one would not have filled. `walked` is called after each participant (a progress report).
     """
     if concurrency < 1 or (per_course is not None and per_course < 1):
         raise ValueError("concurrency and per_course are at least 1")
@@ -174,10 +175,14 @@ async def drive(
             seats = on_course.setdefault(who.course_id, asyncio.Semaphore(per_course or concurrency))
             async with walking, seats:
                 ids[index] = await _walk(api, token_for, programme_id, who)
+            if walked is not None:
+                walked()
 
         if concurrency == 1:
             for index, who in enumerate(cohort):
                 ids[index] = await _walk(api, token_for, programme_id, who)
+                if walked is not None:
+                    walked()
         else:
             async with asyncio.TaskGroup() as walks:  # the first failure cancels the others and is raised
                 for index, who in enumerate(cohort):
@@ -203,7 +208,7 @@ async def _walk(
         return None  # driven by an earlier run with the same seed: its path is recorded already
     referred.raise_for_status()
     pid = str(referred.json()["participant_id"])
-    for path, step in _steps(who):
+    for path, step in steps_of(who):
         answer = await api.post(f"/participants/{pid}/{path}", json=step, headers=headers)
         if answer.status_code != 200:
             raise RuntimeError(f"{path} of {who.path}: {answer.status_code} {answer.text}")
@@ -212,7 +217,8 @@ async def _walk(
     return pid
 
 
-def _steps(who: Simulated) -> list[tuple[str, dict[str, Any]]]:
+def steps_of(who: Simulated) -> list[tuple[str, dict[str, Any]]]:
+    """The API calls that record a planned participant's path after the referral: (route, body), in order."""
     steps: list[tuple[str, dict[str, Any]]] = [
         ("enrolment", {"course_id": who.course_id, "enrolled_on": who.enrolled_on.isoformat()})
     ]

@@ -50,6 +50,7 @@ class StackConfig:
         default_factory=lambda: {"intake": 8001, "enrolment": 8002, "followup": 8003, "reporting": 8004}
     )
     reminder_poll_seconds: float = 30.0
+    escalation_grace_hours: float = 48.0  # after a late reminder, before the coordinator hears (the demo: 0)
     command_wait_seconds: float = 5.0
     outbox_poll_seconds: float = 2.0
     min_cell: int = 5
@@ -206,6 +207,7 @@ class Stack:
                 "SMTP_PORT": str(c.smtp_port),
                 "INTAKE_PUBLIC_URL": self.url("intake"),
                 "REMINDER_POLL_SECONDS": str(c.reminder_poll_seconds),
+                "ESCALATION_GRACE_HOURS": str(c.escalation_grace_hours),
             }
         if name == "reporting":
             values |= {"MIN_CELL": str(c.min_cell), "AUDIT_SECONDS": str(c.audit_seconds)}
@@ -320,7 +322,7 @@ _COMMON_SETTINGS = (
 )
 _OWN_SETTINGS: dict[str, tuple[str, ...]] = {
     "intake": ("DATA_KEY", "LOOKUP_KEY", "COMMAND_WAIT_SECONDS"),
-    "followup": ("SMTP_PORT", "INTAKE_PUBLIC_URL", "REMINDER_POLL_SECONDS"),
+    "followup": ("SMTP_PORT", "INTAKE_PUBLIC_URL", "REMINDER_POLL_SECONDS", "ESCALATION_GRACE_HOURS"),
     "reporting": ("MIN_CELL", "AUDIT_SECONDS"),
 }
 

@@ -9,11 +9,13 @@ import os
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from deploy.demo import load_demo
+from deploy.demo import DEMO_MARKER, DEMO_MUNICIPALITY, load_demo
 from deploy.ports import PortInUse
 from deploy.stack import DEFAULT_STATE, SERVICES, Stack, StackConfig
+from services.enrolment.seed import PROGRAMMES
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -37,6 +39,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def _config(args: argparse.Namespace) -> StackConfig:
     base = StackConfig(state_dir=args.state_dir.resolve())
     off = args.port_offset
+    # With the demo, follow-up looks for due reminders every 10 s and tells a coordinator of a check found overdue at
+    # once, so that the mail catcher holds reminders and a digest within a minute (production: 30 s and 48 hours).
     return StackConfig(
         state_dir=base.state_dir,
         kafka_port=base.kafka_port + off,
@@ -45,14 +49,29 @@ def _config(args: argparse.Namespace) -> StackConfig:
         smtp_port=base.smtp_port + off,
         mail_http_port=base.mail_http_port + off,
         service_ports={k: v + off for k, v in base.service_ports.items()},
+        reminder_poll_seconds=base.reminder_poll_seconds if args.no_demo else 10.0,
+        escalation_grace_hours=base.escalation_grace_hours if args.no_demo else 0.0,
     )
 
 
-def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
+def _caseworker(stack: Stack, municipality: str = DEMO_MUNICIPALITY) -> str:
+    """The demo caseworker's token (Aarhus), whose cases the demo refers; another municipality's demo caseworker."""
+    if municipality == DEMO_MUNICIPALITY:
+        return stack.token(
+            role="caseworker", municipality="751", email="caseworker@aarhus.example.dk", subject="demo-caseworker"
+        )
+    return stack.token(
+        role="caseworker",
+        municipality=municipality,
+        subject=f"demo-caseworker-{municipality}",
+        email=f"caseworker-{municipality}@example.dk",
+    )
+
+
+def _banner(stack: Stack, elapsed: float, demo: str) -> str:
+    """Where each person looks, then the infrastructure, then the tokens for API users."""
     c = stack.config
-    caseworker = stack.token(
-        role="caseworker", municipality="751", email="caseworker@aarhus.example.dk", subject="demo-caseworker"
-    )
+    caseworker = _caseworker(stack)
     operator = stack.token(role="operator", email="operator@example.org", subject="demo-operator")
     team_lead = stack.token(
         role="team-lead", municipality="751", email="teamleder@aarhus.example.dk", subject="demo-team-lead"
@@ -62,29 +81,40 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
     )
     administrator = stack.token(role="administrator", email="admin@example.org", subject="demo-administrator")
     dpo = stack.token(role="data-protection-officer", email="dpo@example.org", subject="demo-dpo")
+    pages, reporting = f"{stack.url('intake')}/sign-in", stack.url("reporting")
+    token_query = f"access_token={operator}"
     lines = [
         f"Rummelig is running (ready in {elapsed:.0f} s). Ctrl-C stops everything.",
         "",
-        *(f"  {name:<10} {stack.url(name)}   (API docs: {stack.url(name)}/docs)" for name in SERVICES),
-        f"  pages      {stack.url('intake')}/sign-in   (caseworkers, team leads, provider staff: paste a token below)",
-        f"  catalogue  {stack.url('enrolment')}/sign-in   (administrators: programmes, targets, courses; $ADMIN below)",
-        f"  report     {stack.url('reporting')}/?access_token={operator}",
-        f"  mail       http://127.0.0.1:{c.mail_http_port}/   (SMTP :{c.smtp_port}; files in {stack.mail_dir})",
+        "Where to look (sign in by pasting the token of that person, printed at the end):",
+        f"  caseworker, Aarhus    {pages}   $TOKEN: Mine sager, Opgaver, Ny henvisning",
+        f"  team lead, Aarhus     {pages}   $TEAM_LEAD: Team (move cases to a colleague)",
+        f"  provider staff        {pages}   $PROVIDER: Mine hold (start, completion, drop-out)",
+        f"  administrator         {stack.url('enrolment')}/sign-in   $ADMIN: programmes, targets, courses",
+        f"  operator              {reporting}/?{token_query}   (every programme, then:)",
+        *(
+            f"    dashboard of {programme_id:<17} {reporting}/dashboard?programme_id={programme_id}&{token_query}"
+            for programme_id in PROGRAMMES
+        ),
+        f"  mail catcher          http://127.0.0.1:{c.mail_http_port}/   (reminders and digests; {stack.mail_dir})",
+        "  API docs              " + "   ".join(f"{stack.url(name)}/docs" for name in SERVICES),
+        "",
+        f"  demo data  {demo}",
+        "",
         f"  kafka      {stack.kafka.bootstrap_servers}",
         f"  postgres   {stack.postgres.dsn('intake').rsplit('/', 1)[0]}/<intake|enrolment|followup|reporting>",
         f"  state      {c.state_dir}   (logs in {c.state_dir / 'logs'})",
         "",
-        f"  demo data  {_demo_line(demo)}",
-        "",
-        "A caseworker token (Aarhus, municipality 751):",
+        "Tokens, for the pages and for API users (Authorization: Bearer …):",
+        "A caseworker of Aarhus (municipality 751), whose cases the demo holds:",
         f"  export TOKEN={caseworker}",
         "A team lead of Aarhus (every caseworker's cases):",
         f"  export TEAM_LEAD={team_lead}",
         "Provider staff of the sub-project plus-aarhus (its courses' participants, no CPR numbers):",
         f"  export PROVIDER={provider}",
-        "An operator token (the seed's programmes):",
+        "An operator (the seed's programmes: /, /dashboard, /report/figures):",
         f"  export OPERATOR_TOKEN={operator}",
-        "An administrator token (the catalogue on enrolment, /catalogue/...; the audit log, access requests, erasure,"
+        "An administrator (the catalogue on enrolment, /catalogue/...; the audit log, access requests, erasure,"
         " the fund's participant extract /extract/participants.csv):",
         f"  export ADMIN={administrator}",
         "The data protection officer (intake's /audit, /audit.csv, /participants/{id}/access-request):",
@@ -94,10 +124,28 @@ def _banner(stack: Stack, elapsed: float, demo: int | None) -> str:
     return "\n".join(lines)
 
 
-def _demo_line(loaded: int | None) -> str:
-    if loaded is None:
-        return "not loaded (--no-demo)"
-    return f"{loaded} synthetic participants loaded" if loaded else "already loaded by an earlier start"
+async def _load_demo(stack: Stack, marker: Path) -> None:
+    """Load the demo through intake's API in the background, telling its progress; a marker once it is whole."""
+    step = 0
+
+    def progress(done: int, of: int) -> None:
+        nonlocal step
+        if done * 10 // of > step or done == of:
+            step = done * 10 // of
+            print(f"[demo] {done} of {of} synthetic participants loaded", flush=True)
+
+    try:
+        referred = await load_demo(stack.url("intake"), lambda m: _caseworker(stack, m), progress=progress)
+    except Exception as exc:  # noqa: BLE001 - the system stays up without its demo; the reason is shown
+        print(f"[demo] not loaded: {exc!r} (start again to resume; the cases loaded so far stay)", flush=True)
+        return
+    loaded = f"{referred} synthetic participants, loaded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+    await asyncio.to_thread(marker.write_text, loaded)
+    print(
+        f"[demo] loaded: {referred} synthetic participants. Within a minute the mail catcher holds the reminders of"
+        " the checks that fall due and a coordinator's digest of those overdue.",
+        flush=True,
+    )
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -107,6 +155,7 @@ async def _run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     started = time.monotonic()
+    loading: asyncio.Task[None] | None = None
     try:
         starting = asyncio.create_task(stack.start())
         waiting = asyncio.create_task(stop.wait())
@@ -115,24 +164,21 @@ async def _run(args: argparse.Namespace) -> int:
             starting.cancel()
             return 130
         starting.result()
-        demo = (
-            None
-            if args.no_demo
-            else await load_demo(
-                stack.url("intake"),
-                lambda municipality: stack.token(
-                    role="caseworker",
-                    municipality=municipality,
-                    subject=f"demo-loader-{municipality}",
-                    email=f"caseworker-{municipality}@example.dk",
-                ),
-            )
-        )
+        marker = stack.config.state_dir / DEMO_MARKER
+        if args.no_demo:
+            demo = "not loaded (--no-demo)"
+        elif marker.exists():
+            demo = f"already loaded by an earlier start ({marker.read_text().strip()})"
+        else:
+            demo = "loading in the background through the caseworker API; progress below"
+            loading = asyncio.create_task(_load_demo(stack, marker))
         print("\n" + _banner(stack, time.monotonic() - started, demo) + "\n", flush=True)
         await stop.wait()
         print("[rummelig] stopping ...", flush=True)
         return 0
     finally:
+        if loading is not None:
+            loading.cancel()
         stack.stop()
         print("[rummelig] stopped", flush=True)
 

@@ -16,13 +16,13 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
+from deploy.seed_cohort import RESULTS, in_force, seed_cohort
 from deploy.simulate import CHECKED, EMPLOYED_KINDS, drive, expected
 from deploy.stack import Stack
 from services.enrolment.seed import COURSES, RIM, SUBPROJECTS, TARGETS
 from services.reporting.dashboard_view import FUNNEL, KEY_FIGURES
 from shared.clock import today_in_copenhagen
 from tests.fixtures.kafka_tools import eventually
-from tests.fixtures.seed_cohort import RESULTS, in_force, seed_cohort
 
 pytestmark = pytest.mark.stack
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+from deploy.seed_cohort import RESULTS, seed_cohort
 from deploy.simulate import expected
 from services.enrolment.seed import COURSES, SUBPROJECTS
 from shared.clock import today_in_copenhagen
-from tests.fixtures.seed_cohort import RESULTS, seed_cohort
 
 
 def test_the_cohort_is_the_results_table() -> None:

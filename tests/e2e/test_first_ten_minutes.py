@@ -1,0 +1,206 @@
+"""A newcomer's first ten minutes, as the README tells them: `./deploy/up` starts, prints where each person looks and
+loads the demo in the background; every printed link answers 200 with its token; Rummelig imidt's targets and
+headline figures are numbers; the mail catcher holds a six-month reminder, an outcome-upon-leaving reminder and a
+coordinator's digest; a second start keeps the data and loads nothing again. Screenshots of the operator's front page
+and two dashboards go to test-artifacts/pages/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser
+
+from deploy.mailcatcher import read_messages
+from deploy.stack import ROOT, StackConfig
+from tests.fixtures.browser import SCREENSHOTS
+from tests.fixtures.kafka_tools import eventually
+
+pytestmark = pytest.mark.stack
+LINK = re.compile(r"https?://127\.0\.0\.1:\d+/\S*")
+TOKEN = re.compile(r"^\s*export (\w+)=(\S+)$", re.M)
+HEADLINE = ("participants", "completed", "employed-upon-leaving", "self-supporting")
+
+
+@dataclass
+class Launcher:
+    """`./deploy/up` as a newcomer runs it, in a state folder of its own on free ports; its output kept."""
+
+    state_dir: Path
+    port_offset: int
+    lines: list[str] = field(default_factory=list)
+    process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        """Run ./deploy/up and read its output as it comes."""
+        self.lines = []
+        self.process = subprocess.Popen(
+            [str(ROOT / "deploy" / "up"), "--state-dir", str(self.state_dir), "--port-offset", str(self.port_offset)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=os.environ | {"PYTHONUNBUFFERED": "1"},
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    async def wait_for(self, marker: str, timeout: float) -> str:
+        """The output up to the first line holding the marker; fails if the launcher stops or time runs out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(marker in line for line in self.lines):
+                return "\n".join(self.lines)
+            if self.process is not None and self.process.poll() is not None:
+                break
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"no {marker!r} from the launcher:\n" + "\n".join(self.lines[-40:]))
+
+    async def stop(self) -> None:
+        """Ctrl-C, as the banner says, and wait for it to have stopped everything."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            await asyncio.to_thread(self.process.wait, 120)
+
+
+def _free_offset() -> int:
+    """A port offset at which every port the launcher uses is free."""
+    base = StackConfig(state_dir=Path("."))
+    ports = [base.kafka_port, base.kafka_controller_port, base.postgres_port, base.smtp_port, base.mail_http_port]
+    ports += list(base.service_ports.values())
+    for offset in range(12_000, 40_000, 97):
+        if all(_free(port + offset) for port in ports):
+            return offset
+    raise RuntimeError("no free block of ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def launched(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Launcher, str]]:
+    """The launcher started, its demo loaded; the output until then."""
+    launcher = Launcher(tmp_path_factory.mktemp("first-ten-minutes"), _free_offset())
+    launcher.start()
+    try:
+        await launcher.wait_for("Rummelig is running", timeout=300)
+        yield launcher, await launcher.wait_for("[demo] loaded:", timeout=600)
+    finally:
+        await launcher.stop()
+
+
+def _banner(output: str) -> str:
+    return output.split("Rummelig is running", 1)[1].split("Tokens, for the pages", 1)[0]
+
+
+async def test_every_printed_link_answers_with_its_token(launched: tuple[Launcher, str]) -> None:
+    _, output = launched
+    links = LINK.findall(_banner(output))
+    assert len(links) >= 12, links  # four people's pages, the operator's front page and dashboards, mail, API docs
+    assert any("/dashboard?programme_id=rummelig-imidt" in link for link in links)
+    async with httpx.AsyncClient(timeout=120) as client:
+        answers = {link: (await client.get(link)).status_code for link in dict.fromkeys(links)}
+    assert set(answers.values()) == {200}, answers
+
+
+async def test_imidts_targets_and_headline_figures_are_numbers(launched: tuple[Launcher, str]) -> None:
+    _, output = launched
+    tokens = dict(TOKEN.findall(output))
+    reporting = re.search(r"operator\s+(http://127\.0\.0\.1:\d+)/", output)
+    assert reporting is not None
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tokens['OPERATOR_TOKEN']}"}, timeout=300) as api:
+        answer = await api.get(f"{reporting.group(1)}/report/figures", params={"programme_id": "rummelig-imidt"})
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    values = {figure["id"]: figure["value"] for figure in report["figures"]}
+    assert all(type(values[figure]) is int and values[figure] > 0 for figure in HEADLINE), values
+    assert report["targets"] and all(type(t["value"]) is int and t["number"] for t in report["targets"])
+    assert values["participants"] > 200  # a third of the seeds' 913, over their years and sub-projects
+
+
+async def test_the_mail_catcher_holds_reminders_and_a_coordinators_digest(launched: tuple[Launcher, str]) -> None:
+    launcher, _ = launched
+
+    async def kinds() -> set[str] | None:
+        found = set()
+        for message in read_messages(launcher.state_dir / "mail"):
+            subject, to = str(message["Subject"]), str(message["To"])
+            if to.startswith("koordinator@"):
+                found.add("digest")
+            elif "seks måneder" in subject:
+                found.add("six-month reminder")
+            elif "situationen ved afslutning" in subject:
+                found.add("leaving-outcome reminder")
+        return found if len(found) == 3 else None
+
+    assert await eventually(kinds, timeout=120, interval=2.0) == {
+        "digest",
+        "six-month reminder",
+        "leaving-outcome reminder",
+    }
+
+
+async def test_the_front_page_and_two_dashboards_are_saved_as_screenshots(
+    launched: tuple[Launcher, str], browser: Browser
+) -> None:
+    _, output = launched
+    operator = re.search(r"operator\s+(\S+)", output)
+    dashboards = dict(re.findall(r"dashboard of (\S+)\s+(\S+)", output))
+    assert operator is not None and {"rummelig-imidt", "rummelig-plus"} <= set(dashboards)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        for name, url in (
+            ("first-ten-minutes-front-page", operator.group(1)),
+            ("first-ten-minutes-imidt", dashboards["rummelig-imidt"]),
+            ("first-ten-minutes-plus", dashboards["rummelig-plus"]),
+        ):
+            opened = await page.goto(url, timeout=300_000)
+            assert opened is not None and opened.status == 200, name
+            await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    finally:
+        await page.close()
+
+
+async def test_a_second_start_keeps_the_data_and_loads_nothing_again(launched: tuple[Launcher, str]) -> None:
+    launcher, output = launched
+    tokens = dict(TOKEN.findall(output))
+    intake = re.search(r"caseworker, Aarhus\s+(http://127\.0\.0\.1:\d+)/", output)
+    assert intake is not None
+
+    async def cases() -> int:
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {tokens['TEAM_LEAD']}"}, timeout=60) as api:
+            answer = await api.get(f"{intake.group(1)}/participants", params={"page_size": 1})
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["total"])
+
+    before = await cases()
+    await launcher.stop()
+    launcher.start()
+    again = await launcher.wait_for("Rummelig is running", timeout=300)
+    assert "already loaded by an earlier start" in again
+    assert not any(line.startswith("[demo]") for line in launcher.lines)
+    assert await cases() == before > 0

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, select
 
-from services.reporting.dashboard_view import MUNICIPALITIES, dashboard
+from services.reporting.dashboard_view import dashboard
 from services.reporting.deps import TEMPLATES, Operator, Query_
 from services.reporting.tables import CatalogueProgramme, CatalogueSubproject
 from shared.clock import today_in_copenhagen
 from shared.db import SessionMaker
 from shared.figure_labels import Lang
+from shared.names import municipality_label
 
 router = APIRouter(tags=["dashboard"])
 
@@ -64,7 +65,8 @@ async def dashboard_page(
         programme_title=programme.title if programme else asked.programme_id,
         selection=report["selection"],
         subprojects=titles,
-        municipalities=[(c, f"{MUNICIPALITIES.get(c, c)} ({c})") for c in codes],
+        municipalities=[(c, municipality_label(c, lang)) for c in codes],
+        chosen_municipality=municipality_label(report["selection"].get("municipality"), lang),
         half_years=half_years(*period) if period else [],
         chosen_half_year=asked.half_year,
         access_token=request.query_params.get("access_token"),

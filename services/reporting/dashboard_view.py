@@ -3,11 +3,13 @@ of its bars and charts worked out here so that the template only draws. Hidden c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from shared.figure_labels import Lang, label
+from shared.names import NAMES, Kind, municipality_label, name_of
 
 KEY_FIGURES = (
     "participants",
@@ -28,28 +30,6 @@ FUNNEL = (
     "employed-six-months-after",
 )
 QUALITY = ("follow-ups-due", "follow-ups-overdue", "recorded-late", "incomplete-records")
-MUNICIPALITIES = {
-    "316": "Holbæk",
-    "615": "Horsens",
-    "657": "Herning",
-    "661": "Holstebro",
-    "665": "Lemvig",
-    "671": "Struer",
-    "706": "Syddjurs",
-    "707": "Norddjurs",
-    "710": "Favrskov",
-    "727": "Odder",
-    "730": "Randers",
-    "740": "Silkeborg",
-    "741": "Samsø",
-    "746": "Skanderborg",
-    "751": "Aarhus",
-    "756": "Ikast-Brande",
-    "760": "Ringkøbing-Skjern",
-    "766": "Hedensted",
-    "779": "Skive",
-    "791": "Viborg",
-}
 TEXT: dict[str, dict[Lang, str]] = {
     "title": {"da": "Resultater", "en": "Results"},
     "skip": {"da": "Gå til indholdet", "en": "Skip to the content"},
@@ -91,11 +71,6 @@ TEXT: dict[str, dict[Lang, str]] = {
     "exits": {"da": "Afslutninger", "en": "Exits"},
     "employed-upon-leaving-trend": {"da": "I job ved afslutning", "en": "Employed upon leaving"},
 }
-GENDERS = {
-    "female": {"da": "kvinde", "en": "female"},
-    "male": {"da": "mand", "en": "male"},
-    "non-binary": {"da": "ikke-binær", "en": "non-binary"},
-}
 
 
 @dataclass(frozen=True)
@@ -130,18 +105,33 @@ class Chart:
     months: list[tuple[str, int | str, float | None]] = field(default_factory=list)
 
 
+# A breakdown's categories by name (shared.names), the kind each dimension's codes are of; sub-projects by title.
+KINDS: dict[str, Kind] = {
+    "municipality": "municipality",
+    "target_group": "target-group",
+    "gender": "gender",
+    "age_band": "age-band",
+}
+DIMENSIONS = ("subproject_id", "municipality", "target_group", "gender", "age_band")
+
+
 def category(dimension: str, key: str, lang: Lang, subprojects: dict[str, str]) -> str:
-    """How a breakdown's category is named on the page."""
+    """How a breakdown's category is named on the page: a municipality as "Aarhus (751)", a sub-project by its title,
+    another code by its name; a code without one as it is."""
     if dimension == "subproject_id":
         return subprojects.get(key, key)
     if dimension == "municipality":
-        return f"{MUNICIPALITIES[key]} ({key})" if key in MUNICIPALITIES else key
-    if dimension == "gender":
-        return GENDERS.get(key, {}).get(lang, key)
-    return key
+        return municipality_label(key, lang)
+    kind = KINDS.get(dimension)
+    return key if kind is None else name_of(kind, key, lang)
 
 
-DIMENSIONS = ("subproject_id", "municipality", "target_group", "gender", "age_band")
+def _in_order(dimension: str, keys: Iterable[str], subprojects: dict[str, str]) -> list[str]:
+    """A breakdown's categories in the order a person reads them: sub-projects by title, the others in their list's
+    order (municipalities by code, age bands youngest first, target groups by Danish name); unknown ones last."""
+    known = list(subprojects) if dimension == "subproject_id" else list(NAMES.get(KINDS.get(dimension, ""), {}))
+    place = {key: n for n, key in enumerate(known)}
+    return sorted(keys, key=lambda key: (place.get(key, len(place)), key))
 
 
 def _breakdown(figures: dict[str, Any], dimension: str, lang: Lang, subprojects: dict[str, str]) -> dict[str, Any]:
@@ -151,7 +141,7 @@ def _breakdown(figures: dict[str, Any], dimension: str, lang: Lang, subprojects:
         "name": TEXT[dimension][lang],
         "rows": [
             (category(dimension, key, lang, subprojects), [cells[f].get(key, 0) for f in KEY_FIGURES])
-            for key in sorted(cells["participants"])
+            for key in _in_order(dimension, cells["participants"], subprojects)
         ],
         "totals": [figures[f]["breakdowns"][dimension]["total"] for f in KEY_FIGURES],
     }
@@ -197,20 +187,7 @@ def dashboard(
         top = max([v for v in values.values() if isinstance(v, int)], default=0)
         name = TEXT.get(series, TEXT.get(f"{series}-trend", {})).get(lang, series)
         charts.append(Chart(series, name, [(m, v, _percent(v, top)) for m, v in values.items()]))
-    breakdowns = {
-        dimension: {
-            "name": TEXT[dimension][lang],
-            "rows": [
-                (
-                    category(dimension, key, lang, subprojects),
-                    [figures[f]["breakdowns"][dimension]["cells"].get(key, 0) for f in KEY_FIGURES],
-                )
-                for key in sorted(figures["participants"]["breakdowns"][dimension]["cells"])
-            ],
-            "totals": [figures[f]["breakdowns"][dimension]["total"] for f in KEY_FIGURES],
-        }
-        for dimension in ("subproject_id", "municipality", "target_group", "gender", "age_band")
-    }
+    breakdowns = {dimension: _breakdown(figures, dimension, lang, subprojects) for dimension in DIMENSIONS}
     days_left = None
     elapsed = None
     if programme_period is not None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from shared.figure_labels import LABELS, label
+from shared.names import FUNDS, municipality_label, name_of
 from shared.pages.domain import Language
 from shared.pages.words import Words
 
@@ -298,11 +301,10 @@ _PAGES: dict[Language, dict[str, str]] = {
         "reason_id-taken": "The id is already used in the catalogue. Choose another.",
     },
 }
-# The codes an administrator chooses from, in words (the figures' names are shared.figure_labels').
+# The codes an administrator chooses from, in the phrases the pages use them in (the figures' names are
+# shared.figure_labels', the funds', municipalities' and target groups' shared.names').
 _CODES: dict[Language, dict[str, str]] = {
     "da": {
-        "esf-2014-2020": "Socialfonden 2014\u20132020",
-        "esf-plus-2021-2027": "Socialfonden Plus 2021\u20132027",
         "every-participant": "alle deltagere",
         "not-employed-at-entry": "deltagere uden job ved start",
         "municipality": "en kommune",
@@ -313,8 +315,6 @@ _CODES: dict[Language, dict[str, str]] = {
         "social-economy": "socialøkonomisk virksomhed",
     },
     "en": {
-        "esf-2014-2020": "European Social Fund 2014\u20132020",
-        "esf-plus-2021-2027": "European Social Fund Plus 2021\u20132027",
         "every-participant": "every participant",
         "not-employed-at-entry": "participants not employed at entry",
         "municipality": "a municipality",
@@ -338,4 +338,18 @@ class AdminWords(Words):
         text = str(value)
         if text in LABELS:
             return label(text, self.lang)
+        if text in FUNDS:
+            return name_of("fund", text, self.lang)
         return _CODES[self.lang].get(text, text)
+
+    def municipality(self, code: object) -> str:
+        """A municipality by name and code: "Aarhus (751)"."""
+        return municipality_label(code, self.lang)
+
+    def municipalities(self, codes: Iterable[object]) -> str:
+        """Municipalities by name and code, separated by commas."""
+        return ", ".join(self.municipality(code) for code in codes)
+
+    def target_groups(self, codes: Iterable[object]) -> str:
+        """Target groups by name, separated by commas."""
+        return ", ".join(name_of("target-group", code, self.lang) for code in codes)

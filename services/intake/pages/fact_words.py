@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from services.intake.domain import wire_name
 from shared import contracts
+from shared.names import Kind, inline, names_of
 from shared.pages.domain import Language
 
 
@@ -27,50 +28,23 @@ class Say(Protocol):
 
 
 NOTHING = "\u2013"  # an en dash: no value
-# The codes a fact carries, in words (reasons, situations); another code is shown as it is.
+# The codes a fact carries, in words as they read inside a sentence (reasons, situations), from shared.names: the
+# kinds a fact's code fields hold, merged (a code shared by two kinds has the same words in both); another code is
+# shown as it is.
+_CODE_KINDS: tuple[Kind, ...] = (
+    "situation",
+    "improvement",
+    "drop-out-reason",
+    "withdrawal-reason",
+    "correction-reason",
+    "reassignment-reason",
+    "check-closed-reason",
+    "erasure-basis",
+)
+_LANGUAGES: tuple[Language, ...] = ("da", "en")
 CODES: dict[Language, dict[str, str]] = {
-    "da": {
-        "job": "job",
-        "education": "uddannelse",
-        "illness": "sygdom",
-        "moved": "flyttet",
-        "no-show": "mødte ikke op",
-        "declined": "takkede nej",
-        "other": "andet",
-        "entered-wrong": "indtastet forkert",
-        "new-information": "nye oplysninger",
-        "ordinary-employment": "ordinær beskæftigelse",
-        "social-economy-employment": "job i socialøkonomisk virksomhed",
-        "flex-job": "fleksjob",
-        "wage-subsidy-job": "løntilskud",
-        "self-employed": "selvstændig",
-        "job-seeking": "jobsøgende",
-        "inactive": "uden for arbejdsstyrken",
-        "pension": "pension",
-        "unknown": "ukendt",
-        "unreachable": "kunne ikke kontaktes",
-        "precarious-to-stable": "fra usikker til stabil beskæftigelse",
-        "under-employment-to-full-employment": "fra deltid til fuld tid",
-        "higher-skills-job": "job, der kræver flere kvalifikationer",
-        "promotion": "forfremmelse",
-        "none": "ingen",
-        "recorded": "registreret",
-        "lapsed": "fristen for at tælle med udløb",
-        "left-again": "afsluttet igen",
-        "re-enrolled": "optaget igen",
-        "withdrawn": "udmeldt",
-        "erased": "slettet",
-        "request": "anmodning",
-        "consent-withdrawn": "samtykke trukket tilbage",
-        "retention": "opbevaringsperioden udløb",
-        "caseworker-left": "sagsbehandleren er stoppet",
-        "leave-of-absence": "orlov",
-        "workload": "arbejdsbyrde",
-        "specialisation": "specialisering",
-        "conflict-of-interest": "inhabilitet",
-        "citizen-request": "borgerens ønske",
-    },
-    "en": {},
+    lang: {code: inline(name) for kind in _CODE_KINDS for code, name in names_of(kind, lang).items()}
+    for lang in _LANGUAGES
 }
 # The fields of a fact that hold a code of the vocabulary (the rest are ids, numbers and dates).
 CODE_FIELDS = frozenset(

@@ -4,11 +4,21 @@ changed in this one place."""
 
 from __future__ import annotations
 
+from shared.names import Kind, names_of
 from shared.pages.domain import Language
 
 # The consent text's version recorded with each referral on the consent basis (the one the API's examples and the
 # synthetic referrals use); change it whenever CONSENT_TEXT below changes.
 CONSENT_TEXT_VERSION = "samtykke-2024-1"
+
+# The codes the form offers, by their names (shared.names), as "code_<code>": the target group's last, so that it names
+# "long-term-unemployed" (v2's labour-market status of the same code is not offered).
+_NAMED: tuple[Kind, ...] = ("gender", "labour-market-status", "education", "benefit", "answer", "target-group")
+
+
+def _codes(lang: Language) -> dict[str, str]:
+    return {f"code_{code}": name for kind in _NAMED for code, name in names_of(kind, lang).items()}
+
 
 REFERRAL_WORDS: dict[Language, dict[str, str]] = {
     "da": {
@@ -58,44 +68,8 @@ REFERRAL_WORDS: dict[Language, dict[str, str]] = {
         "from_cpr": "Fra CPR-nummeret",
         "no_subprojects": "Intet delprojekt arbejder i din kommune på henvisningsdatoen.",
         "code_consent": "Samtykke",
+        **_codes("da"),
         "code_public-task": "Myndighedsopgave",
-        "code_female": "Kvinde",
-        "code_male": "Mand",
-        "code_non-binary": "Nonbinær",
-        "code_employed": "I beskæftigelse",
-        "code_self-employed": "Selvstændig",
-        "code_unemployed": "Ledig",
-        "code_inactive": "Uden for arbejdsstyrken",
-        "code_inactive-not-in-education": "Uden for arbejdsstyrken og ikke i uddannelse",
-        "code_isced-0-2": "Grundskole (ISCED 0-2)",
-        "code_isced-3-4": "Gymnasial eller erhvervsfaglig uddannelse (ISCED 3-4)",
-        "code_isced-5-8": "Videregående uddannelse (ISCED 5-8)",
-        "code_unknown": "Ukendt",
-        "code_kontanthjaelp": "Kontanthjælp",
-        "code_uddannelseshjaelp": "Uddannelseshjælp",
-        "code_dagpenge": "Dagpenge",
-        "code_sygedagpenge": "Sygedagpenge",
-        "code_ledighedsydelse": "Ledighedsydelse",
-        "code_ressourceforloebsydelse": "Ressourceforløbsydelse",
-        "code_revalideringsydelse": "Revalideringsydelse",
-        "code_selvforsoergelses-og-hjemrejseydelse": "Selvforsørgelses- og hjemrejseydelse",
-        "code_overgangsydelse": "Overgangsydelse",
-        "code_su": "SU",
-        "code_foertidspension": "Førtidspension",
-        "code_none": "Ingen ydelse",
-        "code_yes": "Ja",
-        "code_no": "Nej",
-        "code_refused": "Ønsker ikke at svare",
-        "code_not-asked": "Ikke spurgt",
-        "code_war-veterans": "Krigsveteraner",
-        "code_long-term-unemployed": "Langtidsledige",
-        "code_psychologically-vulnerable": "Psykisk sårbare",
-        "code_stress-depression-strain-injuries": "Stress, depression og belastningsskader",
-        "code_deaf-and-hard-of-hearing": "Døve og hørehæmmede",
-        "code_early-retirement-pensioners": "Førtidspensionister",
-        "code_young-neet": "Unge uden job og uddannelse",
-        "code_refugees-after-language-course": "Flygtninge efter danskuddannelse",
-        "code_people-with-disabilities": "Mennesker med handicap",
         "error_cpr": "Skriv et gyldigt CPR-nummer, fx 010203-1234.",
         "error_cpr_born": "CPR-nummerets fødselsdato kan ikke være en nulevende borgers.",
         "error_name": "Skriv navnet med bogstaver, mellemrum, punktum, apostrof eller bindestreg.",
@@ -166,44 +140,8 @@ REFERRAL_WORDS: dict[Language, dict[str, str]] = {
         "from_cpr": "From the CPR number",
         "no_subprojects": "No sub-project works in your municipality on the referral date.",
         "code_consent": "Consent",
+        **_codes("en"),
         "code_public-task": "Public task",
-        "code_female": "Female",
-        "code_male": "Male",
-        "code_non-binary": "Non-binary",
-        "code_employed": "Employed",
-        "code_self-employed": "Self-employed",
-        "code_unemployed": "Unemployed",
-        "code_inactive": "Inactive",
-        "code_inactive-not-in-education": "Inactive, not in education",
-        "code_isced-0-2": "Primary or lower secondary (ISCED 0-2)",
-        "code_isced-3-4": "Upper secondary or vocational (ISCED 3-4)",
-        "code_isced-5-8": "Tertiary (ISCED 5-8)",
-        "code_unknown": "Unknown",
-        "code_kontanthjaelp": "Social assistance (kontanthjælp)",
-        "code_uddannelseshjaelp": "Education assistance (uddannelseshjælp)",
-        "code_dagpenge": "Unemployment benefit (dagpenge)",
-        "code_sygedagpenge": "Sickness benefit (sygedagpenge)",
-        "code_ledighedsydelse": "Flex-job waiting allowance (ledighedsydelse)",
-        "code_ressourceforloebsydelse": "Resource-programme benefit (ressourceforløbsydelse)",
-        "code_revalideringsydelse": "Rehabilitation benefit (revalideringsydelse)",
-        "code_selvforsoergelses-og-hjemrejseydelse": "Self-support and return benefit",
-        "code_overgangsydelse": "Transition benefit (overgangsydelse)",
-        "code_su": "Student grant (SU)",
-        "code_foertidspension": "Disability pension (førtidspension)",
-        "code_none": "No benefit",
-        "code_yes": "Yes",
-        "code_no": "No",
-        "code_refused": "Refused to say",
-        "code_not-asked": "Not asked",
-        "code_war-veterans": "War veterans",
-        "code_long-term-unemployed": "Long-term unemployed",
-        "code_psychologically-vulnerable": "Psychologically vulnerable",
-        "code_stress-depression-strain-injuries": "Stress, depression and strain injuries",
-        "code_deaf-and-hard-of-hearing": "Deaf and hard of hearing",
-        "code_early-retirement-pensioners": "Early-retirement pensioners",
-        "code_young-neet": "Young people not in employment or education",
-        "code_refugees-after-language-course": "Refugees after the Danish course",
-        "code_people-with-disabilities": "People with disabilities",
         "error_cpr": "Enter a valid CPR number, e.g. 010203-1234.",
         "error_cpr_born": "The CPR number's date of birth cannot be a living citizen's.",
         "error_name": "Write the name with letters, spaces, full stops, apostrophes or hyphens.",

@@ -73,5 +73,6 @@ async def dashboard_page(
         csv_url=f"/report/figures.csv?{urlencode(query)}",
         xlsx_url=f"/report/figures.xlsx?{urlencode(query)}",
         other_language_url=f"/dashboard?{urlencode(query | {'lang': 'en' if lang == 'da' else 'da'})}",
+        front_page_url="/?" + urlencode({k: v for k, v in query.items() if k == "access_token"} | {"lang": lang}),
     )
     return HTMLResponse(page)

@@ -32,6 +32,7 @@ FUNNEL = (
 QUALITY = ("follow-ups-due", "follow-ups-overdue", "recorded-late", "incomplete-records")
 TEXT: dict[str, dict[Lang, str]] = {
     "title": {"da": "Resultater", "en": "Results"},
+    "front_page": {"da": "← Dine programmer", "en": "← Your programmes"},
     "skip": {"da": "Gå til indholdet", "en": "Skip to the content"},
     "filters": {"da": "Udvalg", "en": "Selection"},
     "half_year": {"da": "Halvår", "en": "Half-year"},

@@ -83,20 +83,27 @@ class PostedForm(dict[str, str]):
         return self.lists.get(name, [])
 
 
-async def form_of(request: Request) -> PostedForm:
-    """The posted form; a body that is no form is an empty one, one over 16 KiB or 200 fields is refused (413)."""
+async def read_form(
+    request: Request, *, max_bytes: int = MAX_FORM_BYTES, max_fields: int = MAX_FORM_FIELDS
+) -> PostedForm:
+    """The posted form; a body that is no form is an empty one, one over the limits is refused (413) unread."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         return PostedForm()
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FORM_BYTES:
+        if len(body) > max_bytes:
             raise HTTPException(413, "form too large")
     try:
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=max_fields)
     except ValueError as exc:  # more fields than max_num_fields
         raise HTTPException(413, "too many fields") from exc
     return PostedForm(pairs)
+
+
+async def form_of(request: Request) -> PostedForm:
+    """The posted form of a page (16 KiB and 200 fields at the most)."""
+    return await read_form(request)
 
 
 async def checked_form(

@@ -13,10 +13,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, get_args
-from urllib.parse import parse_qsl
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
@@ -39,7 +38,7 @@ from shared.db import unit_of_work
 from shared.pages.domain import PageRefused
 from shared.pages.render import page_language
 from shared.pages.sessions import WebSession
-from shared.pages.web import Lang, PostedForm, checked_form
+from shared.pages.web import Lang, checked_form, read_form
 from shared.rejection import Refused, Rejection
 
 router = APIRouter(include_in_schema=False)
@@ -63,21 +62,9 @@ TeamLeadSession = Annotated[WebSession, Depends(team_lead_session)]
 
 async def team_form(request: Request, web: TeamLeadSession) -> dict[str, list[str]]:
     """The posted move, every value of each field (cases are ticked many), if it carries the session's CSRF token."""
-    fields: dict[str, list[str]] = {}
-    if request.headers.get("content-type", "").split(";")[0].strip() == "application/x-www-form-urlencoded":
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_TEAM_FORM_BYTES:
-                raise HTTPException(413, "form too large")
-        try:
-            pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_CASES + 20)
-        except ValueError as too_many:
-            raise HTTPException(413, "too many fields") from too_many
-        for name, value in pairs:
-            fields.setdefault(name, []).append(value)
-    await checked_form(PostedForm([("csrf_token", (fields.get("csrf_token") or [""])[0])]), web)  # the one CSRF rule
-    return fields
+    posted = await read_form(request, max_bytes=MAX_TEAM_FORM_BYTES, max_fields=MAX_CASES + 20)
+    await checked_form(posted, web)  # the pages' one CSRF rule
+    return posted.lists
 
 
 TeamForm = Annotated[dict[str, list[str]], Depends(team_form)]

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from services.reporting.dashboard_view import TEXT as DASHBOARD_TEXT
 from shared.figure_labels import Lang, label
 from shared.names import name_of
 from shared.pages.words import NOTHING, Words
@@ -20,11 +21,11 @@ from shared.pages.words import NOTHING, Words
 # The programme's own figures that say how it is going, in the order of the path; a target on any other figure is
 # shown after them, so that no target of the grant is left off the page.
 HEADLINE = ("participants", "completed", "employed-upon-leaving", "employed-six-months-after", "self-supporting")
-TEXT: dict[str, dict[Lang, str]] = {
+# The words the dashboard says too are the dashboard's.
+SHARED_WITH_THE_DASHBOARD = ("hidden", "last_event", "behind", "unknown", "skip", "other_language")
+TEXT: dict[str, dict[Lang, str]] = {k: DASHBOARD_TEXT[k] for k in SHARED_WITH_THE_DASHBOARD} | {
     "title": {"da": "Dine programmer", "en": "Your programmes"},
     "kicker": {"da": "Rummelig · programoperatør", "en": "Rummelig · programme operator"},
-    "skip": {"da": "Gå til indholdet", "en": "Skip to the content"},
-    "other_language": {"da": "English", "en": "Dansk"},
     "intro": {
         "da": "Hvert program, du driver, med nøgletallene for programmet til dato over for de mål, der gælder i dag."
         " Åbn et programs resultater for halvår, delprojekter, kommuner, udvikling måned for måned og datakvalitet.",
@@ -42,15 +43,8 @@ TEXT: dict[str, dict[Lang, str]] = {
     "ended": {"da": "programperioden er slut", "en": "the programme period has ended"},
     "starts": {"da": "starter {date}", "en": "starts {date}"},
     "not_catalogued": {"da": "ikke i kataloget endnu", "en": "not in the catalogue yet"},
-    "hidden": {
-        "da": "Tal under {n} vises som <{n}; x er skjult, så et lille tal ikke kan regnes ud.",
-        "en": "Counts below {n} show as <{n}; x is hidden so that a small count cannot be worked out.",
-    },
-    "last_event": {"da": "Seneste hændelse talt med", "en": "Newest fact counted"},
     "at": {"da": "kl.", "en": "at"},
     "none_yet": {"da": "ingen endnu", "en": "none yet"},
-    "behind": {"da": "Hændelser endnu ikke talt med", "en": "Facts not counted yet"},
-    "unknown": {"da": "ukendt", "en": "unknown"},
     "no_programmes": {"da": "Du driver ingen programmer.", "en": "You operate no programmes."},
 }
 

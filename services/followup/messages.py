@@ -13,6 +13,7 @@ from datetime import date
 from html import escape
 
 from shared.contracts import Check, ErasureBasis
+from shared.names import inline, names_of
 
 SUBJECT_MAX = 199  # characters; a subject is kept under 200
 
@@ -41,19 +42,10 @@ WHAT: dict[Check, tuple[str, str, str]] = {
     ),
 }
 
-# Labels of the situation codes a drop-out may propose: (Danish, English).
+# The situations a drop-out may propose, as they read inside a sentence: (Danish, English), from shared.names.
 SITUATIONS: dict[str, tuple[str, str]] = {
-    "ordinary-employment": ("ordinær beskæftigelse", "ordinary employment"),
-    "social-economy-employment": ("beskæftigelse i en socialøkonomisk virksomhed", "social-economy employment"),
-    "flex-job": ("fleksjob", "flex job"),
-    "wage-subsidy-job": ("job med løntilskud", "wage-subsidy job"),
-    "self-employed": ("selvstændig erhvervsdrivende", "self-employed"),
-    "education": ("uddannelse", "education"),
-    "job-seeking": ("jobsøgende", "job-seeking"),
-    "inactive": ("uden for arbejdsstyrken", "inactive"),
-    "pension": ("pension", "pension"),
-    "unknown": ("ukendt", "unknown"),
-    "unreachable": ("kunne ikke kontaktes", "could not be reached"),
+    code: (inline(danish), inline(names_of("situation", "en")[code]))
+    for code, danish in names_of("situation", "da").items()
 }
 
 NO_PERSONAL_DATA = (

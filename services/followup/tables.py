@@ -65,7 +65,8 @@ class Deadline(SQLModel, table=True):
     counted_event_id: UUID | None = None
     counted_observed_on: date | None = None
     step: int = 0  # the next step of schedule.steps() not yet done
-    reminders_sent: int = 0  # the reminders really sent (a check found long overdue skips its first)
+    # the reminders really sent (a check found long overdue skips its first); 0 too for a row written by plain SQL
+    reminders_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     next_at: datetime | None = _moment(index=True)  # when that step falls due; None once closed
     attempts: int = 0  # failed sends of the current step, for the backoff
     locked_until: datetime | None = _moment()

@@ -20,10 +20,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Upgrade."""
     # Existing checks: the reminders their steps passed, as they were numbered before (both checks' schedules open
-    # with their two reminders; a missed first one counted).
+    # with their two reminders; a missed first one counted). New ones start at 0, however they are written.
     op.add_column('deadline', sa.Column('reminders_sent', sa.Integer(), nullable=False, server_default='0'))
     op.execute("UPDATE deadline SET reminders_sent = LEAST(step, 2)")
-    op.alter_column('deadline', 'reminders_sent', server_default=None)
 
 
 def downgrade() -> None:

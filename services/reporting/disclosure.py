@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from services.reporting.suppression import CELL, IMPLICIT, MARGIN, TOTAL, Problem
 
@@ -73,6 +74,32 @@ def half_year_of(month: str) -> str:
     if 3 <= number <= 8:
         return date(year, 3, 1).isoformat()
     return date(year if number >= 9 else year - 1, 9, 1).isoformat()
+
+
+# A series over more months than this is shown by Danish half-year: a month of a long programme holds too few people
+# to be shown (Rummelig imidt's seven years hold about five referrals a month), a half-year a few dozen.
+MONTHS_SHOWN_AT_MOST = 24
+TrendStep = Literal["month", "half-year"]
+
+
+def trend_step(series: Mapping[str, Mapping[str, int]]) -> TrendStep:
+    """Whether the series ("YYYY-MM" -> count) are shown month by month or half-year by half-year."""
+    seen = {month for months in series.values() for month in months}
+    if not seen:
+        return "month"
+    (first_year, first_month), (last_year, last_month) = (map(int, m.split("-")) for m in (min(seen), max(seen)))
+    return (
+        "half-year" if (last_year - first_year) * 12 + last_month - first_month + 1 > MONTHS_SHOWN_AT_MOST else "month"
+    )
+
+
+def by_half_year(months: Mapping[str, int]) -> dict[str, int]:
+    """A monthly series summed by Danish half-year, each keyed by its first month ("YYYY-03" or "YYYY-09")."""
+    folded: dict[str, int] = {}
+    for month, count in months.items():
+        key = half_year_of(month)[:7]
+        folded[key] = folded.get(key, 0) + count
+    return dict(sorted(folded.items()))
 
 
 def publication(

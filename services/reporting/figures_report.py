@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.companies import COMPANIES, COMPANY_DEFINITIONS, COMPANY_KINDS, companies_recruited
-from services.reporting.disclosure import ALL, WHOLE, Period
+from services.reporting.disclosure import ALL, WHOLE, Period, TrendStep, by_half_year, half_year_of, trend_step
 from services.reporting.disclosure import Counts as DisclosedCounts
 from services.reporting.figure_cube import BREAKDOWNS, SUMS, TRENDS_TABLE
 from services.reporting.figures import AGE_BAND, BY_ID, COMPLETE, CR04_READINGS, FIGURES, TRENDS, reported_for
@@ -75,10 +75,11 @@ async def _protected(
     min_cell: int,
     reports: dict[Period, DisclosedCounts] | None = None,
     audit_seconds: float = AUDIT_SECONDS,
-) -> tuple[dict[Address, Cell], dict[str, dict[str, object]]]:
-    """Every count of the report and its monthly series as shown: suppressed together with every other report and
-    series the operator can ask for of the same programme, sub-project and municipality (services.reporting.
-    protection), so that nothing set beside it gives a hidden count away."""
+) -> tuple[dict[Address, Cell], dict[str, dict[str, object]], TrendStep]:
+    """Every count of the report and its series (by month, or by half-year for a long programme) as shown, and the
+    series' step: suppressed together with every other report and series the operator can ask for of the same
+    programme, sub-project and municipality (services.reporting.protection), so that nothing set beside it gives a
+    hidden count away."""
     totals, by_dimension, _ = counts
     targets = await targets_of(session, selection.programme_id, selection.end or date.today())
     period: Period = WHOLE if selection.start is None else (selection.period_by, selection.start.isoformat())
@@ -92,6 +93,9 @@ async def _protected(
     months: dict[str, dict[str, int]] = {series: {} for series in TRENDS}
     for row in await (_months_ahead if _in_whole_months(whole) else _months_over_rows)(session, whole):
         months[str(row["series"])][str(row["month"])] = int(row["n"])
+    step = trend_step(months)
+    if step == "half-year":
+        months = {series: by_half_year(found) for series, found in months.items()}
     built, shown = await protected(
         session,
         programme_id=selection.programme_id,
@@ -117,8 +121,9 @@ async def _protected(
         index = built.at.get((period, *address))
         # a period with nobody in it is in no kept count: its zeros are shown as they are
         marks[address] = shown.marks[index] if index is not None else suppress(value, min_cell)
+    first = selection.start.isoformat()[:7] if selection.start else ""
     window = (
-        selection.start.isoformat()[:7] if selection.start else "",
+        half_year_of(first)[:7] if first and step == "half-year" else first,  # the half-year the period starts in
         selection.end.isoformat()[:7] if selection.end else "9",
     )
     trends: dict[str, dict[str, object]] = {
@@ -129,7 +134,7 @@ async def _protected(
         }
         for series in TRENDS
     }
-    return marks, trends
+    return marks, trends, step
 
 
 def _in_whole_half_years(selection: Selection) -> bool:
@@ -288,7 +293,7 @@ async def _made(session: AsyncSession, selection: Selection, *, min_cell: int, a
         last = await _newest_ahead(session, selection)
     else:
         totals, by_dimension, last = await _counts(session, selection)
-    marks, trends = await _protected(
+    marks, trends, step = await _protected(
         session, selection, (totals, by_dimension, last), programme, min_cell, reports, audit_seconds
     )
     figures = [
@@ -343,6 +348,7 @@ async def _made(session: AsyncSession, selection: Selection, *, min_cell: int, a
         "targets": targets,
         "companies_recruited": {kind: companies[f"{COMPANIES}{kind}"] for kind in COMPANY_KINDS},
         "trends": trends,
+        "trend_step": step,  # "month", or "half-year" (each keyed by its first month) for a long programme
         "last_event_at": last,
     }
 

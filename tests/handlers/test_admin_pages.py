@@ -323,7 +323,8 @@ async def test_sub_project_course_and_company_through_the_forms_with_the_catalog
     courses = (await api(app, "/catalogue/courses", programme_id=programme_id)).json()
     assert [(c["capacity"], c["waiting_list_open"], c["municipality"]) for c in courses] == [(12, True, "751")]
     assert [c["cvr"] for c in (await api(app, "/catalogue/companies", programme_id=programme_id)).json()] == [cvr]
-    assert f'<tr id="course-{programme_id}-c">' in courses_page.text
+    row = courses_page.text.split(f'<tr id="course-{programme_id}-c">', 1)[1].split("</tr>", 1)[0]
+    assert "<td>Et delprojekt</td>" in row and "Aarhus (751)" in row  # names, not codes
 
 
 async def test_a_form_cannot_change_or_take_over_another_programmes_entry(app: FastAPI) -> None:

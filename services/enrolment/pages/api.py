@@ -222,6 +222,7 @@ async def _section(
         states=states,
         done=done if done in FORMS else None,
         subprojects=catalogue.subprojects,
+        titles={s.subproject_id: s.title for s in catalogue.subprojects},  # a sub-project is named by its title
     )
 
 

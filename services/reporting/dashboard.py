@@ -18,8 +18,15 @@ from shared.clock import today_in_copenhagen
 from shared.db import SessionMaker
 from shared.figure_labels import Lang
 from shared.names import municipality_label
+from shared.pages.domain import SECURITY_HEADERS
 
 router = APIRouter(tags=["dashboard"])
+# The pages' security headers (the token may be in the URL: no referrer, no copy kept); the dashboard draws its bars
+# with inline widths, so its policy admits inline style, and no script at all.
+DASHBOARD_HEADERS = SECURITY_HEADERS | {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self';"
+    " frame-ancestors 'none'; base-uri 'none'"
+}
 
 
 def half_years(starts: date, ends: date) -> list[str]:
@@ -75,4 +82,4 @@ async def dashboard_page(
         other_language_url=f"/dashboard?{urlencode(query | {'lang': 'en' if lang == 'da' else 'da'})}",
         front_page_url="/?" + urlencode({k: v for k, v in query.items() if k == "access_token"} | {"lang": lang}),
     )
-    return HTMLResponse(page)
+    return HTMLResponse(page, headers=DASHBOARD_HEADERS)

@@ -172,6 +172,8 @@ async def test_the_dashboard_shows_the_same_hidden_cells_as_the_exports_in_danis
     assert "Fra henvisning til job" in da.text and "From referral to employment" in en.text
     assert "&lt;5" in da.text and ">x<" in da.text  # 727's one participant, and 751's six hidden with it
     assert other.status_code == 422
+    assert da.headers["cache-control"] == "no-store" and da.headers["referrer-policy"] == "no-referrer"
+    assert "script-src" not in da.headers["content-security-policy"]  # default-src 'none': no script at all
     # back to the operator's front page, in the page's language (a token in the URL would be kept: none here)
     assert '<a href="/?lang=da" id="front-page">' in da.text and '<a href="/?lang=en" id="front-page">' in en.text
 

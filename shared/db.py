@@ -12,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as SqlAlchemySession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.outages import CONNECT_SECONDS
+
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
 def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
-    """An asyncpg engine that checks connections before use, so a database restart is survived."""
-    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True)
+    """An asyncpg engine that checks connections before use, so a database restart is survived, and gives up on a
+    new connection after a few seconds (shared.outages: the request then answers 503)."""
+    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True, connect_args={"timeout": CONNECT_SECONDS})
 
 
 def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:

@@ -16,6 +16,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared.outages import RETRY_AFTER_SECONDS, database_unavailable
 from shared.rejection import Rejection
 
 PROBLEM_JSON = "application/problem+json"
@@ -54,6 +55,7 @@ DESCRIPTIONS = {
     413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
     415: "The body is not application/json.",
     422: "The request is not valid; each invalid part is listed in errors.",
+    503: f"The database does not answer; try again after Retry-After ({RETRY_AFTER_SECONDS}) seconds.",
 }
 
 
@@ -121,6 +123,7 @@ def _may_answer(operation: dict[str, Any]) -> list[int]:
     if "requestBody" in operation:
         statuses += [400, 413, 415]
     statuses.append(422)  # at least for a query parameter the operation does not know
+    statuses.append(503)  # the database does not answer (shared.outages)
     return statuses
 
 
@@ -144,6 +147,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"location": [str(p) for p in e.get("loc", ())], "message": str(e.get("msg", ""))} for e in exc.errors()
         ][:20]
         return problem(422, "the request is not valid", type_="urn:rummelig:problem:validation", errors=errors)
+
+    @app.exception_handler(Exception)
+    async def failed(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette's ServerErrorMiddleware sends this answer and then logs the exception as it did before.
+        if database_unavailable(exc):
+            response = problem(
+                503, "the database does not answer: try again shortly", type_="urn:rummelig:problem:unavailable"
+            )
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        return problem(500, "something went wrong on our side", type_="urn:rummelig:problem:internal")
 
     app.add_middleware(BodyGate)
 

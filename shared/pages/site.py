@@ -20,6 +20,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.outages import RETRY_AFTER_SECONDS, database_unavailable
 from shared.pages import web
 from shared.pages.domain import SECURITY_HEADERS, PageRefused, SignInFirst
 from shared.pages.web import PageKit
@@ -61,8 +62,12 @@ def pages_app(parent: FastAPI, kit: PageKit, routers: Iterable[APIRouter]) -> Fa
         return kit.render(request, "problem.html", status=422, kind="invalid")
 
     @pages.exception_handler(Exception)
-    async def failed(request: Request, _: Exception) -> HTMLResponse:
+    async def failed(request: Request, exc: Exception) -> HTMLResponse:
         # answered outside the middleware, so the page sets its headers itself (render does)
+        if database_unavailable(exc):  # an outage, not a fault: try again shortly
+            response = kit.render(request, "problem.html", status=503, kind="unavailable")
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         return kit.render(request, "problem.html", status=500, kind="error")
 
     return pages

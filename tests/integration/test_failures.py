@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import Any
 
 import asyncpg
@@ -133,7 +134,13 @@ async def test_the_services_carry_on_after_postgresql_crashes_and_restarts(
     assert participation["status"] == "enrolled"
 
     await asyncio.to_thread(stack.postgres.kill)  # SIGKILL: no shutdown checkpoint, recovery replays the WAL
-    await asyncio.to_thread(stack.postgres.start)
+    try:  # while it is down, an outage is answered as one: 503, try again, at once
+        began = time.monotonic()
+        down = await intake.post("/referrals", json=referral_body(synthetic_citizen(rng)))
+        assert (down.status_code, down.headers.get("retry-after")) == (503, "5"), down.text
+        assert down.json()["type"] == "urn:rummelig:problem:unavailable" and time.monotonic() - began < 10
+    finally:
+        await asyncio.to_thread(stack.postgres.start)
     await _all_healthy(stack)
 
     # Nothing committed before the crash is lost.

@@ -76,10 +76,9 @@ async def _protected(
     reports: dict[Period, DisclosedCounts] | None = None,
     audit_seconds: float = AUDIT_SECONDS,
 ) -> tuple[dict[Address, Cell], dict[str, dict[str, object]], TrendStep]:
-    """Every count of the report and its series (by month, or by half-year for a long programme) as shown, and the
-    series' step: suppressed together with every other report and series the operator can ask for of the same
-    programme, sub-project and municipality (services.reporting.protection), so that nothing set beside it gives a
-    hidden count away."""
+    """Every count of the report and its series (by month, or half-year for a long programme) as shown, and their
+    step: suppressed together with every other report and series of the same programme, sub-project and
+    municipality (services.reporting.protection), so that nothing set beside it gives a hidden count away."""
     totals, by_dimension, _ = counts
     targets = await targets_of(session, selection.programme_id, selection.end or date.today())
     period: Period = WHOLE if selection.start is None else (selection.period_by, selection.start.isoformat())

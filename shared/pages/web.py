@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -71,7 +71,7 @@ async def signed_in(request: Request, web: Annotated[WebSession | None, Depends(
 class PostedForm(dict[str, str]):
     """A posted form: the first value of each field, and every value of a field that may repeat (checkboxes)."""
 
-    def __init__(self, pairs: list[tuple[str, str]] = []) -> None:  # noqa: B006 - never mutated
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         super().__init__()
         self.lists: dict[str, list[str]] = {}
         for name, value in pairs:

@@ -11,7 +11,6 @@ screenshots go to test-artifacts/pages/admin-*.png.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,6 +23,7 @@ from playwright.async_api import Browser
 
 from deploy.stack import Stack
 from services.enrolment.pages.words import AdminWords
+from services.enrolment.seed import synthetic_cvr
 from tests.fixtures.browser import Person, Tab, axe_core_script, new_tab, page_problems, person, sign_in
 from tests.fixtures.kafka_tools import eventually
 
@@ -36,17 +36,7 @@ COMPANY = f"{PROGRAMME}-partner"
 STARTS, ENDS, EXTENDED = date(2026, 1, 1), date(2027, 12, 31), date(2028, 6, 30)
 AMENDED_ON = date(2027, 1, 1)  # the target's 100 becomes 140 from this day
 BEFORE, AFTER = date(2026, 6, 30), date(2027, 6, 30)
-CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
 SAY = AdminWords("da")  # the browser's locale is da-DK and no ?lang= is asked for: the pages speak Danish
-
-
-def a_cvr(rng: random.Random) -> str:
-    """A valid CVR number: eight digits, the first not 0, whose weighted sum is divisible by 11."""
-    while True:
-        first = [rng.randint(1, 9), *(rng.randint(0, 9) for _ in range(6))]
-        check = -sum(d * w for d, w in zip(first, CVR_WEIGHTS, strict=False)) % 11  # the last weight is 1
-        if check < 10:
-            return "".join(str(d) for d in (*first, check))
 
 
 @dataclass
@@ -135,7 +125,7 @@ async def _in_force(journey: Journey, tab: Tab, base: str, on: date, name: str) 
 async def journey(stack: Stack, browser: Browser) -> Journey:
     """The administrator's whole journey through the catalogue pages, from sign-in to sign-out."""
     admin = person(stack, "admin", role="administrator")
-    seen = Journey(axe_core_script(), admin, a_cvr(random.Random(uuid4().int)))
+    seen = Journey(axe_core_script(), admin, synthetic_cvr(1_000 + uuid4().int % 90_000))
     site, base = stack.url("enrolment"), f"{stack.url('enrolment')}/admin/programmes/{PROGRAMME}"
     tab = await new_tab(browser)
     page = tab.page

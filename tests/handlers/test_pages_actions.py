@@ -17,6 +17,7 @@ from typing import Any
 import pytest_asyncio
 from fastapi import FastAPI
 
+from services.intake.pages.forms import STEPS
 from shared.contracts import ParticipationStarted
 from shared.pages.web import SESSION_COOKIE
 from tests.fixtures.case_forms import TODAY, complete, enrol, forms, hidden, pending, post_step
@@ -215,19 +216,7 @@ async def test_every_form_post_on_another_municipalitys_case_is_not_found(intake
         stranger_csrf = re.search(r'name="csrf_token" value="([^"]+)"', theirs.text)
         assert stranger_csrf is not None
         answers = []
-        for step in (
-            "enrolment",
-            "withdrawal",
-            "start",
-            "completion",
-            "drop-out",
-            "leaving-outcome",
-            "six-month-result",
-            "correct-start",
-            "correct-leaving-date",
-            "correct-drop-out-reason",
-            "consent-withdrawal",
-        ):
+        for step in STEPS:  # every step there is
             fields = {
                 **hidden(page, "leaving-outcome"),
                 "csrf_token": stranger_csrf.group(1),

@@ -10,18 +10,23 @@ to be read again with a later poll: waiting on, the consumer would fetch nothing
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 
-from shared.consumer import AwaitingFact, Consumer
+from shared.consumer import AwaitingFact, Consumer, Outcome
 from shared.db import SessionMaker, run, unit_of_work
 from shared.dead_letter import FactStillAwaited, settle
 from shared.envelope import CloudEvent
+from shared.metrics import BATCH_DURATION, BATCH_RECORDS, EVENTS_CONSUMED
+from shared.tracing import record_headers, span_from
 
 PolledRecord: TypeAlias = ConsumerRecord[Any, Any]
 Rewind: TypeAlias = Callable[[PolledRecord], None]  # read a record's partition again from it, with a later poll
@@ -31,6 +36,20 @@ FACT_WAITS = 3  # about 1.75 s waiting for a fact in the poll's own time, then t
 def event_of(record: PolledRecord) -> CloudEvent:
     """The record's envelope; raises InvalidEvent for anything that is not one."""
     return CloudEvent.from_kafka(record.headers, record.value)
+
+
+def _span(record: PolledRecord, group: str) -> AbstractContextManager[None]:
+    """The record's processing by a consumer group, a span in the trace its headers carry on from the relay's."""
+    return span_from(
+        record_headers(record.headers),
+        f"{record.topic} process",
+        SpanKind.CONSUMER,
+        **{
+            "messaging.system": "kafka",
+            "messaging.destination.name": record.topic,
+            "messaging.consumer.group.name": group,
+        },
+    )
 
 
 def _partition(record: PolledRecord) -> tuple[str, int]:
@@ -49,9 +68,14 @@ class BatchConsumer:
         """Apply the records; those waiting for a fact go last, waited for a moment. One whose fact has still not
         come is rewound (`rewind`: its partition is read again from it with a later poll, which can bring the fact),
         or without `rewind` waited for as an outage is."""
-        waiting = await self._apply(list(records), step_aside=True)
-        if waiting:
-            await self._apply(waiting, step_aside=False, rewind=rewind)
+        started = time.perf_counter()
+        BATCH_RECORDS.labels(self.consumer.name).observe(len(records))
+        try:
+            waiting = await self._apply(list(records), step_aside=True)
+            if waiting:
+                await self._apply(waiting, step_aside=False, rewind=rewind)
+        finally:
+            BATCH_DURATION.labels(self.consumer.name).observe(time.perf_counter() - started)
 
     async def _apply(
         self, records: list[PolledRecord], *, step_aside: bool, rewind: Rewind | None = None
@@ -92,24 +116,35 @@ class BatchConsumer:
         """Apply the records in one transaction. None if it committed; else the index of the record that failed
         (None if none did) and the error, and nothing of the batch is kept."""
         at: int | None = None
+        outcomes: list[tuple[PolledRecord, CloudEvent, Outcome]] = []
         try:
             async with unit_of_work(self.sessions) as session:
                 if self.consumer.guard is not None:
                     await run(session, text(self.consumer.guard))
                 for index, record in enumerate(records):
                     at = index
-                    await self.consumer.apply_in(session, event_of(record), topic=record.topic)
+                    event = event_of(record)
+                    with _span(record, self.consumer.name):
+                        outcome = await self.consumer.outcome_in(session, event, topic=record.topic)
+                    outcomes.append((record, event, outcome))
                     # each record as if in a session of its own: flushed, and no object kept for the next one
                     await session.flush()
                     session.expunge_all()
                 at = None
         except Exception as exc:  # noqa: BLE001 - the caller settles the failing record on its own
             return at, exc
+        for record, event, outcome in outcomes:  # counted once committed: a batch rolled back is applied again
+            self._count(record, event, outcome)
         return None
+
+    def _count(self, record: PolledRecord, event: CloudEvent, outcome: Outcome) -> None:
+        EVENTS_CONSUMED.labels(self.consumer.name, record.topic, event.type, outcome).inc()
 
     async def _settle(self, record: PolledRecord, failed_with: Exception | None, fact_waits: int | None = None) -> None:
         async def attempt() -> None:
-            await self.consumer.apply(self.sessions, event_of(record), topic=record.topic)
+            event = event_of(record)
+            with _span(record, self.consumer.name):
+                self._count(record, event, await self.consumer.outcome(self.sessions, event, topic=record.topic))
 
         await settle(
             self.broker, record, attempt, service=self.consumer.name, failed_with=failed_with, fact_waits=fact_waits

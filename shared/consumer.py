@@ -7,9 +7,10 @@ mark that the event was processed. A duplicate delivery changes nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +20,7 @@ from shared.db import SessionMaker, run, unit_of_work
 from shared.envelope import CloudEvent, InvalidEvent
 from shared.inbox import first_delivery
 from shared.logging import get_logger
+from shared.metrics import HANDLER_DURATION
 from shared.registry import Contract, Registry, UnknownType
 
 log = get_logger(__name__)
@@ -26,6 +28,8 @@ log = get_logger(__name__)
 # A handler gets the caller's session (it never commits), the parsed data and the envelope (id, time, causation).
 Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
 Handlers = Mapping[type[Contract], Handler]
+# What became of a record: applied, a duplicate delivery, or a fact this service does not need
+Outcome = Literal["applied", "duplicate", "skipped"]
 
 
 class AwaitingFact(Exception):
@@ -52,14 +56,19 @@ class Consumer:
         return self.registry.topics_of(self.handlers)
 
     async def apply(self, sessions: SessionMaker, event: CloudEvent, *, topic: str) -> bool:
-        """Apply an event once; False if it was skipped (not this service's business, or a duplicate).
+        """Apply an event once in a transaction of its own; False if it was skipped (not this service's business, or
+        a duplicate). Raises InvalidEvent as outcome does."""
+        return await self.outcome(sessions, event, topic=topic) == "applied"
+
+    async def outcome(self, sessions: SessionMaker, event: CloudEvent, *, topic: str) -> Outcome:
+        """Apply an event once in a transaction of its own; what became of it.
 
         Raises InvalidEvent for a record that can never be processed: an unknown type or an unhandled contract on
         a command topic, a version nobody can read, data that does not validate, a subject that is not the data's.
         """
         handler = self.handler_for(event, topic)
         if handler is None:
-            return False
+            return "skipped"
         data = self.registry.parse(event)
         async with unit_of_work(sessions) as session:
             if self.guard is not None:
@@ -81,18 +90,23 @@ class Consumer:
         return handler
 
     async def apply_in(self, session: AsyncSession, event: CloudEvent, *, topic: str) -> bool:
-        """Apply an event once in the caller's transaction (a rebuild applies many in one); False if skipped.
+        """Apply an event once in the caller's transaction (a rebuild applies many in one); False if skipped."""
+        return await self.outcome_in(session, event, topic=topic) == "applied"
 
-        Raises InvalidEvent as apply does.
-        """
+    async def outcome_in(self, session: AsyncSession, event: CloudEvent, *, topic: str) -> Outcome:
+        """Apply an event once in the caller's transaction; what became of it. Raises InvalidEvent as outcome does."""
         handler = self.handler_for(event, topic)
         if handler is None:
-            return False
+            return "skipped"
         return await self._apply_parsed(session, handler, self.registry.parse(event), event)
 
-    async def _apply_parsed(self, session: AsyncSession, handler: Handler, data: Contract, event: CloudEvent) -> bool:
+    async def _apply_parsed(
+        self, session: AsyncSession, handler: Handler, data: Contract, event: CloudEvent
+    ) -> Outcome:
         if not await first_delivery(session, consumer=self.name, event_id=event.id):
             log.info("duplicate delivery skipped", event_id=str(event.id), type=event.type)
-            return False
+            return "duplicate"
+        started = time.perf_counter()
         await handler(session, data, event)
-        return True
+        HANDLER_DURATION.labels(self.name, event.type).observe(time.perf_counter() - started)
+        return "applied"

@@ -12,15 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as SqlAlchemySession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.outages import CONNECT_SECONDS
+from shared.outages import CONNECT_SECONDS, POOL_SECONDS, STATEMENT_SECONDS
 
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
-def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 5, statement_seconds: float | None = STATEMENT_SECONDS) -> AsyncEngine:
     """An asyncpg engine that checks connections before use, so a database restart is survived, and gives up on a
-    new connection after a few seconds (shared.outages: the request then answers 503)."""
-    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True, connect_args={"timeout": CONNECT_SECONDS})
+    connection or a statement after a few seconds (shared.outages: a request then answers 503). A command that reads
+    or writes the whole database (a rebuild, a key rotation) passes statement_seconds=None."""
+    connect_args: dict[str, Any] = {"timeout": CONNECT_SECONDS}
+    if statement_seconds is not None:
+        connect_args["command_timeout"] = statement_seconds
+    return create_async_engine(
+        url, pool_size=pool_size, pool_timeout=POOL_SECONDS, pool_pre_ping=True, connect_args=connect_args
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> SessionMaker:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from shared.consumer import AwaitingFact
 from shared.envelope import InvalidEvent
 from shared.logging import get_logger
+from shared.metrics import CONSUMER_RETRIES, DEAD_LETTERS
 from shared.topics import dead_letter_topic
 
 log = get_logger(__name__)
@@ -61,12 +62,14 @@ async def settle(
                 raise FactStillAwaited("the fact has not come: the record is read again with a later poll") from error
             if outages > OUTAGE_ATTEMPTS:
                 raise OutageOutlasted("still failing; the record will be delivered again") from error
+            CONSUMER_RETRIES.labels(service, "outage").inc()
             await _wait_out(error, outages)
         else:
             failures += 1
             if failures > retries:
                 await _park(broker, record, service=service, reason="failed", error=error)
                 return
+            CONSUMER_RETRIES.labels(service, "failure").inc()
             log.warning("consumer failed, retrying", attempt=failures, error=repr(error))
             await asyncio.sleep(backoff_seconds * 2 ** (failures - 1))
         error = None
@@ -132,4 +135,5 @@ async def _park(
     }
     target = dead_letter_topic(record.topic, service)
     await broker.publish(record.value or b"", target, key=record.key, headers=headers)
+    DEAD_LETTERS.labels(service, record.topic, reason).inc()
     log.error("message dead-lettered", dlt=target, reason=reason, error=headers["dlt_error"], offset=record.offset)

@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from shared.tracing import add_trace_ids
+
 
 def configure_logging(service: str, *, json: bool | None = None, level: int = logging.INFO) -> None:
     """Configure structlog and the standard library once per process."""
@@ -15,6 +17,7 @@ def configure_logging(service: str, *, json: bool | None = None, level: int = lo
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_ids,
     ]
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)

@@ -13,8 +13,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 RETRY_AFTER_SECONDS = 5
-# How long a new connection may take before the request gives up on the database (asyncpg waits 60 s by default).
+# How long a request waits for the database before it answers 503: for a new connection (asyncpg waits 60 s by
+# default), for a pooled one (SQLAlchemy: 30 s) and for any one statement (none by default). A PostgreSQL that is
+# frozen (SIGSTOP, a stalled disk) accepts connections and answers nothing; without these a request waits as long.
 CONNECT_SECONDS = 5.0
+POOL_SECONDS = 5.0
+STATEMENT_SECONDS = 5.0
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionRefusedError,
     ConnectionResetError,

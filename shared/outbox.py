@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.contracts import REGISTRY, to_event
 from shared.envelope import CloudEvent
 from shared.registry import Contract
+from shared.tracing import inject
 
 NOTIFY_CHANNEL = "outbox_message"
 
@@ -57,11 +58,13 @@ OUTBOX_COLUMNS = ("event_id", "topic", "key", "headers", "payload", "created_at"
 
 def outbox_values(event: CloudEvent, *, topic: str, key: str | None = None) -> dict[str, Any]:
     """The outbox row of an event, as column values (for a caller that writes it with a statement of its own)."""
+    headers = event.headers()
+    inject(headers)  # the trace of the request or record that caused it, carried on by the relay
     return {
         "event_id": str(event.id),
         "topic": topic,
         "key": key or event.subject,
-        "headers": event.headers(),
+        "headers": headers,
         "payload": event.value().decode(),
         "created_at": datetime.now(UTC),
     }

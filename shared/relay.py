@@ -13,9 +13,12 @@ from collections.abc import Awaitable
 from typing import Protocol
 
 import asyncpg
+from opentelemetry.trace import SpanKind
 
 from shared.logging import get_logger
+from shared.metrics import EVENTS_PUBLISHED
 from shared.outbox import NOTIFY_CHANNEL
+from shared.tracing import inject, span_from
 
 log = get_logger(__name__)
 RELAY_LOCK_KEY = 0x52554D4D  # one relay leader per service database
@@ -32,8 +35,11 @@ class Publisher(Protocol):
 class OutboxRelay:
     """Moves committed outbox rows to Kafka."""
 
-    def __init__(self, *, dsn: str, publisher: Publisher, poll_seconds: float = 2.0, batch_size: int = 200) -> None:
+    def __init__(
+        self, *, dsn: str, publisher: Publisher, poll_seconds: float = 2.0, batch_size: int = 200, service: str = "?"
+    ) -> None:
         self._dsn = dsn
+        self._service = service
         self._publisher = publisher
         self._poll = poll_seconds
         self._batch = batch_size
@@ -68,6 +74,9 @@ class OutboxRelay:
         finally:
             await conn.close()
 
+    def _about(self, topic: str) -> dict[str, str]:
+        return {"messaging.system": "kafka", "messaging.destination.name": topic, "rummelig.service": self._service}
+
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of unpublished rows and mark them; returns how many."""
         rows = await conn.fetch(
@@ -78,19 +87,26 @@ class OutboxRelay:
         if not rows:
             return 0
         # Sends are queued in id order and awaited together; the idempotent producer keeps that order per partition.
-        pending = [
-            await self._publisher.publish(
-                row["payload"].encode(),
-                row["topic"],
-                key=row["key"].encode(),
-                headers=json.loads(row["headers"]) if isinstance(row["headers"], str) else row["headers"],
-                no_confirm=True,
-            )
-            for row in rows
-        ]
+        pending = []
+        for row in rows:
+            headers = _headers(row)
+            with span_from(headers, f"{row['topic']} publish", SpanKind.PRODUCER, **self._about(row["topic"])):
+                inject(headers)  # the consumers' spans are this one's children
+                pending.append(
+                    await self._publisher.publish(
+                        row["payload"].encode(), row["topic"], key=row["key"].encode(), headers=headers, no_confirm=True
+                    )
+                )
         await asyncio.gather(*pending)
         await conn.execute(
             "UPDATE outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
         )
+        for row in rows:
+            EVENTS_PUBLISHED.labels(self._service, row["topic"], _headers(row).get("ce_type", "?")).inc()
         log.debug("outbox batch published", count=len(rows))
         return len(rows)
+
+
+def _headers(row: asyncpg.Record) -> dict[str, str]:
+    headers = row["headers"]
+    return json.loads(headers) if isinstance(headers, str) else headers  # type: ignore[no-any-return]

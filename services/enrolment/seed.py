@@ -394,7 +394,7 @@ async def seed_catalogue(session: AsyncSession) -> list[Rejection]:
 async def main() -> None:
     """Seed the catalogue in the database ENROLMENT_DATABASE_URL names."""
     settings = EnrolmentSettings()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, statement_seconds=None)
     try:
         async with unit_of_work(create_sessionmaker(engine)) as session:
             refused = await seed_catalogue(session)

@@ -4,4 +4,5 @@ Where things happen: handlers.py schedules the deadlines when a participant leav
 reminders.py claims due deadlines and sends the reminder email (mailer.py) and records that it was sent.
 """
 
+SERVICE = "followup"
 SOURCE = "rummelig/followup"  # the CloudEvents source of everything follow-up publishes

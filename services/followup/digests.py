@@ -52,7 +52,7 @@ RETURN_UNMAILED = text("UPDATE overdue_case SET digest_id = NULL WHERE digest_id
 class DigestSender(Sender):
     """Mails each coordinator the day's overdue cases, once."""
 
-    what = "digest"
+    what = kind = "digest"
 
     async def send_due(self, now: datetime | None = None) -> int:
         """File waiting overdue cases under today's digests and send those due; returns how many were sent."""
@@ -64,10 +64,12 @@ class DigestSender(Sender):
             claimed = (await run(session, CLAIM_DUE.bindparams(lease=self._lease, now=now))).mappings().all()
         sent = 0
         for digest in claimed:
-            sent += await self._send(int(digest["id"]), str(digest["coordinator_email"]), digest["day"], now)
+            sent += await self._send(
+                int(digest["id"]), str(digest["coordinator_email"]), digest["day"], now, attempts=digest["attempts"]
+            )
         return sent
 
-    async def _send(self, digest_id: int, coordinator: str, day: date, now: datetime) -> int:
+    async def _send(self, digest_id: int, coordinator: str, day: date, now: datetime, *, attempts: int = 0) -> int:
         async with self._sessions() as session:
             cases = list((await session.exec(select(OverdueCase).where(col(OverdueCase.digest_id) == digest_id))).all())
         email = messages.digest(
@@ -86,7 +88,9 @@ class DigestSender(Sender):
         )
         try:
             if cases:
-                await self._mailer.send(to=coordinator, email=email, message_id=digest_message_id(digest_id))
+                await self._mail(
+                    to=coordinator, email=email, message_id=digest_message_id(digest_id), attempts=attempts
+                )
         except Exception as exc:  # noqa: BLE001 - any SMTP or network failure: try again later, nothing is lost
             async with unit_of_work(self._sessions) as session:
                 digest = await session.get(CoordinatorDigest, digest_id, with_for_update=True)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from services.followup import SERVICE
 from services.followup.digests import DigestSender
 from services.followup.handlers import HANDLERS
 from services.followup.mailer import mailer_from
@@ -14,8 +15,6 @@ from services.followup.notices import NoticeSender
 from services.followup.reminders import ReminderSender
 from services.followup.settings import FollowupSettings
 from shared.service import build_app, wire
-
-SERVICE = "followup"
 
 
 def create_app(settings: FollowupSettings) -> FastAPI:
@@ -34,4 +33,6 @@ def create_app(settings: FollowupSettings) -> FastAPI:
     digests = DigestSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
     notices = NoticeSender(sessions=wiring.sessions, mailer=mailer, intake_url=settings.intake_public_url, **timing)
     background = (reminders.run, digests.run, notices.run)
-    return build_app(name=SERVICE, settings=settings, wiring=wiring, background=background)
+    return build_app(
+        name=SERVICE, settings=settings, wiring=wiring, background=background, gauges=(reminders.count_due,)
+    )

@@ -36,7 +36,7 @@ WHERE participant_id IN (
     WHERE sent_at IS NULL AND next_at <= :now AND (locked_until IS NULL OR locked_until < now())
     ORDER BY next_at LIMIT :batch
     FOR UPDATE SKIP LOCKED)
-RETURNING participant_id, case_reference, caseworker_email, erased_on, basis
+RETURNING participant_id, case_reference, caseworker_email, erased_on, basis, attempts
 """
 )
 
@@ -76,6 +76,7 @@ class NoticeSender(Sender):
     """Mails each caseworker the erasure of their case, once, and then forgets whom and which case."""
 
     what = "erasure notice"
+    kind = "erasure-notice"
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Claim and send every due notice once; returns how many were sent."""
@@ -92,7 +93,9 @@ class NoticeSender(Sender):
         )
         try:
             to = str(notice["caseworker_email"])
-            await self._mailer.send(to=to, email=email, message_id=notice_message_id(participant_id))
+            await self._mail(
+                to=to, email=email, message_id=notice_message_id(participant_id), attempts=notice.get("attempts") or 0
+            )
         except Exception as exc:  # noqa: BLE001 - any SMTP or network failure: try again later, nothing is lost
             attempts = await self._postpone(participant_id, now)
             log.warning(

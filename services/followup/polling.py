@@ -8,9 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import RowMapping, TextClause
 
+from services.followup import SERVICE
 from services.followup.mailer import Mailer
+from services.followup.messages import Email
 from shared.db import SessionMaker, run, unit_of_work
 from shared.logging import get_logger
+from shared.metrics import REMINDERS_FAILED, REMINDERS_RETRIED, REMINDERS_SENT
 
 log = get_logger(__name__)
 BATCH = 5  # a claim is sent within its lease even when each send waits for the SMTP timeout
@@ -41,6 +44,7 @@ class Sender:
     """What the reminder, digest and notice senders share: database, mailer, links into intake, poll and lease."""
 
     what = "sending"
+    kind = "email"  # the metrics' label: reminder, digest, erasure-notice
 
     def __init__(
         self, *, sessions: SessionMaker, mailer: Mailer, intake_url: str, poll_seconds: float, lease_seconds: float
@@ -55,6 +59,17 @@ class Sender:
     async def send_due(self, now: datetime | None = None) -> int:
         """Send what is due now; how many were sent."""
         raise NotImplementedError
+
+    async def _mail(self, *, to: str, email: Email, message_id: str, attempts: int) -> None:
+        """Send one email, counted as sent or failed, and as retried when an earlier try failed (`attempts`)."""
+        if attempts:
+            REMINDERS_RETRIED.labels(SERVICE, self.kind).inc()
+        try:
+            await self._mailer.send(to=to, email=email, message_id=message_id)
+        except Exception:
+            REMINDERS_FAILED.labels(SERVICE, self.kind).inc()
+            raise
+        REMINDERS_SENT.labels(SERVICE, self.kind).inc()
 
     async def _each_claimed(
         self, claim: TextClause, now: datetime, one: Callable[[RowMapping, datetime], Awaitable[int]]

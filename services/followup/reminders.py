@@ -15,14 +15,15 @@ from typing import Any, cast
 from sqlalchemy import RowMapping, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.followup import SOURCE, messages, schedule
+from services.followup import SERVICE, SOURCE, messages, schedule
 from services.followup.handlers import close
 from services.followup.polling import Sender, retry_after
 from services.followup.tables import CatalogueSubproject, Deadline, FollowupCase, OverdueCase
 from shared import contracts
 from shared.contracts import Check
-from shared.db import unit_of_work
+from shared.db import run, unit_of_work
 from shared.logging import get_logger
+from shared.metrics import REMINDERS_DUE
 from shared.outbox import publish
 
 log = get_logger(__name__)
@@ -40,6 +41,8 @@ RETURNING id
 """
 )
 
+COUNT_DUE = text("SELECT count(*) FROM deadline WHERE status = 'open' AND next_at <= now()")
+
 
 def message_id(deadline: Deadline, step: int) -> str:
     """The same Message-ID for every try of one reminder, so a receiver can drop a resend."""
@@ -52,7 +55,7 @@ def message_id(deadline: Deadline, step: int) -> str:
 class ReminderSender(Sender):
     """Carries out the due steps of open checks: remind, escalate, give up."""
 
-    what = "reminder"
+    what = kind = "reminder"
 
     def __init__(self, *, escalation_grace: timedelta = schedule.ESCALATION_GRACE, **common: Any) -> None:
         """The sender; `escalation_grace` is the caseworker's time after a late reminder before the coordinator
@@ -63,6 +66,11 @@ class ReminderSender(Sender):
     async def send_due(self, now: datetime | None = None) -> int:
         """Claim and carry out every due step once; returns how many reminders were sent."""
         return await self._each_claimed(CLAIM_DUE, now or datetime.now(UTC), self._claimed)
+
+    async def count_due(self) -> None:
+        """Set the gauge of steps due and not yet carried out (it grows while reminders fail)."""
+        async with self._sessions() as session:
+            REMINDERS_DUE.labels(SERVICE).set((await run(session, COUNT_DUE)).scalar_one())
 
     async def _claimed(self, claimed: RowMapping, now: datetime) -> int:
         return await self._carry_out(int(claimed["id"]), now)
@@ -107,7 +115,12 @@ class ReminderSender(Sender):
             proposed_situation=deadline.proposed_situation,
         )
         try:
-            await self._mailer.send(to=str(case.caseworker_email), email=email, message_id=message_id(deadline, index))
+            await self._mail(
+                to=str(case.caseworker_email),
+                email=email,
+                message_id=message_id(deadline, index),
+                attempts=deadline.attempts,
+            )
         except Exception as exc:  # noqa: BLE001 - any SMTP or network failure: try again later, nothing is lost
             attempts = deadline.attempts + 1
             log.warning("reminder not sent, will retry", deadline=deadline.id, attempts=attempts, error=repr(exc))

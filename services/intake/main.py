@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.intake.audit import api as audit_api
+from services.intake.audit.check import watch_chain
 from services.intake.caseload import api as caseload_api
 from services.intake.catalogue.queries import ReachCache
 from services.intake.commands import api as commands_api
@@ -35,7 +36,11 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         name=SERVICE,
         settings=settings,
         wiring=wiring,
-        background=(consent_erasure.run, lambda: reach.listen(asyncpg_dsn(settings.database_url))),
+        background=(
+            consent_erasure.run,
+            lambda: reach.listen(asyncpg_dsn(settings.database_url)),
+            lambda: watch_chain(settings.database_url, every_seconds=settings.audit_check_seconds),
+        ),
     )
     app.state.vault = vault
     app.state.reach = reach

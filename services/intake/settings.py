@@ -42,6 +42,7 @@ class IntakeSettings(ServiceSettings):
     # Consent withdrawn where consent was the only basis: the personal data are erased this many days later.
     consent_erasure_days: int = Field(default=30, ge=0, le=3650)
     consent_erasure_poll_seconds: float = Field(default=600.0, gt=0, le=86_400)
+    audit_check_seconds: float = Field(default=3600.0, gt=0, le=86_400)  # how often the audit chain is walked
     # Retention: personal data are erased this many years after the end of the participant's programme.
     retention_years: int = Field(default=5, ge=1, le=100)
     # The caseworker pages: a web session ends after this many minutes without a request (and at the token's expiry).

@@ -10,8 +10,7 @@ from services.reporting.figure_cube import ensure_cube
 from services.reporting.handlers import HANDLERS
 from services.reporting.rebuild import LIVE_GUARD, SWITCH_LOCK
 from services.reporting.settings import ReportingSettings
-from shared.consumer import Consumer
-from shared.lag import LagProbe
+from shared.db import create_engine
 from shared.service import build_app, wire
 
 SERVICE = "reporting"
@@ -23,14 +22,18 @@ def create_app(settings: ReportingSettings) -> FastAPI:
 
     async def counted_ahead() -> None:
         """The kept counts, created (or counted again for changed definitions) before the first report."""
-        async with wiring.engine.begin() as conn:
-            await conn.execute(text(SWITCH_LOCK))  # no consumer transaction half-way meanwhile
-            await ensure_cube(conn)
+        # counting again reads every row: no bound of a request's statements on it
+        engine = create_engine(settings.database_url, pool_size=1, statement_seconds=None)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(SWITCH_LOCK))  # no consumer transaction half-way meanwhile
+                await ensure_cube(conn)
+        finally:
+            await engine.dispose()
 
     app = build_app(name=SERVICE, settings=settings, wiring=wiring, on_start=(counted_ahead,))
     app.state.min_cell = settings.min_cell
     app.state.audit_seconds = settings.audit_seconds
-    app.state.lag = LagProbe(settings.kafka.bootstrap_servers, SERVICE, Consumer(SERVICE, HANDLERS).topics)
     app.include_router(api.router)
     app.include_router(figures_api.router)
     app.include_router(dashboard.router)

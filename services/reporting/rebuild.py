@@ -77,7 +77,7 @@ def replaying_consumer() -> Consumer:
 async def rebuild(database_url: str, bootstrap_servers: str, *, progress: Progress = print) -> Rebuilt:
     """Replay the fact topics into a fresh projection and switch the live service over to it."""
     started = time.monotonic()
-    live = create_engine(database_url)
+    live = create_engine(database_url, statement_seconds=None)
     fresh = create_async_engine(
         database_url, pool_size=2, connect_args={"server_settings": {"search_path": f"{SCHEMA},public"}}
     )

@@ -70,7 +70,7 @@ ADMITS: dict[tuple[str, str, str], set[Role]] = {
     ("reporting", "GET", "/dashboard"): {"operator"},
     ("reporting", "GET", "/"): {"operator"},
 }
-OPEN = {"/health"}  # no token needed
+OPEN = {"/health", "/health/live", "/health/ready"}  # no token needed
 
 
 def _token(role: Role) -> str:

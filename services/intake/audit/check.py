@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import re
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +26,10 @@ from services.intake.audit.service import Break, ChainCheck
 from services.intake.settings import IntakeSettings
 from services.intake.tables import AuditEntry
 from shared.db import create_engine, create_sessionmaker
+from shared.logging import get_logger
+from shared.metrics import AUDIT_CHAIN_CHECKED, AUDIT_CHAIN_INTACT
+
+log = get_logger(__name__)
 
 BATCH = 5_000
 ANCHOR = re.compile(r"^(?P<id>[1-9][0-9]{0,18}):(?P<hash>[0-9a-f]{64})$")
@@ -50,7 +55,7 @@ async def check_chain(
     database_url: str, *, anchor: tuple[int, str] | None = None, progress: Callable[[int], None] | None = None
 ) -> Verdict:
     """Walk the audit chain of the intake database in id order; anchor: an id and hash the chain must still hold."""
-    engine = create_engine(database_url, pool_size=1)
+    engine = create_engine(database_url, pool_size=1, statement_seconds=None)
     walk, after, anchored = ChainCheck(), 0, anchor is None
     try:
         async with create_sessionmaker(engine)() as session:
@@ -75,6 +80,24 @@ async def check_chain(
         missing = Break(anchor[0], "the anchored entry is gone: the newest entries were removed")
         return Verdict(walk.count, walk.head_id, walk.head_hash, missing)
     return Verdict(walk.count, walk.head_id, walk.head_hash, None)
+
+
+async def watch_chain(database_url: str, *, every_seconds: float) -> None:
+    """Check the chain now and then every `every_seconds` until cancelled, for the operator's gauges (an alert fires
+    on a break, or when no check has finished for too long)."""
+    while True:
+        try:
+            verdict = await check_chain(database_url)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the next round tries again; the checked time shows it is late
+            log.warning("audit chain not checked", error=repr(exc))
+        else:
+            AUDIT_CHAIN_INTACT.labels("intake").set(0 if verdict.broken else 1)
+            AUDIT_CHAIN_CHECKED.labels("intake").set(time.time())
+            if verdict.broken:
+                log.error("audit chain broken", verdict=str(verdict))
+        await asyncio.sleep(every_seconds)
 
 
 def _against(anchor: tuple[int, str], entries: list[AuditEntry]) -> tuple[Break | None, bool]:

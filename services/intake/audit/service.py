@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.intake.tables import AuditEntry
 from shared.auth import Principal
 from shared.db import run
+from shared.metrics import AUDIT_APPENDS
 
 CHAIN_LOCK = 72_011_008  # the advisory lock key of the chain (reporting's rebuild uses 72_015_001)
 GENESIS = "0" * 64  # the "previous hash" of the first entry
@@ -61,6 +62,7 @@ async def append(session: AsyncSession, *, principal: Principal, reads: Sequence
     ids = (await run(session, _NEXT_IDS, {"n": len(reads)})).scalars().all()
     at, roles = datetime.now(UTC), ",".join(sorted(principal.roles))
     entries = []
+    AUDIT_APPENDS.labels("intake").inc(len(reads))
     for entry_id, read in zip(ids, reads, strict=True):
         entry = AuditEntry(
             id=int(entry_id),

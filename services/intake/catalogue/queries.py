@@ -15,6 +15,7 @@ from services.intake.catalogue.domain import CHANGED
 from services.intake.tables import CatalogueProgramme, CatalogueSubproject
 from shared.db import run
 from shared.logging import get_logger
+from shared.metrics import CATALOGUE_CACHE
 
 log = get_logger(__name__)
 
@@ -36,7 +37,9 @@ class ReachCache:
         """The programme's period and the sub-project's reach (columns None for an unknown entry)."""
         key = (programme_id, subproject_id)
         if (kept := self._kept.get(key)) is not None:
+            CATALOGUE_CACHE.labels("intake", "hit").inc()
             return kept
+        CATALOGUE_CACHE.labels("intake", "miss").inc()
         found = await read_reach(session, programme_id, subproject_id)
         if self.listening.is_set():
             if len(self._kept) >= _MOST_KEPT:  # ids come from requests: never let them fill the memory

@@ -28,7 +28,7 @@ async def retention(
     database_url: str, *, years: int, dry_run: bool, batch: int = 200, out: Callable[[str], None] = say
 ) -> int:
     """Count the participants due, and unless a dry run erase them; how many were erased."""
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, statement_seconds=None)
     sessions = create_sessionmaker(engine)
     today = today_in_copenhagen()
     due = retention_due(years=years, today=today)

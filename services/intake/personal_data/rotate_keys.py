@@ -73,7 +73,7 @@ class Rotated:
 
 async def rotate(database_url: str, vault: Vault, *, batch: int = 500, out: Callable[[str], None] = say) -> Rotated:
     """Move every key (and every legacy row) under the vault's current master key, a batch to a transaction."""
-    engine = create_engine(database_url, pool_size=1)
+    engine = create_engine(database_url, pool_size=1, statement_seconds=None)
     current = vault.ring.current_id
     try:
         async with engine.connect() as connection:

@@ -1,4 +1,8 @@
-"""docker-compose.yml describes the same stack as the local launcher (deploy/stack.py): same parts, ports, settings."""
+"""docker-compose.yml describes the same stack as the local launcher (deploy/stack.py): same parts, ports, settings.
+
+Its Python parts (the provisioning job and the four services) all run the one image built from the Dockerfile; the
+Dockerfile itself is checked in test_dockerfile.py.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 CONFIG = StackConfig(state_dir=Path("/tmp/x"))  # only the default ports; nothing is created or started
 INFRASTRUCTURE = ("kafka", "postgres", "mailcatcher")
+PYTHON_PARTS = ("init", *SERVICES)  # built from the Dockerfile, each chosen by its command
+IMAGE = "ghcr.io/rummelig/rummelig:local"
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +79,8 @@ def test_service_publishes_its_launcher_port_and_checks_health_there(
     env = environment(service)
     assert env[prefix + "HTTP_PORT"] == str(port)
     assert env[prefix + "HTTP_HOST"] == "0.0.0.0", "the default 127.0.0.1 cannot be reached through a published port"
-    check = healthcheck_text(service)
-    assert "/health" in check
-    assert f":{port}/health" in check
+    # Ready, not merely alive: healthy only while the service reaches its database and the broker.
+    assert f"127.0.0.1:{port}/health/ready" in healthcheck_text(service)
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -143,13 +148,62 @@ def test_mail_catcher_publishes_smtp_and_viewer(services: dict[str, dict[str, An
     assert CONFIG.mail_http_port in ports
 
 
-def test_init_provisions_after_kafka_and_postgres_are_healthy(services: dict[str, dict[str, Any]]) -> None:
+def test_init_provisions_once_after_kafka_and_postgres_are_healthy(services: dict[str, dict[str, Any]]) -> None:
     init = services["init"]
-    assert "deploy.provision" in " ".join(map(str, init["command"]))
+    assert init["command"] == ["python", "-m", "deploy.provision"]
+    assert init["restart"] == "no", 'a one-shot job: restart: "no" (quoted, or YAML reads it as false)'
     assert {part: spec["condition"] for part, spec in init["depends_on"].items()} == {
         "kafka": "service_healthy",
         "postgres": "service_healthy",
     }
+    assert not init.get("ports"), "provisioning serves nothing"
+
+
+def test_python_parts_run_the_one_image_built_from_the_dockerfile(services: dict[str, dict[str, Any]]) -> None:
+    built = {name for name, service in services.items() if "build" in service}
+    assert built == set(PYTHON_PARTS)
+    for name in PYTHON_PARTS:
+        service = services[name]
+        build = service["build"]
+        context = build if isinstance(build, str) else build.get("context", ".")
+        assert context == ".", f"{name}: built from the repository root, where the Dockerfile and .dockerignore are"
+        assert isinstance(build, str) or build.get("dockerfile", "Dockerfile") == "Dockerfile"
+        assert service["image"] == IMAGE, f"{name}: every Python part is tagged as the same image"
+    assert (ROOT / "Dockerfile").is_file()
+
+
+@pytest.mark.parametrize("name", PYTHON_PARTS)
+def test_python_parts_mount_nothing_and_install_nothing_at_start(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    service = services[name]
+    assert not service.get("volumes"), f"{name}: the code and its dependencies are in the image, not mounted"
+    assert not service.get("user"), f"{name}: runs as the image's unprivileged user"
+    assert not service.get("entrypoint"), f"{name}: the command alone chooses the part"
+    command = [str(word) for word in service["command"]]
+    assert command[:2] == ["python", "-m"], f"{name}: `python -m <module>`, the image's virtualenv interpreter"
+    assert not any("pip" in word for word in command)
+    if name in SERVICES:
+        assert command == ["python", "-m", f"services.{name}"]
+
+
+@pytest.mark.parametrize("name", PYTHON_PARTS)
+def test_python_parts_are_locked_down(services: dict[str, dict[str, Any]], name: str) -> None:
+    service = services[name]
+    assert service.get("read_only") is True, f"{name}: the image writes nothing at run time"
+    assert service.get("cap_drop") == ["ALL"], f"{name}: needs no Linux capability"
+    assert "no-new-privileges:true" in service.get("security_opt", []), f"{name}: no privilege gain"
+
+
+def test_every_declared_volume_is_used(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
+    # No leftover volume (such as the old shared virtualenv): each named volume keeps some part's data.
+    used = {
+        str(mount).split(":")[0] if isinstance(mount, str) else str(mount.get("source"))
+        for service in services.values()
+        for mount in service.get("volumes", [])
+    }
+    declared = set(compose.get("volumes") or {})
+    assert declared <= used, f"declared but mounted by no service: {sorted(declared - used)}"
 
 
 def test_no_healthcheck_is_missing(services: dict[str, dict[str, Any]]) -> None:

@@ -9,23 +9,54 @@ from typing import Any
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, Topic
 from faststream.message import StreamMessage
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from shared.batch_consumer import BatchConsumer
 from shared.consumer import Consumer
 from shared.db import SessionMaker
+from shared.settings import KafkaSettings
 from shared.topics import TopicSpec
 
 # Records one poll brings at most, applied in one transaction (shared/batch_consumer.py)
 POLL_RECORDS = 100
 
 
-def create_broker(bootstrap_servers: str, *, service: str) -> KafkaBroker:
-    """An idempotent-producer broker that never auto-creates topics."""
+def client_options(settings: KafkaSettings) -> dict[str, Any]:
+    """How an aiokafka client (a consumer, an admin client) connects and authenticates, from the settings."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.bootstrap_servers}
+    if settings.security_protocol != "PLAINTEXT":
+        options["security_protocol"] = settings.security_protocol
+    if settings.security_protocol.endswith("SSL"):
+        options["ssl_context"] = create_ssl_context(cafile=settings.ssl_cafile)
+    if settings.sasl_password is not None:
+        options |= {
+            "sasl_mechanism": settings.sasl_mechanism,
+            "sasl_plain_username": settings.sasl_username,
+            "sasl_plain_password": settings.sasl_password.get_secret_value(),
+        }
+    return options
+
+
+def _security(settings: KafkaSettings) -> BaseSecurity | None:
+    """The same as FastStream's security object (which also describes it in the AsyncAPI document)."""
+    ssl = settings.security_protocol.endswith("SSL")
+    context = create_ssl_context(cafile=settings.ssl_cafile) if ssl else None
+    if settings.sasl_password is None or settings.sasl_username is None:
+        return BaseSecurity(ssl_context=context, use_ssl=True) if ssl else None
+    kinds = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+    kind = kinds[settings.sasl_mechanism or "PLAIN"]
+    return kind(settings.sasl_username, settings.sasl_password.get_secret_value(), ssl_context=context, use_ssl=ssl)
+
+
+def create_broker(bootstrap_servers: str, *, service: str, settings: KafkaSettings | None = None) -> KafkaBroker:
+    """An idempotent-producer broker that never auto-creates topics; `settings` say how it authenticates."""
     broker = KafkaBroker(
         bootstrap_servers,
+        security=_security(settings) if settings is not None else None,
         client_id=service,
         enable_idempotence=True,
         acks="all",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -23,8 +24,18 @@ Lag = dict[str, dict[int, int]]  # topic -> partition -> records behind
 class LagProbe:
     """The consumer group's lag, cached for a few seconds."""
 
-    def __init__(self, bootstrap_servers: str, group: str, topics: Sequence[str], *, cache_seconds: float = 5.0):
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        group: str,
+        topics: Sequence[str],
+        *,
+        cache_seconds: float = 5.0,
+        options: Mapping[str, Any] | None = None,
+    ):
+        """`options`: how the clients connect and authenticate (shared.kafka.client_options), beyond the servers."""
         self._bootstrap, self._group, self._topics = bootstrap_servers, group, tuple(topics)
+        self._options = {k: v for k, v in (options or {}).items() if k != "bootstrap_servers"}
         self._cache_seconds = cache_seconds
         self._cached: tuple[float, Lag | None] | None = None
         self._lock = asyncio.Lock()
@@ -44,8 +55,8 @@ class LagProbe:
             return lag
 
     async def _ask(self) -> Lag:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, **self._options)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False, **self._options)
         await admin.start()
         await consumer.start()
         try:

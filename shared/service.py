@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.consumer import Consumer, Handlers
 from shared.db import SessionMaker, asyncpg_dsn, create_engine, create_sessionmaker
 from shared.gauges import Sample, Sampler, database_answers, kafka_answers
-from shared.kafka import create_broker, subscribe_events
+from shared.kafka import client_options, create_broker, subscribe_events
 from shared.lag import LagProbe
 from shared.logging import get_logger
 from shared.metrics import DEPENDENCY_UP, RequestMetrics, metrics_endpoint
@@ -60,7 +60,7 @@ def wire(name: str, settings: ServiceSettings, *, handlers: Handlers, guard: str
     """Engine, sessions and broker for a service; it consumes the topics that carry the contracts it handles."""
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
-    broker = create_broker(settings.kafka.bootstrap_servers, service=name)
+    broker = create_broker(settings.kafka.bootstrap_servers, service=name, settings=settings.kafka)
     consumer = Consumer(name, handlers, guard=guard)
     subscribe_events(broker, consumer, sessions=sessions)
     return Wiring(engine, sessions, broker, consumer.topics)
@@ -85,7 +85,7 @@ def build_app(
         poll_seconds=settings.outbox_poll_seconds,
         service=name,
     )
-    lag = LagProbe(settings.kafka.bootstrap_servers, name, wiring.topics)
+    lag = LagProbe(settings.kafka.bootstrap_servers, name, wiring.topics, options=client_options(settings.kafka))
     sampler = Sampler(name, engine, broker, lag, extra=gauges)
 
     @asynccontextmanager

@@ -11,9 +11,29 @@ DEV_JWT_SECRET = "rummelig-development-secret-change-me-0123456789"  # noqa: S10
 
 
 class KafkaSettings(BaseModel):
-    """Where the broker is."""
+    """Where the broker is, and how a client proves who it is: nothing locally; on a cluster (deploy/k8s) TLS with a
+    SCRAM password per service, each service's user allowed exactly its own topics and group."""
 
     bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None  # the cluster CA's certificate (PEM); the system's CAs when not set
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> Self:
+        sasl = self.security_protocol.startswith("SASL_")
+        given = (self.sasl_mechanism, self.sasl_username, self.sasl_password)
+        if sasl and None in given:
+            raise ValueError(f"{self.security_protocol} needs kafka.sasl_mechanism, sasl_username and sasl_password")
+        if sasl and not (self.sasl_username and self.sasl_password and self.sasl_password.get_secret_value()):
+            raise ValueError("kafka.sasl_username and sasl_password may not be empty")
+        if not sasl and any(v is not None for v in given):
+            raise ValueError(f"SASL settings given but kafka.security_protocol is {self.security_protocol}")
+        if self.ssl_cafile is not None and not self.security_protocol.endswith("SSL"):
+            raise ValueError(f"kafka.ssl_cafile given but kafka.security_protocol is {self.security_protocol}")
+        return self
 
 
 class AuthSettings(BaseModel):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -39,6 +39,7 @@ from services.reporting.tables import ParticipantProgress
 from shared.consumer import Consumer
 from shared.db import SessionMaker, asyncpg_dsn, create_engine, create_sessionmaker, unit_of_work
 from shared.envelope import CloudEvent, InvalidEvent
+from shared.kafka import client_options
 from shared.lag import partitions_of
 from shared.topics import FACT_TOPICS
 
@@ -74,15 +75,19 @@ def replaying_consumer() -> Consumer:
     return Consumer(SERVICE, {k: v for k, v in HANDLERS.items() if k not in CATALOGUE_HANDLERS})
 
 
-async def rebuild(database_url: str, bootstrap_servers: str, *, progress: Progress = print) -> Rebuilt:
-    """Replay the fact topics into a fresh projection and switch the live service over to it."""
+async def rebuild(
+    database_url: str, bootstrap_servers: str, *, progress: Progress = print, kafka_options: Mapping[str, Any] | None = None
+) -> Rebuilt:
+    """Replay the fact topics into a fresh projection and switch the live service over to it (`kafka_options`: how
+    the clients authenticate, shared.kafka.client_options)."""
+    options = {k: v for k, v in (kafka_options or {}).items() if k != "bootstrap_servers"}
     started = time.monotonic()
     live = create_engine(database_url, statement_seconds=None)
     fresh = create_async_engine(
         database_url, pool_size=2, connect_args={"server_settings": {"search_path": f"{SCHEMA},public"}}
     )
     kafka = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, isolation_level="read_committed"
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, isolation_level="read_committed", **options
     )
     try:
         async with live.begin() as conn:
@@ -96,7 +101,7 @@ async def rebuild(database_url: str, bootstrap_servers: str, *, progress: Progre
                 f"CREATE TABLE {SCHEMA}.processed_event (LIKE public.processed_event INCLUDING ALL)",
             ):
                 await conn.execute(text(statement))
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **options)
         await admin.start()
         try:
             partitions = await partitions_of(admin, FACT_TOPICS)
@@ -302,7 +307,8 @@ def _shape(indexdef: str) -> str:
 def main() -> None:
     """Rebuild the projection of the reporting database the settings name."""
     settings = ReportingSettings()
-    asyncio.run(rebuild(settings.database_url, settings.kafka.bootstrap_servers))
+    options = client_options(settings.kafka)
+    asyncio.run(rebuild(settings.database_url, settings.kafka.bootstrap_servers, kafka_options=options))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ def alembic_config(database_url: str, migrations_dir: Path) -> Config:
     """An Alembic config for one service's migrations folder and database."""
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir))
-    cfg.set_main_option("sqlalchemy.url", database_url)
+    # Alembic's config interpolates %: a percent-encoded password (%40) must reach it as %%40
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg
 
 

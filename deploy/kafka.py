@@ -199,6 +199,7 @@ class KafkaBroker(ChildServer):
 
     def start(self, timeout: float = 90) -> None:
         """Start the broker and return once it accepts clients."""
+        self._clear_crash()
         if self.is_running():
             return
         java = _require("java")
@@ -245,15 +246,12 @@ class KafkaBroker(ChildServer):
         ]
         self._log = self.stdout_log.open("ab")
         # A session of its own, so a Ctrl-C meant for the launcher does not hit the broker before we stop it in order.
-        proc = self._started(
-            subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        )
+        proc = self._launch(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
+            self._check_halt()
             if proc.poll() is not None:
-                self._reap()
+                self.kill()
                 raise self._failure("exited during start-up")
             if self._started_since(offset) and port_open(LOCALHOST, self.port):
                 return

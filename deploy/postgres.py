@@ -17,6 +17,7 @@ from typing import Any
 
 # asyncpg ships no type hints; unused-ignore too, in case the project config learns to ignore it.
 import asyncpg  # type: ignore[import-untyped,unused-ignore]
+import psutil
 
 from deploy.child import ChildServer
 from deploy.ports import LOCALHOST, ensure_port_free
@@ -70,25 +71,42 @@ def _allow_traverse(path: Path) -> None:
             parent.chmod(mode | stat.S_IXOTH)
 
 
-def _live_postmaster(data_dir: Path) -> int | None:
-    """Return the pid from postmaster.pid if that process is still a running postgres."""
+def _is_our_postgres(pid: int, data_dir: Path) -> bool:
+    """True when pid is a live postgres working in data_dir (a postmaster and its backends work in their folder)."""
     try:
-        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE or proc.name() != "postgres":
+            return False
+        return Path(proc.cwd()).resolve() == data_dir.resolve()
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True  # cannot tell: never take the lock of what may be a live server
+
+
+def _live_postmaster(data_dir: Path) -> int | None:
+    """The pid in postmaster.pid if that process is a running postgres of data_dir; else remove the stale locks.
+
+    postgres itself refuses to start while the pid in its lock files answers a signal, which a zombie of ours and an
+    unrelated program that got the pid after a crash (common in containers) both do: those locks are stale.
+    """
+    lock = data_dir / "postmaster.pid"
+    try:
+        pid = int(lock.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists() and b"postgres" not in cmdline.read_bytes():
-        # The pid was reused by an unrelated process after a crash (common in containers); postgres would still
-        # refuse to start on that stale lock file, so it is ours to remove.
-        (data_dir / "postmaster.pid").unlink(missing_ok=True)
-        return None
-    return pid
+    if _is_our_postgres(pid, data_dir):
+        return pid
+    for socket_lock in (data_dir / "sock").glob(".s.PGSQL.*.lock"):
+        try:
+            stale = int(socket_lock.read_text().split()[0]) == pid
+        except (OSError, ValueError, IndexError):
+            continue
+        if stale:
+            socket_lock.unlink(missing_ok=True)
+            socket_lock.with_suffix("").unlink(missing_ok=True)  # the socket it guarded
+    lock.unlink(missing_ok=True)
+    return None
 
 
 class PostgresServer(ChildServer):
@@ -145,6 +163,7 @@ class PostgresServer(ChildServer):
 
     def start(self, timeout: float = 60) -> None:
         """Initialise the cluster if needed, start the server and return once it accepts connections."""
+        self._clear_crash()  # a server killed unnoticed: reaped with its backends, so its locks can be judged
         if self.is_running():
             return
         # Checked before the port: it is the more useful message when that server also holds the port.
@@ -199,21 +218,11 @@ class PostgresServer(ChildServer):
         ]
         self._log = self.log_path.open("ab")
         # A session of its own, so a Ctrl-C meant for the launcher does not reach the server before we stop it.
-        self._started(
-            subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                **run_as,
-            )
-        )
+        self._launch(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, **run_as)
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
         """Poll pg_isready over TCP until the server accepts connections."""
-        assert self._proc is not None
         deadline = time.monotonic() + timeout
         ready = [
             str(self.bin / "pg_isready"),
@@ -230,8 +239,9 @@ class PostgresServer(ChildServer):
             "2",
         ]
         while True:
-            if self._proc.poll() is not None:
-                self._reap()
+            self._check_halt()
+            if self._proc is None or self._proc.poll() is not None:
+                self.kill()  # reaps it with whatever it started
                 raise self._failure("exited during start-up")
             if subprocess.run(ready, check=False).returncode == 0:
                 return

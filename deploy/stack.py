@@ -1,6 +1,8 @@
 """The whole local stack as one object: Kafka, PostgreSQL, the mail catcher, topics, migrations, the four services.
 
-The launcher (deploy/up.py) and the tests both use it; the tests run it on other ports in a temporary folder.
+The launcher (deploy/up.py) and the tests both use it; the tests run it on other ports in a temporary folder. With
+`supervise` its supervisor (deploy/supervisor.py) restarts a part that exits; the launcher turns it on, the tests
+only when a test asks, since they kill and restart parts themselves.
 """
 
 from __future__ import annotations
@@ -13,21 +15,25 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
+from deploy.child import ChildServer, Halted, exited_unreaped, reap_group
 from deploy.kafka import KafkaBroker, ensure_jars
 from deploy.leftovers import forget, remember, stop_leftovers
-from deploy.ports import ensure_port_free, free_port, wait_for_port
+from deploy.ports import ensure_port_free, free_port, port_open
 from deploy.postgres import PostgresServer
 from deploy.provision import SERVICES as SERVICES
 from deploy.provision import provision
+from deploy.supervisor import STATE_FILE, Part, Supervisor, process_part, server_part
 from services.enrolment.seed import PROGRAMMES, SUBPROJECTS
 from shared.auth import Role, issue_token
 from shared.settings import AuthSettings
@@ -56,6 +62,7 @@ class StackConfig:
     min_cell: int = 5
     audit_seconds: float = 5.0  # how long reporting's suppression audit may take before it answers coarsely
     environment: str = "development"
+    supervise: bool = False  # restart a part that exits (the launcher: on; the tests: off unless a test asks)
 
     @classmethod
     def on_free_ports(cls, state_dir: Path, **settings: Any) -> StackConfig:
@@ -88,7 +95,7 @@ def _secrets(state_dir: Path) -> dict[str, str]:
 
 
 class Stack:
-    """Starts and stops every part, in order, each waited for until healthy."""
+    """Starts and stops every part, in order, each waited for until healthy; once it stops, nothing starts."""
 
     def __init__(self, config: StackConfig, *, log: Callable[[str], None] = print) -> None:
         self.config = config
@@ -108,6 +115,11 @@ class Stack:
         self.mail_dir = config.state_dir / "mail"
         self._mailcatcher: subprocess.Popen[bytes] | None = None
         self.services: dict[str, subprocess.Popen[bytes]] = {}
+        # Set by stop: a start under way (in a thread, or the supervisor's) gives up instead of racing the stop.
+        self.halt = threading.Event()
+        self.kafka.halt = self.postgres.halt = self.halt
+        self._spawning = threading.RLock()  # a process is spawned and recorded, or stop has begun: never between
+        self.supervisor = Supervisor(self.parts(), log=self.log, state_file=config.state_dir / STATE_FILE)
 
     # --- parts ---------------------------------------------------------------------------------------------------
     def check_ports(self) -> None:
@@ -125,7 +137,10 @@ class Stack:
             ensure_port_free(port, component, "deploy/up --port-offset N (or free the port)")
 
     async def start(self) -> None:
-        """Everything, in dependency order."""
+        """Everything, in dependency order; then, with `supervise`, the supervisor watches them."""
+        self.halt.clear()
+        if self.config.supervise:
+            self.supervisor.announce()
         stop_leftovers(self.config.state_dir, self.log)
         self.check_ports()
         t0 = time.monotonic()
@@ -135,12 +150,15 @@ class Stack:
         remember(self.config.state_dir, "kafka", self.kafka.pid)
         remember(self.config.state_dir, "postgres", self.postgres.pid)
         self.start_mailcatcher()
+        await self.wait_mailcatcher()
         await provision(self.postgres.url("").rstrip("/"), self.kafka.bootstrap_servers, log=self.log)
         for name in SERVICES:
             self.start_service(name)
         await asyncio.gather(*(self.wait_healthy(name) for name in SERVICES))
         await self.wait_for_catalogue()
         self.log(f"stack ready in {time.monotonic() - t0:.1f} s")
+        if self.config.supervise:
+            self.supervisor.start()
 
     async def wait_for_catalogue(self, timeout: float = 60) -> None:
         """Wait until intake's read model holds the seed catalogue's sub-projects: referrals are checked against it."""
@@ -158,25 +176,26 @@ class Stack:
         raise RuntimeError(f"intake has not read the seed catalogue after {timeout} s:\n{self.log_tail('intake')}")
 
     def start_mailcatcher(self) -> None:
-        """The SMTP server that catches mail into .eml files, with a page to read them."""
+        """The SMTP server that catches mail into .eml files, with a page to read them (wait_mailcatcher: ready)."""
         c = self.config
-        self._mailcatcher = self._spawn(
-            "mailcatcher",
-            [
-                sys.executable,
-                "-m",
-                "deploy.mailcatcher",
-                "--dir",
-                str(self.mail_dir),
-                "--smtp-port",
-                str(c.smtp_port),
-                "--http-port",
-                str(c.mail_http_port),
-            ],
-            os.environ.copy(),
-        )
-        wait_for_port("127.0.0.1", c.smtp_port, timeout=20)
-        wait_for_port("127.0.0.1", c.mail_http_port, timeout=20)
+        argv = [sys.executable, "-m", "deploy.mailcatcher", "--dir", str(self.mail_dir)]
+        argv += ["--smtp-port", str(c.smtp_port), "--http-port", str(c.mail_http_port)]
+        with self._spawning:
+            self._mailcatcher = self._spawn("mailcatcher", argv, os.environ.copy())
+
+    async def wait_mailcatcher(self, timeout: float = 20) -> None:
+        """Wait until the mail catcher accepts SMTP and HTTP connections, or fail with the end of its log."""
+        deadline = time.monotonic() + timeout
+        ports = (self.config.smtp_port, self.config.mail_http_port)
+        while not all(await asyncio.gather(*(asyncio.to_thread(port_open, "127.0.0.1", p) for p in ports))):
+            proc = self._mailcatcher
+            if proc is None or proc.poll() is not None:
+                raise RuntimeError(f"the mail catcher exited:\n{self.log_tail('mailcatcher')}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the mail catcher is not listening after {timeout} s:\n{self.log_tail('mailcatcher')}"
+                )
+            await asyncio.sleep(0.1)
 
     def service_env(self, name: str) -> dict[str, str]:
         """The environment one service runs with (its settings, validated by the service at start)."""
@@ -217,7 +236,8 @@ class Stack:
 
     def start_service(self, name: str) -> None:
         """Start one service process."""
-        self.services[name] = self._spawn(name, [sys.executable, "-m", f"services.{name}"], self.service_env(name))
+        with self._spawning:
+            self.services[name] = self._spawn(name, [sys.executable, "-m", f"services.{name}"], self.service_env(name))
 
     def start_replica(self, name: str, port: int, settings: dict[str, str] | None = None) -> str:
         """Another process of a service on another port: same database, same consumer group. Returns its key.
@@ -228,7 +248,8 @@ class Stack:
         self.config.service_ports[key] = port
         overrides = {f"{name.upper()}_{k}": v for k, v in (settings or {}).items()}
         env = self.service_env(name) | {f"{name.upper()}_HTTP_PORT": str(port)} | overrides
-        self.services[key] = self._spawn(key, [sys.executable, "-m", f"services.{name}"], env)
+        with self._spawning:
+            self.services[key] = self._spawn(key, [sys.executable, "-m", f"services.{name}"], env)
         return key
 
     async def wait_healthy(self, name: str, timeout: float = 60) -> None:
@@ -261,15 +282,62 @@ class Stack:
             proc.wait()
 
     def stop(self) -> None:
-        """Everything, in reverse order; safe to call twice."""
+        """Everything, in reverse order, the supervisor first; a start under way gives up. Safe to call twice."""
+        with self._spawning:
+            self.halt.set()
+        self.supervisor.stop()
         for name in list(self.services):
             self.stop_service(name)
-        if self._mailcatcher and self._mailcatcher.poll() is None:
-            self._mailcatcher.terminate()
-            self._mailcatcher.wait(timeout=10)
+        mailcatcher = self._mailcatcher
+        if mailcatcher is not None and not exited_unreaped(mailcatcher):
+            mailcatcher.terminate()
+            try:
+                mailcatcher.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                mailcatcher.kill()
+        if mailcatcher is not None:
+            reap_group(mailcatcher)  # waited for already, or it died unnoticed: then with its group
         self.kafka.stop()
         self.postgres.stop()
         stop_leftovers(self.config.state_dir, self.log)  # nothing should be left; clears the record
+        self.supervisor.close()
+
+    # --- supervision ---------------------------------------------------------------------------------------------
+    def parts(self) -> list[Part]:
+        """Every part the supervisor watches: the servers, the mail catcher and the four services (not replicas)."""
+        kafka, postgres, logs = self.kafka, self.postgres, self.config.state_dir / "logs"
+        return [
+            server_part("kafka", kafka, partial(self._restart_server, "kafka", kafka), kafka.server_log),
+            server_part("postgres", postgres, partial(self._restart_server, "postgres", postgres), postgres.log_path),
+            process_part("mailcatcher", lambda: self._mailcatcher, self._restart_mailcatcher, logs / "mailcatcher.log"),
+            *(
+                process_part(
+                    name, partial(self.services.get, name), partial(self.restart_service, name), logs / f"{name}.log"
+                )
+                for name in SERVICES
+            ),
+        ]
+
+    async def _restart_server(self, name: str, server: ChildServer) -> None:
+        await asyncio.to_thread(server.start)
+        remember(self.config.state_dir, name, server.pid)
+
+    async def _restart_mailcatcher(self) -> None:
+        self.start_mailcatcher()
+        await self.wait_mailcatcher()
+
+    async def restart_service(self, name: str, timeout: float = 60) -> None:
+        """Start a service again and wait for its /health; one that runs but is not ready by then is left running."""
+        self.start_service(name)
+        try:
+            await self.wait_healthy(name, timeout=timeout)
+        except KeyError:
+            raise Halted(f"{name} was stopped on purpose while it started") from None
+        except RuntimeError:
+            proc = self.services.get(name)
+            if proc is None or exited_unreaped(proc):
+                raise
+            self.log(f"{name} runs but is not ready after {timeout:g} s; its /health names what it misses")
 
     # --- where things are ----------------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -305,8 +373,13 @@ class Stack:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = (self.config.state_dir / "logs" / f"{name}.log").open("ab")
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        # Called holding _spawning, so that stop either sees the process recorded or has already forbidden it.
+        if self.halt.is_set():
+            raise Halted(f"{name} not started: the stack is stopping")
+        with (self.config.state_dir / "logs" / f"{name}.log").open("ab") as log:
+            proc = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         remember(self.config.state_dir, name, proc.pid)
         return proc
 

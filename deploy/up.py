@@ -1,4 +1,8 @@
-"""The local launcher: python -m deploy.up starts the whole system, prints where to look, and Ctrl-C stops it."""
+"""The local launcher: python -m deploy.up starts the whole system, prints where to look, and Ctrl-C stops it.
+
+While it runs, its supervisor restarts any part that exits (with backoff, telling each restart); `deploy/up status`
+lists the parts.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from deploy import status
 from deploy.demo import DEMO_MARKER, DEMO_MUNICIPALITY, load_demo
 from deploy.ports import PortInUse
 from deploy.stack import DEFAULT_STATE, SERVICES, Stack, StackConfig
@@ -51,6 +56,7 @@ def _config(args: argparse.Namespace) -> StackConfig:
         service_ports={k: v + off for k, v in base.service_ports.items()},
         reminder_poll_seconds=base.reminder_poll_seconds if args.no_demo else 10.0,
         escalation_grace_hours=base.escalation_grace_hours if args.no_demo else 0.0,
+        supervise=True,
     )
 
 
@@ -84,7 +90,7 @@ def _banner(stack: Stack, elapsed: float, demo: str) -> str:
     pages, reporting = f"{stack.url('intake')}/sign-in", stack.url("reporting")
     token_query = f"access_token={operator}"
     lines = [
-        f"Rummelig is running (ready in {elapsed:.0f} s). Ctrl-C stops everything.",
+        f"Rummelig is running (ready in {elapsed:.0f} s). Ctrl-C stops everything; a part that exits is restarted.",
         "",
         "Where to look (sign in by pasting the token of that person, printed at the end):",
         f"  caseworker, Aarhus    {pages}   $TOKEN: Mine sager, Opgaver, Ny henvisning",
@@ -103,7 +109,7 @@ def _banner(stack: Stack, elapsed: float, demo: str) -> str:
         "",
         f"  kafka      {stack.kafka.bootstrap_servers}",
         f"  postgres   {stack.postgres.dsn('intake').rsplit('/', 1)[0]}/<intake|enrolment|followup|reporting>",
-        f"  state      {c.state_dir}   (logs in {c.state_dir / 'logs'})",
+        f"  state      {c.state_dir}   (logs in {c.state_dir / 'logs'}; ./deploy/up status lists the parts)",
         "",
         "Tokens, for the pages and for API users (Authorization: Bearer …):",
         "A caseworker of Aarhus (municipality 751), whose cases the demo holds:",
@@ -184,7 +190,14 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Start, wait for Ctrl-C, stop; a clear message when the state folder is in use or a port is taken."""
+    """Start, wait for Ctrl-C, stop; a clear message when the state folder is in use or a port is taken.
+
+    `status` as the first argument lists the parts of the launcher that runs instead (deploy/status.py).
+    """
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["status"]:
+        return status.main(argv[1:])
     args = _parse(argv)
     args.state_dir.mkdir(parents=True, exist_ok=True)
     lock = (args.state_dir / "launcher.lock").open("w")

@@ -70,17 +70,39 @@ if [ ! -s "$axe/axe.min.js" ]; then
     && rm npm.log "axe-core-$AXE_CORE_VERSION.tgz" ) || { tail -5 "$tmp/npm.log" >&2; rm -rf "$tmp"; exit 1; }
   mv -T "$tmp" "$axe" 2>/dev/null || rm -rf "$tmp"  # another clone got there first: its copy is as good
 fi
-# kustomize, which tests/unit/test_k8s_manifests.py renders deploy/k8s's overlays with: one pinned version, built once
-# with Go into the cache (into a folder beside its final one, then renamed, so a broken build never looks complete).
-# v5.8.2 is the newest whose kustomize/api (v0.21.2) builds with this machine's Go; v5.8.3 needs Go 1.27.
-KUSTOMIZE_VERSION=v5.8.2
-kustomize="${RUMMELIG_CACHE_DIR:-$HOME/.cache/rummelig}/kustomize-$KUSTOMIZE_VERSION"
-if [ ! -x "$kustomize/kustomize" ]; then
-  command -v go >/dev/null 2>&1 || { echo "[bootstrap] please install: go 1.26+ (it builds kustomize for the Kubernetes manifest tests)" >&2; exit 1; }
-  echo "[bootstrap] building kustomize $KUSTOMIZE_VERSION with $(go env GOVERSION) ..."
-  mkdir -p "$(dirname "$kustomize")" && tmp="$(mktemp -d "$kustomize.tmp-XXXXXX")"
-  GOBIN="$tmp" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" > "$tmp/go.log" 2>&1 \
-    && [ "$("$tmp/kustomize" version)" = "$KUSTOMIZE_VERSION" ] && rm "$tmp/go.log" \
-    || { tail -5 "$tmp/go.log" >&2; rm -rf "$tmp"; exit 1; }
-  mv -T "$tmp" "$kustomize" 2>/dev/null || rm -rf "$tmp"  # another clone got there first: its copy is as good
+# Tools only the tests use, built with Go on the first test run (deploy/test sets RUMMELIG_TEST_TOOLS): the launcher
+# does not wait for them.
+if [ "${RUMMELIG_TEST_TOOLS:-}" = 1 ]; then
+  # kustomize, which tests/unit/test_k8s_manifests.py renders deploy/k8s's overlays with: one pinned version, built once
+  # with Go into the cache (into a folder beside its final one, then renamed, so a broken build never looks complete).
+  # v5.8.2 is the newest whose kustomize/api (v0.21.2) builds with this machine's Go; v5.8.3 needs Go 1.27.
+  KUSTOMIZE_VERSION=v5.8.2
+  kustomize="${RUMMELIG_CACHE_DIR:-$HOME/.cache/rummelig}/kustomize-$KUSTOMIZE_VERSION"
+  if [ ! -x "$kustomize/kustomize" ]; then
+    command -v go >/dev/null 2>&1 || { echo "[bootstrap] please install: go 1.26+ (it builds kustomize for the Kubernetes manifest tests)" >&2; exit 1; }
+    echo "[bootstrap] building kustomize $KUSTOMIZE_VERSION with $(go env GOVERSION) ..."
+    mkdir -p "$(dirname "$kustomize")" && tmp="$(mktemp -d "$kustomize.tmp-XXXXXX")"
+    GOBIN="$tmp" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" > "$tmp/go.log" 2>&1 \
+      && [ "$("$tmp/kustomize" version)" = "$KUSTOMIZE_VERSION" ] && rm "$tmp/go.log" \
+      || { tail -5 "$tmp/go.log" >&2; rm -rf "$tmp"; exit 1; }
+    mv -T "$tmp" "$kustomize" 2>/dev/null || rm -rf "$tmp"  # another clone got there first: its copy is as good
+  fi
+  # promtool, which tests/unit/test_observability.py checks and unit-tests deploy/observability/alerts.yml with: one pinned
+  # Prometheus release, built once with Go into the cache like kustomize. Prometheus 3.x is the Go module v0.3xx.y
+  # (3.16.0 is v0.316.0); remove_all_sd leaves out the service discoveries the rule checks never use (half the build:
+  # about 3.5 CPU-minutes with Go's caches cold), and the version is stamped in so that `promtool --version` names it.
+  PROMTOOL_VERSION=3.16.0
+  PROMTOOL_MODULE=v0.316.0
+  promtool="${RUMMELIG_CACHE_DIR:-$HOME/.cache/rummelig}/promtool-$PROMTOOL_VERSION"
+  if [ ! -x "$promtool/promtool" ]; then
+    command -v go >/dev/null 2>&1 || { echo "[bootstrap] please install: go 1.26+ (it builds promtool for the alert tests)" >&2; exit 1; }
+    echo "[bootstrap] building promtool $PROMTOOL_VERSION with $(go env GOVERSION) (a few minutes, once) ..."
+    mkdir -p "$(dirname "$promtool")" && tmp="$(mktemp -d "$promtool.tmp-XXXXXX")"
+    GOBIN="$tmp" go install -tags remove_all_sd \
+      -ldflags "-X github.com/prometheus/common/version.Version=$PROMTOOL_VERSION" \
+      "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_MODULE" > "$tmp/go.log" 2>&1 \
+      && [[ "$("$tmp/promtool" --version 2>&1)" == *"version $PROMTOOL_VERSION "* ]] && rm "$tmp/go.log" \
+      || { tail -5 "$tmp/go.log" >&2; rm -rf "$tmp"; exit 1; }
+    mv -T "$tmp" "$promtool" 2>/dev/null || rm -rf "$tmp"  # another clone got there first: its copy is as good
+  fi
 fi

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import os
 import re
 import subprocess
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from deploy import k8s_topics
+from deploy.migrate import database_url
 from tests.fixtures.k8s_manifests import (
     CRDS,
     K8S,
@@ -30,6 +32,8 @@ from tests.fixtures.k8s_manifests import (
     kafka_version_problems,
     kustomize_binary,
     kustomize_version,
+    migrated_service,
+    migration_problems,
     network_problems,
     objects_of,
     of_kind,
@@ -53,6 +57,7 @@ RULES: dict[str, Rule] = {
     "kafka version": kafka_version_problems,
     "environment": env_problems,
     "databases": database_problems,
+    "migrations": migration_problems,
 }
 
 
@@ -115,26 +120,47 @@ def test_prod_commits_no_secret_and_the_readme_names_every_one_to_create() -> No
     assert missing == set()
 
 
-@pytest.mark.parametrize("service", SETTINGS)
-def test_dev_settings_are_valid_for_each_service(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    objects = objects_of("dev")
+def _dev_environment(objects: list[Obj], container: Obj) -> dict[str, str]:
+    """A container's environment as the kubelet makes it, with the dev overlay's Secrets."""
     secrets = {
         s["metadata"]["name"]: {k: base64.b64decode(v).decode() for k, v in s.get("data", {}).items()}
         for s in of_kind(objects, "Secret")
     }
-    (deployment,) = (d for d in of_kind(objects, "Deployment") if service_of(d) == service)
     env: dict[str, str] = {}
-    for var in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
+    for var in container["env"]:
         if "value" in var:
             env[var["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env[m[1]], var["value"])
         else:
             key = var["valueFrom"]["secretKeyRef"]
             env[var["name"]] = secrets.get(key["name"], {}).get(key["key"], "written-by-an-operator")
-    for name, value in env.items():
+    return env
+
+
+@pytest.mark.parametrize("service", SETTINGS)
+def test_dev_settings_are_valid_for_each_service(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = objects_of("dev")
+    (deployment,) = (d for d in of_kind(objects, "Deployment") if service_of(d) == service)
+    for name, value in _dev_environment(objects, deployment["spec"]["template"]["spec"]["containers"][0]).items():
         monkeypatch.setenv(name, value)
     settings: Any = SETTINGS[service]()
     assert settings.http_host == "0.0.0.0"
     assert settings.database_url.endswith(f"@rummelig-pg-rw:5432/{service}")
+
+
+@pytest.mark.parametrize("service", SETTINGS)
+def test_dev_migration_reads_the_url_its_service_connects_with(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = objects_of("dev")
+    (deployment,) = (d for d in of_kind(objects, "Deployment") if service_of(d) == service)
+    (job,) = (j for j in of_kind(objects, "Job") if migrated_service(j) == service)
+    served = _dev_environment(objects, deployment["spec"]["template"]["spec"]["containers"][0])
+    migrating = _dev_environment(objects, job["spec"]["template"]["spec"]["containers"][0])
+    for name in list(os.environ):
+        if name.endswith("_DATABASE_URL"):
+            monkeypatch.delenv(name)
+    for name, value in migrating.items():
+        monkeypatch.setenv(name, value)
+    assert database_url(service) == served[f"{service.upper()}_DATABASE_URL"]
+    assert f"//{service}:demo-only-{service}@rummelig-pg-rw:5432/{service}" in database_url(service)
 
 
 def test_the_committed_topics_and_users_are_what_the_generator_writes() -> None:
@@ -164,6 +190,29 @@ def _container(objects: list[Obj]) -> Obj:
 
 def _drop(kind: str) -> Callable[[list[Obj]], None]:
     return lambda objects: objects.remove(of_kind(objects, kind)[0])
+
+
+def _migration(objects: list[Obj]) -> Obj:
+    """The first migration Job's container."""
+    container: Obj = of_kind(objects, "Job")[0]["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def _migration_secret(name: str | None = None) -> Callable[[list[Obj]], None]:
+    """Point the first migration Job's credentials at another Secret (by default another service's)."""
+
+    def breaking(objects: list[Obj]) -> None:
+        other = next(s for s in SETTINGS if s != migrated_service(of_kind(objects, "Job")[0]))
+        for var in _migration(objects)["env"]:
+            if "valueFrom" in var:
+                var["valueFrom"]["secretKeyRef"]["name"] = name or f"rummelig-db-{other}"
+
+    return breaking
+
+
+def _migration_policy(objects: list[Obj]) -> Obj:
+    policy: Obj = next(p for p in of_kind(objects, "NetworkPolicy") if p["metadata"]["name"] == "rummelig-migrations")
+    return policy
 
 
 BREAKS: dict[str, tuple[Rule, Callable[[list[Obj]], object]]] = {
@@ -255,6 +304,49 @@ BREAKS: dict[str, tuple[Rule, Callable[[list[Obj]], object]]] = {
     "an image at latest": (
         lambda o: image_problems(o, digest=False),
         lambda o: _container(o).update(image="ghcr.io/rummelig/rummelig:latest"),
+    ),
+    "the superuser in a migration Job": (migration_problems, _migration_secret("rummelig-pg-superuser")),
+    "another service's credentials in a migration Job": (
+        migration_problems,
+        _migration_secret(),
+    ),
+    "a migration URL other than the service's": (
+        migration_problems,
+        lambda o: _migration(o)["env"][-1].update(value=_migration(o)["env"][-1]["value"].replace("-rw:", "-ro:")),
+    ),
+    "a migration Job given Kafka": (
+        migration_problems,
+        lambda o: _migration(o)["env"].append({"name": "PROVISION_KAFKA_BOOTSTRAP_SERVERS", "value": "x:9093"}),
+    ),
+    "a migration Job admitted to Kafka": (
+        migration_problems,
+        lambda o: _first("Job")(o)["spec"]["template"]["metadata"]["labels"].update(
+            {"rummelig.io/kafka-client": "true"}
+        ),
+    ),
+    "a service without its migration": (migration_problems, _drop("Job")),
+    "a service migrated twice": (migration_problems, lambda o: o.append(copy.deepcopy(_first("Job")(o)))),
+    "the old provision Job": (
+        migration_problems,
+        lambda o: _migration(o).update(command=["python", "-m", "deploy.provision"]),
+    ),
+    "a migration Job that retries a bad setting": (
+        migration_problems,
+        lambda o: _first("Job")(o)["spec"].pop("podFailurePolicy"),
+    ),
+    "a migration policy open to Kafka": (
+        migration_problems,
+        lambda o: _migration_policy(o)["spec"]["egress"].append(
+            {"to": [{"podSelector": {"matchLabels": {"strimzi.io/cluster": "rummelig"}}}], "ports": [{"port": 9093}]}
+        ),
+    ),
+    "a migration policy open to everything": (
+        migration_problems,
+        lambda o: _migration_policy(o)["spec"]["egress"].append({"ports": [{"port": 5432, "protocol": "TCP"}]}),
+    ),
+    "superuser access to PostgreSQL": (
+        migration_problems,
+        lambda o: _first("Cluster")(o)["spec"].update(enableSuperuserAccess=True),
     ),
     "PostgreSQL by name alone": (
         lambda o: image_problems(o, digest=False),

@@ -76,7 +76,11 @@ def replaying_consumer() -> Consumer:
 
 
 async def rebuild(
-    database_url: str, bootstrap_servers: str, *, progress: Progress = print, kafka_options: Mapping[str, Any] | None = None
+    database_url: str,
+    bootstrap_servers: str,
+    *,
+    progress: Progress = print,
+    kafka_options: Mapping[str, Any] | None = None,
 ) -> Rebuilt:
     """Replay the fact topics into a fresh projection and switch the live service over to it (`kafka_options`: how
     the clients authenticate, shared.kafka.client_options)."""

@@ -181,6 +181,10 @@ class KafkaBroker(ChildServer):
         }
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
+    def _format_extras(self) -> list[str]:
+        """More arguments for formatting the storage (a broker with SCRAM users adds them: tests/integration)."""
+        return []
+
     def _cluster_id(self) -> str:
         """Return the cluster id kept in state_dir, creating it on first start."""
         path = self.state_dir / "cluster-id"
@@ -224,6 +228,7 @@ class KafkaBroker(ChildServer):
                 "-c",
                 str(self.properties),
                 "-g",
+                *self._format_extras(),
             ]
             result = subprocess.run(fmt, capture_output=True, text=True, check=False)
             if result.returncode != 0:

@@ -11,7 +11,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -25,9 +24,10 @@ import pytest_asyncio
 from playwright.async_api import Browser
 
 from deploy.mailcatcher import read_messages
-from deploy.stack import ROOT, StackConfig
+from deploy.stack import ROOT
 from tests.fixtures.browser import SCREENSHOTS
 from tests.fixtures.kafka_tools import eventually
+from tests.fixtures.launcher_ports import free_offset
 
 pytestmark = pytest.mark.stack
 LINK = re.compile(r"https?://127\.0\.0\.1:\d+/\S*")
@@ -80,30 +80,10 @@ class Launcher:
             await asyncio.to_thread(self.process.wait, 120)
 
 
-def _free_offset() -> int:
-    """A port offset at which every port the launcher uses is free."""
-    base = StackConfig(state_dir=Path("."))
-    ports = [base.kafka_port, base.kafka_controller_port, base.postgres_port, base.smtp_port, base.mail_http_port]
-    ports += list(base.service_ports.values())
-    for offset in range(12_000, 40_000, 97):
-        if all(_free(port + offset) for port in ports):
-            return offset
-    raise RuntimeError("no free block of ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def launched(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Launcher, str]]:
     """The launcher started, its demo loaded; the output until then."""
-    launcher = Launcher(tmp_path_factory.mktemp("first-ten-minutes"), _free_offset())
+    launcher = Launcher(tmp_path_factory.mktemp("first-ten-minutes"), free_offset(12_000, 97))
     launcher.start()
     try:
         await launcher.wait_for("Rummelig is running", timeout=300)

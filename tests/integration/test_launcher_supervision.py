@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from deploy.postgres import _live_postmaster
 from deploy.stack import ROOT, SERVICES, StackConfig
 from deploy.supervisor import STATE_FILE, Backoff, Part, Supervisor
 from tests.fixtures.kafka_tools import eventually
+from tests.fixtures.launcher_ports import free_offset
 
 FAST = Backoff(first=0.01, factor=2, most=0.04, settled_after=3600)
 
@@ -275,26 +275,6 @@ class Launcher:
         return f"http://127.0.0.1:{StackConfig(state_dir=self.state_dir).service_ports[name] + self.port_offset}"
 
 
-def _free_offset() -> int:
-    """A port offset at which every port the launcher uses is free."""
-    base = StackConfig(state_dir=Path("."))
-    ports = [base.kafka_port, base.kafka_controller_port, base.postgres_port, base.smtp_port, base.mail_http_port]
-    ports += list(base.service_ports.values())
-    for offset in range(20_011, 40_000, 89):
-        if all(_free(port + offset) for port in ports):
-            return offset
-    raise RuntimeError("no free block of ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 async def _async(value: bool) -> bool:
     return value
 
@@ -322,7 +302,7 @@ async def _back(launcher: Launcher, name: str, pid: int, timeout: float = 120) -
 
 @pytest.fixture
 def launcher(tmp_path: Path) -> Iterator[Launcher]:
-    running = Launcher(tmp_path / "state", _free_offset())
+    running = Launcher(tmp_path / "state", free_offset(20_011, 89))
     running.start()
     try:
         yield running

@@ -111,10 +111,20 @@ async def test_postgres_ensure_database_is_idempotent(postgres: PostgresServer) 
 
 async def test_postgres_restart_after_crash_keeps_data(postgres: PostgresServer) -> None:
     await postgres.ensure_database("kept")
+    conn = await asyncpg.connect(postgres.dsn("kept"))
+    try:
+        await conn.execute("CREATE TABLE kept (x int)")
+        await conn.execute("INSERT INTO kept VALUES (41), (42)")  # committed: on disk before the crash (fsync on)
+    finally:
+        await conn.close()
     postgres.kill()
+    assert not postgres.is_running()
     postgres.start()
     conn = await asyncpg.connect(postgres.dsn("kept"))
-    await conn.close()
+    try:
+        assert [r["x"] for r in await conn.fetch("SELECT x FROM kept ORDER BY x")] == [41, 42]
+    finally:
+        await conn.close()
 
 
 def test_postgres_port_in_use(postgres: PostgresServer, tmp_path: Path) -> None:

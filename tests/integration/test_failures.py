@@ -15,13 +15,16 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from deploy.stack import SERVICES, Stack
 from deploy.synthetic import referral_body, synthetic_citizen
+from services.topology import subscriptions
 from shared.topics import REFERRAL_EVENTS, dead_letter_topic
 from tests.fixtures.events import referral_event, send
 from tests.fixtures.kafka_tools import eventually, read_topic
 
 pytestmark = pytest.mark.stack
 rng = random.Random(31)
-REFERRAL_CONSUMERS = ("reporting", "followup", "intake")  # every service whose consumer group reads REFERRAL_EVENTS
+# every service whose consumer group reads REFERRAL_EVENTS, as the handlers they register say (enrolment included)
+REFERRAL_CONSUMERS = tuple(name for name, topics in subscriptions().items() if REFERRAL_EVENTS in topics)
+MARKED = "SELECT 1 AS marked FROM processed_event WHERE consumer = $1 AND event_id = $2"
 # What shared/dead_letter.py logs when a consumer's handler meets a database or network outage and waits it out.
 OUTAGE_LOG = '"outage while consuming, waiting"'
 
@@ -215,6 +218,12 @@ async def test_events_consumed_while_postgresql_is_down_are_applied_after_it_ret
         await asyncio.to_thread(stack.postgres.start)
     assert await eventually(lambda: _progress_rows(stack, event.subject), timeout=90) == 1
     await _all_healthy(stack)
-    for service in ("reporting", "followup", "intake"):
+
+    async def applied_by_every_reader() -> bool:  # before the dead-letter topics are read: each has settled it
+        marks = [await _row(stack, name, MARKED, name, event.id) for name in REFERRAL_CONSUMERS]
+        return all(marks)
+
+    await eventually(applied_by_every_reader, timeout=90)
+    for service in REFERRAL_CONSUMERS:
         parked = await read_topic(stack.kafka.bootstrap_servers, dead_letter_topic(REFERRAL_EVENTS, service))
         assert not [r for r in parked if r.key == event.subject.encode()], service

@@ -63,6 +63,20 @@ async def _deadlines(stack: Stack, participant_ids: list[str]) -> list[dict[str,
         await conn.close()
 
 
+async def _facts(stack: Stack, database: str, query: str, participant_ids: list[str]) -> dict[str, Counter[str]]:
+    """For each participant, how often each `t` the query finds (its column `p` the participant), counted."""
+    conn = await asyncpg.connect(stack.postgres.dsn(database))
+    try:
+        found: dict[str, Counter[str]] = {pid: Counter() for pid in participant_ids}
+        for row in await conn.fetch(
+            f"SELECT p::text, t FROM ({query}) q WHERE p::text = ANY($1::text[])", participant_ids
+        ):
+            found[row["p"]][row["t"]] += 1
+        return found
+    finally:
+        await conn.close()
+
+
 async def _make_due(stack: Stack, participant_id: str) -> None:
     """Let a participant's leaving-outcome check fall due now, as if 15 days had passed since the exit."""
     conn = await asyncpg.connect(stack.postgres.dsn("followup"))
@@ -217,6 +231,26 @@ async def test_with_two_replicas_each_command_is_answered_once_and_each_reminder
     assert set(reminders().values()) == {1}
     for key in replicas:
         assert stack.services[key].poll() is None, f"{key} died:\n{stack.log_tail(key)}"
+    # Facts per command: each command answered by one of two enrolment processes, each fact applied once by every
+    # reader whichever follow-up process read it: enrolment published each once, intake's timeline holds each once,
+    # follow-up scheduled the one exit's two checks once.
+    path = Counter({"enrolment.confirmed": 1, "participation.started": 1, "participation.completed": 1})
+    published = await _facts(
+        stack, "enrolment", "SELECT key AS p, headers->>'ce_type' AS t FROM outbox_message", participants
+    )
+    on_timeline = await _facts(
+        stack, "intake", "SELECT participant_id AS p, event_type AS t FROM timeline_entry", participants
+    )
+    for pid in participants:
+        assert published[pid] == path, pid
+        assert Counter({t: n for t, n in on_timeline[pid].items() if t in path}) == path, pid
+    checks = await _facts(
+        stack,
+        "followup",
+        "SELECT participant_id AS p, check_kind || ' ' || exit_number AS t FROM deadline",
+        participants,
+    )
+    assert all(checks[pid] == Counter({"leaving-outcome 1": 1, "six-month 1": 1}) for pid in participants), checks
 
 
 async def test_three_follow_up_processes_over_200_due_checks_send_200_emails_with_no_duplicate_message_id(

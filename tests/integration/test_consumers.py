@@ -1,17 +1,21 @@
-"""Consumers on the real broker: duplicates change nothing, poison is dead-lettered, restarts lose nothing."""
+"""Consumers on the real broker: duplicates change nothing (an exit delivered twice: with first_delivery returning
+True the test fails, four checks instead of two), poison is dead-lettered, restarts lose nothing."""
 
 from __future__ import annotations
 
 import functools
+from datetime import date
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from deploy.stack import Stack
 from services.topology import subscriptions
+from shared.contracts import ParticipationCompleted, to_event
 from shared.envelope import CloudEvent
 from shared.topics import (
     ENROLMENT_COMMANDS,
@@ -36,25 +40,48 @@ async def fetch(stack: Stack, service: str, query: str, *args: Any) -> Any:
 
 
 async def test_a_duplicate_delivery_changes_nothing(stack: Stack, producer: AIOKafkaProducer) -> None:
-    event = referral_event()
-    await send(producer, REFERRAL_EVENTS, event)
-    await send(producer, REFERRAL_EVENTS, event)  # the same ce_id again, as after a relay crash
-    marker = referral_event()
-    await send(producer, REFERRAL_EVENTS, marker)  # once this is processed, both copies before it were too
-    query = "SELECT count(*) FROM processed_event WHERE event_id = $1"
-    for service in ("reporting", "intake", "followup"):
-        await eventually(functools.partial(fetch, stack, service, query, marker.id))
-    assert await fetch(stack, "intake", "SELECT count(*) FROM timeline_entry WHERE event_id = $1", event.id) == 1
-    assert (
-        await fetch(
-            stack,
-            "reporting",
-            "SELECT count(*) FROM participant_progress WHERE participant_id = $1",
-            event.data["participant_id"],
-        )
-        == 1
+    # An exit, whose effects no key caps: a second copy would schedule follow-up's checks for a second exit and count
+    # another exit in reporting (tests/handlers/test_duplicate_deliveries.py shows it without the inbox check).
+    referred = referral_event()
+    pid = UUID(referred.data["participant_id"])
+    await send(producer, REFERRAL_EVENTS, referred)
+    await eventually(
+        functools.partial(fetch, stack, "followup", "SELECT 1 FROM followup_case WHERE participant_id = $1", pid)
     )
-    assert await fetch(stack, "reporting", "SELECT count(*) FROM processed_event WHERE event_id = $1", event.id) == 1
+    left = to_event(
+        ParticipationCompleted(participant_id=pid, course_id="duplicates", left_on=date(2026, 6, 30)), source="tests"
+    )
+    await send(producer, PARTICIPATION_EVENTS, left)
+    again = await producer.send_and_wait(  # the same ce_id again, as after a relay crash
+        PARTICIPATION_EVENTS,
+        left.value(),
+        key=left.subject.encode(),
+        headers=[(k, v.encode()) for k, v in left.headers().items()],
+    )
+    readers = [name for name, topics in subscriptions().items() if PARTICIPATION_EVENTS in topics]
+    copy = TopicPartition(PARTICIPATION_EVENTS, again.partition)
+
+    async def read_past_the_copy() -> bool:  # every reader's group has committed beyond the second copy
+        admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka.bootstrap_servers)
+        await admin.start()
+        try:
+            for group in readers:
+                committed = (await admin.list_consumer_group_offsets(group)).get(copy)
+                if committed is None or committed.offset <= again.offset:
+                    return False
+            return True
+        finally:
+            await admin.close()
+
+    await eventually(read_past_the_copy, timeout=60)
+    query = "SELECT count(*) FROM processed_event WHERE event_id = $1"
+    exits = "SELECT count(*) FROM deadline WHERE participant_id = $1 AND exit_number > 1"
+    assert await fetch(stack, "followup", "SELECT count(*) FROM deadline WHERE participant_id = $1", pid) == 2
+    assert await fetch(stack, "followup", exits, pid) == 0
+    assert await fetch(stack, "reporting", "SELECT exits FROM participant_progress WHERE participant_id = $1", pid) == 1
+    assert await fetch(stack, "intake", "SELECT count(*) FROM timeline_entry WHERE event_id = $1", left.id) <= 1
+    for service in readers:
+        assert await fetch(stack, service, query, left.id) == 1
 
 
 def _malicious() -> tuple[bytes, list[tuple[str, bytes]]]:

@@ -8,6 +8,9 @@ figures (a total beside its breakdown's total; EECR04 beside CR04); (c) periods 
 Issue 18, item 15's three mutations, each made locally, this file run, and undone (2026-12-05):
 - the twins' equations left out of disclosure._report: killed by
   test_two_figures_counting_the_same_people_give_no_small_count_away_one_beside_the_other (and by the property);
+  re-checked 2026-12-05 (`for group in [*relations.twins, ...]` without the twins): the file passes, before and after
+  the change to given_away below, so that kill no longer holds and is to be looked into; the parts-of-a-whole
+  equations left out (the identities) are still killed, by three tests, the property among them;
 - the fixed point made one pass (`while found.confined and rounds < 1`): killed by
   test_a_monthly_series_beside_the_participants_total_gives_no_month_away;
 - `top` in protect() unbounded (10**9): survives, and must: every count of the model is bounded by what a reader knows
@@ -17,6 +20,7 @@ Issue 18, item 15's three mutations, each made locally, this file run, and undon
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +36,7 @@ from tests.unit.attacker import (
     Person,
     groups_to_protect,
     kinds_of,
+    members,
     never_hidden,
     reader,
     shown_to_operator,
@@ -182,10 +187,14 @@ def given_away(
 ) -> dict[str, tuple[int, tuple[int, float]]]:
     """Every small count the reader of tests/unit/attacker.py confines to fewer than min_cell-1 values from all that
     is shown, but not from what the rule shows whatever is hidden (headline figures and zeros): the rule's own
-    exception is reported by protect() as exposed, not hidden."""
+    exception is reported by protect() as exposed, not hidden. Nor a count whose people are those of a count the rule
+    gives away: one inside it that is as large differs from it only by a zero, and zeros are never hidden (everyone
+    who left with a flex job entered in the one month everyone entered: the headline figures give the programme's
+    count away, the month's count says nothing more of anyone)."""
     everything, rule_alone = reader(shown_to_operator(built, marks)), None
     everything.points.append(kinds_of(people))
-    found = {}
+    found: dict[str, tuple[int, tuple[int, float]]] = {}
+    by_rule: list[tuple[np.ndarray, int]] = []  # the rule's own exceptions: members, true count
     for name, group in groups_to_protect().items():
         if 0 < (value := true_count(people, group)) < min_cell and (bounds := everything.narrows(group, min_cell)):
             if rule_alone is None:
@@ -193,7 +202,16 @@ def given_away(
                 rule_alone.points.append(kinds_of(people))
             if rule_alone.narrows(group, min_cell) is None:
                 found[name] = (value, bounds)
-    return found
+            else:
+                by_rule.append((members(group), value))
+    people_of = {name: (members(groups_to_protect()[name]), value) for name, (value, _) in found.items()}
+    return {
+        name: leak
+        for name, leak in found.items()
+        if not any(
+            value == people_of[name][1] and bool(np.all(people_of[name][0] <= inside)) for inside, value in by_rule
+        )
+    }
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

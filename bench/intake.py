@@ -63,6 +63,9 @@ WARM_UP_SECONDS = 2.0
 # Distinct citizens generated per second of load: well above what two cores serve, so intake never runs out.
 BODIES_PER_SECOND = 2_000
 SEED = 2026
+OTHER_SERVICES = ("enrolment", "followup", "reporting")
+OTHERS = "enrolment, followup, reporting"
+REST = "the rest (other processes)"
 
 BARE_TABLE = Table(
     "bench_referral",
@@ -134,6 +137,40 @@ def distinct_bodies(n: int, seed: int = SEED) -> list[bytes]:
             seen.add(citizen.cpr)
             bodies.append(json.dumps(referral_body(citizen)).encode())
     return bodies
+
+
+def combine_others(cpu: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per group with enrolment, followup and reporting summed into one row (the table's former rows)."""
+    combined = {name: v for name, v in cpu.items() if name not in OTHER_SERVICES and name != CpuProbe.MACHINE}
+    combined[OTHERS] = sum(cpu.get(name, 0.0) for name in OTHER_SERVICES)
+    combined[CpuProbe.MACHINE] = cpu.get(CpuProbe.MACHINE, 0.0)
+    return combined
+
+
+def cpu_ms_per_request(cpu: dict[str, float], requests: int) -> dict[str, float]:
+    """CPU milliseconds per successful request of each group, the rest of the machine, and the whole machine."""
+    groups = {name: v for name, v in cpu.items() if name != CpuProbe.MACHINE}
+    machine_seconds = cpu.get(CpuProbe.MACHINE, 0.0)
+    # Other engineers' work and the system's own show only in the machine's total: what no group accounts for.
+    seconds = groups | {REST: max(machine_seconds - sum(groups.values()), 0.0), CpuProbe.MACHINE: machine_seconds}
+    return {name: (v * 1000 / requests if requests > 0 else math.nan) for name, v in seconds.items()}
+
+
+def cpu_per_request_report(
+    bare_cpu: dict[str, float], bare_requests: int, intake_cpu: dict[str, float], intake_requests: int
+) -> list[str]:
+    """Where the time goes: CPU ms per request of the bare endpoint and per referral of intake, group by group."""
+    bare, intake = cpu_ms_per_request(bare_cpu, bare_requests), cpu_ms_per_request(intake_cpu, intake_requests)
+    label = {"server under test": "server under test (bare app / intake)"}
+    lines = [
+        "CPU milliseconds per request (bare) and per referral (intake) during the measured phase:",
+        f"{'':<44}{'bare':>8}{'intake':>8}",
+    ]
+    first = ["server under test", *OTHER_SERVICES, "PostgreSQL", "Kafka"]  # the services, then what they use
+    for name in sorted(intake, key=lambda n: first.index(n) if n in first else len(first)):
+        lines.append(f"{label.get(name, name):<44}{bare.get(name, 0.0):>8.2f}{intake[name]:>8.2f}")
+    lines.append(f"{'(requests answered 201)':<44}{bare_requests:>8}{intake_requests:>8}")
+    return lines
 
 
 # --- the reference: a bare endpoint of the same framework ----------------------------------------------------------
@@ -403,14 +440,12 @@ async def main(seconds: float, connections: int, profile: Path | None, client: s
         port = free_port()
         bare_proc = start_bare(stack, port)
         await asyncio.to_thread(wait_for_port, LOCALHOST, port, 30)
-        others = [(stack.services[n].pid, True) for n in ("enrolment", "followup", "reporting")]
         groups = {
             "load generator (this process)": [(os.getpid(), False)],
             "server under test": [(bare_proc.pid, True)],
             "PostgreSQL": [(stack.postgres.pid or 0, True)],
             "Kafka": [(stack.kafka.pid or 0, True)],
-            "enrolment, followup, reporting": others,
-        }
+        } | {name: [(stack.services[name].pid, True)] for name in OTHER_SERVICES}
         # The reference first: intake's events keep enrolment and reporting busy for a while after its phase.
         print(f"[bench] bare endpoint, {connections} connections, {seconds:.0f} s ...", file=sys.stderr)
         _, bare, bare_cpu = await put_load(
@@ -426,9 +461,9 @@ async def main(seconds: float, connections: int, profile: Path | None, client: s
         intake_pid = stack.services["intake"].pid
         groups["server under test"] = [(intake_pid, True)]
         if alone:  # their events wait in Kafka; intake gets the cores the bare app had
-            for name in ("enrolment", "followup", "reporting"):
+            for name in OTHER_SERVICES:
                 stack.stop_service(name)
-            groups["enrolment, followup, reporting"] = []
+            groups |= {name: [] for name in OTHER_SERVICES}
         spy: list[subprocess.Popen[bytes]] = []
 
         def profile_intake() -> None:
@@ -475,8 +510,11 @@ async def main(seconds: float, connections: int, profile: Path | None, client: s
     print(f"\nCPU seconds used during the measured phase ({os.cpu_count()} cores):")
     print(f"{'':<36}{'bare':>8}{'intake':>8}")
     print(f"{'(wall seconds of the phase)':<36}{bare.seconds:>8.1f}{intake.seconds:>8.1f}")
-    for name in bare_cpu:
-        print(f"{name:<36}{bare_cpu[name]:>8.1f}{intake_cpu[name]:>8.1f}")
+    bare_seconds, intake_seconds = combine_others(bare_cpu), combine_others(intake_cpu)
+    for name in bare_seconds:
+        print(f"{name:<36}{bare_seconds[name]:>8.1f}{intake_seconds[name]:>8.1f}")
+    print()
+    print("\n".join(cpu_per_request_report(bare_cpu, len(bare.latencies_ms), intake_cpu, len(intake.latencies_ms))))
     created = len(warm.latencies_ms) + len(intake.latencies_ms)
     print(f"\nparticipants stored by intake: {stored} (201 answers, warm-up included: {created})")
 

@@ -9,7 +9,19 @@ from collections import Counter
 
 import pytest
 
-from bench.intake import Measurement, RawConnection, distinct_bodies, parse_head, percentile, report
+from bench.intake import (
+    REST,
+    CpuProbe,
+    Measurement,
+    RawConnection,
+    combine_others,
+    cpu_ms_per_request,
+    cpu_per_request_report,
+    distinct_bodies,
+    parse_head,
+    percentile,
+    report,
+)
 from services.intake.referrals.schemas import ReferralIn
 
 
@@ -105,3 +117,54 @@ async def test_a_raw_connection_posts_reads_whole_answers_and_reconnects_after_a
         connection.close()
         server.close()
     assert seen == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}']
+
+
+def _cpu(server: float, postgres: float, machine: float) -> dict[str, float]:
+    return {
+        "load generator (this process)": 1.0,
+        "server under test": server,
+        "PostgreSQL": postgres,
+        "Kafka": 0.5,
+        "enrolment": 2.0,
+        "followup": 1.0,
+        "reporting": 0.5,
+        CpuProbe.MACHINE: machine,
+    }
+
+
+def test_cpu_per_request_is_milliseconds_per_success_with_the_rest_of_the_machine_as_its_own_group() -> None:
+    per = cpu_ms_per_request(_cpu(server=10.0, postgres=4.0, machine=25.0), requests=1000)
+    assert per["server under test"] == pytest.approx(10.0)
+    assert per["enrolment"] == pytest.approx(2.0)
+    assert per[REST] == pytest.approx(25.0 - 19.0)
+    assert per[CpuProbe.MACHINE] == pytest.approx(25.0)
+
+
+def test_the_rest_is_never_negative_and_no_request_gives_nan() -> None:
+    assert cpu_ms_per_request(_cpu(server=10.0, postgres=4.0, machine=18.0), requests=10)[REST] == 0.0
+    assert math.isnan(cpu_ms_per_request(_cpu(server=1.0, postgres=1.0, machine=9.0), requests=0)["PostgreSQL"])
+
+
+def test_the_former_table_keeps_enrolment_followup_and_reporting_in_one_row() -> None:
+    combined = combine_others(_cpu(server=10.0, postgres=4.0, machine=25.0))
+    assert combined["enrolment, followup, reporting"] == pytest.approx(3.5)
+    assert "enrolment" not in combined
+    assert list(combined)[-1] == CpuProbe.MACHINE
+
+
+def test_the_per_request_table_puts_the_services_first_and_each_beside_the_bare_run() -> None:
+    lines = cpu_per_request_report(
+        _cpu(server=2.0, postgres=1.0, machine=8.0), 1000, _cpu(server=10.0, postgres=4.0, machine=25.0), 500
+    )
+    names = [line[:44].strip() for line in lines[2:]]
+    assert names[:6] == [
+        "server under test (bare app / intake)",
+        "enrolment",
+        "followup",
+        "reporting",
+        "PostgreSQL",
+        "Kafka",
+    ]
+    assert names[-3:] == [REST, CpuProbe.MACHINE, "(requests answered 201)"]
+    postgres = next(line for line in lines if line.startswith("PostgreSQL"))
+    assert postgres.split() == ["PostgreSQL", "1.00", "8.00"]

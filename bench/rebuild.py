@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
-import subprocess
 import tempfile
 import time
 from datetime import date
@@ -24,8 +22,8 @@ from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 
-from bench.pipeline import tools_jar
-from deploy.kafka import KafkaBroker, ensure_jars
+from bench.pipeline import kafka_consumer_reference
+from deploy.kafka import KafkaBroker
 from deploy.ports import free_port
 from deploy.postgres import PostgresServer
 from deploy.stack import ROOT
@@ -85,32 +83,6 @@ async def produce(bootstrap: str, n: int) -> float:
         return time.perf_counter() - t0
     finally:
         await producer.stop()
-
-
-def kafka_consumer_reference(bootstrap: str, topic: str, n: int) -> float:
-    """Kafka's own consumer benchmark over the same records: records per second."""
-    out = subprocess.run(
-        [
-            "java",
-            "-Xmx512m",
-            "-cp",
-            f"{ensure_jars()}/*:{tools_jar()}",
-            "org.apache.kafka.tools.ConsumerPerformance",
-            "--bootstrap-server",
-            bootstrap,
-            "--topic",
-            topic,
-            "--messages",
-            str(n),
-            "--group",
-            "bench-consumer-perf",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    last = [line for line in out.splitlines() if re.match(r"^\d{4}-", line)][-1]
-    return float(last.split(",")[5])  # nMsg.sec
 
 
 async def main(n: int) -> None:

@@ -7,16 +7,8 @@ and two dashboards go to test-artifacts/pages/.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import signal
-import subprocess
-import threading
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,60 +16,14 @@ import pytest_asyncio
 from playwright.async_api import Browser
 
 from deploy.mailcatcher import read_messages
-from deploy.stack import ROOT
 from tests.fixtures.browser import SCREENSHOTS
 from tests.fixtures.kafka_tools import eventually
-from tests.fixtures.launcher_ports import free_offset
+from tests.fixtures.launcher import Launcher, free_offset
 
 pytestmark = pytest.mark.stack
 LINK = re.compile(r"https?://127\.0\.0\.1:\d+/\S*")
 TOKEN = re.compile(r"^\s*export (\w+)=(\S+)$", re.M)
 HEADLINE = ("participants", "completed", "employed-upon-leaving", "self-supporting")
-
-
-@dataclass
-class Launcher:
-    """`./deploy/up` as a newcomer runs it, in a state folder of its own on free ports; its output kept."""
-
-    state_dir: Path
-    port_offset: int
-    lines: list[str] = field(default_factory=list)
-    process: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        """Run ./deploy/up and read its output as it comes."""
-        self.lines = []
-        self.process = subprocess.Popen(
-            [str(ROOT / "deploy" / "up"), "--state-dir", str(self.state_dir), "--port-offset", str(self.port_offset)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=os.environ | {"PYTHONUNBUFFERED": "1"},
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    async def wait_for(self, marker: str, timeout: float) -> str:
-        """The output up to the first line holding the marker; fails if the launcher stops or time runs out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(marker in line for line in self.lines):
-                return "\n".join(self.lines)
-            if self.process is not None and self.process.poll() is not None:
-                break
-            await asyncio.sleep(0.5)
-        raise AssertionError(f"no {marker!r} from the launcher:\n" + "\n".join(self.lines[-40:]))
-
-    async def stop(self) -> None:
-        """Ctrl-C, as the banner says, and wait for it to have stopped everything."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            await asyncio.to_thread(self.process.wait, 120)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from deploy.postgres import _live_postmaster
 from deploy.stack import ROOT, SERVICES, StackConfig
 from deploy.supervisor import STATE_FILE, Backoff, Part, Supervisor
 from tests.fixtures.kafka_tools import eventually
-from tests.fixtures.launcher_ports import free_offset
+from tests.fixtures.launcher import Launcher, free_offset
 
 FAST = Backoff(first=0.01, factor=2, most=0.04, settled_after=3600)
 
@@ -220,43 +219,8 @@ def test_status_says_when_no_launcher_runs(tmp_path: Path, capsys: pytest.Captur
 # --- the launcher itself ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Launcher:
-    """`python -m deploy.up --no-demo` in a state folder of its own, its output read as it comes."""
-
-    state_dir: Path
-    port_offset: int
-    lines: list[str] = field(default_factory=list)
-    process: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        argv = [sys.executable, "-m", "deploy.up", "--no-demo", "--state-dir", str(self.state_dir)]
-        self.process = subprocess.Popen(
-            [*argv, "--port-offset", str(self.port_offset)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=os.environ | {"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)},
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            print(line, end="")
-            self.lines.append(line.rstrip("\n"))
-
-    async def said(self, marker: str, timeout: float) -> str:
-        """The first line holding the marker, waiting for it; fails if the launcher ends first."""
-
-        async def found() -> str | None:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError("the launcher ended:\n" + "\n".join(self.lines[-40:]))
-            return next((line for line in self.lines if marker in line), None)
-
-        return str(await eventually(found, timeout=timeout, interval=0.1))
+class SupervisedLauncher(Launcher):
+    """`python -m deploy.up --no-demo`, with what its supervisor writes down and what `status` says of it."""
 
     def state(self) -> dict[str, dict[str, object]]:
         return json.loads((self.state_dir / STATE_FILE).read_text())["parts"]  # type: ignore[no-any-return]
@@ -271,15 +235,12 @@ class Launcher:
             check=False,
         )
 
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{StackConfig(state_dir=self.state_dir).service_ports[name] + self.port_offset}"
-
 
 async def _async(value: bool) -> bool:
     return value
 
 
-async def _healthy(launcher: Launcher, name: str, timeout: float = 120) -> None:
+async def _healthy(launcher: SupervisedLauncher, name: str, timeout: float = 120) -> None:
     async def answers() -> bool:
         try:
             async with httpx.AsyncClient(timeout=2) as client:
@@ -290,7 +251,7 @@ async def _healthy(launcher: Launcher, name: str, timeout: float = 120) -> None:
     await eventually(answers, timeout=timeout, interval=0.2)
 
 
-async def _back(launcher: Launcher, name: str, pid: int, timeout: float = 120) -> tuple[str, str]:
+async def _back(launcher: SupervisedLauncher, name: str, pid: int, timeout: float = 120) -> tuple[str, str]:
     """kill -9 one part; its lines once the supervisor has it running again under another pid."""
     os.kill(pid, signal.SIGKILL)
     exited = await launcher.said(f"{name} exited (killed by SIGKILL)", timeout=10)
@@ -301,8 +262,10 @@ async def _back(launcher: Launcher, name: str, pid: int, timeout: float = 120) -
 
 
 @pytest.fixture
-def launcher(tmp_path: Path) -> Iterator[Launcher]:
-    running = Launcher(tmp_path / "state", free_offset(20_011, 89))
+def launcher(tmp_path: Path) -> Iterator[SupervisedLauncher]:
+    running = SupervisedLauncher(
+        tmp_path / "state", free_offset(20_011, 89), command=(sys.executable, "-m", "deploy.up", "--no-demo")
+    )
     running.start()
     try:
         yield running
@@ -315,7 +278,7 @@ def launcher(tmp_path: Path) -> Iterator[Launcher]:
 @pytest.mark.stack
 @pytest.mark.timeout(600)
 async def test_the_launcher_brings_back_a_killed_service_and_postgresql_and_a_stop_wins_over_a_restart(
-    launcher: Launcher,
+    launcher: SupervisedLauncher,
 ) -> None:
     await launcher.said("Rummelig is running", timeout=240)
     started = launcher.state()

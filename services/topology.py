@@ -8,8 +8,9 @@ from services.enrolment.handlers import HANDLERS as ENROLMENT
 from services.followup.handlers import HANDLERS as FOLLOWUP
 from services.intake.handlers import handlers as intake_handlers
 from services.intake.vault import KeyRing, Vault
+from services.reporting.handlers import FOLDED as REPORTING_FOLDED
 from services.reporting.handlers import HANDLERS as REPORTING
-from shared.consumer import Consumer, Handlers
+from shared.consumer import Consumer, Folded, Handlers
 from shared.topics import TopicSpec, all_topics
 
 HANDLERS: dict[str, Handlers] = {
@@ -19,6 +20,8 @@ HANDLERS: dict[str, Handlers] = {
     "followup": FOLLOWUP,
     "reporting": REPORTING,
 }
+# The services whose consumers fold a poll of some contracts in memory (shared/row_fold.py)
+FOLDED: dict[str, Folded] = {"reporting": REPORTING_FOLDED}
 
 
 def subscriptions() -> dict[str, tuple[str, ...]]:

@@ -6,6 +6,10 @@ waited for or parked: shared/dead_letter.py) and the rest go on as a batch. A re
 another topic (AwaitingFact) steps aside, with the rest of its partition, until the others are through: the fact it
 waits for may be in the same poll. If it has still not come after a moment, the partition is rewound to the record,
 to be read again with a later poll: waiting on, the consumer would fetch nothing new, the fact included.
+
+The poll's processed marks are written with one statement. A projection that folds (Consumer.folded: reporting's)
+gets its poll applied in memory first, with its rows loaded and written in a statement each; a poll it cannot fold
+(a failure, another contract) is applied as above.
 """
 
 from __future__ import annotations
@@ -14,19 +18,24 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import SpanKind
 from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.consumer import AwaitingFact, Consumer, Outcome
+from shared.consumer import AwaitingFact, Consumer, Folded, Outcome
 from shared.db import SessionMaker, run, unit_of_work
 from shared.dead_letter import FactStillAwaited, settle
-from shared.envelope import CloudEvent
+from shared.envelope import CloudEvent, InvalidEvent
+from shared.logging import get_logger
 from shared.metrics import BATCH_DURATION, BATCH_RECORDS, EVENTS_CONSUMED
+from shared.row_fold import RowFold
 from shared.tracing import record_headers, span_from
+
+log = get_logger(__name__)
 
 PolledRecord: TypeAlias = ConsumerRecord[Any, Any]
 Rewind: TypeAlias = Callable[[PolledRecord], None]  # read a record's partition again from it, with a later poll
@@ -115,18 +124,25 @@ class BatchConsumer:
     async def _together(self, records: Sequence[PolledRecord]) -> tuple[int | None, Exception] | None:
         """Apply the records in one transaction. None if it committed; else the index of the record that failed
         (None if none did) and the error, and nothing of the batch is kept."""
+        if self.consumer.folded is not None and await self._folded(records, self.consumer.folded):
+            return None
         at: int | None = None
         outcomes: list[tuple[PolledRecord, CloudEvent, Outcome]] = []
         try:
             async with unit_of_work(self.sessions) as session:
                 if self.consumer.guard is not None:
                     await run(session, text(self.consumer.guard))
+                deliveries = []
                 for index, record in enumerate(records):
                     at = index
-                    event = event_of(record)
+                    deliveries.append(self.consumer.delivery(event_of(record), record.topic))
+                at = None
+                first = await self.consumer.first_of(session, deliveries)  # the poll's marks, one statement
+                for index, (record, delivery) in enumerate(zip(records, deliveries, strict=True)):
+                    at = index
                     with _span(record, self.consumer.name):
-                        outcome = await self.consumer.outcome_in(session, event, topic=record.topic)
-                    outcomes.append((record, event, outcome))
+                        outcome = await self.consumer.apply_marked(session, delivery, first)
+                    outcomes.append((record, delivery.event, outcome))
                     # each record as if in a session of its own: flushed, and no object kept for the next one
                     await session.flush()
                     session.expunge_all()
@@ -136,6 +152,37 @@ class BatchConsumer:
         for record, event, outcome in outcomes:  # counted once committed: a batch rolled back is applied again
             self._count(record, event, outcome)
         return None
+
+    async def _folded(self, records: Sequence[PolledRecord], folded: Folded) -> bool:
+        """Apply the records folded in memory (shared/row_fold.py), in one transaction; False if they cannot be
+        (another contract among them, an invalid record, a row not loaded, a failure) and nothing is kept: they are
+        then applied record by record, where a failing one is found and settled."""
+        try:
+            deliveries = [self.consumer.delivery(event_of(r), r.topic) for r in records]
+        except InvalidEvent:
+            return False
+        if any(d.handler is not None and type(d.data) not in folded.contracts for d in deliveries):
+            return False
+        outcomes: list[tuple[PolledRecord, CloudEvent, Outcome]] = []
+        try:
+            async with unit_of_work(self.sessions) as session:
+                if self.consumer.guard is not None:
+                    await run(session, text(self.consumer.guard))
+                first = await self.consumer.first_of(session, deliveries)
+                fold = RowFold(folded.model, folded.key)
+                await fold.load(session, [getattr(d.data, folded.key) for d in deliveries if d.event.id in first])
+                rows = cast(AsyncSession, fold)  # the handlers' session: they only get and add rows
+                for record, delivery in zip(records, deliveries, strict=True):
+                    with _span(record, self.consumer.name):
+                        outcome = await self.consumer.apply_marked(rows, delivery, first)
+                    outcomes.append((record, delivery.event, outcome))
+                await fold.write(session)
+        except Exception as exc:  # noqa: BLE001 - applied record by record instead, where a failure is settled
+            log.debug("poll not folded, applied record by record", error=repr(exc))
+            return False
+        for record, event, outcome in outcomes:
+            self._count(record, event, outcome)
+        return True
 
     def _count(self, record: PolledRecord, event: CloudEvent, outcome: Outcome) -> None:
         EVENTS_CONSUMED.labels(self.consumer.name, record.topic, event.type, outcome).inc()

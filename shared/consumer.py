@@ -1,24 +1,28 @@
 """The idempotent consumer every service reads its topics with, dispatching from the contract registry.
 
 Each record is looked up by (type, version), upcast to the current version, parsed once and checked to be about
-the subject it names; then the handler the service registered for that contract runs in one transaction with the
-mark that the event was processed. A duplicate delivery changes nothing.
+the subject it names (a Delivery); then the handler the service registered for that contract runs in one transaction
+with the mark that the event was processed. A duplicate delivery changes nothing. A poll's deliveries are marked with
+one statement (shared/batch_consumer.py), and a projection whose handlers only get and add rows of one table says so
+(Folded): a poll of its events is then folded in memory and written with a few statements (shared/row_fold.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from uuid import UUID
 
 from sqlalchemy import text
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts import REGISTRY
 from shared.db import SessionMaker, run, unit_of_work
 from shared.envelope import CloudEvent, InvalidEvent
-from shared.inbox import first_delivery
+from shared.inbox import first_deliveries
 from shared.logging import get_logger
 from shared.metrics import HANDLER_DURATION
 from shared.registry import Contract, Registry, UnknownType
@@ -41,6 +45,25 @@ class AwaitingFact(Exception):
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """A record's event, parsed and checked, with the handler it goes to (None: not this service's business)."""
+
+    event: CloudEvent
+    handler: Handler | None = None
+    data: Contract | None = None
+
+
+@dataclass(frozen=True)
+class Folded:
+    """The contracts whose handlers only get (by `key`, a field of the data and the table's key column) and add rows
+    of one table: a poll of them is folded in memory and written in a few statements (shared/row_fold.py)."""
+
+    model: type[SQLModel]
+    contracts: frozenset[type[Contract]]
+    key: str = "participant_id"
+
+
+@dataclass(frozen=True)
 class Consumer:
     """One service's consumer: the handler it registered for each contract it reads."""
 
@@ -49,6 +72,7 @@ class Consumer:
     registry: Registry = field(default=REGISTRY)
     # SQL run first in each event's transaction: reporting takes a shared lock its rebuild waits on to switch over
     guard: str | None = None
+    folded: Folded | None = None
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -66,14 +90,20 @@ class Consumer:
         Raises InvalidEvent for a record that can never be processed: an unknown type or an unhandled contract on
         a command topic, a version nobody can read, data that does not validate, a subject that is not the data's.
         """
-        handler = self.handler_for(event, topic)
-        if handler is None:
+        delivery = self.delivery(event, topic)
+        if delivery.handler is None:
             return "skipped"
-        data = self.registry.parse(event)
         async with unit_of_work(sessions) as session:
             if self.guard is not None:
                 await run(session, text(self.guard))
-            return await self._apply_parsed(session, handler, data, event)
+            return await self.apply_marked(session, delivery, await self.first_of(session, [delivery]))
+
+    def delivery(self, event: CloudEvent, topic: str) -> Delivery:
+        """The event parsed for its handler. Raises InvalidEvent as outcome does."""
+        handler = self.handler_for(event, topic)
+        if handler is None:
+            return Delivery(event)
+        return Delivery(event, handler, self.registry.parse(event))
 
     def handler_for(self, event: CloudEvent, topic: str) -> Handler | None:
         """The handler of the event's contract; None for a fact this service does not need or know (tolerated), and
@@ -95,18 +125,27 @@ class Consumer:
 
     async def outcome_in(self, session: AsyncSession, event: CloudEvent, *, topic: str) -> Outcome:
         """Apply an event once in the caller's transaction; what became of it. Raises InvalidEvent as outcome does."""
-        handler = self.handler_for(event, topic)
+        delivery = self.delivery(event, topic)
+        if delivery.handler is None:
+            return "skipped"
+        return await self.apply_marked(session, delivery, await self.first_of(session, [delivery]))
+
+    async def first_of(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> set[UUID]:
+        """Mark the deliveries this service handles as processed, in one statement; the ids delivered for the first
+        time (an id twice among them is in the set once: apply_marked takes it out when it applies it)."""
+        ids = [d.event.id for d in deliveries if d.handler is not None]
+        return await first_deliveries(session, consumer=self.name, event_ids=ids)
+
+    async def apply_marked(self, session: AsyncSession, delivery: Delivery, first: set[UUID]) -> Outcome:
+        """Run the delivery's handler if its mark was new (`first`, from first_of); what became of it."""
+        event, handler = delivery.event, delivery.handler
         if handler is None:
             return "skipped"
-        return await self._apply_parsed(session, handler, self.registry.parse(event), event)
-
-    async def _apply_parsed(
-        self, session: AsyncSession, handler: Handler, data: Contract, event: CloudEvent
-    ) -> Outcome:
-        if not await first_delivery(session, consumer=self.name, event_id=event.id):
+        if event.id not in first:
             log.info("duplicate delivery skipped", event_id=str(event.id), type=event.type)
             return "duplicate"
+        first.discard(event.id)  # the same event again in this poll is a duplicate
         started = time.perf_counter()
-        await handler(session, data, event)
+        await handler(session, delivery.data, event)
         HANDLER_DURATION.labels(self.name, event.type).observe(time.perf_counter() - started)
         return "applied"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -24,13 +25,17 @@ class ProcessedEvent(SQLModel, table=True):
     )
 
 
-async def first_delivery(session: AsyncSession, *, consumer: str, event_id: UUID) -> bool:
-    """Record the event as processed; False if it already was (a duplicate delivery)."""
+async def first_deliveries(session: AsyncSession, *, consumer: str, event_ids: Collection[UUID]) -> set[UUID]:
+    """Record the events as processed, in one statement; those that were not yet (the rest are duplicate
+    deliveries). An id given twice is recorded once."""
+    if not event_ids:
+        return set()
     result = await run(
         session,
         text(
-            "INSERT INTO processed_event (consumer, event_id, processed_at) VALUES (:c, :e, now())"
+            "INSERT INTO processed_event (consumer, event_id, processed_at)"
+            " SELECT :c, e, now() FROM unnest(CAST(:e AS uuid[])) AS e"
             " ON CONFLICT DO NOTHING RETURNING event_id"
-        ).bindparams(c=consumer, e=event_id),
+        ).bindparams(c=consumer, e=list(event_ids)),
     )
-    return result.first() is not None
+    return set(result.scalars())

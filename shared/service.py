@@ -14,7 +14,7 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.consumer import Consumer, Handlers
+from shared.consumer import Consumer, Folded, Handlers
 from shared.db import SessionMaker, asyncpg_dsn, create_engine, create_sessionmaker
 from shared.gauges import Sample, Sampler, database_answers, kafka_answers
 from shared.kafka import client_options, create_broker, subscribe_events
@@ -56,12 +56,20 @@ class Wiring:
     topics: tuple[str, ...]
 
 
-def wire(name: str, settings: ServiceSettings, *, handlers: Handlers, guard: str | None = None) -> Wiring:
-    """Engine, sessions and broker for a service; it consumes the topics that carry the contracts it handles."""
+def wire(
+    name: str,
+    settings: ServiceSettings,
+    *,
+    handlers: Handlers,
+    guard: str | None = None,
+    folded: Folded | None = None,
+) -> Wiring:
+    """Engine, sessions and broker for a service; it consumes the topics that carry the contracts it handles (those of
+    `folded` a poll at a time in memory: shared/row_fold.py)."""
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     broker = create_broker(settings.kafka.bootstrap_servers, service=name, settings=settings.kafka)
-    consumer = Consumer(name, handlers, guard=guard)
+    consumer = Consumer(name, handlers, guard=guard, folded=folded)
     subscribe_events(broker, consumer, sessions=sessions)
     return Wiring(engine, sessions, broker, consumer.topics)
 

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.reporting import catalogue, domain
 from services.reporting.tables import ParticipantProgress
 from shared import contracts
-from shared.consumer import Handlers
+from shared.consumer import Folded, Handlers
 from shared.envelope import CloudEvent
 
 
@@ -214,6 +214,8 @@ HANDLERS: Handlers = {
     contracts.ParticipantErased: on_erased,
     **catalogue.HANDLERS,
 }
+# The participant facts only get and add their participant's row: a poll of them is folded in memory
+FOLDED = Folded(ParticipantProgress, frozenset(HANDLERS) - frozenset(catalogue.HANDLERS))
 
 
 def _set_check(row: ParticipantProgress, check: contracts.Check, state: domain.CheckState) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from services.reporting import api, dashboard, figures_api
 from services.reporting.figure_cube import ensure_cube
-from services.reporting.handlers import HANDLERS
+from services.reporting.handlers import FOLDED, HANDLERS
 from services.reporting.rebuild import LIVE_GUARD, SWITCH_LOCK
 from services.reporting.settings import ReportingSettings
 from shared.db import create_engine
@@ -18,7 +18,7 @@ SERVICE = "reporting"
 
 def create_app(settings: ReportingSettings) -> FastAPI:
     """The reporting service."""
-    wiring = wire(SERVICE, settings, handlers=HANDLERS, guard=LIVE_GUARD)
+    wiring = wire(SERVICE, settings, handlers=HANDLERS, guard=LIVE_GUARD, folded=FOLDED)
 
     async def counted_ahead() -> None:
         """The kept counts, created (or counted again for changed definitions) before the first report."""

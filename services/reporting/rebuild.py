@@ -41,6 +41,7 @@ from shared.db import SessionMaker, asyncpg_dsn, create_engine, create_sessionma
 from shared.envelope import CloudEvent, InvalidEvent
 from shared.kafka import client_options
 from shared.lag import partitions_of
+from shared.row_fold import RowFold
 from shared.topics import FACT_TOPICS
 
 SERVICE = "reporting"
@@ -134,36 +135,13 @@ async def rebuild(
         await live.dispose()
 
 
-class _Row:
-    """A participant's row as the handlers see it in memory: the table's columns as attributes, its defaults set."""
-
-    def __init__(self, participant_id: UUID) -> None:
-        self.participant_id = participant_id
-        self.__dict__.update(_DEFAULTS)
-
-
-_DEFAULTS = {name: f.default for name, f in ParticipantProgress.model_fields.items() if name != "participant_id"}
-COLUMNS = list(ParticipantProgress.model_fields)
-
-
-class _Fold:
-    """The fresh projection built in memory, for the bulk of the replay: the session the handlers get (they only
-    get and add their participant's row), with no round trip per event; written with COPY once it is all applied."""
+class _Fold(RowFold):
+    """The fresh projection built in memory, for the bulk of the replay: the session the handlers get, with no round
+    trip per event; written with COPY once it is all applied."""
 
     def __init__(self) -> None:
-        self.rows: dict[UUID, Any] = {}
+        super().__init__(ParticipantProgress, "participant_id", complete=True)
         self.applied: set[UUID] = set()  # the events applied: the processed marks
-
-    async def get(self, _model: object, participant_id: UUID, **_: object) -> Any:
-        """The participant's row, blank if no fact has named them yet."""
-        row = self.rows.get(participant_id)
-        if row is None:
-            row = self.rows[participant_id] = _Row(participant_id)
-        return row
-
-    def add(self, row: Any) -> None:
-        """Keep a row."""
-        self.rows[row.participant_id] = row
 
 
 async def _write(dsn: str, fold: _Fold) -> None:
@@ -173,8 +151,8 @@ async def _write(dsn: str, fold: _Fold) -> None:
         await conn.copy_records_to_table(
             TABLE,
             schema_name=SCHEMA,
-            columns=COLUMNS,
-            records=([getattr(row, c) for c in COLUMNS] for row in fold.rows.values()),
+            columns=fold.columns,
+            records=fold.values(),
         )
         now = datetime.now(UTC)
         await conn.copy_records_to_table(

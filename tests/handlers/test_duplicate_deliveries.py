@@ -9,10 +9,10 @@ change the databases, and the test says which (test_without_the_inbox_check_the_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -172,10 +172,10 @@ UNCAPPED = {
 async def test_without_the_inbox_check_the_duplicates_would_change_the_databases(
     service_sessions: Callable[[str], SessionMaker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def every_delivery_a_first(*_: Any, **__: Any) -> bool:
-        return True
+    async def every_delivery_a_first(*_: Any, event_ids: Collection[UUID], **__: Any) -> set[UUID]:
+        return set(event_ids)
 
-    monkeypatch.setattr(shared.consumer, "first_delivery", every_delivery_a_first)
+    monkeypatch.setattr(shared.consumer, "first_deliveries", every_delivery_a_first)
     path = Path(service_sessions)
     await path.walk()
     print(dict(sorted(path.second_changed.items())))

@@ -1,5 +1,5 @@
-"""Consumers on the real broker: duplicates change nothing (an exit delivered twice: with first_delivery returning
-True the test fails, four checks instead of two), poison is dead-lettered, restarts lose nothing."""
+"""Consumers on the real broker: duplicates change nothing (an exit delivered twice: with first_deliveries returning
+every id the test fails, four checks instead of two), poison is dead-lettered, restarts lose nothing."""
 
 from __future__ import annotations
 

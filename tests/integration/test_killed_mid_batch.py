@@ -3,7 +3,7 @@ schedules a participant's checks for a later exit in follow-up and counts one mo
 then rewound to before the first exit, as if the crash had come between each batch's commit in the database and its
 offsets' commit in Kafka: every exit comes again, those applied already among them. The inbox lets each apply once:
 every participant ends with the one exit's two checks and one exit counted. (Without the inbox check the same test
-counts the applied ones twice: shown by making shared.inbox.first_delivery return True, 2026-12-05.)"""
+counts the applied ones twice: shown by making shared.inbox.first_deliveries return every id given, 2026-12-05.)"""
 
 from __future__ import annotations
 

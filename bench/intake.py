@@ -1,7 +1,7 @@
 """Intake's POST /referrals under load beside a bare FastAPI endpoint doing one INSERT, measured in one run.
 
     .venv/bin/python -m bench.intake [--seconds 20] [--connections 32] [--client raw|httpx] [--alone]
-                                     [--profile FILE.svg|FILE.txt]
+                                     [--profile FILE.svg|FILE.txt] [--profile-service NAME]
 
 Starts the real stack (Kafka, PostgreSQL, the mail catcher, the four services) on free ports in a temporary folder,
 intake as the launcher runs it (shared.run: one uvicorn process). Then puts the same load on two endpoints: a fixed
@@ -15,7 +15,8 @@ running today, generated before anything is timed:
   2. intake's POST /referrals with a caseworker token.
 Only 201 answers count as successes. On two cores the other services, consuming intake's events while it is
 measured, take most of the CPU: --alone stops them for intake's phase to show intake's own capacity. --profile
-records intake's measured phase with py-spy (flame graph for .svg, collapsed stacks for .txt).
+records intake's measured phase with py-spy (flame graph for .svg, collapsed stacks for .txt); --profile-service
+records another service instead (enrolment, followup or reporting: where a referral's events are consumed).
 """
 
 from __future__ import annotations
@@ -417,7 +418,9 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}), {platform.platform()}, Python {platform.python_version()}"
 
 
-async def main(seconds: float, connections: int, profile: Path | None, client: str, alone: bool) -> None:
+async def main(
+    seconds: float, connections: int, profile: Path | None, client: str, alone: bool, profiled: str = "intake"
+) -> None:
     """Start the stack and the bare app, load the reference and then intake, print the comparison."""
     configure_logging("bench", level=logging.WARNING)
     started = datetime.now().astimezone()
@@ -468,7 +471,7 @@ async def main(seconds: float, connections: int, profile: Path | None, client: s
 
         def profile_intake() -> None:
             if profile is not None:
-                spy.append(start_py_spy(intake_pid, seconds, profile))
+                spy.append(start_py_spy(stack.services[profiled].pid, seconds, profile))
 
         print(f"[bench] intake, {connections} connections, {seconds:.0f} s ...", file=sys.stderr)
         warm, intake, intake_cpu = await put_load(
@@ -530,10 +533,13 @@ if __name__ == "__main__":
         "--alone", action="store_true", help="stop enrolment, followup and reporting during intake's phase"
     )
     parser.add_argument("--profile", type=Path, help="record intake's measured phase with py-spy into this file")
+    parser.add_argument(
+        "--profile-service", default="intake", choices=["intake", *OTHER_SERVICES], help="the service --profile records"
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare(args.database_url, args.serve_bare)
     else:
-        asyncio.run(main(args.seconds, args.connections, args.profile, args.client, args.alone))
+        asyncio.run(main(args.seconds, args.connections, args.profile, args.client, args.alone, args.profile_service))

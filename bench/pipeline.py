@@ -32,7 +32,6 @@ from uuid import uuid4
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker as FastStreamBroker
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -44,7 +43,7 @@ from shared.envelope import CloudEvent
 from shared.kafka import provision_topics
 from shared.logging import configure_logging
 from shared.outbox import OUTBOX_COLUMNS, OutboxMessage, add_to_outbox, outbox_values
-from shared.relay import OutboxRelay
+from shared.relay import OutboxRelay, RecordProducer
 from shared.topics import TopicSpec
 
 PARTICIPANTS = 500
@@ -279,10 +278,10 @@ async def outbox_pipeline(db_url: str, bootstrap: str, topic: str, events: list[
         await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=[OutboxMessage.__table__]))  # type: ignore[attr-defined]
         await conn.execute(text("TRUNCATE outbox_message"))
     sessions = create_sessionmaker(engine)
-    broker = FastStreamBroker(bootstrap, enable_idempotence=True, acks="all")
-    await broker.start()
+    producer = RecordProducer({"bootstrap_servers": bootstrap})  # the relay's own, as every service runs it
+    await producer.start()
     dsn = asyncpg_dsn(db_url)
-    relay = OutboxRelay(dsn=dsn, publisher=broker, poll_seconds=0.05, batch_size=500)
+    relay = OutboxRelay(dsn=dsn, publisher=producer, poll_seconds=0.05, batch_size=500)
     relay_task = asyncio.create_task(relay.run())
     check = await asyncpg.connect(dsn)
     try:
@@ -300,7 +299,7 @@ async def outbox_pipeline(db_url: str, bootstrap: str, topic: str, events: list[
         relay_task.cancel()
         await asyncio.gather(relay_task, return_exceptions=True)
         await check.close()
-        await broker.stop()
+        await producer.stop()
         await engine.dispose()
 
 

@@ -1,15 +1,18 @@
 """Transactional outbox: an event is written in the same transaction as the change that caused it.
 
-Rows become visible to the relay only when that transaction commits, so a rolled-back change never publishes.
+Rows become visible to the relay only when that transaction commits, so a rolled-back change never publishes. A
+transaction's events are staged in its session and written together, in one statement, as it commits.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Text, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text, event, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -50,7 +53,40 @@ def publish(
 
 def add_to_outbox(session: AsyncSession, event: CloudEvent, *, topic: str, key: str | None = None) -> None:
     """Stage an event in the caller's transaction; key defaults to the subject (the participant id)."""
-    session.add(OutboxMessage(**outbox_values(event, topic=topic, key=key)))
+    session.info.setdefault(_STAGED, []).append(outbox_values(event, topic=topic, key=key))
+
+
+_STAGED = "outbox_staged"
+# One statement for however many events a transaction staged: an array per column, unnested into rows
+_WRITE_STAGED = text(
+    "INSERT INTO outbox_message (event_id, topic, key, headers, payload, created_at)"
+    " SELECT e, t, k, CAST(h AS jsonb), p, c FROM unnest(CAST(:e AS text[]), CAST(:t AS text[]), CAST(:k AS text[]),"
+    " CAST(:h AS text[]), CAST(:p AS text[]), CAST(:c AS timestamptz[])) AS staged(e, t, k, h, p, c)"
+)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_staged(session: Session) -> None:
+    """The transaction's staged events, written as it commits (in the order they were staged: the relay's order)."""
+    staged = session.info.pop(_STAGED, None)
+    if staged:
+        session.execute(
+            _WRITE_STAGED,
+            {
+                "e": [r["event_id"] for r in staged],
+                "t": [r["topic"] for r in staged],
+                "k": [r["key"] for r in staged],
+                "h": [json.dumps(r["headers"]) for r in staged],
+                "p": [r["payload"] for r in staged],
+                "c": [r["created_at"] for r in staged],
+            },
+        )
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_staged(session: Session, previous: SessionTransaction) -> None:
+    """A rolled-back transaction's events are never written."""
+    session.info.pop(_STAGED, None)
 
 
 OUTBOX_COLUMNS = ("event_id", "topic", "key", "headers", "payload", "created_at")

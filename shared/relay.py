@@ -3,16 +3,25 @@
 One relay per database holds a PostgreSQL advisory lock while it works, so with several replicas only one
 publishes and each participant's events leave in the order they were written. A crash between publishing and
 marking re-publishes a batch; consumers are idempotent by event id, so that costs nothing.
+
+The relay publishes through a producer of its own (RecordProducer: aiokafka's, without FastStream's work per
+message, which was a third of the relay's CPU), queues a batch's sends at once and marks the batch in one statement.
+After a wake-up that found only a few rows it lingers a moment, so that under load a batch holds the commits of
+several transactions instead of one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Awaitable
-from typing import Protocol
+from collections import Counter
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, Protocol
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 from opentelemetry.trace import SpanKind
 
 from shared.logging import get_logger
@@ -22,6 +31,8 @@ from shared.tracing import inject, span_from
 
 log = get_logger(__name__)
 RELAY_LOCK_KEY = 0x52554D4D  # one relay leader per service database
+LINGER_SECONDS = 0.005  # after a wake-up that found less than LINGER_BELOW rows: what a later commit adds waits this
+LINGER_BELOW = 20
 
 
 class Publisher(Protocol):
@@ -30,6 +41,52 @@ class Publisher(Protocol):
     async def publish(
         self, message: bytes, topic: str, *, key: bytes, headers: dict[str, str], no_confirm: bool
     ) -> Awaitable[object]: ...
+
+
+class RecordProducer:
+    """An idempotent aiokafka producer with the relay's publish (`options`: shared.kafka.client_options)."""
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self._options = options
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        """Connect (aiokafka makes its producer inside the running loop)."""
+        self._producer = AIOKafkaProducer(
+            **self._options, enable_idempotence=True, acks="all", partitioner=partition_of, client_id="outbox-relay"
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        """Send what is queued and disconnect."""
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def publish(
+        self, message: bytes, topic: str, *, key: bytes, headers: dict[str, str], no_confirm: bool
+    ) -> Awaitable[object]:
+        """Queue a record; returns what its delivery can be awaited on."""
+        assert self._producer is not None, "started first"
+        sent: Awaitable[object] = await self._producer.send(
+            topic, message, key=key, headers=[(k, v.encode()) for k, v in headers.items()]
+        )
+        return sent
+
+
+@functools.lru_cache(maxsize=65_536)
+def _key_hash(key: bytes) -> int:
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
+def partition_of(key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]) -> int:
+    """Kafka's default partitioner (murmur2 of the key, as Java's and FastStream's producers), its hash kept per key:
+    aiokafka computes it in pure Python, an eighth of the relay's CPU, and a participant's key comes back."""
+    if key is None:
+        return int(DEFAULT_PARTITIONER(key, all_partitions, available))
+    return all_partitions[_key_hash(key) % len(all_partitions)]
+
+
+DEFAULT_PARTITIONER = DefaultPartitioner()
 
 
 class OutboxRelay:
@@ -65,12 +122,15 @@ class OutboxRelay:
             log.info("outbox relay leading")
             while True:
                 self._wake.clear()
-                if await self.publish_batch(conn) == self._batch:
+                published = await self.publish_batch(conn)
+                if published == self._batch:
                     continue
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
                 except TimeoutError:
-                    pass
+                    continue
+                if published < LINGER_BELOW:  # busy, in small commits: let a few more come into the next batch
+                    await asyncio.sleep(LINGER_SECONDS)
         finally:
             await conn.close()
 
@@ -87,9 +147,10 @@ class OutboxRelay:
         if not rows:
             return 0
         # Sends are queued in id order and awaited together; the idempotent producer keeps that order per partition.
-        pending = []
+        pending, published = [], Counter[tuple[str, str]]()
         for row in rows:
             headers = _headers(row)
+            published[row["topic"], headers.get("ce_type", "?")] += 1
             with span_from(headers, f"{row['topic']} publish", SpanKind.PRODUCER, **self._about(row["topic"])):
                 inject(headers)  # the consumers' spans are this one's children
                 pending.append(
@@ -101,8 +162,8 @@ class OutboxRelay:
         await conn.execute(
             "UPDATE outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
         )
-        for row in rows:
-            EVENTS_PUBLISHED.labels(self._service, row["topic"], _headers(row).get("ce_type", "?")).inc()
+        for (topic, kind), count in published.items():
+            EVENTS_PUBLISHED.labels(self._service, topic, kind).inc(count)
         log.debug("outbox batch published", count=len(rows))
         return len(rows)
 

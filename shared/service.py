@@ -22,7 +22,7 @@ from shared.lag import LagProbe
 from shared.logging import get_logger
 from shared.metrics import DEPENDENCY_UP, RequestMetrics, metrics_endpoint
 from shared.problems import install_problem_handlers, known_query_parameters
-from shared.relay import OutboxRelay
+from shared.relay import OutboxRelay, RecordProducer
 from shared.settings import ServiceSettings
 from shared.tracing import instrument
 
@@ -87,9 +87,10 @@ def build_app(
     """A FastAPI app that runs the on_start jobs, starts the broker, the relay and the background tasks, stops them;
     with health, metrics (`gauges`: the service's own, sampled with the common ones) and problem details."""
     engine, sessions, broker = wiring.engine, wiring.sessions, wiring.broker
+    producer = RecordProducer(client_options(settings.kafka))
     relay = OutboxRelay(
         dsn=asyncpg_dsn(settings.database_url),
-        publisher=broker,
+        publisher=producer,
         poll_seconds=settings.outbox_poll_seconds,
         service=name,
     )
@@ -101,6 +102,7 @@ def build_app(
         for job in on_start:  # before the service answers /health: what it needs to serve is there
             await job()
         await broker.start()
+        await producer.start()
         jobs = (relay.run, sampler.run, *background)
         tasks = [asyncio.create_task(job(), name=f"{name}-{i}") for i, job in enumerate(jobs)]
         log.info("service started", port=settings.http_port)
@@ -114,6 +116,7 @@ def build_app(
             await asyncio.wait(tasks, timeout=STOP_STEP_SECONDS)
             await asyncio.gather(
                 _within(STOP_STEP_SECONDS, broker.stop(), "broker"),
+                _within(STOP_STEP_SECONDS, producer.stop(), "the relay's producer"),
                 _within(STOP_STEP_SECONDS, engine.dispose(), "database"),
             )
 

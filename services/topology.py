@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
+from services.enrolment.handlers import FOLDED as ENROLMENT_FOLDED
 from services.enrolment.handlers import HANDLERS as ENROLMENT
+from services.followup.handlers import FOLDED as FOLLOWUP_FOLDED
 from services.followup.handlers import HANDLERS as FOLLOWUP
 from services.intake.handlers import handlers as intake_handlers
 from services.intake.vault import KeyRing, Vault
@@ -21,7 +23,11 @@ HANDLERS: dict[str, Handlers] = {
     "reporting": REPORTING,
 }
 # The services whose consumers fold a poll of some contracts in memory (shared/row_fold.py)
-FOLDED: dict[str, Folded] = {"reporting": REPORTING_FOLDED}
+FOLDED: dict[str, Folded] = {
+    "enrolment": ENROLMENT_FOLDED,
+    "followup": FOLLOWUP_FOLDED,
+    "reporting": REPORTING_FOLDED,
+}
 
 
 def subscriptions() -> dict[str, tuple[str, ...]]:

@@ -38,7 +38,11 @@ class RowFold:
     def __init__(self, model: type[SQLModel], key: str, *, complete: bool = False) -> None:
         self.model, self.key = model, key
         self.columns = list(model.model_fields)
-        self._defaults = {n: f.default for n, f in model.model_fields.items()}
+        # a blank row: the model's defaults, None where it has none (the handler sets those)
+        self._defaults = {
+            n: None if f.is_required() else f.get_default(call_default_factory=True)
+            for n, f in model.model_fields.items()
+        }
         self.rows: dict[Any, Row] = {}
         self._stored: dict[Any, dict[str, Any]] = {}  # the rows as loaded, to write only those that changed
         self._absent: set[Any] = set()  # keys looked up and not found: their rows are new

@@ -14,7 +14,7 @@ from services.enrolment.domain import ParticipationStatus
 from services.enrolment.tables import Course, Participation, Referral, Subproject
 from shared import contracts
 from shared.clock import today_in_copenhagen
-from shared.consumer import AwaitingFact, Handlers
+from shared.consumer import AwaitingFact, Folded, Handlers
 from shared.envelope import CloudEvent
 from shared.outbox import publish
 from shared.rejection import Rejection
@@ -25,16 +25,15 @@ REFERRAL_GRACE = timedelta(minutes=10)
 
 
 async def on_referral(session: AsyncSession, fact: contracts.ReferralRegistered, event: CloudEvent) -> None:
-    """Keep what an enrolment is checked against: the participant's programme, target group and municipality."""
-    referral = Referral(
-        participant_id=fact.participant_id,
-        programme_id=fact.programme_id,
-        subproject_id=fact.subproject_id,
-        target_group=fact.target_group,
-        municipality=fact.municipality,
-        referred_on=fact.referred_on,
-    )
-    await session.merge(referral)  # a later referral of the same participant replaces the earlier
+    """Keep what an enrolment is checked against: the participant's programme, target group and municipality (a
+    later referral of the same participant replaces the earlier)."""
+    values = fact.model_dump(include={"programme_id", "subproject_id", "target_group", "municipality", "referred_on"})
+    referral = await session.get(Referral, fact.participant_id, with_for_update=True)
+    if referral is None:
+        session.add(Referral(participant_id=fact.participant_id, **values))
+    else:
+        for column, value in values.items():
+            setattr(referral, column, value)
 
 
 async def on_enrol(session: AsyncSession, cmd: contracts.EnrolParticipant, event: CloudEvent) -> None:
@@ -114,6 +113,8 @@ HANDLERS: Handlers = {
     contracts.CorrectLeavingDate: on_correct_leaving_date,
     contracts.CorrectDropOutReason: on_correct_drop_out_reason,
 }
+# A referral only gets and adds the participant's row: a poll of them is folded in memory
+FOLDED = Folded(Referral, frozenset({contracts.ReferralRegistered}))
 
 
 async def _state(

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.enrolment import api
 from services.enrolment.catalogue import api as catalogue_api
-from services.enrolment.handlers import HANDLERS
+from services.enrolment.handlers import FOLDED, HANDLERS
 from services.enrolment.pages.site import serve_pages
 from services.enrolment.seed import seed_catalogue
 from services.enrolment.settings import EnrolmentSettings
@@ -20,7 +20,7 @@ log = get_logger(__name__)
 
 def create_app(settings: EnrolmentSettings) -> FastAPI:
     """The enrolment service."""
-    wiring = wire(SERVICE, settings, handlers=HANDLERS)
+    wiring = wire(SERVICE, settings, handlers=HANDLERS, folded=FOLDED)
 
     async def seed() -> None:
         if settings.seed_demo_catalogue:

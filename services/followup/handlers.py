@@ -21,7 +21,7 @@ from services.followup import SOURCE, catalogue, domain, notices, schedule
 from services.followup.schedule import Window
 from services.followup.tables import CatalogueProgramme, Deadline, FollowupCase, OverdueCase
 from shared import contracts, fund_rules
-from shared.consumer import AwaitingFact, Handlers
+from shared.consumer import AwaitingFact, Folded, Handlers
 from shared.contracts import Check, CheckClosedReason
 from shared.envelope import CloudEvent
 from shared.outbox import publish
@@ -193,6 +193,8 @@ HANDLERS: Handlers = {
     contracts.RecordSixMonthResult: on_record_six_month_result,
     **catalogue.HANDLERS,
 }
+# A referral and a move only get and add the participant's case: a poll of them is folded in memory
+FOLDED = Folded(FollowupCase, frozenset({contracts.ReferralRegistered, contracts.CaseReassigned}))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from services.followup import SERVICE
 from services.followup.digests import DigestSender
-from services.followup.handlers import HANDLERS
+from services.followup.handlers import FOLDED, HANDLERS
 from services.followup.mailer import mailer_from
 from services.followup.notices import NoticeSender
 from services.followup.reminders import ReminderSender
@@ -19,7 +19,7 @@ from shared.service import build_app, wire
 
 def create_app(settings: FollowupSettings) -> FastAPI:
     """The follow-up service."""
-    wiring = wire(SERVICE, settings, handlers=HANDLERS)
+    wiring = wire(SERVICE, settings, handlers=HANDLERS, folded=FOLDED)
     mailer = mailer_from(settings)
     timing = {"poll_seconds": settings.reminder_poll_seconds, "lease_seconds": settings.reminder_lease_seconds}
     grace = timedelta(hours=settings.escalation_grace_hours)

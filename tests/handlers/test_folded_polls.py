@@ -1,6 +1,7 @@
 """Reporting's polls folded in memory (shared/row_fold.py) give the rows the same facts give applied one by one.
 
-Each participant's path is applied twice, to two participants: once a record at a time through the consumer, once in
+The same for enrolment's and follow-up's referrals and moves (the contracts they fold). Each participant's path is
+applied twice, to two participants: once a record at a time through the consumer, once in
 polls through BatchConsumer, which folds them. The rows must be equal, column by column, whatever the poll holds:
 several participants interleaved, a path split over polls (rows loaded and updated), duplicates within a poll and
 across polls, an exit before the referral from another topic, a catalogue fact (not folded: the poll goes record by
@@ -21,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import shared.batch_consumer
 from shared.batch_consumer import BatchConsumer, PolledRecord
 from shared.contracts import (
+    CaseReassigned,
     EnrolmentConfirmed,
     ParticipantEntered,
     ParticipationCompleted,
@@ -113,10 +115,7 @@ def events(facts: Path) -> list[CloudEvent]:
 
 
 def polled(event: CloudEvent, offset: int) -> PolledRecord:
-    topic = topic_for(SERVICE, event)
-    value = event.value()
-    headers = [(k, v.encode()) for k, v in event.headers().items()]
-    return ConsumerRecord(topic, 0, offset, 0, 0, event.subject.encode(), value, None, 0, len(value), headers)
+    return polled_by(SERVICE, event, offset)
 
 
 async def progress(db: SessionMaker, pid: UUID) -> dict[str, Any]:
@@ -224,3 +223,63 @@ async def test_a_row_another_replica_inserted_meanwhile_is_not_overwritten(
     await in_polls(db, [started])
     stored = await progress(db, pid)
     assert (stored["withdrawn"], stored["started"], stored["entered_on"]) == (True, True, date(2026, 2, 2))
+
+
+def referrals(pid: UUID, variant: int) -> Path:
+    """A referral, a re-referral after a move, and a case moved by a team lead (older than the re-referral when the
+    variant is odd: the later caseworker wins, whichever came first)."""
+    first = referral(
+        pid,
+        programme_id=PROGRAMME,
+        subproject_id=SUBPROJECT,
+        referred_on=date(2026, 1, 12),
+        case_reference=f"RUM-{800_000 + variant}",
+    )
+    again = first.model_copy(update={"municipality": "101", "caseworker_email": f"moved{variant}@example.org"})
+    moved_at = T0 + timedelta(minutes=1 if variant % 2 else 10)
+    moved = CaseReassigned(
+        participant_id=pid,
+        case_reference=first.case_reference,
+        reassignment_id=uuid4(),
+        previous_caseworker_email=first.caseworker_email,
+        caseworker_email=f"lead{variant}@example.org",
+        reason="workload",
+        reassigned_at=moved_at,
+    )
+    return [first, moved, again] if variant % 3 else [moved, first, again]
+
+
+@pytest.mark.parametrize(("service", "table"), [("enrolment", "referral"), ("followup", "followup_case")])
+async def test_referrals_and_moves_fold_to_the_rows_of_one_by_one(
+    service: str, table: str, service_sessions: Callable[[str], SessionMaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Written.install(monkeypatch)
+    db = service_sessions(service)
+    for fact in (programme(PROGRAMME), subproject(SUBPROJECT, PROGRAMME)):
+        await apply(db, service, to_event(fact, source="tests"))
+    alone, folded = [uuid4() for _ in range(6)], [uuid4() for _ in range(6)]
+    for variant, pid in enumerate(alone):
+        for event in events(referrals(pid, variant)):
+            if consumer(service).handler_for(event, topic_for(service, event)) is not None:
+                await apply(db, service, event)
+    polls = [events(referrals(pid, variant)) for variant, pid in enumerate(folded)]
+    batches = BatchConsumer(consumer(service), db, broker=None)  # type: ignore[arg-type]  # nothing is parked
+    handled = [[e for e in poll if consumer(service).handler_for(e, topic_for(service, e))] for poll in polls]
+    first_half = [e for poll in handled for e in poll[:2]]
+    second_half = [e for poll in handled for e in poll[2:]] + first_half[:3]  # and some again
+    for offset, poll in enumerate((first_half, second_half)):
+        await batches.consume([polled_by(service, e, 100 * offset + n) for n, e in enumerate(poll)])
+    assert Written.polls == 2
+    for one, other in zip(alone, folded, strict=True):
+        found = [await row(db, f"SELECT * FROM {table} WHERE participant_id = :p", p=p) for p in (one, other)]
+        assert found[0] is not None and found[1] is not None
+        assert {k: v for k, v in found[1].items() if k != "participant_id"} == {
+            k: v for k, v in found[0].items() if k != "participant_id"
+        }
+
+
+def polled_by(service: str, event: CloudEvent, offset: int) -> PolledRecord:
+    topic = topic_for(service, event)
+    value = event.value()
+    headers = [(k, v.encode()) for k, v in event.headers().items()]
+    return ConsumerRecord(topic, 0, offset, 0, 0, event.subject.encode(), value, None, 0, len(value), headers)

@@ -201,12 +201,43 @@ async def ensure_cube(conn: AsyncConnection) -> bool:
 
 
 async def cube_for_rebuild(conn: AsyncConnection, schema: str) -> None:
-    """The counts of a projection filled in another schema, kept from now on by its own trigger: swapped in with it."""
+    """The counts of a projection filled in another schema, kept from now on by its own trigger: swapped in with it.
+
+    Counted with CREATE TABLE AS, which PostgreSQL can run with parallel workers (an INSERT … SELECT never is), then
+    given the columns' defaults and the cells' uniqueness that _table and _trend_table declare."""
     await conn.execute(text(f"SET LOCAL search_path = {schema}, public"))
-    for statement in [_table(schema), _trend_table(schema), *_counted(f"{schema}.participant_progress p")]:
+    # a table just filled by COPY has no statistics: without them the planner takes a million rows for a few thousand
+    # and sorts wide rows to group them; with them and room to hash, it groups in memory (bench/rebuild.py)
+    await conn.execute(text(f"ANALYZE {schema}.participant_progress"))
+    await conn.execute(text(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'"))
+    # it still guesses a group per row and would sort the wide rows (more than half the time); hashing spills to disk
+    # if the groups outgrow work_mem, so forbidding the sort is safe
+    await conn.execute(text("SET LOCAL enable_sort = off"))
+    for statement in _created(schema, f"{schema}.participant_progress p"):
         await conn.execute(text(statement))
     for statement in _attach(schema):
         await conn.execute(text(statement))
+
+
+REBUILD_WORK_MEM = "256MB"  # for the rebuild's one counting transaction only
+
+
+def _created(schema: str, rows: str) -> list[str]:
+    """The two tables of counts created from the rows' counts, shaped as _table and _trend_table shape them."""
+    key = ", ".join(f"{k}::{_KEY_TYPES.get(k, 'text')} AS {k}" for k in KEY)
+    sums = ", ".join(f"sum({c})::bigint AS {c}" for c in _COUNTS)
+    counts = ", ".join(f"ALTER COLUMN {c} SET NOT NULL, ALTER COLUMN {c} SET DEFAULT 0" for c in ["n", *_FIGURES])
+    trend_key = ", ".join(f"{k}::{'date' if k == 'month' else 'text'} AS {k}" for k in TREND_KEY)
+    return [
+        f"CREATE TABLE {schema}.{TABLE} AS SELECT {key}, max(last_event_at) AS last_event_at, {sums}"
+        f" FROM ({_contribution(rows, '1')}) AS contribution GROUP BY {', '.join(KEY)}",
+        f"ALTER TABLE {schema}.{TABLE} {counts},"
+        f" ADD CONSTRAINT {TABLE}_cell UNIQUE NULLS NOT DISTINCT ({', '.join(KEY)})",
+        f"CREATE TABLE {schema}.{TRENDS_TABLE} AS SELECT {trend_key}, sum(n)::bigint AS n"
+        f" FROM ({_trend_contribution(rows, '1')}) AS contribution GROUP BY {', '.join(TREND_KEY)}",
+        f"ALTER TABLE {schema}.{TRENDS_TABLE} ALTER COLUMN n SET NOT NULL, ALTER COLUMN n SET DEFAULT 0,"
+        f" ADD CONSTRAINT {TRENDS_TABLE}_cell UNIQUE NULLS NOT DISTINCT ({', '.join(TREND_KEY)})",
+    ]
 
 
 # A sum of bigints is a numeric; cast back, as no cell's count comes near 2^63: a numeric costs PostgreSQL and the

@@ -32,6 +32,17 @@ CELLS = (
 )
 
 
+# the kept counts' tables as the service creates them: columns, types, defaults, nullability, and the cells' keys
+SHAPES = """
+SELECT table_name::text, column_name::text, data_type::text, is_nullable::text, column_default::text
+FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN ('figure_count', 'trend_count')
+UNION ALL
+SELECT tablename::text, indexname::text, indexdef, '', '' FROM pg_indexes
+WHERE schemaname = 'public' AND tablename IN ('figure_count', 'trend_count')
+ORDER BY 1, 2
+"""
+
+
 async def _rows(stack: Stack, table: str) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(stack.postgres.dsn("reporting"))
     try:
@@ -82,6 +93,7 @@ async def test_the_rebuilt_projection_equals_the_live_one_and_the_service_answer
     live = await _rows(stack, "participant_progress")
     assert len(live) >= 12
     kept, months = await _cells(stack), await _cells(stack, MONTHS)
+    shapes = await _cells(stack, SHAPES)
 
     operator = stack.token(role="operator", programmes=[programme])
     answers: list[int] = []
@@ -115,6 +127,7 @@ async def test_the_rebuilt_projection_equals_the_live_one_and_the_service_answer
         {k: v for k, v in c.items() if k != "last_event_at"} for c in kept
     ]
     assert await _cells(stack, MONTHS) == months
+    assert await _cells(stack, SHAPES) == shapes  # counted afresh into tables of the very shape the service made
     assert rebuilt.participants == len(live) and rebuilt.events > len(live)
     assert answers and set(answers) == {200}  # the service answered all through
     assert any("events" in line and "/s" in line for line in said)  # progress: done, rate, time left

@@ -4,8 +4,10 @@ switch the service over without stopping it (with the figures' counts, services.
     .venv/bin/python -m services.reporting.rebuild      (REPORTING_DATABASE_URL, REPORTING_KAFKA__BOOTSTRAP_SERVERS)
 
 The fresh table lives in a schema of its own (`rebuild`) while it fills, through the very handlers the live consumer
-runs: the bulk of the log folded into rows in memory (the handlers only get and add their participant's row) and
-written with COPY, what arrives after that many events to a transaction; the live service goes on consuming and
+runs: the bulk of the log folded into rows in memory (the handlers only get and add their participant's row, as they
+do in the live consumer's polls: shared/row_fold.py) and written with COPY, by two processes, each folding the
+participants whose record key hashes to it (a participant's facts all carry their key); what arrives after that,
+many events to a transaction; the live service goes on consuming and
 answering from the old table. To switch, the rebuild takes the lock every live consumer transaction holds shared
 (services.reporting.main), so that nothing is half-applied; applies what reached the topics meanwhile; marks every
 replayed event as processed for the live consumer, so that it skips what the new table has; and swaps the tables by
@@ -16,8 +18,11 @@ the next rebuild.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
+import zlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -54,7 +59,20 @@ SCHEMA = "rebuild"
 TABLE = "participant_progress"
 BATCH = 500
 COUNT_ROWS = "SELECT count(*) FROM public.participant_progress"
+SHARES = 2  # processes folding the bulk of the log: the machine's two cores
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Share:
+    """The participants one process folds: those whose record key hashes to `index` of `of`."""
+
+    index: int = 0
+    of: int = 1
+
+    def holds(self, record: ConsumerRecord[Any, Any]) -> bool:
+        """True if the record's participant is this share's."""
+        return self.of == 1 or zlib.crc32(record.key or b"") % self.of == self.index
 
 
 @dataclass(frozen=True)
@@ -116,9 +134,20 @@ async def rebuild(
         kafka.assign(partitions)
         await kafka.seek_to_beginning(*partitions)
         replay = _Replay(kafka, replaying_consumer(), create_sessionmaker(fresh), progress)
-        fold = await replay.fold_until(await replay.end_offsets(partitions), started)
-        progress(f"writing {len(fold.rows):,} participants and {len(fold.applied):,} processed marks ...")
-        await _write(asyncpg_dsn(database_url), fold)
+        ends = await replay.end_offsets(partitions)
+        # the other shares in processes of their own (not where an SSL context, which cannot be pickled, is needed)
+        shares = 1 if "ssl_context" in options else SHARES
+        with ProcessPoolExecutor(max(shares - 1, 1), mp_context=multiprocessing.get_context("spawn")) as pool:
+            loop, wire_ends = asyncio.get_running_loop(), [(tp.topic, tp.partition, end) for tp, end in ends.items()]
+            others = [
+                loop.run_in_executor(pool, _fold_share, database_url, bootstrap_servers, options, wire_ends, share)
+                for share in (Share(i, shares) for i in range(1, shares))
+            ]
+            fold = await replay.fold_until(ends, started, Share(0, shares))
+            progress(f"writing {len(fold.rows):,} participants and {len(fold.applied):,} processed marks ...")
+            await _write(asyncpg_dsn(database_url), fold)
+            for written in await asyncio.gather(*others):
+                progress(f"another process wrote {written:,} participants")
         progress("counting the figures ahead ...")
         async with fresh.begin() as conn:  # counted once in bulk, then kept as the rest arrives
             await cube_for_rebuild(conn, SCHEMA)
@@ -168,7 +197,9 @@ async def _write(dsn: str, fold: _Fold) -> None:
 class _Replay:
     """Applies records to the fresh table, in memory or many to a transaction, and says how far it has come."""
 
-    def __init__(self, kafka: AIOKafkaConsumer, consumer: Consumer, sessions: SessionMaker, progress: Progress) -> None:
+    def __init__(
+        self, kafka: AIOKafkaConsumer, consumer: Consumer, sessions: SessionMaker | None, progress: Progress
+    ) -> None:
         self._kafka, self._consumer, self._sessions, self._progress = kafka, consumer, sessions, progress
         self.done = 0
         self._said = 0.0
@@ -185,20 +216,22 @@ class _Replay:
             batches = await self._kafka.getmany(*ends, timeout_ms=1000, max_records=BATCH)
             records = [r for tp, rs in batches.items() for r in rs if r.offset < ends[tp]]
             if records:
+                assert self._sessions is not None, "a replay that applies has sessions"
                 async with unit_of_work(self._sessions) as session:
                     for record in records:
                         await self._apply(session, record)
                 self.done += len(records)
             self._say(total, started)
 
-    async def fold_until(self, ends: dict[TopicPartition, int], started: float) -> _Fold:
-        """Fold every record below the given end offsets into rows in memory."""
+    async def fold_until(self, ends: dict[TopicPartition, int], started: float, share: Share) -> _Fold:
+        """Fold every record of the share's participants below the given end offsets into rows in memory."""
         fold, total = _Fold(), sum(ends.values())
         while await self._behind(ends):
             batches = await self._kafka.getmany(*ends, timeout_ms=1000, max_records=BATCH)
             records = [r for tp, rs in batches.items() for r in rs if r.offset < ends[tp]]
             for record in records:
-                await self._fold(fold, record)
+                if share.holds(record):
+                    await self._fold(fold, record)
             self.done += len(records)
             self._say(total, started)
         return fold
@@ -279,6 +312,32 @@ async def _switch(live: AsyncEngine, replay: _Replay, partitions: list[TopicPart
             await conn.execute(text(f"DROP TABLE IF EXISTS public.{kept}"))
             await conn.execute(text(f"ALTER TABLE {SCHEMA}.{kept} SET SCHEMA public"))
         await conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+
+
+def _fold_share(
+    database_url: str, bootstrap_servers: str, options: dict[str, Any], ends: list[tuple[str, int, int]], share: Share
+) -> int:
+    """In a process of its own: fold the share's participants and write them; how many."""
+    return asyncio.run(_fold_and_write(database_url, bootstrap_servers, options, ends, share))
+
+
+async def _fold_and_write(
+    database_url: str, bootstrap_servers: str, options: dict[str, Any], ends: list[tuple[str, int, int]], share: Share
+) -> int:
+    kafka = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, isolation_level="read_committed", **options
+    )
+    until = {TopicPartition(topic, partition): end for topic, partition, end in ends}
+    await kafka.start()
+    try:
+        kafka.assign(list(until))
+        await kafka.seek_to_beginning(*until)
+        replay = _Replay(kafka, replaying_consumer(), None, lambda _: None)
+        fold = await replay.fold_until(until, time.monotonic(), share)
+    finally:
+        await kafka.stop()
+    await _write(asyncpg_dsn(database_url), fold)
+    return len(fold.rows)
 
 
 def _shape(indexdef: str) -> str:

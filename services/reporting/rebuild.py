@@ -5,9 +5,10 @@ switch the service over without stopping it (with the figures' counts, services.
 
 The fresh table lives in a schema of its own (`rebuild`) while it fills, through the very handlers the live consumer
 runs: the bulk of the log folded into rows in memory (the handlers only get and add their participant's row, as they
-do in the live consumer's polls: shared/row_fold.py) and written with COPY, by two processes, each folding the
-participants whose record key hashes to it (a participant's facts all carry their key); what arrives after that,
-many events to a transaction; the live service goes on consuming and
+do in the live consumer's polls: shared/row_fold.py) and written with COPY, by two processes, each folding its share
+of the participants: the partitions of its number (every fact topic has as many partitions, and every producer puts a
+key on the partition of the same number: shared.relay.partition_of), or else the keys that hash to it. What arrives
+after that goes many events to a transaction; the live service goes on consuming and
 answering from the old table. To switch, the rebuild takes the lock every live consumer transaction holds shared
 (services.reporting.main), so that nothing is half-applied; applies what reached the topics meanwhile; marks every
 replayed event as processed for the live consumer, so that it skips what the new table has; and swaps the tables by
@@ -32,7 +33,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reporting.catalogue import HANDLERS as CATALOGUE_HANDLERS
@@ -65,14 +66,22 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Share:
-    """The participants one process folds: those whose record key hashes to `index` of `of`."""
+    """The participants one process folds: those on its partitions (`by_partition`), or else those whose record key
+    hashes to `index` of `of`."""
 
     index: int = 0
     of: int = 1
+    by_partition: bool = False
+
+    def partitions(self, ends: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+        """The partitions (and their ends) the share reads."""
+        if not self.by_partition:
+            return ends
+        return {tp: end for tp, end in ends.items() if tp.partition % self.of == self.index}
 
     def holds(self, record: ConsumerRecord[Any, Any]) -> bool:
         """True if the record's participant is this share's."""
-        return self.of == 1 or zlib.crc32(record.key or b"") % self.of == self.index
+        return self.of == 1 or self.by_partition or zlib.crc32(record.key or b"") % self.of == self.index
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ async def rebuild(
                 f"CREATE TABLE {SCHEMA}.processed_event (LIKE public.processed_event INCLUDING ALL)",
             ):
                 await conn.execute(text(statement))
+            indexed = await _without_indexes(conn)  # COPY fills them faster, and the indexes are built once after
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **options)
         await admin.start()
         try:
@@ -137,17 +147,37 @@ async def rebuild(
         ends = await replay.end_offsets(partitions)
         # the other shares in processes of their own (not where an SSL context, which cannot be pickled, is needed)
         shares = 1 if "ssl_context" in options else SHARES
+        counts = {tp.topic: sum(1 for p in partitions if p.topic == tp.topic) for tp in partitions}
+        by_partition = len(set(counts.values())) == 1 and min(counts.values()) >= shares
+        mine, *theirs = [Share(i, shares, by_partition) for i in range(shares)]
         with ProcessPoolExecutor(max(shares - 1, 1), mp_context=multiprocessing.get_context("spawn")) as pool:
-            loop, wire_ends = asyncio.get_running_loop(), [(tp.topic, tp.partition, end) for tp, end in ends.items()]
+            loop = asyncio.get_running_loop()
             others = [
-                loop.run_in_executor(pool, _fold_share, database_url, bootstrap_servers, options, wire_ends, share)
-                for share in (Share(i, shares) for i in range(1, shares))
+                loop.run_in_executor(
+                    pool,
+                    _fold_share,
+                    database_url,
+                    bootstrap_servers,
+                    options,
+                    [(tp.topic, tp.partition, end) for tp, end in share.partitions(ends).items()],
+                    share,
+                )
+                for share in theirs
             ]
-            fold = await replay.fold_until(ends, started, Share(0, shares))
+            kafka.assign(list(mine.partitions(ends)))  # what is not its share's, it does not read at all
+            await kafka.seek_to_beginning(*mine.partitions(ends))
+            fold = await replay.fold_until(mine.partitions(ends), started, mine)
             progress(f"writing {len(fold.rows):,} participants and {len(fold.applied):,} processed marks ...")
             await _write(asyncpg_dsn(database_url), fold)
-            for written in await asyncio.gather(*others):
-                progress(f"another process wrote {written:,} participants")
+            for written, read in await asyncio.gather(*others):
+                replay.done += read
+                progress(f"another process wrote {written:,} participants ({read:,} events)")
+        async with live.begin() as conn:
+            for statement in indexed:
+                await conn.execute(text(statement))
+        kafka.assign(partitions)  # every partition from where the fold stopped, for what came meanwhile
+        for tp, end in ends.items():
+            kafka.seek(tp, end)
         progress("counting the figures ahead ...")
         async with fresh.begin() as conn:  # counted once in bulk, then kept as the rest arrives
             await cube_for_rebuild(conn, SCHEMA)
@@ -314,16 +344,45 @@ async def _switch(live: AsyncEngine, replay: _Replay, partitions: list[TopicPart
         await conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
 
 
+async def _without_indexes(conn: AsyncConnection) -> list[str]:
+    """Drop the fresh tables' keys and indexes; the statements that make them again, as the live tables have them."""
+    keys = (
+        await conn.execute(
+            text(
+                "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+                " JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " WHERE n.nspname = :schema AND c.contype IN ('p', 'u') ORDER BY t.relname, c.conname"
+            ),
+            {"schema": SCHEMA},
+        )
+    ).all()
+    indexes = (
+        await conn.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = :schema ORDER BY indexname"),
+            {"schema": SCHEMA},
+        )
+    ).all()
+    of_keys = {name for _, name, _ in keys}
+    again = [f'ALTER TABLE {SCHEMA}."{table}" ADD CONSTRAINT "{name}" {how}' for table, name, how in keys]
+    again += [definition for name, definition in indexes if name not in of_keys]
+    for table, name, _ in keys:
+        await conn.execute(text(f'ALTER TABLE {SCHEMA}."{table}" DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
+        if name not in of_keys:
+            await conn.execute(text(f'DROP INDEX {SCHEMA}."{name}"'))
+    return again
+
+
 def _fold_share(
     database_url: str, bootstrap_servers: str, options: dict[str, Any], ends: list[tuple[str, int, int]], share: Share
-) -> int:
-    """In a process of its own: fold the share's participants and write them; how many."""
+) -> tuple[int, int]:
+    """In a process of its own: fold the share's participants and write them; how many, and the events read."""
     return asyncio.run(_fold_and_write(database_url, bootstrap_servers, options, ends, share))
 
 
 async def _fold_and_write(
     database_url: str, bootstrap_servers: str, options: dict[str, Any], ends: list[tuple[str, int, int]], share: Share
-) -> int:
+) -> tuple[int, int]:
     kafka = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, enable_auto_commit=False, isolation_level="read_committed", **options
     )
@@ -337,7 +396,7 @@ async def _fold_and_write(
     finally:
         await kafka.stop()
     await _write(asyncpg_dsn(database_url), fold)
-    return len(fold.rows)
+    return len(fold.rows), replay.done
 
 
 def _shape(indexdef: str) -> str:

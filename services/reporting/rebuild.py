@@ -21,67 +21,32 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, cast
-from uuid import UUID
+from typing import Any
 
-import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.catalogue import HANDLERS as CATALOGUE_HANDLERS
 from services.reporting.figure_cube import TABLE as CUBE
 from services.reporting.figure_cube import TRENDS_TABLE, cube_for_rebuild, ensure_cube
-from services.reporting.handlers import HANDLERS
+from services.reporting.replay import SCHEMA, TABLE, Progress, Replay, Share, fold_share, replaying_consumer, write_fold
 from services.reporting.settings import ReportingSettings
-from services.reporting.tables import ParticipantProgress
-from shared.consumer import Consumer
-from shared.db import SessionMaker, asyncpg_dsn, create_engine, create_sessionmaker, unit_of_work
-from shared.envelope import CloudEvent, InvalidEvent
+from shared.db import asyncpg_dsn, create_engine, create_sessionmaker
 from shared.kafka import client_options
 from shared.lag import partitions_of
-from shared.row_fold import RowFold
 from shared.topics import FACT_TOPICS
 
-SERVICE = "reporting"
 LOCK_KEY = 72_015_001
 # Every live consumer transaction starts with this (shared: they do not wait for each other) ...
 LIVE_GUARD = f"SELECT pg_advisory_xact_lock_shared({LOCK_KEY})"
 # ... and the switch with this, which waits for those in flight and holds back new ones until it commits.
 SWITCH_LOCK = f"SELECT pg_advisory_xact_lock({LOCK_KEY})"
-SCHEMA = "rebuild"
-TABLE = "participant_progress"
-BATCH = 500
 COUNT_ROWS = "SELECT count(*) FROM public.participant_progress"
 SHARES = 2  # processes folding the bulk of the log: the machine's two cores
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Share:
-    """The participants one process folds: those on its partitions (`by_partition`), or else those whose record key
-    hashes to `index` of `of`."""
-
-    index: int = 0
-    of: int = 1
-    by_partition: bool = False
-
-    def partitions(self, ends: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
-        """The partitions (and their ends) the share reads."""
-        if not self.by_partition:
-            return ends
-        return {tp: end for tp, end in ends.items() if tp.partition % self.of == self.index}
-
-    def holds(self, record: ConsumerRecord[Any, Any]) -> bool:
-        """True if the record's participant is this share's."""
-        return self.of == 1 or self.by_partition or zlib.crc32(record.key or b"") % self.of == self.index
 
 
 @dataclass(frozen=True)
@@ -96,11 +61,6 @@ class Rebuilt:
     def rate(self) -> float:
         """Events per second."""
         return self.events / self.seconds if self.seconds else 0.0
-
-
-def replaying_consumer() -> Consumer:
-    """Reporting's consumer without the catalogue (its read model is not rebuilt: the compacted topic keeps it)."""
-    return Consumer(SERVICE, {k: v for k, v in HANDLERS.items() if k not in CATALOGUE_HANDLERS})
 
 
 async def rebuild(
@@ -143,7 +103,7 @@ async def rebuild(
         await kafka.start()
         kafka.assign(partitions)
         await kafka.seek_to_beginning(*partitions)
-        replay = _Replay(kafka, replaying_consumer(), create_sessionmaker(fresh), progress)
+        replay = Replay(kafka, replaying_consumer(), create_sessionmaker(fresh), progress)
         ends = await replay.end_offsets(partitions)
         # the other shares in processes of their own (not where an SSL context, which cannot be pickled, is needed)
         shares = 1 if "ssl_context" in options else SHARES
@@ -155,7 +115,7 @@ async def rebuild(
             others = [
                 loop.run_in_executor(
                     pool,
-                    _fold_share,
+                    fold_share,
                     database_url,
                     bootstrap_servers,
                     options,
@@ -168,7 +128,7 @@ async def rebuild(
             await kafka.seek_to_beginning(*mine.partitions(ends))
             fold = await replay.fold_until(mine.partitions(ends), started, mine)
             progress(f"writing {len(fold.rows):,} participants and {len(fold.applied):,} processed marks ...")
-            await _write(asyncpg_dsn(database_url), fold)
+            await write_fold(asyncpg_dsn(database_url), fold)
             for written, read in await asyncio.gather(*others):
                 replay.done += read
                 progress(f"another process wrote {written:,} participants ({read:,} events)")
@@ -194,114 +154,7 @@ async def rebuild(
         await live.dispose()
 
 
-class _Fold(RowFold):
-    """The fresh projection built in memory, for the bulk of the replay: the session the handlers get, with no round
-    trip per event; written with COPY once it is all applied."""
-
-    def __init__(self) -> None:
-        super().__init__(ParticipantProgress, "participant_id", complete=True)
-        self.applied: set[UUID] = set()  # the events applied: the processed marks
-
-
-async def _write(dsn: str, fold: _Fold) -> None:
-    """The folded rows and the processed marks into the fresh schema, by COPY."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.copy_records_to_table(
-            TABLE,
-            schema_name=SCHEMA,
-            columns=fold.columns,
-            records=fold.values(),
-        )
-        now = datetime.now(UTC)
-        await conn.copy_records_to_table(
-            "processed_event",
-            schema_name=SCHEMA,
-            columns=["consumer", "event_id", "processed_at"],
-            records=((SERVICE, event_id, now) for event_id in fold.applied),
-        )
-    finally:
-        await conn.close()
-
-
-class _Replay:
-    """Applies records to the fresh table, in memory or many to a transaction, and says how far it has come."""
-
-    def __init__(
-        self, kafka: AIOKafkaConsumer, consumer: Consumer, sessions: SessionMaker | None, progress: Progress
-    ) -> None:
-        self._kafka, self._consumer, self._sessions, self._progress = kafka, consumer, sessions, progress
-        self.done = 0
-        self._said = 0.0
-
-    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        """Where the topics end now."""
-        ends: dict[TopicPartition, int] = await self._kafka.end_offsets(partitions)
-        return ends
-
-    async def until(self, ends: dict[TopicPartition, int], started: float) -> None:
-        """Apply every record below the given end offsets."""
-        total = sum(ends.values())
-        while await self._behind(ends):
-            batches = await self._kafka.getmany(*ends, timeout_ms=1000, max_records=BATCH)
-            records = [r for tp, rs in batches.items() for r in rs if r.offset < ends[tp]]
-            if records:
-                assert self._sessions is not None, "a replay that applies has sessions"
-                async with unit_of_work(self._sessions) as session:
-                    for record in records:
-                        await self._apply(session, record)
-                self.done += len(records)
-            self._say(total, started)
-
-    async def fold_until(self, ends: dict[TopicPartition, int], started: float, share: Share) -> _Fold:
-        """Fold every record of the share's participants below the given end offsets into rows in memory."""
-        fold, total = _Fold(), sum(ends.values())
-        while await self._behind(ends):
-            batches = await self._kafka.getmany(*ends, timeout_ms=1000, max_records=BATCH)
-            records = [r for tp, rs in batches.items() for r in rs if r.offset < ends[tp]]
-            for record in records:
-                if share.holds(record):
-                    await self._fold(fold, record)
-            self.done += len(records)
-            self._say(total, started)
-        return fold
-
-    async def _fold(self, fold: _Fold, record: ConsumerRecord[Any, Any]) -> None:
-        try:
-            event = CloudEvent.from_kafka(record.headers, record.value)
-            handler = self._consumer.handler_for(event, record.topic)
-            if handler is None or event.id in fold.applied:
-                return  # not reporting's business, or a duplicate the live consumer skipped too
-            data = self._consumer.registry.parse(event)
-        except InvalidEvent:
-            return  # the live consumer dead-lettered it too: nothing to count
-        fold.applied.add(event.id)
-        await handler(cast(AsyncSession, fold), data, event)
-
-    async def _apply(self, session: AsyncSession, record: ConsumerRecord[Any, Any]) -> None:
-        try:
-            event = CloudEvent.from_kafka(record.headers, record.value)
-            await self._consumer.apply_in(session, event, topic=record.topic)
-        except InvalidEvent:
-            pass  # the live consumer dead-lettered it too: nothing to count
-
-    async def _behind(self, ends: dict[TopicPartition, int]) -> bool:
-        for tp, end in ends.items():
-            if await self._kafka.position(tp) < end:
-                return True
-        return False
-
-    def _say(self, total: int, started: float) -> None:
-        now = time.monotonic()
-        if now - self._said < 1 and self.done < total:
-            return
-        self._said = now
-        rate = self.done / max(now - started, 1e-9)
-        left = max(total - self.done, 0) / rate if rate else 0
-        self._progress(f"{self.done:,} of {total:,} events, {rate:,.0f}/s, about {left:.0f} s left")
-
-
-async def _switch(live: AsyncEngine, replay: _Replay, partitions: list[TopicPartition], started: float) -> None:
+async def _switch(live: AsyncEngine, replay: Replay, partitions: list[TopicPartition], started: float) -> None:
     """Hold back the live consumer, catch up, hand it the replayed events as processed, and swap the tables."""
     async with live.begin() as conn:
         await conn.execute(text(SWITCH_LOCK))
@@ -371,32 +224,6 @@ async def _without_indexes(conn: AsyncConnection) -> list[str]:
         if name not in of_keys:
             await conn.execute(text(f'DROP INDEX {SCHEMA}."{name}"'))
     return again
-
-
-def _fold_share(
-    database_url: str, bootstrap_servers: str, options: dict[str, Any], ends: list[tuple[str, int, int]], share: Share
-) -> tuple[int, int]:
-    """In a process of its own: fold the share's participants and write them; how many, and the events read."""
-    return asyncio.run(_fold_and_write(database_url, bootstrap_servers, options, ends, share))
-
-
-async def _fold_and_write(
-    database_url: str, bootstrap_servers: str, options: dict[str, Any], ends: list[tuple[str, int, int]], share: Share
-) -> tuple[int, int]:
-    kafka = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, isolation_level="read_committed", **options
-    )
-    until = {TopicPartition(topic, partition): end for topic, partition, end in ends}
-    await kafka.start()
-    try:
-        kafka.assign(list(until))
-        await kafka.seek_to_beginning(*until)
-        replay = _Replay(kafka, replaying_consumer(), None, lambda _: None)
-        fold = await replay.fold_until(until, time.monotonic(), share)
-    finally:
-        await kafka.stop()
-    await _write(asyncpg_dsn(database_url), fold)
-    return len(fold.rows), replay.done
 
 
 def _shape(indexdef: str) -> str:

@@ -67,8 +67,10 @@ class RowFold:
             self.rows[stored[self.key]] = Row(dict(stored))
         self._absent.update(k for k in wanted if k not in self.rows)
 
-    async def get(self, _model: object, key: Any, **_: object) -> Row:
+    async def get(self, model: object, key: Any, **_: object) -> Any:
         """The row of the key; a blank one (the table's defaults) if it is not stored yet."""
+        if model is not self.model:  # a handler that reads another table is not one to fold
+            raise NotLoaded(model)
         row = self.rows.get(key)
         if row is None:
             if not self._complete and key not in self._absent:

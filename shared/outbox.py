@@ -25,7 +25,8 @@ NOTIFY_CHANNEL = "outbox_message"
 
 
 class OutboxMessage(SQLModel, table=True):
-    """An event waiting to be published (or published, when published_at is set)."""
+    """An event waiting to be published: the relay deletes it once Kafka has it. (`published_at` is left from when
+    published rows were kept and marked; rows of that time that have it set are never published again.)"""
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_message_unpublished", "id", postgresql_where=text("published_at IS NULL")),)

@@ -58,6 +58,10 @@ async def test_an_uncommitted_event_is_not_published_until_its_transaction_commi
                 await session.flush()
                 assert await relay.publish_batch(conn) == 0  # written but not committed: invisible to the relay
             assert await relay.publish_batch(conn) == 1  # committed: published
+            # and deleted: Kafka has it now
+            assert (
+                await conn.fetchval("SELECT count(*) FROM outbox_message WHERE event_id = $1", str(committed.id)) == 0
+            )
         async with sessions() as session:
             transaction = await session.begin()
             add_to_outbox(session, rolled_back, topic=TOPIC)

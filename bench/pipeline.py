@@ -12,7 +12,9 @@ records of the same size and keying:
   5. Kafka's own consumer (org.apache.kafka.tools.ConsumerPerformance) reading the records the pipeline
      published — the reference for anything that reads them back.
 The pipeline can go no faster than the slower of 1 and 2 (it does both), so its end-to-end rate is printed as a
-fraction of min(Kafka producer, PostgreSQL batched insert): issue 22's goal is stated against that bound.
+fraction of min(Kafka producer, PostgreSQL batched insert): issue 22's goal is stated against that bound. For the
+pipeline's phase it also prints the CPU each part spent per record: this process (the writer and the relay), PostgreSQL
+and Kafka.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -35,6 +38,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from bench.intake import CpuProbe
 from deploy.kafka import KafkaBroker, ensure_jars, jar_cache_dir
 from deploy.ports import free_port
 from deploy.postgres import PostgresServer
@@ -253,6 +257,20 @@ def report(n: int, size: int, rates: Rates, seconds: float) -> list[str]:
     return lines
 
 
+def cpu_report(used: dict[str, float], records: int) -> list[str]:
+    """CPU microseconds per record of each part during the pipeline's phase."""
+    lines = [f"CPU during the pipeline's phase, microseconds per record ({os.cpu_count()} cores):"]
+    parts = {name: seconds for name, seconds in used.items() if name != CpuProbe.MACHINE}
+    rest = used.get(CpuProbe.MACHINE, 0.0) - sum(parts.values())
+    for name, seconds in [
+        *parts.items(),
+        ("the rest of the machine", rest),
+        (CpuProbe.MACHINE, used[CpuProbe.MACHINE]),
+    ]:
+        lines.append(f"{name:<52}{seconds / records * 1e6:>10.1f}")
+    return lines
+
+
 async def aiokafka_reference(bootstrap: str, topic: str, events: list[CloudEvent]) -> float:
     """A bare Python producer sending the same records: records per second."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
@@ -271,8 +289,11 @@ async def aiokafka_reference(bootstrap: str, topic: str, events: list[CloudEvent
         await producer.stop()
 
 
-async def outbox_pipeline(db_url: str, bootstrap: str, topic: str, events: list[CloudEvent]) -> tuple[float, float]:
-    """Write through the outbox while the relay publishes: (write rate, end-to-end rate) in events per second."""
+async def outbox_pipeline(
+    db_url: str, bootstrap: str, topic: str, events: list[CloudEvent], cpu: CpuProbe
+) -> tuple[float, float, dict[str, float]]:
+    """Write through the outbox while the relay publishes: (write rate, end-to-end rate) in events per second, and the
+    CPU seconds each part of `cpu` used meanwhile."""
     engine = create_engine(db_url)
     async with engine.begin() as conn:
         await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=[OutboxMessage.__table__]))  # type: ignore[attr-defined]
@@ -285,6 +306,7 @@ async def outbox_pipeline(db_url: str, bootstrap: str, topic: str, events: list[
     relay_task = asyncio.create_task(relay.run())
     check = await asyncpg.connect(dsn)
     try:
+        before = cpu.read()
         t0 = time.perf_counter()
         for start in range(0, len(events), TRANSACTION):
             async with sessions() as session, session.begin():
@@ -294,7 +316,8 @@ async def outbox_pipeline(db_url: str, bootstrap: str, topic: str, events: list[
         while await check.fetchval("SELECT count(*) FROM outbox_message WHERE published_at IS NULL"):
             await asyncio.sleep(0.02)
         total = time.perf_counter() - t0
-        return len(events) / written, len(events) / total
+        after = cpu.read()
+        return len(events) / written, len(events) / total, {name: after[name] - before[name] for name in after}
     finally:
         relay_task.cancel()
         await asyncio.gather(relay_task, return_exceptions=True)
@@ -324,7 +347,16 @@ async def main(n: int) -> None:
         progress("bare aiokafka producer ...")
         bare = await aiokafka_reference(kafka.bootstrap_servers, topics[1], events)
         progress("the pipeline ...")
-        written, pipeline = await outbox_pipeline(postgres.url("bench"), kafka.bootstrap_servers, topics[2], events)
+        probe = CpuProbe(
+            {
+                "this process (the writer and the relay)": [(os.getpid(), False)],
+                "PostgreSQL": [(postgres.pid or 0, True)],
+                "Kafka": [(kafka.pid or 0, True)],
+            }
+        )
+        written, pipeline, used = await outbox_pipeline(
+            postgres.url("bench"), kafka.bootstrap_servers, topics[2], events, probe
+        )
         progress("Kafka's consumer over the pipeline's records ...")
         consumer = await asyncio.to_thread(kafka_consumer_reference, kafka.bootstrap_servers, topics[2], n)
     finally:
@@ -339,6 +371,7 @@ async def main(n: int) -> None:
         pipeline=pipeline,
     )
     print("\n" + "\n".join(report(n, size, rates, time.perf_counter() - began)))
+    print("\n" + "\n".join(cpu_report(used, n)))
 
 
 def progress(line: str) -> None:

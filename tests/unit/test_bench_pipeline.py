@@ -6,10 +6,12 @@ import json
 
 import pytest
 
+from bench.intake import CpuProbe
 from bench.pipeline import (
     TRANSACTION,
     Rates,
     consumer_performance_rate,
+    cpu_report,
     outbox_rows,
     producer_performance_rate,
     report,
@@ -94,3 +96,16 @@ def test_the_reference_inserts_the_very_rows_the_pipeline_writes() -> None:
 @pytest.mark.parametrize("n", [0, 1])
 def test_the_report_reads_for_any_number_of_records(n: int) -> None:
     assert report(n, 409, _rates(), 1.0)[0].startswith(f"{n} records of about 409 bytes")
+
+
+def test_the_cpu_report_gives_each_part_and_the_rest_in_microseconds_per_record() -> None:
+    used = {"this process (the writer and the relay)": 2.0, "PostgreSQL": 1.0, "Kafka": 0.5, CpuProbe.MACHINE: 4.0}
+    lines = cpu_report(used, 100_000)
+    figures = {line[:52].strip(): float(line[52:]) for line in lines[1:]}
+    assert figures == {
+        "this process (the writer and the relay)": 20.0,
+        "PostgreSQL": 10.0,
+        "Kafka": 5.0,
+        "the rest of the machine": 5.0,
+        CpuProbe.MACHINE: 40.0,
+    }

@@ -30,12 +30,13 @@ async def first_deliveries(session: AsyncSession, *, consumer: str, event_ids: C
     deliveries). An id given twice is recorded once."""
     if not event_ids:
         return set()
-    result = await run(
-        session,
-        text(
-            "INSERT INTO processed_event (consumer, event_id, processed_at)"
-            " SELECT :c, e, now() FROM unnest(CAST(:e AS uuid[])) AS e"
-            " ON CONFLICT DO NOTHING RETURNING event_id"
-        ).bindparams(c=consumer, e=list(event_ids)),
-    )
+    result = await run(session, _MARK, {"c": consumer, "e": list(event_ids)})
     return set(result.scalars())
+
+
+# built once: binding values into a fresh clause on every poll was a percent of a consumer's CPU (py-spy)
+_MARK = text(
+    "INSERT INTO processed_event (consumer, event_id, processed_at)"
+    " SELECT :c, e, now() FROM unnest(CAST(:e AS uuid[])) AS e"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+)

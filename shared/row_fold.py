@@ -9,11 +9,13 @@ and the changed ones updated. The rebuild folds the whole log the same way, from
 # ruff: noqa: S608 - the SQL is built from a table model's own names, never from input
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.dialects import postgresql
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,14 +55,7 @@ class RowFold:
         wanted = sorted(set(keys) - self.rows.keys() - self._absent)
         if not wanted:
             return
-        table, key_type = self.model.__tablename__, self._key_type()
-        result = await run(
-            session,
-            text(
-                f"SELECT {', '.join(self.columns)} FROM {table}"
-                f" WHERE {self.key} = ANY(CAST(:keys AS {key_type}[])) ORDER BY {self.key} FOR UPDATE"
-            ).bindparams(keys=wanted),
-        )
+        result = await run(session, _statements(self.model, self.key).load, {"keys": wanted})
         for values in result.mappings():
             stored = dict(values)
             self._stored[stored[self.key]] = stored
@@ -97,28 +92,38 @@ class RowFold:
                 new.append(values)
             elif values != stored:
                 changed.append(values)
-        table, cols = self.model.__tablename__, ", ".join(self.columns)
-        recordset = f"jsonb_populate_recordset(NULL::{table}, CAST(:rows AS jsonb))"
+        statements = _statements(self.model, self.key)
         if new:
-            await run(
-                session,
-                text(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {recordset}").bindparams(rows=_json(new)),
-            )
+            await run(session, statements.insert, {"rows": _json(new)})
         if changed:
-            sets = ", ".join(f"{c} = r.{c}" for c in self.columns if c != self.key)
-            await run(
-                session,
-                text(
-                    f"UPDATE {table} AS t SET {sets} FROM {recordset} AS r WHERE t.{self.key} = r.{self.key}"
-                ).bindparams(rows=_json(changed)),
-            )
+            await run(session, statements.update, {"rows": _json(changed)})
         for key, row in self.rows.items():  # written: what is stored now
             self._stored[key] = {c: getattr(row, c) for c in self.columns}
         self._absent.clear()
 
-    def _key_type(self) -> str:
-        column = self.model.__table__.c[self.key]  # type: ignore[attr-defined]
-        return str(column.type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+
+@dataclass(frozen=True)
+class _Statements:
+    load: TextClause
+    insert: TextClause
+    update: TextClause
+
+
+@functools.cache
+def _statements(model: type[SQLModel], key: str) -> _Statements:
+    """A table's three statements, built once per process."""
+    table, columns = model.__tablename__, list(model.model_fields)
+    cols = ", ".join(columns)
+    key_type = str(model.__table__.c[key].type.compile(dialect=postgresql.dialect()))  # type: ignore[attr-defined,no-untyped-call]
+    recordset = f"jsonb_populate_recordset(NULL::{table}, CAST(:rows AS jsonb))"
+    sets = ", ".join(f"{c} = r.{c}" for c in columns if c != key)
+    return _Statements(
+        load=text(
+            f"SELECT {cols} FROM {table} WHERE {key} = ANY(CAST(:keys AS {key_type}[])) ORDER BY {key} FOR UPDATE"
+        ),
+        insert=text(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {recordset}"),
+        update=text(f"UPDATE {table} AS t SET {sets} FROM {recordset} AS r WHERE t.{key} = r.{key}"),
+    )
 
 
 def _json(rows: list[dict[str, Any]]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -18,6 +18,7 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from shared.batch_consumer import BatchConsumer
 from shared.consumer import Consumer
 from shared.db import SessionMaker
+from shared.offsets import AppliedOffsets, Committing
 from shared.settings import KafkaSettings
 from shared.topics import TopicSpec
 
@@ -95,15 +96,17 @@ async def _raw_bodies(msg: StreamMessage[object]) -> list[bytes]:
 
 
 def subscribe_events(broker: KafkaBroker, consumer: Consumer, *, sessions: SessionMaker) -> None:
-    """Consume the consumer's topics in its own group, a poll at a time; offsets are committed after the database's
-    commit, and a failure the records cannot settle (an outage outlasted) rewinds each partition to be read again."""
+    """Consume the consumer's topics in its own group, a poll at a time; the offsets of what the database committed
+    are committed to Kafka every few hundred milliseconds (shared/offsets.py), and a failure the records cannot settle
+    (an outage outlasted) rewinds each partition to be read again."""
     batches = BatchConsumer(consumer, sessions, broker)
+    offsets = AppliedOffsets()
 
     @broker.subscriber(
         *[Topic(t, declare=False) for t in consumer.topics],
         group_id=consumer.name,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,  # committed by `offsets`; a poll that fails is read again (nack)
         batch=True,
         max_records=POLL_RECORDS,
         parser=_readable_headers,
@@ -111,12 +114,21 @@ def subscribe_events(broker: KafkaBroker, consumer: Consumer, *, sessions: Sessi
     )
     async def consume(bodies: list[bytes], msg: KafkaMessage) -> None:
         records = msg.raw_message
+        polled = records if isinstance(records, tuple) else (records,)
+        rewound: dict[TopicPartition, int] = {}
 
         def rewind(record: ConsumerRecord[Any, Any]) -> None:
             # the commit after this poll then stops short of the record, and the next poll starts from it
-            msg.consumer.seek(partition=TopicPartition(record.topic, record.partition), offset=record.offset)
+            partition = TopicPartition(record.topic, record.partition)
+            msg.consumer.seek(partition=partition, offset=record.offset)
+            rewound[partition] = min(record.offset, rewound.get(partition, record.offset))
 
-        await batches.consume(records if isinstance(records, tuple) else (records,), rewind)
+        try:
+            await batches.consume(polled, rewind)
+        except BaseException:
+            await msg.nack()  # each partition from the poll's first record, with the next poll
+            raise
+        await offsets.applied(cast(Committing, msg.consumer), polled, rewound)
 
 
 async def provision_topics(bootstrap_servers: str, specs: Sequence[TopicSpec]) -> list[str]:

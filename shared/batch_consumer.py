@@ -7,9 +7,10 @@ another topic (AwaitingFact) steps aside, with the rest of its partition, until 
 waits for may be in the same poll. If it has still not come after a moment, the partition is rewound to the record,
 to be read again with a later poll: waiting on, the consumer would fetch nothing new, the fact included.
 
-The poll's processed marks are written with one statement. A projection that folds (Consumer.folded: reporting's)
-gets its poll applied in memory first, with its rows loaded and written in a statement each; a poll it cannot fold
-(a failure, another contract) is applied as above.
+The records are parsed once, before the transaction, and the poll's processed marks are written with one statement.
+Contracts that fold (Consumer.folded: reporting's facts, enrolment's and follow-up's referrals) get their poll applied
+in memory first, with its rows loaded and written in a statement each; a poll that cannot be folded (a failure,
+another contract) is applied as above.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.consumer import AwaitingFact, Consumer, Folded, Outcome
+from shared.consumer import AwaitingFact, Consumer, Delivery, Folded, Outcome
 from shared.db import SessionMaker, run, unit_of_work
 from shared.dead_letter import FactStillAwaited, settle
-from shared.envelope import CloudEvent, InvalidEvent
+from shared.envelope import CloudEvent
 from shared.logging import get_logger
 from shared.metrics import BATCH_DURATION, BATCH_RECORDS, EVENTS_CONSUMED
 from shared.row_fold import RowFold
@@ -124,7 +125,14 @@ class BatchConsumer:
     async def _together(self, records: Sequence[PolledRecord]) -> tuple[int | None, Exception] | None:
         """Apply the records in one transaction. None if it committed; else the index of the record that failed
         (None if none did) and the error, and nothing of the batch is kept."""
-        if self.consumer.folded is not None and await self._folded(records, self.consumer.folded):
+        deliveries: list[Delivery] = []
+        for index, record in enumerate(records):
+            try:
+                deliveries.append(self.consumer.delivery(event_of(record), record.topic))
+            except Exception as exc:  # noqa: BLE001 - an invalid record: the caller settles it on its own
+                return index, exc
+        folded = self.consumer.folded
+        if folded is not None and await self._folded(records, deliveries, folded):
             return None
         at: int | None = None
         outcomes: list[tuple[PolledRecord, CloudEvent, Outcome]] = []
@@ -132,11 +140,6 @@ class BatchConsumer:
             async with unit_of_work(self.sessions) as session:
                 if self.consumer.guard is not None:
                     await run(session, text(self.consumer.guard))
-                deliveries = []
-                for index, record in enumerate(records):
-                    at = index
-                    deliveries.append(self.consumer.delivery(event_of(record), record.topic))
-                at = None
                 first = await self.consumer.first_of(session, deliveries)  # the poll's marks, one statement
                 for index, (record, delivery) in enumerate(zip(records, deliveries, strict=True)):
                     at = index
@@ -153,14 +156,10 @@ class BatchConsumer:
             self._count(record, event, outcome)
         return None
 
-    async def _folded(self, records: Sequence[PolledRecord], folded: Folded) -> bool:
+    async def _folded(self, records: Sequence[PolledRecord], deliveries: list[Delivery], folded: Folded) -> bool:
         """Apply the records folded in memory (shared/row_fold.py), in one transaction; False if they cannot be
-        (another contract among them, an invalid record, a row not loaded, a failure) and nothing is kept: they are
-        then applied record by record, where a failing one is found and settled."""
-        try:
-            deliveries = [self.consumer.delivery(event_of(r), r.topic) for r in records]
-        except InvalidEvent:
-            return False
+        (another contract among them, a row not loaded, a failure) and nothing is kept: they are then applied record
+        by record, where a failing one is found and settled."""
         if any(d.handler is not None and type(d.data) not in folded.contracts for d in deliveries):
             return False
         outcomes: list[tuple[PolledRecord, CloudEvent, Outcome]] = []

@@ -36,6 +36,7 @@ Kind = Literal[
     "provider-kind",
     "company-kind",
     "scope",
+    "register-finding",
 ]
 Names = dict[str, tuple[str, str]]  # code: (Danish, English)
 
@@ -296,6 +297,20 @@ COMPANY_KINDS: Names = {
     "social-economy": ("Socialøkonomisk virksomhed", "Social-economy company"),
 }
 SCOPES: Names = {"local": ("Lokal", "Local"), "regional": ("Regional", "Regional")}
+# What a register (DREAM) shows around a six-month date; the codes shared with SITUATIONS have the same words.
+REGISTER_FINDINGS: Names = {
+    "employed": ("I beskæftigelse", "Employed"),
+    "self-supporting": ("Selvforsørgende uden registreret løn", "Self-supporting, no wages recorded"),
+    "flex-job": SITUATIONS["flex-job"],
+    "wage-subsidy-job": SITUATIONS["wage-subsidy-job"],
+    "education": SITUATIONS["education"],
+    "job-seeking": SITUATIONS["job-seeking"],
+    "sickness-benefit": ("Sygedagpenge", "Sickness benefit"),
+    "disability-pension": ("Førtidspension", "Disability pension"),
+    "other-benefit": ("Anden offentlig ydelse", "Another public benefit"),
+    "retired": ("Efterløn eller pension", "Early retirement or pension"),
+    "left-the-register": ("Ude af registeret", "Out of the register"),
+}
 
 NAMES: dict[str, Names] = {
     "municipality": MUNICIPALITIES,
@@ -321,6 +336,7 @@ NAMES: dict[str, Names] = {
     "provider-kind": PROVIDER_KINDS,
     "company-kind": COMPANY_KINDS,
     "scope": SCOPES,
+    "register-finding": REGISTER_FINDINGS,
 }
 
 

@@ -212,7 +212,7 @@ class BodyGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer the problem, or pass the request on untouched."""
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scope["path"] not in _uploads(scope):
             headers = Headers(scope=scope)
             length = headers.get("content-length")
             refused: JSONResponse | None = None
@@ -224,6 +224,12 @@ class BodyGate:
                 await refused(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _uploads(scope: Scope) -> frozenset[str]:
+    """The app's paths that stream a body of their own kind and bound it themselves (app.state.upload_paths)."""
+    state = getattr(scope.get("app"), "state", None)
+    return getattr(state, "upload_paths", frozenset())
 
 
 def _has_body(headers: Headers) -> bool:

@@ -16,6 +16,7 @@ from services.intake.personal_data import api as personal_data_api
 from services.intake.personal_data.service import ConsentErasure
 from services.intake.reassignment import api as reassignment_api
 from services.intake.referrals import api as referrals_api
+from services.intake.register import api as register_api
 from services.intake.settings import IntakeSettings
 from services.intake.timeline import api as timeline_api
 from shared.db import asyncpg_dsn
@@ -46,8 +47,11 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.state.reach = reach
     app.state.command_wait_seconds = settings.command_wait_seconds
     app.state.consent_erasure_days = settings.consent_erasure_days
+    app.state.register_max_bytes = settings.register_max_bytes
+    app.state.upload_paths = frozenset({register_api.UPLOAD_PATH})  # bodies they stream and bound themselves
     for routes in (referrals_api, timeline_api, commands_api, caseload_api, audit_api, personal_data_api, extract_api):
         app.include_router(routes.router)
     app.include_router(reassignment_api.router)
+    app.include_router(register_api.router)
     serve_pages(app, idle_minutes=settings.page_idle_minutes)  # the caseworker pages and /static/rummelig.css
     return app

@@ -47,6 +47,9 @@ class IntakeSettings(ServiceSettings):
     retention_years: int = Field(default=5, ge=1, le=100)
     # The caseworker pages: a web session ends after this many minutes without a request (and at the token's expiry).
     page_idle_minutes: int = Field(default=30, ge=1, le=720)
+    # A register extract larger than this is refused, uploaded or imported from a file (a whole-population DREAM
+    # extract of 2 years of weeks is about 1.5 GB).
+    register_max_bytes: int = Field(default=2 << 30, ge=1024, le=64 << 30)
 
     @field_validator("data_key", "lookup_key")
     @classmethod

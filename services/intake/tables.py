@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, LargeBinary, MetaData, Sequence, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, LargeBinary, MetaData, Sequence, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -229,3 +229,37 @@ TABLES = {
 }
 # What the migrations compare with: the tables every service's metadata holds, and the catalogue's own.
 METADATA: tuple[MetaData, ...] = (SQLModel.metadata, CatalogueTable.metadata)
+
+
+class RegisterImport(SQLModel, table=True):
+    """One register extract's import, known by its SHA-256: how far it got and what it matched, never its content.
+
+    rows_done moves in the transaction that applies those rows, so an import killed halfway resumes where it stopped.
+    """
+
+    __tablename__ = "register_import"
+    __table_args__ = (CheckConstraint("rows_done <= rows", name="ck_register_import_rows_done"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    digest: str = Field(unique=True, max_length=64)  # hex SHA-256 of the file as received
+    register_name: str = Field(default="dream", max_length=20)
+    rows: int = Field(ge=0)  # the data rows, every one valid
+    rows_done: int = Field(default=0, ge=0)
+    matched: int = Field(default=0, ge=0)  # rows of a person referred to a programme here
+    observed: int = Field(default=0, ge=0)  # six-month findings published
+    extract_until: date  # the Sunday of the extract's last week
+    imported_by: str = Field(max_length=200)
+    started_at: datetime = Field(default_factory=_now, sa_column=_tz())
+    finished_at: datetime | None = Field(default=None, sa_column=_tz(nullable=True))
+
+
+class RegisterObservation(SQLModel, table=True):
+    """A six-month check a register extract has answered: one finding per exit, from the first extract covering it."""
+
+    __tablename__ = "register_observation"
+
+    participant_id: UUID = Field(primary_key=True)
+    exit_number: int = Field(primary_key=True, ge=1)
+    import_id: UUID = Field(foreign_key="register_import.id", index=True)
+    event_id: UUID  # the six-month-result.register-observed fact published
+    observed_at: datetime = Field(default_factory=_now, sa_column=_tz())

@@ -34,6 +34,7 @@ from shared.contracts.vocabulary import (
     LabourMarketStatusV2,
     Municipality,
     ProviderKind,
+    RegisterFinding,
     Scope,
     Situation,
     SituationV1,
@@ -61,6 +62,9 @@ from shared.contracts.referral import (
 from shared.contracts.erasure import (
     ErasureBasis,
     ParticipantErased,
+)
+from shared.contracts.register import (
+    SixMonthResultRegisterObserved,
 )
 from shared.contracts.reassignment import (
     CaseReassigned,
@@ -211,12 +215,14 @@ __all__ = [
     "ReferralRegistered",
     "ReferralRegisteredV1",
     "ReferralRegisteredV2",
+    "RegisterFinding",
     "ReminderSent",
     "Scope",
     "Situation",
     "SituationV1",
     "SixMonthResultRecorded",
     "SixMonthResultRecordedV1",
+    "SixMonthResultRegisterObserved",
     "SixMonthSituation",
     "StartCorrected",
     "SubprojectPublished",

@@ -93,6 +93,22 @@ SixMonthSituation = Literal[
     "inactive",
     "unreachable",
 ]
+# What a register (DREAM) shows in the weeks ending on a six-month date (services/intake/register/codes.py):
+# employed (no benefit, an employment degree that month), self-supporting (no benefit, no employment recorded), a kind
+# of supported job or of benefit, retired, or no longer in the register (emigrated or deceased).
+RegisterFinding = Literal[
+    "employed",
+    "self-supporting",
+    "flex-job",
+    "wage-subsidy-job",
+    "education",
+    "job-seeking",
+    "sickness-benefit",
+    "disability-pension",
+    "other-benefit",
+    "retired",
+    "left-the-register",
+]
 # How v1's situations read six months after leaving (the command's and the fact's upcasters).
 V1_SIX_MONTH_SITUATION = {"pension": "inactive", "unknown": "unreachable"}  # v2's list has neither
 # CR07, for a participant employed at entry: how the situation improved six months after leaving, or "none".

@@ -61,6 +61,7 @@ ADMITS: dict[tuple[str, str, str], set[Role]] = {
     ("intake", "GET", "/extract/participants"): {"administrator"},
     ("intake", "GET", "/extract/participants.csv"): {"administrator"},
     ("intake", "GET", "/extract/participants.xlsx"): {"administrator"},
+    ("intake", "POST", "/register-extracts"): {"administrator"},
     ("intake", "POST", "/reassignments"): {"team-lead"},
     ("enrolment", "GET", "/courses"): {"caseworker"},
     ("reporting", "GET", "/report"): {"operator"},

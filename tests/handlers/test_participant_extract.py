@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import httpx
 import pytest
@@ -18,29 +18,22 @@ import pytest_asyncio
 from fastapi import FastAPI
 from openpyxl import load_workbook
 
-from deploy.synthetic import referral_body, synthetic_citizen
-from services.intake.handlers import handlers
 from services.intake.main import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from shared.auth import Role, issue_token
-from shared.consumer import Consumer
 from shared.contracts import (
     REGISTRY,
-    AboutParticipant,
     LeavingOutcomeRecorded,
     ParticipationCompleted,
     ParticipationDroppedOut,
     ParticipationStarted,
-    ProgrammePublished,
-    SubprojectPublished,
-    to_event,
 )
 from shared.problems import PROBLEM_JSON
 from shared.settings import AuthSettings
 from tests.fixtures.clients import bearer_client
 from tests.fixtures.database import Databases
-from tests.fixtures.events import SETTINGS
-from tests.fixtures.handlers import rows, topic_for
+from tests.fixtures.handlers import rows
+from tests.fixtures.intake_programme import IntakeProgramme
 from tests.fixtures.vaults import fresh_key
 
 AUTH = AuthSettings()
@@ -80,52 +73,16 @@ class Planned:
         return any(d is not None and start <= d <= end for d in (entered, final))
 
 
-class Programme:
+class Programme(IntakeProgramme):
     """A programme of the test's own in intake's catalogue, and a consumer that judges entries as intake's does."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.app, self.id, self.subproject = app, f"ex-{uuid4().hex[:10]}", f"ex-sub-{uuid4().hex[:8]}"
-        self.consumer = Consumer("intake", handlers(app.state.vault))
+        super().__init__(app, "ex", "Extract tests")
 
-    async def deliver(self, fact: AboutParticipant | ProgrammePublished | SubprojectPublished) -> None:
-        event = to_event(fact, source="tests")
-        await self.consumer.apply(self.app.state.sessions, event, topic=topic_for("intake", event))
-
-    async def publish(self) -> None:
-        period = {"starts_on": date(2024, 1, 1), "ends_on": date(2030, 12, 31)}
-        await self.deliver(
-            ProgrammePublished(
-                programme_id=self.id,
-                title="Extract tests",
-                operator="Tests",
-                region="Midtjylland",
-                fund="esf-plus-2021-2027",
-                settings=SETTINGS,
-                **period,
-            )
-        )
-        await self.deliver(
-            SubprojectPublished(
-                subproject_id=self.subproject,
-                programme_id=self.id,
-                title="Extract tests",
-                provider_kind="municipality",
-                municipalities=["751"],
-                target_groups=["war-veterans"],
-                coordinator_email="coordinator@example.org",
-                scope="local",
-                illustrative=True,
-                **period,
-            )
-        )
-
-    async def refer(self, referred_on: date) -> Planned:
-        citizen = synthetic_citizen(rng)
-        body = referral_body(citizen, programme_id=self.id, subproject_id=self.subproject)
-        async with client(self.app, "caseworker", municipality="751") as caseworker:
-            created = await caseworker.post("/referrals", json=body | {"referred_on": referred_on.isoformat()})
-        assert created.status_code == 201, created.text
-        return Planned(UUID(created.json()["participant_id"]), citizen.cpr)
+    async def refer_planned(self, referred_on: date) -> Planned:
+        """Refer a new citizen, with no path planned yet."""
+        participant_id, citizen = await self.refer(rng, referred_on)
+        return Planned(participant_id, citizen.cpr)
 
     async def walk(self, planned: Planned, start: date, stays: list[int]) -> None:
         """Start, and for each stay leave after that many days (the last stay may be unfinished: -1)."""
@@ -152,7 +109,7 @@ async def cohort(intake: FastAPI) -> tuple[Programme, list[Planned]]:
     await programme.publish()
     planned = []
     for _ in range(40):
-        person = await programme.refer(date(2024, 6, 1))
+        person = await programme.refer_planned(date(2024, 6, 1))
         if rng.random() < 0.9:  # a tenth never start
             start = date(2024, 9, 1) + timedelta(days=rng.randrange(500))
             stays = [rng.choice([20, 60, 120, 200, -1]) for _ in range(rng.choice([1, 1, 2]))]
@@ -238,7 +195,7 @@ async def test_the_csv_and_the_workbook_hold_the_same_rows_with_danish_headings(
 async def test_an_erased_participant_is_listed_without_personal_data_and_not_audited(intake: FastAPI) -> None:
     programme = Programme(intake)
     await programme.publish()
-    kept, erased = await programme.refer(date(2025, 1, 6)), await programme.refer(date(2025, 1, 6))
+    kept, erased = await programme.refer_planned(date(2025, 1, 6)), await programme.refer_planned(date(2025, 1, 6))
     for person in (kept, erased):
         await programme.walk(person, date(2025, 3, 3), [60])
     async with client(intake, "administrator") as admin:
@@ -258,7 +215,7 @@ async def test_an_erased_participant_is_listed_without_personal_data_and_not_aud
 async def test_a_recorded_outcome_of_the_final_exit_is_in_the_extract(intake: FastAPI) -> None:
     programme = Programme(intake)
     await programme.publish()
-    person = await programme.refer(date(2025, 1, 6))
+    person = await programme.refer_planned(date(2025, 1, 6))
     await programme.walk(person, date(2025, 3, 3), [60])
     recorded = LeavingOutcomeRecorded(
         participant_id=person.participant_id,

@@ -42,6 +42,7 @@ KIND_OF: list[tuple[Any, Kind]] = [
     (vocabulary.ProviderKind, "provider-kind"),
     (vocabulary.CompanyKind, "company-kind"),
     (vocabulary.Scope, "scope"),
+    (vocabulary.RegisterFinding, "register-finding"),
     (fund_rules.AgeBand, "age-band"),
     (fund_rules.AgeBandEsfPlus, "age-band"),
     (reassignment.ReassignmentReason, "reassignment-reason"),

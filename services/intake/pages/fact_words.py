@@ -40,6 +40,7 @@ _CODE_KINDS: tuple[Kind, ...] = (
     "reassignment-reason",
     "check-closed-reason",
     "erasure-basis",
+    "register-finding",
 )
 _LANGUAGES: tuple[Language, ...] = ("da", "en")
 CODES: dict[Language, dict[str, str]] = {
@@ -48,7 +49,16 @@ CODES: dict[Language, dict[str, str]] = {
 }
 # The fields of a fact that hold a code of the vocabulary (the rest are ids, numbers and dates).
 CODE_FIELDS = frozenset(
-    {"reason", "situation", "basis", "correction_reason", "drop_out_reason", "previous_drop_out_reason", "improvement"}
+    {
+        "reason",
+        "situation",
+        "basis",
+        "correction_reason",
+        "drop_out_reason",
+        "previous_drop_out_reason",
+        "improvement",
+        "finding",
+    }
 )
 Line = Callable[[Mapping[str, Any], Say], str]
 
@@ -132,6 +142,10 @@ _FACTS: dict[type[Any], Line] = {
     ),
     contracts.SixMonthResultRecorded: _da_en(
         "Resultat efter seks måneder registreret: {situation}", "Result six months after recorded: {situation}"
+    ),
+    contracts.SixMonthResultRegisterObserved: _da_en(
+        "Registeret (DREAM) viser {finding} i ugerne {weeks_from} til {weeks_to}, omkring {due_on}",
+        "The register (DREAM) shows {finding} in the weeks {weeks_from} to {weeks_to}, around {due_on}",
     ),
     contracts.CaseReassigned: _da_en(
         "Sagen flyttet fra {previous_caseworker_email} til {caseworker_email} ({reason})",

@@ -312,7 +312,8 @@ async def test_an_import_killed_halfway_resumes_and_applies_each_row_once(
 @pytest.mark.parametrize(
     ("mutate", "code"),
     [
-        (lambda c: b"\x00\x01garbage" + c, "urn:rummelig:problem:wrong-header"),
+        (lambda c: b"\x00\x01garbage" + c, "urn:rummelig:problem:malformed-file"),
+        (lambda c: b"garbage" + c, "urn:rummelig:problem:wrong-header"),
         (lambda c: c.replace(b"cpr,", b"pnr,", 1), "urn:rummelig:problem:wrong-header"),
         (lambda c: c.replace(b"y_", b"y_x", 1), "urn:rummelig:problem:wrong-header"),
         (lambda c: c + c.split(b"\n")[1] + b"\n", "urn:rummelig:problem:duplicate-row"),

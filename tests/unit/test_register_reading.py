@@ -31,9 +31,9 @@ def test_a_valid_file_is_digested_counted_and_read_in_slices_after_those_done() 
     checked = check(file(content), max_bytes=1 << 20, today=TODAY)
     assert checked.digest == hashlib.sha256(content.encode()).hexdigest()
     assert checked.rows == 3
-    every = [p.cpr for batch in slices(file(content), skip=0, size=2, today=TODAY) for p in batch]
-    assert every == ["0101901234", "0202902345", "0303903456"]
-    assert [[p.cpr for p in b] for b in slices(file(content), skip=2, size=2, today=TODAY)] == [["0303903456"]]
+    every = [(n, fields[0]) for batch in slices(file(content), skip=0, size=2) for n, fields in batch]
+    assert every == [(1, "0101901234"), (2, "0202902345"), (3, "0303903456")]
+    assert [[(n, f[0]) for n, f in b] for b in slices(file(content), skip=2, size=2)] == [[(3, "0303903456")]]
 
 
 def test_semicolons_crlf_and_a_byte_order_mark_are_read_as_danish_spreadsheets_write_them() -> None:
@@ -51,7 +51,9 @@ def test_semicolons_crlf_and_a_byte_order_mark_are_read_as_danish_spreadsheets_w
         ((HEADER + ROWS[0]).encode("utf-16"), "malformed-file", "not UTF-8"),
         (HEADER.encode() + b"0101901234,\xff\xfe,,\n", "malformed-file", "not UTF-8"),
         (HEADER + '0101901234,"111,,\n', "malformed-file", "not CSV"),
-        (HEADER + "0101901234,\x00,,\n", "invalid-code", "three digits or blank"),  # NUL: csv reads it
+        (HEADER + "0101901234,\x00,,\n", "malformed-file", "line 2: a control character"),
+        (HEADER + "0101901234,111\x1f222,,\n", "malformed-file", "line 2: a control character"),
+        (HEADER + "0101901234, 12 ,,\n", "invalid-code", "three digits or blank"),
         (HEADER + "0101901234," + "1" * (MAX_FIELD + 1) + ",,\n", "malformed-file", "longer than"),
         (HEADER + ROWS[0] + ROWS[1] + ROWS[0], "duplicate-row", "row 3: this CPR number has a row already"),
         (HEADER + ROWS[0] + "0101901234,111\n", "malformed-row", "row 2 has 2 fields"),

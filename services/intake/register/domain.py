@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -26,8 +26,17 @@ CPR_COLUMN = "cpr"
 WINDOW_WEEKS = 4  # the weeks read, the last one holding the six-month date
 _WEEK = re.compile(r"^y_(\d{2})(\d{2})$", re.ASCII)
 _MONTH = re.compile(r"^(grad|branche)_(\d{4})_(\d{2})$", re.ASCII)
-_CODE = re.compile(r"^\d{3}$", re.ASCII)
-_INDUSTRY = re.compile(r"^[0-9A-Za-z]{1,6}$", re.ASCII)
+# A field may be blank, and may have spaces around it. _UNIT separates a kind's fields joined for one match.
+_UNIT = "\x1f"
+_SPACE = "[ \\t]*"
+_CODE_TEXT = rf"{_SPACE}(?:\d{{3}})?{_SPACE}"
+_INDUSTRY_TEXT = rf"{_SPACE}(?:[0-9A-Za-z]{{1,6}})?{_SPACE}"
+_DEGREE_TEXT = rf"{_SPACE}(?:100(?:[.,]0+)?|\d{{1,2}}(?:[.,]\d+)?)?{_SPACE}"  # 0 to 100, a decimal comma or point
+_CODE, _CODES = re.compile(_CODE_TEXT, re.ASCII), re.compile(rf"(?:{_CODE_TEXT}{_UNIT})*{_CODE_TEXT}", re.ASCII)
+_INDUSTRY = re.compile(_INDUSTRY_TEXT, re.ASCII)
+_INDUSTRIES = re.compile(rf"(?:(?:{_INDUSTRY_TEXT}{_UNIT})*{_INDUSTRY_TEXT})?", re.ASCII)
+_DEGREE = re.compile(_DEGREE_TEXT, re.ASCII)
+_DEGREES = re.compile(rf"(?:(?:{_DEGREE_TEXT}{_UNIT})*{_DEGREE_TEXT})?", re.ASCII)
 SCHEDULED, CLOSED = wire_name(CheckScheduled), wire_name(CheckClosed)
 _FIRST_DREAM_YEAR = 1991  # DREAM's weeks start in 1991: y_91WW..y_99WW are the 1990s, the rest this century
 
@@ -156,8 +165,10 @@ class Person:
     degrees: dict[str, Decimal]
 
 
-def read_row(layout: Layout, fields: Sequence[str], number: int, *, today: date) -> Person:
-    """Validate one data row (number counts the data rows from 1), or refuse it without repeating its content."""
+def check_row(layout: Layout, fields: Sequence[str], number: int, *, today: date) -> str:
+    """Validate one data row (number counts the data rows from 1) and give its CPR digits, or refuse it without
+    repeating its content. Builds nothing: a whole extract is checked before a row is applied, most rows are of
+    people referred nowhere, and only a matched person's row is read in full (read_row)."""
     where = f"row {number}"
     if len(fields) != layout.columns:
         raise ExtractRefused("malformed-row", f"{where} has {len(fields)} fields where the header has {layout.columns}")
@@ -169,34 +180,51 @@ def read_row(layout: Layout, fields: Sequence[str], number: int, *, today: date)
         raise ExtractRefused(
             "invalid-cpr", f"{where}: the CPR number's century digit gives a date of birth in the future"
         )
-    codes: dict[Week, str] = {}
-    for week, column in layout.weeks.items():
-        code = fields[column].strip()
-        if not code:
-            continue
-        if not _CODE.match(code):
-            raise ExtractRefused(
-                "invalid-code", f"{where}, week {week.year}-W{week.week:02d}: a benefit code is three digits or blank"
-            )
-        codes[week] = code
-    degrees: dict[str, Decimal] = {}
-    for month, column in layout.degrees.items():
-        value = fields[column].strip().replace(",", ".")
-        if not value:
-            continue
-        try:
-            degree = Decimal(value)
-        except InvalidOperation:
-            degree = Decimal(-1)
-        if not degree.is_finite() or not 0 <= degree <= 100:
-            raise ExtractRefused("invalid-degree", f"{where}, grad_{month.replace('-', '_')}: not a degree of 0 to 100")
-        degrees[month] = degree
-    for month, column in layout.industries.items():
-        value = fields[column].strip()
-        if value and not _INDUSTRY.match(value):
-            column_name = f"branche_{month.replace('-', '_')}"
-            raise ExtractRefused("invalid-industry", f"{where}, {column_name}: not an industry code")
-    return Person(cpr.digits, codes, degrees)
+    # one match over a kind's fields joined (a field cannot hold the separator: it is a control character the CSV
+    # reader keeps, and no pattern accepts it); the fields one by one only to name the one at fault
+    codes = [fields[c] for c in layout.weeks.values()]
+    if not _plain_codes(codes) and not _CODES.fullmatch(_UNIT.join(codes)):
+        for week, column in layout.weeks.items():
+            if not _CODE.fullmatch(fields[column]):
+                raise ExtractRefused(
+                    "invalid-code",
+                    f"{where}, week {week.year}-W{week.week:02d}: a benefit code is three digits or blank",
+                )
+    if not _DEGREES.fullmatch(_UNIT.join([fields[c] for c in layout.degrees.values()])):
+        for month, column in layout.degrees.items():
+            if not _DEGREE.fullmatch(fields[column]):
+                raise ExtractRefused(
+                    "invalid-degree", f"{where}, grad_{month.replace('-', '_')}: not a degree of 0 to 100"
+                )
+    if not _INDUSTRIES.fullmatch(_UNIT.join([fields[c] for c in layout.industries.values()])):
+        for month, column in layout.industries.items():
+            if not _INDUSTRY.fullmatch(fields[column]):
+                column_name = f"branche_{month.replace('-', '_')}"
+                raise ExtractRefused("invalid-industry", f"{where}, {column_name}: not an industry code")
+    return cpr.digits
+
+
+def _plain_codes(codes: list[str]) -> bool:
+    """Every code three ASCII digits or empty, the common case, told in a few C calls rather than a pattern."""
+    joined = "".join(codes)
+    return (not joined or (joined.isascii() and joined.isdigit())) and set(map(len, codes)) <= {0, 3}
+
+
+def cpr_digits(layout: Layout, fields: Sequence[str]) -> str:
+    """The ten digits of a checked row's CPR number."""
+    return fields[layout.cpr].strip().replace("-", "")
+
+
+def read_row(layout: Layout, fields: Sequence[str], number: int, *, today: date) -> Person:
+    """A row validated (check_row) and read: its CPR digits, each week's code and each month's degree."""
+    digits = check_row(layout, fields, number, today=today)
+    codes = {week: code for week, column in layout.weeks.items() if (code := fields[column].strip())}
+    degrees = {
+        month: Decimal(value.replace(",", "."))
+        for month, column in layout.degrees.items()
+        if (value := fields[column].strip())
+    }
+    return Person(digits, codes, degrees)
 
 
 @dataclass(frozen=True)

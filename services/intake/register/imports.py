@@ -52,7 +52,7 @@ async def import_file(
         )
         import_id, done, matched, observed = begun.run.id, begun.run.rows_done, begun.run.matched, begun.run.observed
     already_done = done == checked.rows
-    for people in reading.slices(file, skip=done, size=SLICE, today=today):
+    for rows in reading.slices(file, skip=done, size=SLICE):
         async with unit_of_work(sessions) as session:
             applied = await service.apply_rows(
                 session,
@@ -60,7 +60,7 @@ async def import_file(
                 digest=checked.digest,
                 start=done,
                 layout=checked.layout,
-                people=people,
+                rows=rows,
                 principal=principal,
                 today=today,
             )

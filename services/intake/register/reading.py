@@ -9,14 +9,16 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
-from services.intake.register.domain import ExtractRefused, Layout, Person, read_header, read_row
+from services.intake.register.domain import ExtractRefused, Layout, check_row, read_header
 
 BLOCK = 1 << 20
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # every C0 control but tab and line ends, and DEL
 MAX_FIELD = 64  # a DREAM field is a code, a degree or a CPR number: a longer one means a wrong file
 csv.field_size_limit(MAX_FIELD * 1024)  # the csv module's own bound; longer fields are refused below
 
@@ -50,8 +52,8 @@ def check(file: BinaryIO, *, max_bytes: int, today: date) -> Checked:
     seen: set[int] = set()  # the CPR numbers as integers, in memory for this check only
     rows = 0
     layout, reader = _open(file)
-    for number, person in _people(layout, reader, today=today):
-        key = int(person.cpr)
+    for number, fields in _numbered(reader):
+        key = int(check_row(layout, fields, number, today=today))
         if key in seen:
             raise ExtractRefused("duplicate-row", f"row {number}: this CPR number has a row already")
         seen.add(key)
@@ -61,14 +63,17 @@ def check(file: BinaryIO, *, max_bytes: int, today: date) -> Checked:
     return Checked(sha, rows, layout)
 
 
-def slices(file: BinaryIO, *, skip: int, size: int, today: date) -> Iterator[list[Person]]:
-    """The rows after the first `skip`, `size` at a time (the file was checked)."""
-    layout, reader = _open(file)
-    batch: list[Person] = []
-    for number, person in _people(layout, reader, today=today):
+Row = tuple[int, list[str]]  # a data row's number (from 1) and its fields
+
+
+def slices(file: BinaryIO, *, skip: int, size: int) -> Iterator[list[Row]]:
+    """The rows after the first `skip`, `size` at a time, as fields (the file was checked)."""
+    _, reader = _open(file)
+    batch: list[Row] = []
+    for number, fields in _numbered(reader):
         if number <= skip:
             continue
-        batch.append(person)
+        batch.append((number, fields))
         if len(batch) == size:
             yield batch
             batch = []
@@ -79,7 +84,7 @@ def slices(file: BinaryIO, *, skip: int, size: int, today: date) -> Iterator[lis
 def _open(file: BinaryIO) -> tuple[Layout, Iterator[list[str]]]:
     file.seek(0)
     # line by line (a line ends at a newline byte, never inside a UTF-8 character), the BOM dropped if there is one
-    text = codecs.iterdecode(iter(file), "utf-8-sig")
+    text = _plain(codecs.iterdecode(iter(file), "utf-8-sig"))
     try:
         first = next(text, "")
     except UnicodeDecodeError:
@@ -90,6 +95,14 @@ def _open(file: BinaryIO) -> tuple[Layout, Iterator[list[str]]]:
     header = _rows(csv.reader([first], delimiter=delimiter, strict=True), offset=0)
     layout = read_header(next(header))
     return layout, _rows(csv.reader(text, delimiter=delimiter, strict=True), offset=1)
+
+
+def _plain(lines: Iterator[str]) -> Iterator[str]:
+    """The lines, refusing a control character (a binary file, or a field the checks' joined match could misread)."""
+    for number, line in enumerate(lines, 1):
+        if _CONTROL.search(line):
+            raise ExtractRefused("malformed-file", f"line {number}: a control character (a CSV file was expected)")
+        yield line
 
 
 def _rows(reader: Iterator[list[str]], *, offset: int) -> Iterator[list[str]]:
@@ -104,15 +117,15 @@ def _rows(reader: Iterator[list[str]], *, offset: int) -> Iterator[list[str]]:
         except csv.Error as exc:
             raise ExtractRefused("malformed-file", f"line {line + 1}: not CSV ({exc})") from None
         line += 1
-        if any(len(field) > MAX_FIELD for field in fields):
+        if max(map(len, fields), default=0) > MAX_FIELD:
             raise ExtractRefused("malformed-file", f"line {line}: a field longer than {MAX_FIELD} characters")
         yield fields
 
 
-def _people(layout: Layout, rows: Iterator[list[str]], *, today: date) -> Iterator[tuple[int, Person]]:
+def _numbered(rows: Iterator[list[str]]) -> Iterator[Row]:
     number = 0
     for fields in rows:
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue  # a blank line (the last one, usually)
         number += 1
-        yield number, read_row(layout, fields, number, today=today)
+        yield number, fields

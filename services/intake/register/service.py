@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.audit.service import Read, append
 from services.intake.register import queries
-from services.intake.register.domain import Layout, Person, find, observable
+from services.intake.register.domain import Layout, cpr_digits, find, observable, read_row
+from services.intake.register.reading import Row
 from services.intake.tables import RegisterImport, RegisterObservation
 from services.intake.vault import Vault
 from shared.auth import Principal
@@ -62,7 +63,7 @@ async def apply_rows(
     digest: str,
     start: int,
     layout: Layout,
-    people: Sequence[Person],
+    rows: Sequence[Row],
     principal: Principal,
     today: date,
 ) -> RegisterImport:
@@ -71,9 +72,13 @@ async def apply_rows(
     extract = await queries.import_by_digest(session, digest)
     if extract is None or extract.rows_done != start:
         raise ImportMoved("this extract's import was moved on by another process: run it again to resume")
-    by_hash = {vault.lookup_hash(person.cpr): person for person in people}
+    by_hash = {vault.lookup_hash(cpr_digits(layout, fields)): (number, fields) for number, fields in rows}
     matched = await queries.participants_by_hash(session, list(by_hash))
-    person_of = {participant_id: by_hash[cpr_hash] for participant_id, cpr_hash in matched}
+    # only a matched person's row is read in full: the rest were checked, hashed, and are dropped here
+    person_of = {
+        participant_id: read_row(layout, by_hash[cpr_hash][1], by_hash[cpr_hash][0], today=today)
+        for participant_id, cpr_hash in matched
+    }
     checks = [c for c in await queries.checks_of(session, list(person_of)) if observable(c, layout, today)]
     events = {}
     for check in checks:
@@ -121,7 +126,7 @@ async def apply_rows(
         principal=principal,
         reads=[Read(participant_id, MATCHED, f"register extract {extract.id}") for participant_id in sorted(person_of)],
     )
-    extract.rows_done += len(people)
+    extract.rows_done += len(rows)
     extract.matched += len(person_of)
     extract.observed += observed
     if extract.rows_done == extract.rows:

@@ -37,6 +37,7 @@ Kind = Literal[
     "company-kind",
     "scope",
     "register-finding",
+    "register-use",
 ]
 Names = dict[str, tuple[str, str]]  # code: (Danish, English)
 
@@ -269,6 +270,7 @@ CHECKS: Names = {
 }
 CHECK_CLOSED_REASONS: Names = {
     "recorded": ("Registreret", "Recorded"),
+    "register-observed": ("Afgjort af registeret", "Decided by the register"),
     "lapsed": ("Fristen for at tælle med udløb", "The deadline to count passed"),
     "left-again": ("Afsluttet igen", "Left again"),
     "re-enrolled": ("Optaget igen", "Enrolled again"),
@@ -297,6 +299,11 @@ COMPANY_KINDS: Names = {
     "social-economy": ("Socialøkonomisk virksomhed", "Social-economy company"),
 }
 SCOPES: Names = {"local": ("Lokal", "Local"), "regional": ("Regional", "Regional")}
+REGISTER_USES: Names = {
+    "verify": ("Vises ved siden af sagsbehandlerens registrering", "Shown beside the caseworker's record"),
+    "decide": ("Tæller og lukker opfølgningen", "Counts and closes the follow-up"),
+    "off": ("Bruges ikke", "Not used"),
+}
 # What a register (DREAM) shows around a six-month date; the codes shared with SITUATIONS have the same words.
 REGISTER_FINDINGS: Names = {
     "employed": ("I beskæftigelse", "Employed"),
@@ -337,6 +344,7 @@ NAMES: dict[str, Names] = {
     "company-kind": COMPANY_KINDS,
     "scope": SCOPES,
     "register-finding": REGISTER_FINDINGS,
+    "register-use": REGISTER_USES,
 }
 
 

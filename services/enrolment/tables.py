@@ -48,6 +48,7 @@ class Programme(SQLModel, table=True):
     cr04_reading: str = Field(max_length=30)
     min_cell: int
     six_month_result_grace_days: int
+    register_results: str = Field(default="verify", max_length=10)
     updated_at: datetime = Field(default_factory=_now, sa_column=_tz())
 
 

@@ -12,13 +12,15 @@ from shared.envelope import CloudEvent
 
 
 async def on_programme_published(session: AsyncSession, fact: contracts.ProgrammePublished, _event: CloudEvent) -> None:
-    """Keep how long a six-month result may be late, and whether a flex-job or wage subsidy is employment."""
+    """Keep how long a six-month result may be late, whether a flex-job or wage subsidy is employment, and what a
+    register's finding does."""
     await session.merge(
         CatalogueProgramme(
             id=fact.programme_id,
             late_result_days=fact.settings.six_month_result_grace_days,
             flex_job_counts_as_employment=fact.settings.flex_job_counts_as_employment,
             wage_subsidy_counts_as_employment=fact.settings.wage_subsidy_counts_as_employment,
+            register_results=fact.settings.register_results,
         )
     )
 

@@ -179,6 +179,34 @@ async def on_record_six_month_result(
         _recorded(session, publish(session, data, source=SOURCE, cause=event, topic=FOLLOWUP_EVENTS), found)
 
 
+async def on_register_observed(
+    session: AsyncSession, fact: contracts.SixMonthResultRegisterObserved, event: CloudEvent
+) -> None:
+    """A register's finding for a six-month check, kept beside it; where the programme lets the register decide and
+    the finding tells a situation, the check is closed and its reminders stop."""
+    case = await _case(session, fact.participant_id)
+    programme = await session.get(CatalogueProgramme, case.programme_id) if case.programme_id else None
+    use = programme.register_results if programme is not None else "verify"
+    if use == "off":
+        return
+    deadline = (
+        await session.exec(
+            select(Deadline)
+            .where(
+                Deadline.participant_id == fact.participant_id,
+                Deadline.check_kind == "six-month",
+                Deadline.exit_number == fact.exit_number,
+            )
+            .with_for_update()
+        )
+    ).first()
+    if deadline is None:
+        return  # the check is gone with its case (an erasure); intake only reads checks follow-up scheduled
+    deadline.register_finding, deadline.register_situation = fact.finding, fact.situation
+    if use == "decide" and fact.situation is not None and deadline.status == domain.CheckStatus.OPEN:
+        close(session, event, deadline, "register-observed")
+
+
 HANDLERS: Handlers = {
     contracts.ReferralRegistered: on_referral,
     contracts.CaseReassigned: on_reassigned,
@@ -191,6 +219,7 @@ HANDLERS: Handlers = {
     contracts.DropOutReasonCorrected: on_drop_out_reason_corrected,
     contracts.RecordLeavingOutcome: on_record_leaving_outcome,
     contracts.RecordSixMonthResult: on_record_six_month_result,
+    contracts.SixMonthResultRegisterObserved: on_register_observed,
     **catalogue.HANDLERS,
 }
 # A referral and a move only get and add the participant's case: a poll of them is folded in memory

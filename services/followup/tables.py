@@ -64,6 +64,10 @@ class Deadline(SQLModel, table=True):
     # The result that counts now (the latest observation inside the window), once one is recorded.
     counted_event_id: UUID | None = None
     counted_observed_on: date | None = None
+    # A register's finding for a six-month check, once an extract covered it (six-month-result.register-observed):
+    # what it found, and the fund's situation it counts as (None where the register cannot tell).
+    register_finding: str | None = Field(default=None, max_length=30)
+    register_situation: str | None = Field(default=None, max_length=40)
     step: int = 0  # the next step of schedule.steps() not yet done
     # the reminders really sent (a check found long overdue skips its first); 0 too for a row written by plain SQL
     reminders_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -133,6 +137,8 @@ class CatalogueProgramme(SQLModel, table=True):
     late_result_days: int
     flex_job_counts_as_employment: bool
     wage_subsidy_counts_as_employment: bool
+    # what a register's six-month finding does: verify (kept beside the check), decide (closes it), off
+    register_results: str = Field(default="verify", max_length=10, sa_column_kwargs={"server_default": "verify"})
 
 
 class CatalogueSubproject(SQLModel, table=True):

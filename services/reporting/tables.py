@@ -114,6 +114,8 @@ class CatalogueProgramme(CatalogueTable, table=True):
     cr04_reading: str = Field(max_length=30)
     min_cell: int
     six_month_result_grace_days: int
+    # what a register's six-month finding does: verify (shown beside), decide (counted), off
+    register_results: str = Field(default="verify", max_length=10, sa_column_kwargs={"server_default": "verify"})
 
 
 class CatalogueTarget(CatalogueTable, table=True):

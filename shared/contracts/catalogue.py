@@ -22,6 +22,7 @@ from shared.contracts.vocabulary import (
     Fund,
     Municipality,
     ProviderKind,
+    RegisterUse,
     Scope,
     WorkEmail,
 )
@@ -48,6 +49,9 @@ class ProgrammeSettings(BaseModel):
     cr04_reading: Cr04Reading
     min_cell: int = Field(ge=1, le=100)
     six_month_result_grace_days: int = Field(ge=0, le=366)
+    register_results: RegisterUse = Field(
+        default="verify", description="what a register's six-month finding does: verify, decide or off"
+    )
 
 
 @event("programme.published", 1, topics=CATALOGUE_EVENTS)

@@ -109,13 +109,19 @@ RegisterFinding = Literal[
     "retired",
     "left-the-register",
 ]
+# What a programme lets the register do with a six-month check: show its finding beside the caseworker's record
+# (verify), count it and close the check and its reminders (decide), or nothing (off).
+RegisterUse = Literal["verify", "decide", "off"]
 # How v1's situations read six months after leaving (the command's and the fact's upcasters).
 V1_SIX_MONTH_SITUATION = {"pension": "inactive", "unknown": "unreachable"}  # v2's list has neither
 # CR07, for a participant employed at entry: how the situation improved six months after leaving, or "none".
 Improvement = Literal[
     "precarious-to-stable", "under-employment-to-full-employment", "higher-skills-job", "promotion", "none"
 ]
-CheckClosedReason = Literal["recorded", "lapsed", "left-again", "re-enrolled", "withdrawn", "erased"]
+# "register-observed": the register's finding counts by the programme's setting (RegisterUse "decide")
+CheckClosedReason = Literal[
+    "recorded", "register-observed", "lapsed", "left-again", "re-enrolled", "withdrawn", "erased"
+]
 DropOutReason = Literal["job", "education", "illness", "moved", "no-show", "other"]
 DropOutReasonV1 = Literal["job", "education", "illness", "personal", "other"]
 WithdrawalReason = Literal["declined", "illness", "moved", "job", "education", "no-show", "other"]

@@ -158,6 +158,7 @@ async def test_every_kind_of_entry_lands_in_both_read_models(intake: SessionMake
         "cr04_reading": "every-participant",
         "min_cell": 5,
         "six_month_result_grace_days": 90,
+        "register_results": "verify",
     }
     assert await by_id(reporting, "catalogue_subproject", sid) == {
         "id": sid,

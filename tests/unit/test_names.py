@@ -43,6 +43,7 @@ KIND_OF: list[tuple[Any, Kind]] = [
     (vocabulary.CompanyKind, "company-kind"),
     (vocabulary.Scope, "scope"),
     (vocabulary.RegisterFinding, "register-finding"),
+    (vocabulary.RegisterUse, "register-use"),
     (fund_rules.AgeBand, "age-band"),
     (fund_rules.AgeBandEsfPlus, "age-band"),
     (reassignment.ReassignmentReason, "reassignment-reason"),

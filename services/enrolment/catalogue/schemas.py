@@ -14,6 +14,7 @@ from shared.contracts import (
     Fund,
     Municipality,
     ProviderKind,
+    RegisterUse,
     Scope,
 )
 from shared.request_body import Body, IsoDate
@@ -41,6 +42,11 @@ class ProgrammeIn(Strict):
     min_cell: int = Field(default=5, ge=3, le=100, description="the smallest count shown to the operator (3 or more)")
     six_month_result_grace_days: int = Field(
         default=56, ge=0, le=366, description="how many days after it falls due a six-month result still counts"
+    )
+    register_results: RegisterUse = Field(
+        default="verify",
+        description="a register's six-month finding: shown beside the caseworker's record (verify), counted and"
+        " closing the check and its reminders (decide), or not used (off)",
     )
 
 

@@ -80,6 +80,7 @@ FORMS: dict[FormKind, AdminForm] = {
                 _choice("cr04_reading", contracts.Cr04Reading),
                 AdminField("min_cell", "number", optional=True),
                 AdminField("six_month_result_grace_days", "number", optional=True),
+                _choice("register_results", contracts.RegisterUse),
             ),
         ),
         AdminForm("extension", "programme", None, (_date("ends_on"), _date("decided_on"), _REASON)),

@@ -108,6 +108,7 @@ _PAGES: dict[Language, dict[str, str]] = {
         "field_cr04_reading": "CR04 tælles for",
         "field_min_cell": "Mindste viste antal",
         "field_six_month_result_grace_days": "Dage et seksmånedersresultat må komme for sent",
+        "field_register_results": "Registerets resultat efter seks måneder (DREAM)",
         "field_decided_on": "Besluttet den",
         "field_reason": "Begrundelse",
         "field_figure": "Tal der måles",
@@ -255,6 +256,7 @@ _PAGES: dict[Language, dict[str, str]] = {
         "field_cr04_reading": "CR04 counts",
         "field_min_cell": "Smallest count shown",
         "field_six_month_result_grace_days": "Days a six-month result may be late",
+        "field_register_results": "The register's six-month finding (DREAM)",
         "field_decided_on": "Decided on",
         "field_reason": "Reason",
         "field_figure": "Figure counted",
@@ -310,6 +312,9 @@ _PAGES: dict[Language, dict[str, str]] = {
 _CODES: dict[Language, dict[str, str]] = {
     "da": {
         "every-participant": "alle deltagere",
+        "verify": "vises ved siden af sagsbehandlerens",
+        "decide": "tæller og lukker opfølgningen",
+        "off": "bruges ikke",
         "not-employed-at-entry": "deltagere uden job ved start",
         "municipality": "en kommune",
         "ngo": "en frivillig organisation",
@@ -320,6 +325,9 @@ _CODES: dict[Language, dict[str, str]] = {
     },
     "en": {
         "every-participant": "every participant",
+        "verify": "shown beside the caseworker's record",
+        "decide": "counts and closes the follow-up",
+        "off": "not used",
         "not-employed-at-entry": "participants not employed at entry",
         "municipality": "a municipality",
         "ngo": "a voluntary organisation",

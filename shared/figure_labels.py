@@ -88,6 +88,24 @@ LABELS: dict[str, tuple[str, str]] = {
     "under-18": ("Under 18 år", "Below 18"),
     "18-29": ("18-29 år", "Aged 18-29"),
     "55-and-over": ("55 år og derover", "55 and over"),
+    # the register round trip: six months after, as recorded and as the register found it
+    "register-observed": ("Fundet i registeret (DREAM)", "Found in the register (DREAM)"),
+    "register-agrees": ("Stemmer med registeret", "Agrees with the register"),
+    "register-disagrees": ("Stemmer ikke med registeret", "Disagrees with the register"),
+    "employed-six-months-after-self-reported": (
+        "I job efter 6 måneder, registreret",
+        "Employed after six months, recorded",
+    ),
+    "employed-six-months-after-register-observed": (
+        "I job efter 6 måneder, ifølge registeret",
+        "Employed after six months, per the register",
+    ),
+    "CR06-self-reported": ("CR06 registreret", "CR06 recorded"),
+    "CR06-register-observed": ("CR06 ifølge registeret", "CR06 per the register"),
+    "CR08-self-reported": ("CR08 registreret", "CR08 recorded"),
+    "CR08-register-observed": ("CR08 ifølge registeret", "CR08 per the register"),
+    "CR09-self-reported": ("CR09 registreret", "CR09 recorded"),
+    "CR09-register-observed": ("CR09 ifølge registeret", "CR09 per the register"),
     # the quality of the records
     "follow-ups-due": ("Opfølgninger der venter", "Follow-ups waiting"),
     "follow-ups-overdue": ("Opfølgninger overskredet", "Follow-ups overdue"),

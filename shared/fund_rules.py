@@ -92,3 +92,27 @@ def half_year(ending: str) -> tuple[date, date]:
     if month == 8:
         return date(year, 3, 1), date(year, 8, 31)
     raise ValueError("a half-year ends in February or August")
+
+
+# A register's six-month finding against the situation a caseworker recorded: the recorded situations each finding
+# agrees with. A finding that cannot tell (self-supporting: no benefit and no wages; out of the register) is
+# compared with nothing, nor is a person the caseworker could not reach. A week on "another benefit" may be a cash
+# benefit of someone seeking work as well as of someone outside the labour force.
+REGISTER_AGREES: dict[str, frozenset[str]] = {
+    "employed": frozenset(EMPLOYED),
+    "flex-job": frozenset({"flex-job"}),
+    "wage-subsidy-job": frozenset({"wage-subsidy-job"}),
+    "education": frozenset({"education"}),
+    "job-seeking": frozenset({"job-seeking", "wage-subsidy-job"}),  # DREAM's activation codes cover wage subsidy
+    "sickness-benefit": frozenset({"inactive"}),
+    "disability-pension": frozenset({"inactive"}),
+    "other-benefit": frozenset({"inactive", "job-seeking"}),
+    "retired": frozenset({"inactive"}),
+}
+
+
+def register_agrees(finding: str, recorded: str) -> bool | None:
+    """Whether a caseworker's six-month situation agrees with the register's finding; None if there is no telling."""
+    if recorded == "unreachable" or finding not in REGISTER_AGREES:
+        return None
+    return recorded in REGISTER_AGREES[finding]

@@ -30,6 +30,14 @@ FUNNEL = (
     "employed-six-months-after",
 )
 QUALITY = ("follow-ups-due", "follow-ups-overdue", "recorded-late", "incomplete-records")
+# The register round trip: six months after as recorded, as found in the register (DREAM), and as counted by the
+# programme's setting; how many the register answered and how often it agrees with the caseworkers' records.
+REGISTER_READINGS = (
+    "employed-six-months-after-self-reported",
+    "employed-six-months-after-register-observed",
+    "employed-six-months-after",
+)
+REGISTER_AGREEMENT = ("register-observed", "register-agrees", "register-disagrees")
 TEXT: dict[str, dict[Lang, str]] = {
     "title": {"da": "Resultater", "en": "Results"},
     "front_page": {"da": "← Dine programmer", "en": "← Your programmes"},
@@ -58,6 +66,10 @@ TEXT: dict[str, dict[Lang, str]] = {
     "breakdowns": {"da": "Fordelt på", "en": "Broken down by"},
     "total": {"da": "I alt", "en": "Total"},
     "quality": {"da": "Datakvalitet og aktualitet", "en": "Data quality and freshness"},
+    "register": {"da": "Registerets resultater efter seks måneder", "en": "The register's six-month results"},
+    "counted": {"da": "talt med", "en": "counted"},
+    "agreement": {"da": "Enighed med registeret", "en": "Agreement with the register"},
+    "register_use": {"da": "Programmets indstilling", "en": "The programme's setting"},
     "last_event": {"da": "Seneste hændelse talt med", "en": "Newest fact counted"},
     "behind": {"da": "Hændelser endnu ikke talt med", "en": "Facts not counted yet"},
     "unknown": {"da": "ukendt", "en": "unknown"},
@@ -213,8 +225,24 @@ def dashboard(
         "key_figures": [(f, label(f, lang)) for f in KEY_FIGURES],
         "breakdowns": breakdowns,
         "quality": [(f, label(f, lang), figures[f]["value"]) for f in QUALITY],
+        # the programme's setting decides which it reports (none where it does not use the register)
+        "register": [
+            (f, label(f, lang), figures[f]["value"]) for f in (*REGISTER_READINGS, *REGISTER_AGREEMENT) if f in figures
+        ],
+        "agreement": agreement_rate(
+            figures.get("register-agrees", {}).get("value"), figures.get("register-disagrees", {}).get("value")
+        ),
+        "register_use": name_of("register-use", report.get("register_results", "verify"), lang),
         "definitions": [(f["id"], label(f["id"], lang), f["definition"][lang]) for f in report["figures"]],
         "last_event_at": report["last_event_at"],
         "events_behind": report["events_behind"],
         "cr04": report["cr04_reading"][lang],
     }
+
+
+def agreement_rate(agrees: object, disagrees: object) -> str:
+    """How often a caseworker's six-month record agrees with the register, in per cent; a dash where either count is
+    hidden (a rate of hidden counts would give them away) or there is nothing to compare."""
+    if not isinstance(agrees, int) or not isinstance(disagrees, int) or agrees + disagrees == 0:
+        return "\u2013"
+    return f"{100 * agrees / (agrees + disagrees):.0f} %"

@@ -36,13 +36,17 @@ def identities(*, flex_job_is_employment: bool, wage_subsidy_is_employment: bool
     ]
 
 
-def twins(cr04_reading: str) -> list[tuple[str, ...]]:
-    """Groups of figures that count the very same people (the fund's code beside the programme's name for it)."""
+def twins(cr04_reading: str, register_results: str = "verify") -> list[tuple[str, ...]]:
+    """Groups of figures that count the very same people (the fund's code beside the programme's name for it; six
+    months after, the counted reading beside the caseworkers' unless the register decides)."""
     employed = ("employed-upon-leaving", "EECR04", *(("CR04",) if cr04_reading == "every-participant" else ()))
+    recorded = ("employed-six-months-after-self-reported", "CR06-self-reported")
+    counted = ("employed-six-months-after", "CR06")
     return [
         ("participants", "EECO01"),
         employed,
-        ("employed-six-months-after", "CR06"),
+        *([counted, recorded] if register_results == "decide" else [(*counted, *recorded)]),
+        ("employed-six-months-after-register-observed", "CR06-register-observed"),
         ("job-seeking-upon-leaving", "EECR01"),
         ("inactive-at-entry-job-seeking-upon-leaving", "CR01"),
     ]
@@ -83,6 +87,14 @@ NESTED = (
     ("CR01", "EECR01"),
     ("CR08", "CR06"),
     ("CR09", "CR06"),
+    *(
+        (f"{cr}-{reading}", f"CR06-{reading}")
+        for cr in ("CR08", "CR09")
+        for reading in ("self-reported", "register-observed")
+    ),
+    ("employed-six-months-after-register-observed", "register-observed"),
+    ("register-agrees", "register-observed"),
+    ("register-disagrees", "register-observed"),
     ("stopped-early-for-job-or-education", "dropped-out"),
     ("long-term-unemployed", "unemployed"),
     ("inactive-not-in-education", "inactive"),

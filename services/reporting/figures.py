@@ -14,7 +14,7 @@ from typing import Literal
 
 from shared import fund_rules
 
-Group = Literal["programme", "funnel", "esf-result", "esf-output", "esf-plus", "quality"]
+Group = Literal["programme", "funnel", "esf-result", "esf-output", "esf-plus", "register", "quality"]
 
 
 def one_of(values: Iterable[str]) -> str:
@@ -40,6 +40,54 @@ SELF_SUPPORTING = f"{UPON_LEAVING} IN {one_of(fund_rules.EMPLOYED)}"
 # "ordinær eller støttet beskæftigelse" (a grant's words): every kind of job, flex-jobs and wage subsidies included
 ORDINARY_OR_SUPPORTED = (*fund_rules.EMPLOYED, "flex-job", "wage-subsidy-job")
 CR04_READING = f"(s.cr04_reading IS DISTINCT FROM 'not-employed-at-entry' OR NOT {EMPLOYED_AT_ENTRY})"
+
+
+def employed_by_settings(situation: str) -> str:
+    """Employment of a situation by the programme's settings `s` (the fund's defaults where it has none yet)."""
+    return (
+        f"({situation} IN {one_of(fund_rules.EMPLOYED)}"
+        f" OR ({situation} = 'flex-job' AND s.flex_job_counts_as_employment IS NOT FALSE)"
+        f" OR ({situation} = 'wage-subsidy-job' AND s.wage_subsidy_counts_as_employment IS TRUE))"
+    )
+
+
+# Six months after, three readings: what the caseworker recorded (self-reported), what the register found
+# (register-observed: DREAM, imported in intake), and what counts, by the programme's setting: with "decide" the
+# register's finding where it tells a situation, else the caseworker's record. The fund's six-month figures count the
+# third; the register round trip shows the first two beside it. An improvement only the caseworker can tell.
+REGISTER_DECIDES = "(s.register_results = 'decide' AND p.register_situation IS NOT NULL)"
+SIX_MONTHS_EMPLOYED = {
+    "self-reported": "p.employed_six_months",
+    "register-observed": employed_by_settings("p.register_situation"),
+}
+SIX_MONTHS_EMPLOYED["counted"] = (
+    f"(CASE WHEN {REGISTER_DECIDES} THEN {SIX_MONTHS_EMPLOYED['register-observed']} ELSE p.employed_six_months END)"
+)
+SIX_MONTHS_SITUATION = {
+    "self-reported": "p.six_months_situation",
+    "register-observed": "p.register_situation",
+    "counted": f"(CASE WHEN {REGISTER_DECIDES} THEN p.register_situation ELSE p.six_months_situation END)",
+}
+EMPLOYED_SIX_MONTHS = SIX_MONTHS_EMPLOYED["counted"]
+READINGS = {
+    "self-reported": ("som registreret af sagsbehandleren", "as the caseworker recorded it"),
+    "register-observed": ("som fundet i registeret", "as the register found it"),
+}
+
+
+def register_agrees(agrees: bool) -> str:
+    """The register's finding and the caseworker's counted record compared (shared.fund_rules.REGISTER_AGREES)."""
+    pairs = " OR ".join(
+        f"(p.register_finding = '{finding}' AND p.six_months_situation IN {one_of(situations)})"
+        for finding, situations in sorted(fund_rules.REGISTER_AGREES.items())
+    )
+    compared = (
+        f"p.register_finding IN {one_of(fund_rules.REGISTER_AGREES)} AND p.six_months_situation IS NOT NULL"
+        " AND p.six_months_situation <> 'unreachable'"
+    )
+    return f"{compared} AND {'' if agrees else 'NOT '}({pairs})"
+
+
 # A record incomplete on gender, employment status, age or education counts in the grand total only (the fund).
 COMPLETE = (
     "p.gender IS NOT NULL AND p.labour_market_status IS NOT NULL AND p.age_band IS NOT NULL"
@@ -168,14 +216,14 @@ FIGURES: tuple[Figure, ...] = (
         "programme",
         "I beskæftigelse seks måneder efter afslutning.",
         "In employment six months after leaving.",
-        "p.employed_six_months",
+        EMPLOYED_SIX_MONTHS,
     ),
     _result(
         "employed-ordinary-six-months-after",
         "programme",
         "I ordinær beskæftigelse seks måneder efter afslutning (ikke fleksjob, løntilskud eller socialøkonomisk job).",
         "In ordinary employment six months after leaving (not a flex-job, wage subsidy or social-economy job).",
-        "p.six_months_situation = 'ordinary-employment'",
+        f"{SIX_MONTHS_SITUATION['counted']} = 'ordinary-employment'",
     ),
     _result(
         "self-supporting",
@@ -205,9 +253,9 @@ FIGURES: tuple[Figure, ...] = (
     _result(
         "six-month-result-recorded",
         "funnel",
-        "Resultatet seks måneder efter er registreret, så det tæller.",
-        "The six-month result is recorded in time to count.",
-        "p.six_months_situation IS NOT NULL",
+        "Resultatet seks måneder efter er registreret, så det tæller (eller fundet i registeret, hvor det afgør).",
+        "The six-month result is recorded in time to count (or found in the register, where it decides).",
+        f"{SIX_MONTHS_SITUATION['counted']} IS NOT NULL",
     ),
     # --- ESF 2014-20 common result indicators (Regulation (EU) No 1304/2013, Annex I) ---
     _result(
@@ -251,7 +299,7 @@ FIGURES: tuple[Figure, ...] = (
         "esf-result",
         "I beskæftigelse seks måneder efter afslutning.",
         "Participants in employment six months after leaving.",
-        "p.employed_six_months",
+        EMPLOYED_SIX_MONTHS,
     ),
     _result(
         "CR07",
@@ -265,14 +313,14 @@ FIGURES: tuple[Figure, ...] = (
         "esf-result",
         "Over 54 år ved start og i beskæftigelse seks måneder efter.",
         "Participants above 54 years of age in employment six months after leaving.",
-        "p.age_band = 'over-54' AND p.employed_six_months",
+        f"p.age_band = 'over-54' AND {EMPLOYED_SIX_MONTHS}",
     ),
     _result(
         "CR09",
         "esf-result",
         "Udsatte deltagere i beskæftigelse seks måneder efter.",
         "Disadvantaged participants in employment six months after leaving.",
-        f"{DISADVANTAGED} AND p.employed_six_months",
+        f"{DISADVANTAGED} AND {EMPLOYED_SIX_MONTHS}",
     ),
     # --- ESF 2014-20 output indicators: participants at entry ---
     _f(
@@ -464,6 +512,59 @@ FIGURES: tuple[Figure, ...] = (
         "55 years of age and above at entry.",
         "p.started AND p.age_band_esf_plus = '55-and-over'",
     ),
+    # --- the register round trip: six months after, as recorded, as the register found it, and how they agree ---
+    _result(
+        "register-observed",
+        "register",
+        "Resultater efter seks måneder, som registeret (DREAM) har fundet for den sidste afslutning.",
+        "Six-month results the register (DREAM) has found for the final exit.",
+        "p.register_finding IS NOT NULL",
+    ),
+    _result(
+        "register-agrees",
+        "register",
+        "Sagsbehandlerens resultat efter seks måneder stemmer med registerets.",
+        "The caseworker's six-month result agrees with the register's.",
+        register_agrees(True),
+    ),
+    _result(
+        "register-disagrees",
+        "register",
+        "Sagsbehandlerens resultat efter seks måneder stemmer ikke med registerets.",
+        "The caseworker's six-month result disagrees with the register's.",
+        register_agrees(False),
+    ),
+    *(
+        _result(
+            f"{figure}-{reading}",
+            "register",
+            f"{da} ({READINGS[reading][0]}).",
+            f"{en} ({READINGS[reading][1]}).",
+            where.format(employed=SIX_MONTHS_EMPLOYED[reading]),
+        )
+        for figure, da, en, where in (
+            (
+                "employed-six-months-after",
+                "I beskæftigelse seks måneder efter afslutning",
+                "In employment six months after leaving",
+                "{employed}",
+            ),
+            ("CR06", "CR06 I beskæftigelse seks måneder efter", "CR06 In employment six months after", "{employed}"),
+            (
+                "CR08",
+                "CR08 Over 54 år og i beskæftigelse seks måneder efter",
+                "CR08 Above 54 and in employment six months after",
+                "p.age_band = 'over-54' AND {employed}",
+            ),
+            (
+                "CR09",
+                "CR09 Udsatte deltagere i beskæftigelse seks måneder efter",
+                "CR09 Disadvantaged participants in employment six months after",
+                f"{DISADVANTAGED} AND {{employed}}",
+            ),
+        )
+        for reading in ("self-reported", "register-observed")
+    ),
     # --- data quality ---
     _result(
         "follow-ups-due",
@@ -501,6 +602,7 @@ BY_ID = {f.id: f for f in FIGURES}
 # 18, 18-29 and 55 and over). The programme's own figures, its path and the quality of its records are in both.
 ONLY_ESF_2014_2020 = frozenset(
     {"under-25", "over-54", "inactive-not-in-education", "migrants-and-minorities", "disadvantaged"}
+    | {f"{cr}-{reading}" for cr in ("CR06", "CR08", "CR09") for reading in ("self-reported", "register-observed")}
 )
 
 
@@ -509,14 +611,18 @@ ONLY_ESF_2014_2020 = frozenset(
 AGE_BAND = "CASE WHEN s.fund = 'esf-plus-2021-2027' THEN p.age_band_esf_plus ELSE p.age_band END"
 
 
-def reported_for(fund: str) -> tuple[Figure, ...]:
-    """The figures a programme of this fund reports, in the order of the figure table."""
+def reported_for(fund: str, register_results: str = "verify") -> tuple[Figure, ...]:
+    """The figures a programme of this fund reports, in the order of the figure table: the register's readings
+    unless it does not use the register, the caseworkers' beside the counted ones only where the register decides
+    (else they are the same people)."""
     esf_plus = fund == "esf-plus-2021-2027"
     return tuple(
         f
         for f in FIGURES
         if not (esf_plus and (f.group == "esf-result" or f.id in ONLY_ESF_2014_2020))
         and not (not esf_plus and f.group == "esf-plus")
+        and not (f.group == "register" and register_results == "off")
+        and not (f.id.endswith("-self-reported") and register_results != "decide")
     )
 
 

@@ -311,7 +311,7 @@ async def _made(session: AsyncSession, selection: Selection, *, min_cell: int, a
             },
         }
         # the fund's indicators (and the programme's own figures); all of them for a programme not in the catalogue
-        for figure in (reported_for(programme.fund) if programme is not None else FIGURES)
+        for figure in (reported_for(programme.fund, programme.register_results) if programme is not None else FIGURES)
     ]
     on = selection.end or date.today()
     companies = await companies_recruited(
@@ -343,6 +343,7 @@ async def _made(session: AsyncSession, selection: Selection, *, min_cell: int, a
         },
         "min_cell": min_cell,
         "cr04_reading": {"id": reading, "da": CR04_READINGS[reading][0], "en": CR04_READINGS[reading][1]},
+        "register_results": programme.register_results if programme else "verify",  # what the register decides
         "figures": figures,
         "targets": targets,
         "companies_recruited": {kind: companies[f"{COMPANIES}{kind}"] for kind in COMPANY_KINDS},

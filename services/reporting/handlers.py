@@ -175,6 +175,16 @@ async def on_result(
         setattr(row, columns.detail, detail)
 
 
+async def on_register_observed(
+    session: AsyncSession, fact: contracts.SixMonthResultRegisterObserved, event: CloudEvent
+) -> None:
+    """A register's finding for the final exit's six-month check; what it counts for is the programme's setting,
+    read where the figures are counted."""
+    row = await _row(session, event, fact.participant_id)
+    if domain.counts_for(fact.exit_number, exits_seen=row.exits, counted=row.register_exit):
+        row.register_exit, row.register_finding, row.register_situation = fact.exit_number, fact.finding, fact.situation
+
+
 async def on_erased(session: AsyncSession, fact: contracts.ParticipantErased, event: CloudEvent) -> None:
     """Erased in intake: the row holds nothing that leads back to the person, so it stays and is still counted."""
     (await _row(session, event, fact.participant_id)).erased = True
@@ -208,6 +218,7 @@ HANDLERS: Handlers = {
     contracts.DropOutReasonCorrected: on_drop_out_reason_corrected,
     contracts.LeavingOutcomeRecorded: on_result,
     contracts.SixMonthResultRecorded: on_result,
+    contracts.SixMonthResultRegisterObserved: on_register_observed,
     contracts.CheckScheduled: on_check_scheduled,
     contracts.CheckOverdue: on_check_overdue,
     contracts.CheckClosed: on_check_closed,
@@ -231,6 +242,8 @@ def _left(row: ParticipantProgress, left_on: date, *, completed: bool) -> None:
         counted: int | None = getattr(row, columns.exit)
         if counted is not None and counted < row.exits:
             columns.clear(row)
+    if row.register_exit is not None and row.register_exit < row.exits:
+        row.register_exit = row.register_finding = row.register_situation = None
     _late_flags(row)
 
 

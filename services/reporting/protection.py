@@ -36,7 +36,7 @@ from services.reporting.figure_relations import (
     rest_contained,
     twins,
 )
-from services.reporting.figures import FIGURES
+from services.reporting.figures import FIGURES, reported_for
 from services.reporting.suppression import AUDIT_SECONDS, Protected, protect
 from services.reporting.tables import CatalogueProgramme
 from shared.db import run
@@ -46,14 +46,19 @@ _BREAKDOWNS = ", ".join(f"'{d}'" for d in BREAKDOWNS)
 
 
 def relations_of(
-    *, flex_job_is_employment: bool, wage_subsidy_is_employment: bool, cr04_reading: str, target_figures: set[str]
+    *,
+    flex_job_is_employment: bool,
+    wage_subsidy_is_employment: bool,
+    cr04_reading: str,
+    target_figures: set[str],
+    register_results: str = "verify",
 ) -> Relations:
     """What a reader knows of how a programme's figures relate (its settings), and which it hands in (never hidden)."""
     known = Relations(
         identities=identities(
             flex_job_is_employment=flex_job_is_employment, wage_subsidy_is_employment=wage_subsidy_is_employment
         ),
-        twins=twins(cr04_reading),
+        twins=twins(cr04_reading, register_results),
         nested=NESTED,
         series=SERIES,
         headline=frozenset({*HEADLINE, *target_figures}),
@@ -179,6 +184,19 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+def only(counts: Counts, figures: frozenset[str] | None) -> Counts:
+    """A report's counts of these figures alone (all of them for None)."""
+    if figures is None:
+        return counts
+    return Counts(
+        {f: n for f, n in counts.totals.items() if f in figures},
+        {
+            dimension: {key: {f: n for f, n in counted.items() if f in figures} for key, counted in cells.items()}
+            for dimension, cells in counts.breakdowns.items()
+        },
+    )
+
+
 def forget() -> None:
     """Remember no protected publication (a cold start)."""
     _KEPT.clear()
@@ -202,11 +220,15 @@ async def protected(
     (its own counts), every other period's report (read unless given) and the monthly series."""
     if reports is None:
         reports = await every_period(session, programme_id, subproject_id, municipality)
-    reports = {**reports, own[0]: own[1]}
+    # only the figures the programme reports are shown anywhere (the report, its downloads, the dashboard): the
+    # others constrain nothing a reader sees, and each one adds its thousands of counts to the audit
+    reported = frozenset(f.id for f in reported_for(programme.fund, programme.register_results)) if programme else None
+    reports = {period: only(counts, reported) for period, counts in {**reports, own[0]: own[1]}.items()}
     relations = relations_of(
         flex_job_is_employment=programme.flex_job_counts_as_employment if programme else True,
         wage_subsidy_is_employment=programme.wage_subsidy_counts_as_employment if programme else False,
         cr04_reading=programme.cr04_reading if programme else "every-participant",
         target_figures=target_figures,
+        register_results=programme.register_results if programme else "verify",
     )
     return protected_publication(reports, months, relations, min_cell, audit_seconds)

@@ -90,6 +90,11 @@ class ParticipantProgress(SQLModel, table=True):
     exits: int = 0
     upon_leaving_exit: int | None = None
     six_months_exit: int | None = None
+    # A register's finding for the final exit's six-month check (six-month-result.register-observed): which exit,
+    # what it found, and the fund's situation it counts as (None where the register cannot tell).
+    register_exit: int | None = None
+    register_finding: str | None = _text()
+    register_situation: str | None = _text()
     last_event_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 

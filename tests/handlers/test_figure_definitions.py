@@ -19,7 +19,7 @@ from shared.contracts import (
 )
 from shared.db import SessionMaker
 from tests.fixtures.cohort import LEFT, SERVICE, STARTED, Cohort, day
-from tests.fixtures.events import leaving_outcome_recorded, six_month_result_recorded
+from tests.fixtures.events import leaving_outcome_recorded, register_observed, six_month_result_recorded
 from tests.fixtures.events import referral as fixture_referral
 
 
@@ -48,6 +48,15 @@ async def _six(c: Cohort, situation: str, improvement: str | None = None, **part
     pid = await c.participant(**participant)
     fact = six_month_result_recorded(pid, situation, observed_on=date(2026, 10, 2), left_on=LEFT)  # type: ignore[arg-type]
     await c.facts(fact.model_copy(update={"improvement": improvement}))
+
+
+async def _register(c: Cohort, finding: str, recorded: str | None = None, **participant: Any) -> None:
+    """The register's finding for the participant's six-month check, and the caseworker's record if one is given."""
+    pid = await c.participant(**participant)
+    await c.facts(register_observed(pid, finding, left_on=LEFT))  # type: ignore[arg-type]
+    if recorded is not None:
+        fact = six_month_result_recorded(pid, recorded, observed_on=date(2026, 10, 2), left_on=LEFT)  # type: ignore[arg-type]
+        await c.facts(fact)
 
 
 async def _withdrawn(c: Cohort) -> None:
@@ -260,6 +269,41 @@ CASES: dict[str, tuple[Build, Build]] = {
     "55-and-over": (
         lambda c: c.participant(entered={"age_band": "over-54", "age_band_esf_plus": "55-and-over"}),
         lambda c: c.participant(),
+    ),
+    "register-observed": (lambda c: _register(c, "self-supporting"), lambda c: _six(c, "ordinary-employment")),
+    "register-agrees": (
+        lambda c: _register(c, "other-benefit", "job-seeking"),
+        lambda c: _register(c, "employed", "job-seeking"),
+    ),
+    "register-disagrees": (
+        lambda c: _register(c, "employed", "job-seeking"),
+        lambda c: _register(c, "employed", "unreachable"),  # nobody reached: nothing to compare
+    ),
+    "employed-six-months-after-self-reported": (
+        lambda c: _register(c, "job-seeking", "ordinary-employment"),
+        lambda c: _register(c, "employed", "job-seeking"),
+    ),
+    "employed-six-months-after-register-observed": (
+        lambda c: _register(c, "employed", "job-seeking"),
+        lambda c: _register(c, "job-seeking", "ordinary-employment"),
+    ),
+    "CR06-self-reported": (lambda c: _six(c, "self-employed"), lambda c: _register(c, "employed")),
+    "CR06-register-observed": (lambda c: _register(c, "flex-job"), lambda c: _register(c, "education")),
+    "CR08-self-reported": (
+        lambda c: _six(c, "ordinary-employment", entered={"age_band": "over-54", "over_54": True}),
+        lambda c: _register(c, "employed", entered={"age_band": "over-54", "over_54": True}),
+    ),
+    "CR08-register-observed": (
+        lambda c: _register(c, "employed", entered={"age_band": "over-54", "over_54": True}),
+        lambda c: _register(c, "employed"),
+    ),
+    "CR09-self-reported": (
+        lambda c: _six(c, "ordinary-employment", **DISADVANTAGED),
+        lambda c: _six(c, "ordinary-employment"),
+    ),
+    "CR09-register-observed": (
+        lambda c: _register(c, "employed", **DISADVANTAGED),
+        lambda c: _register(c, "job-seeking", "ordinary-employment", **DISADVANTAGED),
     ),
     "follow-ups-due": (_check_open, lambda c: c.participant()),
     "follow-ups-overdue": (_check_overdue, _check_open),

@@ -23,11 +23,14 @@ from shared.contracts import (
     CoursePublished,
     EnrolmentWaitlisted,
     LeavingOutcomeRecorded,
+    RegisterFinding,
+    SixMonthSituation,
     to_event,
 )
+from shared.fund_rules import six_months_after
 from tests.fixtures.case_forms import TODAY, complete, enrol, forms, pending, post_step
 from tests.fixtures.database import Databases
-from tests.fixtures.events import check_scheduled
+from tests.fixtures.events import check_scheduled, register_observed, six_month_result_recorded
 from tests.fixtures.handlers import SOURCE, deliver, rows
 from tests.fixtures.pages import Office, Referred, browser, open_office, running_intake, sign_in, token
 
@@ -224,3 +227,32 @@ async def test_the_inbox_lists_my_due_and_overdue_follow_ups_by_deadline(intake:
     assert inbox.status_code == 200
     listed = re.findall(r'class="task" href="/cases/(RUM-[0-9]+)\?step=([a-z-]+)#', inbox.text)
     assert listed == [(overdue.case_reference, "six-month-result"), (soon.case_reference, "leaving-outcome")]
+
+
+async def test_the_inbox_lists_my_six_month_results_the_register_contradicts(intake: FastAPI, office: Office) -> None:
+    mine = token(municipality=office.municipality, subject=f"register-{office.municipality}")
+    colleague = token(municipality=office.municipality)
+    contradicted, confirmed, untold, theirs = (
+        await office.refer(mine),
+        await office.refer(mine),
+        await office.refer(mine),
+        await office.refer(colleague),
+    )
+    left_on = TODAY - timedelta(days=220)
+    plans: tuple[tuple[Referred, SixMonthSituation, RegisterFinding], ...] = (
+        (contradicted, "ordinary-employment", "job-seeking"),
+        (confirmed, "ordinary-employment", "employed"),
+        (untold, "job-seeking", "self-supporting"),  # the register cannot tell: nothing to check
+        (theirs, "ordinary-employment", "job-seeking"),  # a colleague's case
+    )
+    for who, recorded, finding in plans:
+        observed_on = six_months_after(left_on)
+        await office.fact(six_month_result_recorded(who.id, recorded, observed_on=observed_on, left_on=left_on))
+        await office.fact(register_observed(who.id, finding, left_on=left_on))
+    async with browser(intake) as client:
+        await sign_in(client, mine)
+        inbox = await client.get("/tasks")
+    assert inbox.status_code == 200
+    assert re.findall(r'<tr data-case="(RUM-[0-9]+)">', inbox.text) == [contradicted.case_reference]
+    row = inbox.text.split(f'<tr data-case="{contradicted.case_reference}">')[1].split("</tr>")[0]
+    assert "Ordinær beskæftigelse" in row and "Jobsøgende" in row  # the record and the register's finding, in words

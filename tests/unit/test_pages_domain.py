@@ -4,10 +4,11 @@ timeline in words for every fact there is."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from services.intake.pages.domain import HOME, case_reference, list_asked
+from services.intake.pages.domain import HOME, OBSERVED, RECORDED, case_reference, disagreements, list_asked
 from services.intake.pages.texts import LINES, WORDS, Say, timeline_line
 from shared.contracts import REGISTRY, AboutParticipant
 from shared.pages.domain import SECURITY_HEADERS, Lifetime, iso_date, language, local_path, pages_of, secure_request
@@ -136,3 +137,33 @@ def test_a_moment_is_shown_on_its_day_in_denmark() -> None:
 )
 def test_a_date_typed_the_danish_way_is_sent_as_iso(typed: str, sent: str) -> None:
     assert iso_date(typed) == sent
+
+
+def test_a_disagreement_is_the_counting_record_of_an_exit_beside_a_register_finding_the_rule_contradicts() -> None:
+    def recorded(
+        ref: str, exit_number: int | None, situation: str, counts: bool = True
+    ) -> tuple[str, str, dict[str, Any]]:
+        return (ref, RECORDED, {"exit_number": exit_number, "situation": situation, "counts": counts})
+
+    def observed(ref: str, exit_number: int, finding: str) -> tuple[str, str, dict[str, Any]]:
+        data = {"exit_number": exit_number, "finding": finding, "weeks_from": "2026-05-11", "weeks_to": "2026-06-07"}
+        return (ref, OBSERVED, data)
+
+    found = disagreements(
+        [
+            recorded("RUM-000002", 1, "job-seeking"),
+            recorded("RUM-000002", 1, "ordinary-employment"),  # corrected: the later record counts
+            observed("RUM-000002", 1, "employed"),
+            recorded("RUM-000010", 1, "education"),
+            recorded("RUM-000010", 1, "ordinary-employment", counts=False),  # late: not the one that counts
+            observed("RUM-000010", 1, "sickness-benefit"),
+            recorded("RUM-000003", 2, "inactive"),
+            observed("RUM-000003", 1, "job-seeking"),  # another exit's finding: nothing to compare
+            recorded("RUM-000004", None, "inactive"),  # a v1 record names no exit
+            observed("RUM-000004", 1, "job-seeking"),
+            observed("RUM-000005", 1, "employed"),  # no record
+        ]
+    )
+    assert [(d.case_reference, d.recorded, d.finding) for d in found] == [
+        ("RUM-000010", "education", "sickness-benefit")
+    ]

@@ -27,7 +27,7 @@ from services.intake.pages.domain import step_of_check
 from services.intake.pages.form_words import FORM_WORDS
 from services.intake.pages.forms import FORMS, body_of, field_errors, step_of
 from services.intake.pages.render import render
-from services.intake.pages.service import act, tasks, visible_case
+from services.intake.pages.service import act, register_disagreements, tasks, visible_case
 from services.intake.personal_data.schemas import ConsentWithdrawalIn
 from services.intake.timeline.domain import CaseVersion
 from services.intake.timeline.queries import pending_commands
@@ -123,10 +123,14 @@ async def pending_part(
 
 @router.get("/tasks")
 async def tasks_page(request: Request, sessions: Sessions, web: CaseworkerSession, lang: Lang = None) -> HTMLResponse:
-    """The caseworker's follow-ups due within 14 days and overdue, earliest deadline first, each linked to its form."""
+    """The caseworker's follow-ups due within 14 days and overdue, earliest deadline first, each linked to its form;
+    and the six-month results the register contradicts."""
     today = today_in_copenhagen()
     async with unit_of_work(sessions) as session:
         rows = await tasks(
             session, web.principal, today=today, consent_erasure_days=request.app.state.consent_erasure_days
         )
-    return render(request, "tasks.html", web=web, rows=rows, today=today, step_of_check=step_of_check)
+        disagreeing = await register_disagreements(session, web.principal)
+    return render(
+        request, "tasks.html", web=web, rows=rows, today=today, step_of_check=step_of_check, disagreeing=disagreeing
+    )

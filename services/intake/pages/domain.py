@@ -4,10 +4,12 @@ rules every service's pages share are shared.pages.domain's)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from services.intake.domain import Status
+from services.intake.domain import Status, wire_name
+from shared import contracts, fund_rules
 
 # The caseload's Due (caseload.queries), spelt again: a domain module reads no query module.
 Due = Literal["due", "overdue"]
@@ -82,3 +84,39 @@ _STEP_OF_CHECK = {"leaving-outcome": "leaving-outcome", "six-month": "six-month-
 def step_of_check(check: str | None) -> str | None:
     """The form that records a follow-up check, for a link to open; None for a check without one."""
     return _STEP_OF_CHECK.get(check or "")
+
+
+RECORDED, OBSERVED = wire_name(contracts.SixMonthResultRecorded), wire_name(contracts.SixMonthResultRegisterObserved)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A six-month result the caseworker recorded that the register's finding for the same exit contradicts."""
+
+    case_reference: str
+    exit_number: int
+    recorded: str
+    finding: str
+    weeks_from: str
+    weeks_to: str
+
+
+def disagreements(entries: Iterable[tuple[str, str, Mapping[str, Any]]]) -> list[Disagreement]:
+    """From (case reference, wire name, data) in timeline order: each exit's counting record beside the register's
+    finding, where the rule (shared.fund_rules.register_agrees) says they disagree; by case reference."""
+    recorded: dict[tuple[str, int], str] = {}
+    observed: dict[tuple[str, int], Mapping[str, Any]] = {}
+    for reference, event_type, data in entries:
+        exit_number = data.get("exit_number")
+        if exit_number is None:
+            continue
+        if event_type == RECORDED and data.get("counts"):
+            recorded[(reference, int(exit_number))] = str(data["situation"])
+        elif event_type == OBSERVED:
+            observed[(reference, int(exit_number))] = data
+    found = [
+        Disagreement(key[0], key[1], recorded[key], str(o["finding"]), str(o["weeks_from"]), str(o["weeks_to"]))
+        for key, o in observed.items()
+        if key in recorded and fund_rules.register_agrees(str(o["finding"]), recorded[key]) is False
+    ]
+    return sorted(found, key=lambda d: (len(d.case_reference), d.case_reference, d.exit_number))

@@ -32,3 +32,17 @@ async def open_courses(session: AsyncSession, programme_id: str, subproject_id: 
     """The courses of the case's sub-project not yet ended, as intake's catalogue read model knows them."""
     params = {"programme": programme_id, "subproject": subproject_id, "today": today}
     return list((await run(session, _COURSES, params)).all())
+
+
+_READINGS = text(
+    "SELECT p.case_reference, t.event_type, t.data FROM timeline_entry t JOIN participant p ON p.id = t.participant_id"
+    " WHERE p.caseworker_subject = :subject AND p.status = 'active' AND t.event_type = ANY(:types) ORDER BY t.id"
+)
+
+
+async def six_month_readings(
+    session: AsyncSession, caseworker_subject: str, types: list[str]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """The caseworker's own cases' six-month records and register findings, in timeline order."""
+    found = await run(session, _READINGS, {"subject": caseworker_subject, "types": types})
+    return [(str(r[0]), str(r[1]), dict(r[2])) for r in found.all()]

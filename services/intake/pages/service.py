@@ -19,9 +19,9 @@ from services.intake.caseload.service import caseload
 from services.intake.commands.service import CaseErased, check_version, send_command
 from services.intake.deps import erased_rejection, find_participant
 from services.intake.domain import Step, status_of, steps_allowed
-from services.intake.pages.domain import ListAsked
+from services.intake.pages.domain import OBSERVED, RECORDED, Disagreement, ListAsked, disagreements
 from services.intake.pages.forms import Form
-from services.intake.pages.queries import open_courses, participant_of_case
+from services.intake.pages.queries import open_courses, participant_of_case, six_month_readings
 from services.intake.personal_data.keys import key_of
 from services.intake.personal_data.service import erasure_due_on, record_consent_withdrawal
 from services.intake.schemas import ContactIn
@@ -190,3 +190,9 @@ async def tasks(
         found.update({row.participant_id: row for row in rows})
     by_deadline = sorted(found.values(), key=lambda row: (len(row.case_reference), row.case_reference))
     return sorted(by_deadline, key=lambda row: row.next_due_on or today)
+
+
+async def register_disagreements(session: AsyncSession, principal: Principal) -> list[Disagreement]:
+    """The caller's own cases whose six-month result the register contradicts: to check with the citizen, and
+    correct if the record was wrong (the register's finding is on the case's timeline)."""
+    return disagreements(await six_month_readings(session, principal.subject, [RECORDED, OBSERVED]))

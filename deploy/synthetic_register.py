@@ -55,7 +55,8 @@ FINDING_OF: dict[SixMonthSituation, RegisterFinding] = {
     "job-seeking": "job-seeking",
     "inactive": "sickness-benefit",
 }
-DECISIVE: tuple[RegisterFinding, ...] = tuple(f for f, s in COUNTS_AS.items() if s is not None)
+# The findings that tell a situation and that these codes can write (no code of ours shows a wage-subsidy job)
+DECISIVE: tuple[RegisterFinding, ...] = ("employed", *(f for f in CODE_OF if COUNTS_AS[f] is not None))
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,18 @@ the checks the timeline asks findings for."""
 
 from __future__ import annotations
 
-from datetime import date
+import csv
+import io
+import random
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
+from deploy.synthetic_register import DECISIVE, Check, Planned, plan, write_extract
 from services.intake.register.codes import CODES, finding_of_code, is_known
 from services.intake.register.domain import (
     CLOSED,
@@ -177,3 +182,26 @@ def test_the_timeline_gives_each_exits_latest_six_month_check_and_drops_supersed
     ]
     found = {(c.participant_id, c.exit_number): c.due_on for c in six_month_checks(entries)}
     assert found == {(a, 1): date(2026, 6, 3), (b, 2): date(2026, 7, 1)}
+
+
+def test_a_synthetic_extract_shows_the_register_each_finding_it_planned(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    dues = [date(2026, 6, 3) + timedelta(days=9 * i) for i in range(20)]  # within the extract's weeks
+    recorded: list[Any] = ["ordinary-employment", "job-seeking", "education", "inactive", "flex-job", None]
+    people = [(f"{i + 1:02d}0190{4000 + i:04d}", [Check(due, recorded[i % 6])]) for i, due in enumerate(dues)]
+    # every finding the planner may choose, once each, and the planner's own choices
+    planned = [Planned(f"{i + 1:02d}0290{5000 + i:04d}", {dues[i]: f}) for i, f in enumerate(DECISIVE)]
+    planned += plan(people, agreement=0.5, rng=rng)
+    path = tmp_path / "extract.csv"
+    write_extract(path, planned, first=Week(2026, 10), last=Week(2026, 52), others=5, rng=rng)
+    reader = csv.reader(io.StringIO(path.read_text()))
+    layout = read_header(next(reader))
+    wanted = {p.cpr: p.findings for p in planned}
+    shown = {}
+    for number, fields in enumerate(reader, 1):
+        person = read_row(layout, fields, number, today=TODAY)
+        for due in wanted.get(person.cpr, {}):
+            assert covers(layout, due)
+            shown[(person.cpr, due)] = find(person, due).finding
+    assert shown == {(cpr, due): finding for cpr, findings in wanted.items() for due, finding in findings.items()}
+    assert {f for p in planned for f in p.findings.values()} >= {"employed", "job-seeking", "education"}

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m deploy.synthetic_register OUT.csv [--agreement 0.8] [--others 200] [--seed 1]
 
-reads the participants of the local stack's intake (its settings from the environment, as ./deploy/up sets them):
+reads the participants of an intake (its settings from the environment, as the service reads them; ./deploy/up
+writes one for the demo itself):
 each one's CPR number, six-month checks and the six-month result their caseworker recorded; and writes an extract
 covering every week up to last week in which, for each check, the register agrees with the caseworker's record with
 the chosen probability. `--others` adds people referred to no programme, whom the import must skip.
@@ -132,9 +133,8 @@ def write_extract(
     return written
 
 
-async def demo_people() -> list[tuple[str, list[Check]]]:
-    """The local stack's participants: CPR number, six-month checks and the results recorded for them."""
-    settings = IntakeSettings()  # as ./deploy/up sets them in the environment
+async def demo_people(settings: IntakeSettings) -> list[tuple[str, list[Check]]]:
+    """The participants of the intake these settings name: CPR number, six-month checks, the results recorded."""
     vault = settings.vault()
     engine = create_engine(settings.database_url, pool_size=1, statement_seconds=None)
     try:
@@ -193,15 +193,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 <= args.agreement <= 1:
         parser.error("--agreement is a probability, 0 to 1")
-    rng = random.Random(args.seed)
-    people = asyncio.run(demo_people())
-    planned = plan(people, agreement=args.agreement, rng=rng)
+    settings = IntakeSettings()  # intake's own settings from the environment: its database and keys
+    written, participants = asyncio.run(
+        write_for(settings, args.out, agreement=args.agreement, others=args.others, seed=args.seed)
+    )
+    print(f"wrote {written:,} rows to {args.out}: {participants:,} participants and the rest made up", file=sys.stderr)
+    return 0
+
+
+async def write_for(
+    settings: IntakeSettings, out: Path, *, agreement: float, others: int, seed: int = 1
+) -> tuple[int, int]:
+    """An extract for the participants of the intake the settings name, every week up to last week: the rows
+    written, and how many of them are participants."""
+    rng = random.Random(seed)
+    planned = plan(await demo_people(settings), agreement=agreement, rng=rng)
     dues = [d for p in planned for d in p.findings] or [date.today()]
     last = Week.of(date.today() - timedelta(weeks=1))
     first = Week.of(min(dues) - timedelta(weeks=8))
-    written = write_extract(args.out, planned, first=min(first, last), last=last, others=args.others, rng=rng)
-    print(f"wrote {written:,} rows to {args.out}: {len(planned):,} participants and the rest made up", file=sys.stderr)
-    return 0
+    written = await asyncio.to_thread(
+        write_extract, out, planned, first=min(first, last), last=last, others=others, rng=rng
+    )
+    return written, len(planned)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ and two dashboards go to test-artifacts/pages/.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -114,6 +116,26 @@ async def test_the_front_page_and_two_dashboards_are_saved_as_screenshots(
                 assert await page.locator('figure[data-series="referrals"] rect').count() >= 10  # not 70 months
     finally:
         await page.close()
+
+
+async def test_the_demos_register_extract_imports_as_printed(launched: tuple[Launcher, str]) -> None:
+    launcher, output = launched
+    tokens = dict(TOKEN.findall(output))
+    printed = await launcher.wait_for("[demo] import it as the administrator:", timeout=120)
+    command = re.search(r"curl -X POST (\S+/register-extracts) .* --data-binary @(\S+)", printed)
+    assert command is not None, printed[-2000:]
+    extract = Path(command.group(2))
+    assert extract.parent == launcher.state_dir  # beside the state, which git ignores
+    content = await asyncio.to_thread(extract.read_bytes)
+    async with httpx.AsyncClient(timeout=300) as client:
+        answer = await client.post(
+            command.group(1),
+            content=content,
+            headers={"Authorization": f"Bearer {tokens['ADMIN']}", "Content-Type": "text/csv"},
+        )
+    assert answer.status_code == 200, answer.text
+    imported = answer.json()
+    assert imported["rows"] > imported["matched"] > 0 and imported["observed"] > 0, imported
 
 
 async def test_a_second_start_keeps_the_data_and_loads_nothing_again(launched: tuple[Launcher, str]) -> None:

@@ -2,11 +2,11 @@
 
     .venv/bin/python -m deploy.synthetic_register OUT.csv [--agreement 0.8] [--others 200] [--seed 1]
 
-reads the participants of an intake (its settings from the environment, as the service reads them; ./deploy/up
-writes one for the demo itself):
-each one's CPR number, six-month checks and the six-month result their caseworker recorded; and writes an extract
-covering every week up to last week in which, for each check, the register agrees with the caseworker's record with
-the chosen probability. `--others` adds people referred to no programme, whom the import must skip.
+reads the participants of an intake (its settings from the environment, as the service reads them): each one's CPR
+number, six-month checks and the six-month result their caseworker recorded; and writes an extract covering every
+week up to last week in which, for each check, the register agrees with the caseworker's record with the chosen
+probability. `--others` adds people referred to no programme, whom the import must skip. ./deploy/up writes one for
+the demo itself.
 """
 
 from __future__ import annotations

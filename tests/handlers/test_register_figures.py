@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.reporting.queries import programme_counts
 from shared import fund_rules
 from shared.contracts import ParticipationCompleted, ParticipationStarted, RegisterUse
 from shared.db import SessionMaker
@@ -51,7 +52,8 @@ READINGS = ("employed-six-months-after", "CR06", "CR06-self-reported", "CR06-reg
 
 
 async def test_with_decide_the_register_counts_where_it_can_tell_and_the_caseworker_elsewhere(db: SessionMaker) -> None:
-    values = await (await cohort_with(db, "decide")).values()
+    cohort = await cohort_with(db, "decide")
+    values = await cohort.values()
     # counted: A and C by the register, D by the caseworker (the register cannot tell), B not (job-seeking)
     assert {f: values[f] for f in READINGS} == {
         "employed-six-months-after": 3,
@@ -60,6 +62,10 @@ async def test_with_decide_the_register_counts_where_it_can_tell_and_the_casewor
         "CR06-register-observed": 2,  # A and C
     }
     assert values["six-month-result-recorded"] == 4  # C's result comes from the register
+    # the operator's front page counts the same way
+    async with db() as session:
+        front = await programme_counts(session, min_cell=1, programmes=[cohort.programme])
+    assert front["programmes"][0]["counts"]["employed_six_months"] == 3  # type: ignore[index]
     assert (values["register-observed"], values["register-agrees"], values["register-disagrees"]) == (4, 0, 2)
 
 

@@ -15,8 +15,10 @@ import asyncio
 import getpass
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import ValidationError
 
@@ -39,13 +41,13 @@ def operator(name: str) -> Principal:
     )
 
 
-def progress_bar(stream: object = sys.stderr, width: int = 30) -> Progress:
+def progress_bar(stream: TextIO = sys.stderr, width: int = 30, clock: Callable[[], float] = time.monotonic) -> Progress:
     """A progress bar on a terminal; elsewhere a line at most every two seconds."""
-    tty = bool(getattr(stream, "isatty", lambda: False)())
+    tty = stream.isatty()
     shown = [0.0]
 
     def show(done: int, rows: int, matched: int, observed: int) -> None:
-        now = time.monotonic()
+        now = clock()
         if not tty and now - shown[0] < 2 and done < rows:
             return
         shown[0] = now
@@ -54,7 +56,7 @@ def progress_bar(stream: object = sys.stderr, width: int = 30) -> Progress:
             f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // max(rows, 1):3d}% "
             f"{done:,}/{rows:,} rows, {matched:,} participants matched, {observed:,} findings"
         )
-        print(f"\r{line}" if tty else line, end="" if tty and done < rows else "\n", file=stream, flush=True)  # type: ignore[call-overload]
+        print(f"\r{line}" if tty else line, end="" if tty and done < rows else "\n", file=stream, flush=True)
 
     return show
 

@@ -227,7 +227,9 @@ def dashboard(
         "quality": [(f, label(f, lang), figures[f]["value"]) for f in QUALITY],
         # the programme's setting decides which it reports (none where it does not use the register)
         "register": [
-            (f, label(f, lang), figures[f]["value"]) for f in (*REGISTER_READINGS, *REGISTER_AGREEMENT) if f in figures
+            (f, _register_label(f, lang), figures[f]["value"])
+            for f in (*REGISTER_READINGS, *REGISTER_AGREEMENT)
+            if f in figures
         ],
         "agreement": agreement_rate(
             figures.get("register-agrees", {}).get("value"), figures.get("register-disagrees", {}).get("value")
@@ -238,6 +240,12 @@ def dashboard(
         "events_behind": report["events_behind"],
         "cr04": report["cr04_reading"][lang],
     }
+
+
+def _register_label(figure: str, lang: Lang) -> str:
+    """A figure's name in the register section: the counted reading named as such beside the other two."""
+    name = label(figure, lang)
+    return f"{name} ({TEXT['counted'][lang]})" if figure == REGISTER_READINGS[-1] else name
 
 
 def agreement_rate(agrees: object, disagrees: object) -> str:

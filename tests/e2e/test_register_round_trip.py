@@ -18,6 +18,7 @@ from uuid import uuid4
 import asyncpg
 import httpx
 import pytest
+from playwright.async_api import Browser
 
 from deploy.simulate import Mix, Simulated, drive, plan
 from deploy.stack import Stack
@@ -27,6 +28,15 @@ from services.intake.register.domain import COUNTS_AS, Week
 from shared import fund_rules
 from shared.clock import today_in_copenhagen
 from shared.contracts import RegisterFinding
+from tests.fixtures.browser import (
+    SCREENSHOTS,
+    Person,
+    axe_core_script,
+    new_tab,
+    page_problems,
+    serious_violations,
+)
+from tests.fixtures.browser import sign_in as sign_in_page
 from tests.fixtures.kafka_tools import eventually
 from tests.fixtures.pages import sign_in
 from tests.fixtures.personal_data import found_in_logs, found_in_mail, found_in_tables, found_on_topics
@@ -71,7 +81,9 @@ def expected(cohort: Sequence[Simulated], findings: dict[str, RegisterFinding]) 
     }
 
 
-async def test_a_register_extract_decides_a_simulated_cohorts_six_month_results(stack: Stack, tmp_path: Path) -> None:
+async def test_a_register_extract_decides_a_simulated_cohorts_six_month_results(
+    stack: Stack, tmp_path: Path, browser: Browser
+) -> None:
     programme = f"reg-{uuid4().hex[:8]}"
     courses = await simulation_catalogue(stack, programme, register_results="decide")
     mix = Mix(subprojects=courses, municipalities={"751": 0.6, "727": 0.4}, target_groups={"war-veterans": 1.0})
@@ -233,11 +245,32 @@ async def test_a_register_extract_decides_a_simulated_cohorts_six_month_results(
             if by_id[pid].citizen.cpr in recorded
             and fund_rules.register_agrees(findings[by_id[pid].citizen.cpr], recorded[by_id[pid].citizen.cpr]) is False
         }
-        async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=60) as browser:
-            assert (await sign_in(browser, caseworker(municipality))).status_code == 303
-            inbox = await browser.get("/tasks")
+        async with httpx.AsyncClient(base_url=stack.url("intake"), timeout=60) as client:
+            assert (await sign_in(client, caseworker(municipality))).status_code == 303
+            inbox = await client.get("/tasks")
         assert inbox.status_code == 200
         assert set(re.findall(r'<tr data-case="(RUM-[0-9]+)">', inbox.text)) == contradicted, municipality
+
+    # as the caseworker and the operator see them in Chromium: the inbox's list, and the dashboard's register section
+    axe = axe_core_script()
+    tab = await new_tab(browser)
+    try:
+        await tab.page.goto(f"{stack.url('intake')}/tasks")
+        await tab.page.wait_for_url("**/sign-in?next=*")
+        await sign_in_page(tab, Person(subject["751"], caseworker("751")), "**/tasks")
+        assert await tab.page.locator("#register-disagreements tbody tr").count() >= 1
+        problems = await page_problems(tab, "register-inbox", axe)
+        dashboard = f"{stack.url('reporting')}/dashboard?programme_id={programme}&access_token={operator}"
+        await tab.page.goto(dashboard)
+        assert await tab.page.locator('dd[data-figure="register-agreement"]').inner_text() != ""
+        # the dashboard keeps its own inline styles (test_dashboard.py): axe and a screenshot, not the pages' headers
+        section = tab.page.locator('section[aria-labelledby="h-register"]')
+        assert "(talt med)" in await section.inner_text()  # the counted reading named beside the other two
+        await section.screenshot(path=SCREENSHOTS / "register-dashboard.png")
+        problems += await serious_violations(tab.page, axe)
+    finally:
+        await tab.context.close()
+    assert problems == []
 
     # the extract's CPR numbers: in no table (intake keeps only its keyed hash), topic, log or email
     forbidden = [n for number in extract_numbers for n in (number, f"{number[:6]}-{number[6:]}")]

@@ -4,7 +4,7 @@ programme's setting it closes the check and its reminders (decide), or changes n
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,14 +13,12 @@ import pytest
 from shared.contracts import (
     ParticipationCompleted,
     RecordSixMonthResult,
-    RegisterFinding,
     RegisterUse,
-    SixMonthResultRegisterObserved,
     to_event,
 )
 from shared.db import SessionMaker
 from shared.fund_rules import six_months_after
-from tests.fixtures.events import SETTINGS, programme
+from tests.fixtures.events import SETTINGS, programme, register_observed
 from tests.fixtures.events import referral as fixture_referral
 from tests.fixtures.handlers import apply, deliver, outbox_rows, row
 
@@ -47,22 +45,6 @@ async def left(db: SessionMaker, use: RegisterUse) -> UUID:
     return pid
 
 
-def observed(pid: UUID, finding: RegisterFinding, situation: Any) -> SixMonthResultRegisterObserved:
-    return SixMonthResultRegisterObserved(
-        participant_id=pid,
-        from_register="dream",
-        exit_number=1,
-        left_on=LEFT,
-        due_on=DUE,
-        weeks_from=DUE - timedelta(days=27),
-        weeks_to=DUE + timedelta(days=1),
-        month=f"{DUE:%Y-%m}",
-        extract_until=DUE + timedelta(days=30),
-        finding=finding,
-        situation=situation,
-    )
-
-
 async def six_month_check(db: SessionMaker, pid: UUID) -> dict[str, Any]:
     found = await row(
         db,
@@ -81,7 +63,7 @@ async def closings(db: SessionMaker, pid: UUID) -> list[dict[str, Any]]:
 async def test_decide_closes_the_check_and_its_reminders_with_the_register_as_the_reason(db: SessionMaker) -> None:
     pid = await left(db, "decide")
     assert (await six_month_check(db, pid))["next_at"] is not None  # reminders were planned
-    fact = await deliver(db, SERVICE, observed(pid, "job-seeking", "job-seeking"))
+    fact = await deliver(db, SERVICE, register_observed(pid, "job-seeking", left_on=LEFT))
     assert await six_month_check(db, pid) == {
         "status": "closed",
         "closed_reason": "register-observed",
@@ -105,7 +87,7 @@ async def test_decide_closes_the_check_and_its_reminders_with_the_register_as_th
 
 async def test_decide_leaves_the_check_to_the_caseworker_where_the_register_cannot_tell(db: SessionMaker) -> None:
     pid = await left(db, "decide")
-    await deliver(db, SERVICE, observed(pid, "self-supporting", None))
+    await deliver(db, SERVICE, register_observed(pid, "self-supporting", left_on=LEFT))
     check = await six_month_check(db, pid)
     assert (check["status"], check["register_finding"], check["register_situation"]) == (
         "open",
@@ -117,7 +99,7 @@ async def test_decide_leaves_the_check_to_the_caseworker_where_the_register_cann
 
 async def test_verify_keeps_the_finding_beside_an_open_check_and_its_reminders(db: SessionMaker) -> None:
     pid = await left(db, "verify")
-    await deliver(db, SERVICE, observed(pid, "employed", "ordinary-employment"))
+    await deliver(db, SERVICE, register_observed(pid, "employed", left_on=LEFT))
     check = await six_month_check(db, pid)
     assert (check["status"], check["register_finding"], check["register_situation"]) == (
         "open",
@@ -129,7 +111,7 @@ async def test_verify_keeps_the_finding_beside_an_open_check_and_its_reminders(d
 
 async def test_off_ignores_the_register(db: SessionMaker) -> None:
     pid = await left(db, "off")
-    await deliver(db, SERVICE, observed(pid, "employed", "ordinary-employment"))
+    await deliver(db, SERVICE, register_observed(pid, "employed", left_on=LEFT))
     check = await six_month_check(db, pid)
     assert (check["status"], check["register_finding"]) == ("open", None)
 
@@ -138,7 +120,7 @@ async def test_a_check_the_caseworker_answered_stays_answered_and_gets_the_findi
     pid = await left(db, "decide")
     record = RecordSixMonthResult(participant_id=pid, situation="education", observed_on=DUE, improvement=None)
     await apply(db, SERVICE, to_event(record, source="tests"))
-    await deliver(db, SERVICE, observed(pid, "job-seeking", "job-seeking"))
+    await deliver(db, SERVICE, register_observed(pid, "job-seeking", left_on=LEFT))
     check = await six_month_check(db, pid)
     assert (check["status"], check["closed_reason"], check["register_finding"]) == ("closed", "recorded", "job-seeking")
     assert [c["reason"] for c in await closings(db, pid)] == ["recorded"]
